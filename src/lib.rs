@@ -1,0 +1,12 @@
+//! kitgen: turn a service definition into a Go kit project and keep it in step.
+//!
+//! Pipeline: frontend (source → IR) → backend (IR → FileSet) → sync (FileSet → disk).
+
+pub mod backend;
+pub mod cli;
+pub mod diagnostic;
+pub mod fileset;
+pub mod frontend;
+pub mod ir;
+pub mod plugins;
+pub mod sync;
