@@ -1,3 +1,3 @@
-fn main() {
-    std::process::exit(kitgen::cli::main());
+fn main() -> std::process::ExitCode {
+    kitgen::cli::main()
 }

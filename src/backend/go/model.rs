@@ -1,0 +1,863 @@
+//! The Go view of an API: every name, import and route a template prints is
+//! decided here, so templates only lay text out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::path_template::{self, Segment};
+use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
+
+use super::naming::{go_camel_case, go_type_name, kebab, service_base, snake, unexported};
+
+/// Where a proto file's Go code lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoPackage {
+    pub import_path: String,
+    /// The identifier code uses to refer to it.
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project name, e.g. `addsvc`.
+    pub name: String,
+    pub module: String,
+    /// `addcli` for `addsvc` (go-kit's naming), else `<name>cli`.
+    pub cli_name: String,
+    /// Prefix of the environment variables the binaries read, e.g. `ADDSVC`.
+    pub env_prefix: String,
+    /// Prometheus namespace: the name in snake case.
+    pub metrics_namespace: String,
+    pub services: Vec<Service>,
+    /// proto file name → Go package, for every file the project generates.
+    pub proto_packages: BTreeMap<String, GoPackage>,
+    /// Whether protobuf code imports google.golang.org/genproto/googleapis/api.
+    pub uses_googleapis_api: bool,
+    /// Go packages of imported protobuf types (well-known types and such).
+    pub external_packages: Vec<GoPackage>,
+    pub pad_service_fields: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub proto_name: String,
+    pub full_name: String,
+    pub doc: Vec<String>,
+    /// `Library` for `LibraryService`.
+    pub base: String,
+    /// lowerCamel base, for unexported names.
+    pub lower: String,
+    /// `LibraryService`: the interface in package service.
+    pub iface: String,
+    /// `LibraryEndpoints`: the endpoint set.
+    pub endpoints: String,
+    /// The Go package of the generated protobuf code for this service.
+    pub pb: GoPackage,
+    /// protoc-gen-go-grpc's Go name of the service.
+    pub grpc_name: String,
+    /// The user-owned implementation file, e.g. `pkg/service/library.go`.
+    pub impl_file: String,
+    pub methods: Vec<Method>,
+    /// Width to pad `XxxEndpoint` fields to, for gofmt's alignment.
+    pub pad_endpoint_fields: usize,
+    /// Width to pad unexported gRPC handler fields to.
+    pub pad_handler_fields: usize,
+    /// Width to pad `Key:` of an endpoint set literal to.
+    pub pad_literal_keys: usize,
+}
+
+impl Service {
+    pub fn unary_methods(&self) -> Vec<&Method> {
+        self.methods.iter().filter(|m| m.is_unary()).collect()
+    }
+    pub fn stream_methods(&self) -> Vec<&Method> {
+        self.methods.iter().filter(|m| !m.is_unary()).collect()
+    }
+    pub fn has_unary(&self) -> bool {
+        self.methods.iter().any(Method::is_unary)
+    }
+    pub fn has_streams(&self) -> bool {
+        self.methods.iter().any(|m| !m.is_unary())
+    }
+    /// Unary methods' routes, custom verbs first: gorilla/mux takes the first
+    /// match, and `/v1/{name=shelves/*}` would otherwise swallow `…:merge`.
+    pub fn http_routes(&self) -> Vec<(&Method, &Route)> {
+        let mut routes: Vec<(&Method, &Route)> = self
+            .methods
+            .iter()
+            .flat_map(|m| m.routes.iter().map(move |r| (m, r)))
+            .collect();
+        routes.sort_by_key(|(_, r)| !r.template.contains(':'));
+        routes
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streaming {
+    Unary,
+    Server,
+    Client,
+    Bidi,
+}
+
+#[derive(Debug, Clone)]
+pub struct Method {
+    pub proto_name: String,
+    pub name: String,
+    pub lower: String,
+    pub doc: Vec<String>,
+    pub streaming: Streaming,
+    /// Qualified Go types, e.g. `*pb.SumRequest` is `pb.SumRequest` here.
+    pub input: String,
+    pub output: String,
+    /// `Add.Sum`: the label metrics and logs use.
+    pub label: String,
+    /// Names addcli accepts for the method.
+    pub cli_names: Vec<String>,
+    pub routes: Vec<Route>,
+    /// A request literal used by generated tests (`&pb.SumRequest{A: 7}`).
+    pub sample_input: String,
+    /// A response literal used by generated tests.
+    pub sample_output: String,
+}
+
+impl Method {
+    pub fn is_unary(&self) -> bool {
+        self.streaming == Streaming::Unary
+    }
+    pub fn is_server_streaming(&self) -> bool {
+        self.streaming == Streaming::Server
+    }
+    pub fn is_client_streaming(&self) -> bool {
+        self.streaming == Streaming::Client
+    }
+    pub fn is_bidi(&self) -> bool {
+        self.streaming == Streaming::Bidi
+    }
+    /// The Go signature after the method name, as in the service interface.
+    pub fn signature(&self) -> String {
+        let (i, o) = (&self.input, &self.output);
+        match self.streaming {
+            Streaming::Unary => format!("(ctx context.Context, req *{i}) (*{o}, error)"),
+            Streaming::Server => {
+                format!("(ctx context.Context, req *{i}, send func(*{o}) error) error")
+            }
+            Streaming::Client => {
+                format!("(ctx context.Context, recv func() (*{i}, error)) (*{o}, error)")
+            }
+            Streaming::Bidi => format!(
+                "(ctx context.Context, recv func() (*{i}, error), send func(*{o}) error) error"
+            ),
+        }
+    }
+    /// The signature as a func type, for the endpoint set's stream fields.
+    pub fn func_type(&self) -> String {
+        format!("func{}", self.signature())
+    }
+    /// The signature with named results, for middleware that inspects them.
+    pub fn named_result_signature(&self) -> String {
+        let (i, o) = (&self.input, &self.output);
+        match self.streaming {
+            Streaming::Unary => format!("(ctx context.Context, req *{i}) (resp *{o}, err error)"),
+            Streaming::Server => {
+                format!("(ctx context.Context, req *{i}, send func(*{o}) error) (err error)")
+            }
+            Streaming::Client => {
+                format!("(ctx context.Context, recv func() (*{i}, error)) (resp *{o}, err error)")
+            }
+            Streaming::Bidi => format!(
+                "(ctx context.Context, recv func() (*{i}, error), send func(*{o}) error) (err error)"
+            ),
+        }
+    }
+    pub fn first_route(&self) -> &Route {
+        &self.routes[0]
+    }
+    /// The signature with unnamed parameters, for stubs that ignore them.
+    pub fn unnamed_signature(&self) -> String {
+        let (i, o) = (&self.input, &self.output);
+        match self.streaming {
+            Streaming::Unary => format!("(context.Context, *{i}) (*{o}, error)"),
+            Streaming::Server => format!("(context.Context, *{i}, func(*{o}) error) error"),
+            Streaming::Client => format!("(context.Context, func() (*{i}, error)) (*{o}, error)"),
+            Streaming::Bidi => {
+                format!("(context.Context, func() (*{i}, error), func(*{o}) error) error")
+            }
+        }
+    }
+    /// `"Sum", "Add.Sum"` for a switch case.
+    pub fn cli_names_quoted(&self) -> String {
+        self.cli_names
+            .iter()
+            .map(|n| format!("{n:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    /// The argument list that forwards the parameters of `signature`.
+    pub fn call_args(&self) -> &'static str {
+        match self.streaming {
+            Streaming::Unary => "ctx, req",
+            Streaming::Server => "ctx, req, send",
+            Streaming::Client => "ctx, recv",
+            Streaming::Bidi => "ctx, recv, send",
+        }
+    }
+    pub fn kind_doc(&self) -> &'static str {
+        match self.streaming {
+            Streaming::Unary => "unary",
+            Streaming::Server => "server-streaming",
+            Streaming::Client => "client-streaming",
+            Streaming::Bidi => "bidirectional-streaming",
+        }
+    }
+}
+
+/// One HTTP route of a unary method.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub verb: String,
+    /// The template as written in the proto (or the default route).
+    pub template: String,
+    /// The gorilla/mux path pattern that matches it.
+    pub mux_path: String,
+    /// `*`, a field path, or empty for no body.
+    pub body: String,
+    pub response_body: String,
+    /// A concrete URL path matching the route, for tests and docs.
+    pub sample_path: String,
+    /// True for the route kitgen made up because the method has no rule.
+    pub is_default: bool,
+}
+
+impl Route {
+    pub fn has_body(&self) -> bool {
+        !self.body.is_empty()
+    }
+}
+
+impl Project {
+    pub fn has_unary(&self) -> bool {
+        self.services.iter().any(Service::has_unary)
+    }
+    pub fn has_streams(&self) -> bool {
+        self.services.iter().any(Service::has_streams)
+    }
+    /// Any method whose client sends a stream (client or bidirectional).
+    pub fn has_client_streams(&self) -> bool {
+        self.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .any(|m| matches!(m.streaming, Streaming::Client | Streaming::Bidi))
+    }
+    /// The first unary method, which the generated cross-cutting tests use.
+    pub fn first_unary(&self) -> Option<(&Service, &Method)> {
+        self.services
+            .iter()
+            .flat_map(|s| s.methods.iter().map(move |m| (s, m)))
+            .find(|(_, m)| m.is_unary())
+    }
+    fn first_method(&self) -> (&Service, &Method) {
+        self.first_unary()
+            .unwrap_or((&self.services[0], &self.services[0].methods[0]))
+    }
+    pub fn first_method_name(&self) -> String {
+        self.first_method().1.cli_names[0].clone()
+    }
+    /// An example request for the first method, for docs.
+    pub fn first_method_example(&self) -> String {
+        if self.services[0].full_name == "addsvc.Add" && self.first_method_name() == "Sum" {
+            r#"{"a":1,"b":2}"#.to_string()
+        } else {
+            "{}".to_string()
+        }
+    }
+    pub fn cli_env_prefix(&self) -> String {
+        super::naming::snake(&self.cli_name).to_ascii_uppercase()
+    }
+    /// Arguments of transport.NewHTTPHandler in server.go.
+    pub fn http_handler_args(&self) -> String {
+        self.services
+            .iter()
+            .filter(|s| s.has_unary())
+            .map(|s| s.lower.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    /// Arguments of NewHTTPHandler in the transport tests.
+    pub fn test_http_handler_args(&self) -> String {
+        self.services
+            .iter()
+            .filter(|s| s.has_unary())
+            .map(|s| {
+                format!(
+                    "endpoints.New{}(f.{}, endpoints.Instrumentation{{}})",
+                    s.endpoints, s.lower
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    /// Every Go package of protobuf code the project may refer to.
+    pub fn go_packages(&self) -> Vec<GoPackage> {
+        let mut out: Vec<GoPackage> = self.proto_packages.values().cloned().collect();
+        out.extend(self.external_packages.iter().cloned());
+        out
+    }
+}
+
+/// Decides every Go name for `api`.
+pub fn build(api: &Api, name: &str, module: &str) -> Result<Project, Diagnostic> {
+    let proto_packages = proto_packages(api, module);
+    let mut resolver = TypeResolver::new(api, &proto_packages);
+    let mut services = Vec::new();
+    let mut base_names: HashMap<String, String> = HashMap::new();
+    // Method names seen in more than one service cannot be called by their bare name.
+    let mut method_count: HashMap<String, usize> = HashMap::new();
+    for s in &api.services {
+        for m in &s.methods {
+            *method_count.entry(m.name.clone()).or_default() += 1;
+        }
+    }
+    for s in &api.services {
+        let grpc_name = go_camel_case(&s.name);
+        let base = service_base(&grpc_name);
+        if let Some(other) = base_names.insert(base.clone(), s.full_name.clone()) {
+            return Err(Diagnostic::new(format!(
+                "services '{other}' and '{}' both map to the Go name '{base}Service'",
+                s.full_name
+            ))
+            .at_file(&s.file)
+            .with_help("rename one of the services"));
+        }
+        let pb = proto_packages
+            .get(&s.file)
+            .cloned()
+            .expect("services come from project files");
+        let mut methods = Vec::new();
+        for m in &s.methods {
+            methods.push(build_method(api, s, m, &mut resolver, &method_count)?);
+        }
+        let pad_endpoint_fields = methods
+            .iter()
+            .filter(|m| m.is_unary())
+            .map(|m| m.name.len() + "Endpoint".len())
+            .max()
+            .unwrap_or(0);
+        let pad_handler_fields = methods
+            .iter()
+            .filter(|m| m.is_unary())
+            .map(|m| m.lower.len())
+            .chain(
+                methods
+                    .iter()
+                    .any(|m| !m.is_unary())
+                    .then_some("streams".len()),
+            )
+            .max()
+            .unwrap_or(0);
+        let pad_literal_keys = methods
+            .iter()
+            .map(|m| {
+                m.name.len()
+                    + if m.is_unary() {
+                        "Endpoint:".len()
+                    } else {
+                        "Stream:".len()
+                    }
+            })
+            .max()
+            .unwrap_or(0);
+        services.push(Service {
+            pad_literal_keys,
+            proto_name: s.name.clone(),
+            full_name: s.full_name.clone(),
+            doc: doc_lines(&s.doc),
+            lower: unexported(&base),
+            iface: format!("{base}Service"),
+            endpoints: format!("{base}Endpoints"),
+            impl_file: format!("pkg/service/{}.go", snake(&base)),
+            base,
+            pb,
+            grpc_name,
+            methods,
+            pad_endpoint_fields,
+            pad_handler_fields,
+        });
+    }
+    if services.is_empty() {
+        let file = api
+            .files
+            .iter()
+            .rfind(|f| f.in_project)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        return Err(Diagnostic::new("the input declares no service")
+            .at_file(file)
+            .with_help(
+                "kitgen generates a service project: add a `service` with at least one rpc",
+            ));
+    }
+    let uses_googleapis_api = api.files.iter().any(|f| {
+        !f.in_project
+            && go_package_option(f)
+                .is_some_and(|p| p.starts_with("google.golang.org/genproto/googleapis/api/"))
+            && api
+                .files
+                .iter()
+                .any(|g| g.in_project && g.imports.contains(&f.name))
+    });
+    let cli_name = match name.strip_suffix("svc") {
+        Some(stem) if !stem.is_empty() => format!("{stem}cli"),
+        _ => format!("{name}cli"),
+    };
+    let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
+    let external_packages = resolver.external_packages();
+    Ok(Project {
+        name: name.to_string(),
+        module: module.to_string(),
+        cli_name,
+        env_prefix: snake(name).to_ascii_uppercase(),
+        metrics_namespace: snake(name),
+        services,
+        proto_packages,
+        uses_googleapis_api,
+        external_packages,
+        pad_service_fields,
+    })
+}
+
+fn build_method(
+    api: &Api,
+    service: &ir::Service,
+    m: &ir::Method,
+    resolver: &mut TypeResolver<'_>,
+    method_count: &HashMap<String, usize>,
+) -> Result<Method, Diagnostic> {
+    let streaming = match (m.client_streaming, m.server_streaming) {
+        (false, false) => Streaming::Unary,
+        (false, true) => Streaming::Server,
+        (true, false) => Streaming::Client,
+        (true, true) => Streaming::Bidi,
+    };
+    let name = go_camel_case(&m.name);
+    let input_msg = api.message(&m.input).expect("linked by the frontend");
+    let mut routes = Vec::new();
+    if streaming == Streaming::Unary {
+        if m.http.is_empty() {
+            let template = format!("/{}/{}", service.full_name, m.name);
+            routes.push(Route {
+                verb: "POST".into(),
+                mux_path: template.clone(),
+                sample_path: template.clone(),
+                template,
+                body: "*".into(),
+                response_body: String::new(),
+                is_default: true,
+            });
+        }
+        for rule in &m.http {
+            let parsed = path_template::parse(&rule.path).map_err(|e| {
+                Diagnostic::new(format!("invalid HTTP path template '{}': {e}", rule.path))
+                    .at_file(&service.file)
+            })?;
+            routes.push(Route {
+                verb: rule.verb.clone(),
+                template: rule.path.clone(),
+                mux_path: mux_path(&parsed),
+                sample_path: sample_path(&parsed),
+                body: rule.body.clone().unwrap_or_default(),
+                response_body: rule.response_body.clone().unwrap_or_default(),
+                is_default: false,
+            });
+        }
+    }
+    // The sample request fills the path variables of the first route so that
+    // generated HTTP tests hit a real route, plus one plain field.
+    let mut assignments: Vec<(String, Sample)> = Vec::new();
+    if let Some(route) = routes.first() {
+        if !route.is_default {
+            let parsed = path_template::parse(&route.template).expect("parsed above");
+            for seg in &parsed.segments {
+                if let Segment::Variable { field, segments } = seg {
+                    assignments.push((field.clone(), Sample::PathValue(sample_segments(segments))));
+                }
+            }
+        }
+    }
+    if let Some(field) = first_plain_field(input_msg, &assignments) {
+        assignments.push((field, Sample::Default));
+    }
+    let sample_input = resolver.literal(&m.input, &assignments);
+    let output_msg = api.message(&m.output).expect("linked by the frontend");
+    let out_assign: Vec<(String, Sample)> = first_plain_field(output_msg, &[])
+        .map(|f| vec![(f, Sample::Default)])
+        .unwrap_or_default();
+    let sample_output = resolver.literal(&m.output, &out_assign);
+    let mut cli_names = vec![format!("{}.{}", service.name, m.name)];
+    if method_count.get(&m.name).copied().unwrap_or(0) == 1 {
+        cli_names.insert(0, m.name.clone());
+    }
+    Ok(Method {
+        proto_name: m.name.clone(),
+        lower: unexported(&name),
+        doc: doc_lines(&m.doc),
+        streaming,
+        input: resolver.qualified(&m.input),
+        output: resolver.qualified(&m.output),
+        label: format!("{}.{}", service.name, m.name),
+        cli_names,
+        routes,
+        sample_input,
+        sample_output,
+        name,
+    })
+}
+
+/// A field with a simple scalar type not already assigned, for sample literals.
+fn first_plain_field(msg: &ir::Message, taken: &[(String, Sample)]) -> Option<String> {
+    msg.fields
+        .iter()
+        .find(|f| {
+            f.oneof.is_none()
+                && f.cardinality == Cardinality::Single
+                && matches!(f.ty, FieldType::Scalar(s) if s != Scalar::Bytes)
+                && !taken
+                    .iter()
+                    .any(|(p, _)| p.split('.').next() == Some(f.name.as_str()))
+        })
+        .map(|f| f.name.clone())
+}
+
+#[derive(Debug, Clone)]
+enum Sample {
+    /// A value typical of the field's type.
+    Default,
+    /// A string that matches a path variable's segments.
+    PathValue(String),
+}
+
+fn sample_segments(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Segment::Literal(l) => l.clone(),
+            Segment::Wildcard => format!("x{}", i + 1),
+            Segment::DeepWildcard => format!("x{}/y{}", i + 1, i + 1),
+            Segment::Variable { segments, .. } => sample_segments(segments),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn sample_path(t: &path_template::PathTemplate) -> String {
+    let mut out = format!("/{}", sample_segments(&t.segments));
+    if let Some(verb) = &t.verb {
+        out.push(':');
+        out.push_str(verb);
+    }
+    out
+}
+
+/// Maps a path template onto a gorilla/mux pattern: each variable becomes a
+/// named mux variable whose regexp matches the variable's segments.
+fn mux_path(t: &path_template::PathTemplate) -> String {
+    let mut anonymous = 0;
+    let mut parts = Vec::new();
+    for seg in &t.segments {
+        parts.push(match seg {
+            Segment::Literal(l) => l.clone(),
+            Segment::Variable { field, segments } => {
+                format!("{{{field}:{}}}", segments_regexp(segments))
+            }
+            Segment::Wildcard | Segment::DeepWildcard => {
+                anonymous += 1;
+                format!(
+                    "{{_{anonymous}:{}}}",
+                    segments_regexp(std::slice::from_ref(seg))
+                )
+            }
+        });
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if let Some(verb) = &t.verb {
+        out.push(':');
+        out.push_str(verb);
+    }
+    out
+}
+
+fn segments_regexp(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(l) => regex_quote(l),
+            Segment::Wildcard => "[^/]+".to_string(),
+            Segment::DeepWildcard => ".+".to_string(),
+            Segment::Variable { segments, .. } => segments_regexp(segments),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn regex_quote(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Splits a doc comment into lines for `//` comments.
+pub fn doc_lines(doc: &str) -> Vec<String> {
+    if doc.trim().is_empty() {
+        return Vec::new();
+    }
+    doc.lines().map(|l| l.trim_end().to_string()).collect()
+}
+
+fn go_package_option(file: &ir::SourceFile) -> Option<&str> {
+    file.options
+        .iter()
+        .find(|(k, _)| k == "go_package")
+        .map(|(_, v)| v.as_str())
+}
+
+/// Parses a `go_package` option: `path;name` or `path`.
+fn parse_go_package(option: &str) -> GoPackage {
+    match option.split_once(';') {
+        Some((path, name)) => GoPackage {
+            import_path: path.to_string(),
+            name: name.to_string(),
+        },
+        None => GoPackage {
+            import_path: option.to_string(),
+            name: option
+                .rsplit('/')
+                .next()
+                .unwrap_or(option)
+                .replace(['-', '.'], "_"),
+        },
+    }
+}
+
+/// Places every project proto package under `<module>/pb`: the only package
+/// directly, several in sub-packages named like buf does (`libraryv1`).
+fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
+    let packages: BTreeSet<&str> = api
+        .files
+        .iter()
+        .filter(|f| f.in_project)
+        .map(|f| f.package.as_str())
+        .collect();
+    let mut by_package: BTreeMap<&str, GoPackage> = BTreeMap::new();
+    if packages.len() == 1 {
+        let only = *packages.iter().next().expect("one");
+        by_package.insert(
+            only,
+            GoPackage {
+                import_path: format!("{module}/pb"),
+                name: "pb".into(),
+            },
+        );
+    } else {
+        let mut used = BTreeSet::new();
+        for pkg in &packages {
+            let parts: Vec<&str> = pkg.split('.').filter(|p| !p.is_empty()).collect();
+            if parts.is_empty() {
+                by_package.insert(
+                    pkg,
+                    GoPackage {
+                        import_path: format!("{module}/pb"),
+                        name: "pb".into(),
+                    },
+                );
+                used.insert("pb".to_string());
+                continue;
+            }
+            let is_version = |p: &str| {
+                p.len() > 1 && p.starts_with('v') && p[1..2].chars().all(|c| c.is_ascii_digit())
+            };
+            let mut take = if parts.len() > 1 && is_version(parts[parts.len() - 1]) {
+                2
+            } else {
+                1
+            };
+            let mut name;
+            loop {
+                name = parts[parts.len() - take..]
+                    .concat()
+                    .to_ascii_lowercase()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+                if !used.contains(&name) || take == parts.len() {
+                    break;
+                }
+                take += 1;
+            }
+            while used.contains(&name) {
+                name.push('x');
+            }
+            used.insert(name.clone());
+            by_package.insert(
+                pkg,
+                GoPackage {
+                    import_path: format!("{module}/pb/{name}"),
+                    name,
+                },
+            );
+        }
+    }
+    api.files
+        .iter()
+        .filter(|f| f.in_project)
+        .map(|f| (f.name.clone(), by_package[f.package.as_str()].clone()))
+        .collect()
+}
+
+/// Resolves proto type names to qualified Go types and records the imports used.
+pub struct TypeResolver<'a> {
+    api: &'a Api,
+    project: &'a BTreeMap<String, GoPackage>,
+    external_names: BTreeMap<String, String>,
+}
+
+impl<'a> TypeResolver<'a> {
+    fn new(api: &'a Api, project: &'a BTreeMap<String, GoPackage>) -> Self {
+        TypeResolver {
+            api,
+            project,
+            external_names: BTreeMap::new(),
+        }
+    }
+
+    fn external_packages(&self) -> Vec<GoPackage> {
+        self.external_names
+            .iter()
+            .map(|(path, name)| GoPackage {
+                import_path: path.clone(),
+                name: name.clone(),
+            })
+            .collect()
+    }
+
+    pub fn package_of(&mut self, full_name: &str) -> (GoPackage, String) {
+        let (file, package) = if let Some(m) = self.api.message(full_name) {
+            (
+                m.file.clone(),
+                self.api.file(&m.file).map(|f| f.package.clone()),
+            )
+        } else if let Some(e) = self.api.enum_type(full_name) {
+            (
+                e.file.clone(),
+                self.api.file(&e.file).map(|f| f.package.clone()),
+            )
+        } else {
+            (String::new(), None)
+        };
+        let go_name = go_type_name(full_name, package.as_deref().unwrap_or(""));
+        let pkg = match self.project.get(&file) {
+            Some(p) => p.clone(),
+            None => {
+                let option = self
+                    .api
+                    .file(&file)
+                    .and_then(go_package_option)
+                    .unwrap_or("")
+                    .to_string();
+                let mut pkg = parse_go_package(&option);
+                // Two external packages with one name get distinct identifiers.
+                let taken = self
+                    .external_names
+                    .iter()
+                    .any(|(path, n)| *n == pkg.name && *path != pkg.import_path)
+                    || self.project.values().any(|p| p.name == pkg.name);
+                if taken {
+                    pkg.name = format!("{}{}", pkg.name, self.external_names.len() + 1);
+                }
+                let name = self
+                    .external_names
+                    .entry(pkg.import_path.clone())
+                    .or_insert(pkg.name.clone());
+                pkg.name = name.clone();
+                pkg
+            }
+        };
+        (pkg, go_name)
+    }
+
+    /// `pb.SumRequest`
+    pub fn qualified(&mut self, full_name: &str) -> String {
+        let (pkg, name) = self.package_of(full_name);
+        format!("{}.{}", pkg.name, name)
+    }
+
+    /// A one-line composite literal `&pkg.Msg{Field: value}` for tests.
+    fn literal(&mut self, full_name: &str, assignments: &[(String, Sample)]) -> String {
+        let mut tree: BTreeMap<String, Vec<(String, Sample)>> = BTreeMap::new();
+        let mut order = Vec::new();
+        for (path, sample) in assignments {
+            let (head, rest) = match path.split_once('.') {
+                Some((h, r)) => (h.to_string(), Some(r.to_string())),
+                None => (path.clone(), None),
+            };
+            if !order.contains(&head) {
+                order.push(head.clone());
+            }
+            if let Some(rest) = rest {
+                tree.entry(head).or_default().push((rest, sample.clone()));
+            } else {
+                tree.entry(head.clone()).or_default();
+                tree.get_mut(&head)
+                    .expect("inserted")
+                    .push((String::new(), sample.clone()));
+            }
+        }
+        let msg = self.api.message(full_name).cloned();
+        let mut parts = Vec::new();
+        if let Some(msg) = msg {
+            // Keep field declaration order, as a person would write it.
+            for field in &msg.fields {
+                let Some(items) = tree.get(&field.name) else {
+                    continue;
+                };
+                let go_field = go_camel_case(&field.name);
+                let value = match &field.ty {
+                    FieldType::Message(inner) => {
+                        let nested: Vec<(String, Sample)> = items
+                            .iter()
+                            .filter(|(p, _)| !p.is_empty())
+                            .cloned()
+                            .collect();
+                        self.literal(inner, &nested)
+                    }
+                    FieldType::Scalar(s) => {
+                        let sample = &items[0].1;
+                        scalar_literal(*s, sample, &field.name)
+                    }
+                    FieldType::Enum(_) | FieldType::Map(..) => continue,
+                };
+                parts.push(format!("{go_field}: {value}"));
+            }
+        }
+        format!("&{}{{{}}}", self.qualified(full_name), parts.join(", "))
+    }
+}
+
+fn scalar_literal(s: Scalar, sample: &Sample, field: &str) -> String {
+    match (s, sample) {
+        (Scalar::String, Sample::PathValue(v)) => format!("{v:?}"),
+        (Scalar::String, Sample::Default) => format!("{:?}", format!("{field} sample")),
+        (Scalar::Bool, _) => "true".into(),
+        (Scalar::Double | Scalar::Float, _) => "1.5".into(),
+        (Scalar::Bytes, _) => "[]byte(\"sample\")".into(),
+        _ => "7".into(),
+    }
+}
+
+/// Used by templates: `kebab-case` of a Go name.
+pub fn kebab_name(s: &str) -> String {
+    kebab(s)
+}

@@ -1,0 +1,72 @@
+//! The whole rendered project in memory: relative path → contents + ownership.
+//! Rendering never touches the disk; only [`crate::sync`] writes.
+
+use std::collections::BTreeMap;
+
+/// Who owns a file, which decides how regeneration treats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ownership {
+    /// Rewritten on every generation; carries a DO NOT EDIT header.
+    Generated,
+    /// Written once, then the user's: later generations merge into it.
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub contents: String,
+    pub ownership: Ownership,
+}
+
+/// Relative paths use `/` and are kept sorted, so iteration is deterministic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSet {
+    files: BTreeMap<String, OutputFile>,
+}
+
+impl FileSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file; a path added twice is a backend bug.
+    pub fn add(
+        &mut self,
+        path: impl Into<String>,
+        ownership: Ownership,
+        contents: impl Into<String>,
+    ) {
+        let path = path.into();
+        debug_assert!(
+            !path.starts_with('/') && !path.contains('\\') && !path.split('/').any(|p| p == "..")
+        );
+        let previous = self.files.insert(
+            path.clone(),
+            OutputFile {
+                contents: contents.into(),
+                ownership,
+            },
+        );
+        assert!(previous.is_none(), "file {path} rendered twice");
+    }
+
+    pub fn get(&self, path: &str) -> Option<&OutputFile> {
+        self.files.get(path)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &OutputFile)> {
+        self.files.iter().map(|(p, f)| (p.as_str(), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+}

@@ -1,0 +1,3 @@
+//! Frontends turn a service definition into the language-neutral [`crate::ir::Api`].
+
+pub mod proto;

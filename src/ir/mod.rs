@@ -1,0 +1,182 @@
+//! The language-neutral description of an API that every frontend produces and
+//! every backend consumes. Nothing here knows about Go or Rust naming: names are
+//! kept exactly as the source spelled them.
+
+pub mod path_template;
+
+/// A whole API: the services to generate and every type they can reach.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Api {
+    /// Every source file the API reaches, dependencies first.
+    pub files: Vec<SourceFile>,
+    /// Services in source order.
+    pub services: Vec<Service>,
+    /// Every message reachable from the project, including imported ones,
+    /// in a stable order (file order, then declaration order).
+    pub messages: Vec<Message>,
+    /// Every enum reachable from the project, same order rules as messages.
+    pub enums: Vec<Enum>,
+}
+
+/// One source file (a .proto, or later a trait definition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Name relative to its include root, e.g. `google/example/library/v1/library.proto`.
+    pub name: String,
+    /// Dotted package, possibly empty.
+    pub package: String,
+    /// Files this one imports, by name.
+    pub imports: Vec<String>,
+    /// True when the file's types belong to the project (false for imports
+    /// that already exist elsewhere, such as the well-known types).
+    pub in_project: bool,
+    /// File-level string options as written (`go_package`, `java_package`, …),
+    /// sorted by name. Backends read the ones meant for them.
+    pub options: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    /// Fully qualified name without a leading dot, e.g. `pb.Add`.
+    pub full_name: String,
+    pub package: String,
+    /// The source file that declares the service.
+    pub file: String,
+    pub doc: String,
+    pub methods: Vec<Method>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    pub name: String,
+    pub doc: String,
+    /// Full name of the request message.
+    pub input: String,
+    /// Full name of the response message.
+    pub output: String,
+    pub client_streaming: bool,
+    pub server_streaming: bool,
+    /// HTTP bindings: the primary rule first, then additional bindings.
+    /// Empty when the source declares none.
+    pub http: Vec<HttpRule>,
+}
+
+impl Method {
+    pub fn is_unary(&self) -> bool {
+        !self.client_streaming && !self.server_streaming
+    }
+}
+
+/// One HTTP binding of a method, as in `google.api.http`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRule {
+    /// Upper-case HTTP verb: GET, POST, PUT, PATCH, DELETE or a custom one.
+    pub verb: String,
+    /// The path template, e.g. `/v1/{name=shelves/*}:merge`.
+    pub path: String,
+    /// `*` for the whole request, a field path, or `None` for no body.
+    pub body: Option<String>,
+    /// A field of the response to send instead of the whole response.
+    pub response_body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub name: String,
+    pub full_name: String,
+    pub file: String,
+    pub doc: String,
+    pub fields: Vec<Field>,
+    /// Real oneofs (not the synthetic ones of proto3 `optional`).
+    pub oneofs: Vec<Oneof>,
+    /// True for the synthetic entry message of a map field.
+    pub map_entry: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oneof {
+    pub name: String,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub number: i32,
+    pub doc: String,
+    pub ty: FieldType,
+    pub cardinality: Cardinality,
+    /// Index into the message's `oneofs`.
+    pub oneof: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cardinality {
+    /// A single value with implicit presence (proto3 default).
+    Single,
+    /// A single value with explicit presence (proto2 optional, proto3 `optional`, editions).
+    Optional,
+    Required,
+    Repeated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    Scalar(Scalar),
+    /// Full name of a message.
+    Message(String),
+    /// Full name of an enum.
+    Enum(String),
+    /// A map; the value is never itself a map.
+    Map(Scalar, Box<FieldType>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Double,
+    Float,
+    Int32,
+    Int64,
+    Uint32,
+    Uint64,
+    Sint32,
+    Sint64,
+    Fixed32,
+    Fixed64,
+    Sfixed32,
+    Sfixed64,
+    Bool,
+    String,
+    Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enum {
+    pub name: String,
+    pub full_name: String,
+    pub file: String,
+    pub doc: String,
+    pub values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumValue {
+    pub name: String,
+    pub number: i32,
+    pub doc: String,
+}
+
+impl Api {
+    pub fn message(&self, full_name: &str) -> Option<&Message> {
+        self.messages.iter().find(|m| m.full_name == full_name)
+    }
+
+    pub fn file(&self, name: &str) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.name == name)
+    }
+
+    pub fn enum_type(&self, full_name: &str) -> Option<&Enum> {
+        self.enums.iter().find(|e| e.full_name == full_name)
+    }
+}
