@@ -67,6 +67,165 @@ impl FileResolver for EmbeddedResolver {
     }
 }
 
+/// Reads edition 2023 files that keep proto3's semantics as proto3.
+///
+/// protox does not parse editions yet (andrewhickman/protox#31). Edition 2023
+/// with the file-wide feature `field_presence = IMPLICIT` and no other feature
+/// is exactly proto3 (open enums, packed repeated fields, UTF-8 checks), so
+/// such a file is rewritten in place, keeping every line where it was so that
+/// diagnostics still point at the user's text. Any other use of editions is
+/// refused with a located error rather than guessed at.
+///
+/// It wraps protox's include resolver, which parses as it opens, so the text
+/// must be looked at before.
+struct EditionsBridge {
+    include: PathBuf,
+    inner: IncludeFileResolver,
+    /// protox's error type is opaque, so the located error travels here.
+    refused: RefusedEdition,
+}
+
+type RefusedEdition = std::sync::Arc<std::sync::Mutex<Option<EditionError>>>;
+
+impl FileResolver for EditionsBridge {
+    fn resolve_path(&self, path: &Path) -> Option<String> {
+        self.inner.resolve_path(path)
+    }
+
+    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
+        let Ok(source) = std::fs::read_to_string(self.include.join(name)) else {
+            // Missing or unreadable: protox reports it its own way.
+            return self.inner.open_file(name);
+        };
+        match bridge_edition(&source) {
+            Ok(None) => self.inner.open_file(name),
+            Ok(Some(rewritten)) => File::from_source(name, &rewritten),
+            Err((offset, len, message)) => {
+                let err = EditionError {
+                    file: name.to_string(),
+                    source: source.to_string(),
+                    offset,
+                    len,
+                    message,
+                };
+                let opaque = protox::Error::new(err.message.clone());
+                *self.refused.lock().expect("not poisoned") = Some(err);
+                Err(opaque)
+            }
+        }
+    }
+}
+
+/// An editions feature kitgen cannot read, located in its source.
+#[derive(Debug)]
+pub(crate) struct EditionError {
+    pub file: String,
+    pub source: String,
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for EditionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EditionError {}
+
+/// Returns the proto3 rewrite of an edition file, `None` for other files, or
+/// the offset, length and reason of what cannot be bridged.
+fn bridge_edition(source: &str) -> Result<Option<String>, (usize, usize, String)> {
+    let Some(edition_at) = find_statement(source, "edition") else {
+        return Ok(None);
+    };
+    let statement_end = source[edition_at..]
+        .find(';')
+        .map_or(source.len(), |i| edition_at + i + 1);
+    let statement = &source[edition_at..statement_end];
+    if !statement.contains("\"2023\"") {
+        return Err((
+            edition_at,
+            statement.len(),
+            format!("kitgen reads edition 2023 only, not `{}`", statement.trim()),
+        ));
+    }
+    let implicit = "option features.field_presence = IMPLICIT;";
+    let Some(implicit_at) = source.find(implicit) else {
+        return Err((
+            edition_at,
+            statement.len(),
+            "edition 2023 files need `option features.field_presence = IMPLICIT;`: kitgen's \
+             parser (protox) has no editions support yet, and only that form equals proto3"
+                .to_string(),
+        ));
+    };
+    let mut rewritten = String::with_capacity(source.len());
+    rewritten.push_str(&source[..edition_at]);
+    rewritten.push_str(&pad_to("syntax = \"proto3\";", statement));
+    rewritten.push_str(&source[statement_end..implicit_at]);
+    rewritten.push_str(&" ".repeat(implicit.len()));
+    rewritten.push_str(&source[implicit_at + implicit.len()..]);
+    if let Some(other) = find_code(&rewritten, "features.") {
+        return Err((
+            other,
+            "features.".len(),
+            "kitgen reads edition 2023 files whose only feature is the file-wide \
+             `field_presence = IMPLICIT`: protox, its parser, has no editions support yet"
+                .to_string(),
+        ));
+    }
+    Ok(Some(rewritten))
+}
+
+/// Replaces `original` by `text`, keeping its newlines so lines do not move.
+fn pad_to(text: &str, original: &str) -> String {
+    let newlines = original.matches('\n').count();
+    format!("{text}{}", "\n".repeat(newlines))
+}
+
+/// The offset of a statement starting with `keyword` outside comments.
+fn find_statement(source: &str, keyword: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = find_code(&source[from..], keyword).map(|i| i + from) {
+        let before_ok = at == 0 || source[..at].ends_with(|c: char| c.is_whitespace() || c == ';');
+        let after = source[at + keyword.len()..].trim_start();
+        if before_ok && after.starts_with('=') {
+            return Some(at);
+        }
+        from = at + keyword.len();
+    }
+    None
+}
+
+/// Finds `needle` outside comments and string literals.
+fn find_code(source: &str, needle: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if source[i..].starts_with("//") {
+            i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+        } else if source[i..].starts_with("/*") {
+            i = source[i + 2..]
+                .find("*/")
+                .map_or(bytes.len(), |n| i + 2 + n + 2);
+        } else if bytes[i] == b'"' || bytes[i] == b'\'' {
+            let quote = bytes[i];
+            i += 1;
+            while i < bytes.len() && bytes[i] != quote {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if source[i..].starts_with(needle) {
+            return Some(i);
+        } else {
+            i += source[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    None
+}
+
 /// Compiles proto files from disk.
 pub fn compile(input: &ProtoInput) -> Result<Compiled, Diagnostic> {
     if input.files.is_empty() {
@@ -109,11 +268,16 @@ pub fn compile(input: &ProtoInput) -> Result<Compiled, Diagnostic> {
             );
         }
     }
+    let refused = RefusedEdition::default();
     let mut resolver = ChainFileResolver::new();
     for include in &includes {
-        resolver.add(IncludeFileResolver::new(include.clone()));
+        resolver.add(EditionsBridge {
+            include: include.clone(),
+            inner: IncludeFileResolver::new(include.clone()),
+            refused: std::sync::Arc::clone(&refused),
+        });
     }
-    compile_with(resolver, &input.files, Vec::new())
+    compile_with(resolver, &input.files, Vec::new(), refused)
 }
 
 /// Compiles a proto held in memory (the built-in starter) under the given name.
@@ -122,6 +286,7 @@ pub fn compile_source(name: &str, source: &str) -> Result<Compiled, Diagnostic> 
         ChainFileResolver::new(),
         &[PathBuf::from(name)],
         vec![(name.to_string(), source.to_string())],
+        RefusedEdition::default(),
     )
 }
 
@@ -129,6 +294,7 @@ fn compile_with(
     mut resolver: ChainFileResolver,
     files: &[PathBuf],
     extra: Vec<(String, String)>,
+    refused: RefusedEdition,
 ) -> Result<Compiled, Diagnostic> {
     let mut embedded: Vec<(String, String)> = extra;
     embedded.extend(
@@ -143,9 +309,17 @@ fn compile_with(
     compiler.include_imports(true).include_source_info(true);
     let mut opened = Vec::new();
     for file in files {
-        compiler
-            .open_file(file)
-            .map_err(|e| protox_diagnostic(&e, &file.display().to_string()))?;
+        compiler.open_file(file).map_err(|e| {
+            match refused.lock().expect("not poisoned").take() {
+                Some(edition) => Diagnostic::new(edition.message).at_offset(
+                    &edition.file,
+                    &edition.source,
+                    edition.offset,
+                    edition.len,
+                ),
+                None => protox_diagnostic(&e, &file.display().to_string()),
+            }
+        })?;
     }
     for meta in compiler.files() {
         if !meta.is_import() {
@@ -579,4 +753,40 @@ fn kind_type(kind: &Kind) -> ir::FieldType {
         Kind::Message(m) => return ir::FieldType::Message(m.full_name().to_string()),
         Kind::Enum(e) => return ir::FieldType::Enum(e.full_name().to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implicit_presence_edition_reads_as_proto3_on_the_same_lines() {
+        let src = "// c\nedition = \"2023\";\n\noption features.field_presence = IMPLICIT;\nmessage A { int32 x = 1; }\n";
+        let out = bridge_edition(src).unwrap().unwrap();
+        assert!(out.contains("syntax = \"proto3\";"));
+        assert!(!out.contains("features"));
+        assert_eq!(out.lines().count(), src.lines().count());
+        assert_eq!(out.lines().nth(4), src.lines().nth(4));
+    }
+
+    #[test]
+    fn other_editions_are_refused_with_a_location() {
+        let explicit = "edition = \"2023\";\nmessage A { int32 x = 1; }\n";
+        let (at, _, msg) = bridge_edition(explicit).unwrap_err();
+        assert_eq!(at, 0);
+        assert!(msg.contains("field_presence = IMPLICIT"));
+        let field_feature = "edition = \"2023\";\noption features.field_presence = IMPLICIT;\nmessage A { int32 x = 1 [features.field_presence = EXPLICIT]; }\n";
+        let (at, _, _) = bridge_edition(field_feature).unwrap_err();
+        assert_eq!(&field_feature[at..at + 9], "features.");
+        let newer = "edition = \"2024\";\n";
+        assert!(bridge_edition(newer).unwrap_err().2.contains("2023 only"));
+    }
+
+    #[test]
+    fn proto3_files_are_untouched() {
+        assert_eq!(
+            bridge_edition("syntax = \"proto3\"; // edition = \"2023\"\n").unwrap(),
+            None
+        );
+    }
 }

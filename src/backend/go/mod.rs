@@ -349,11 +349,7 @@ const STANDARD: &[&str] = &[
 /// Computes the import block for `body`: standard library, then third-party,
 /// then the module's own packages, each sorted, as goimports lays them out.
 fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
-    let code: String = body
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let code = strip_comments_and_strings(body);
     let mut std_group = Vec::new();
     for path in STANDARD {
         let name = path.rsplit('/').next().expect("non-empty");
@@ -404,6 +400,38 @@ fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// Go source with comments removed and string literals emptied, so that only
+/// code is searched for package references.
+fn strip_comments_and_strings(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' | '`' | '\'' => {
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    if d == '\\' && c != '`' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn spec(name: &str, path: &str) -> String {

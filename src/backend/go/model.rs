@@ -612,11 +612,16 @@ fn regex_quote(s: &str) -> String {
 }
 
 /// Splits a doc comment into lines for `//` comments.
+///
+/// Leading indentation is dropped: gofmt reads indented comment lines as Go
+/// doc lists and code blocks and re-lays them out, so indented proto comments
+/// would not be gofmt-identical. Flush-left lines are plain paragraphs, which
+/// gofmt keeps as they are.
 pub fn doc_lines(doc: &str) -> Vec<String> {
     if doc.trim().is_empty() {
         return Vec::new();
     }
-    doc.lines().map(|l| l.trim_end().to_string()).collect()
+    doc.lines().map(|l| l.trim().to_string()).collect()
 }
 
 fn go_package_option(file: &ir::SourceFile) -> Option<&str> {
