@@ -112,6 +112,8 @@ pub struct Method {
     pub output: String,
     /// `Add.Sum`: the label metrics and logs use.
     pub label: String,
+    /// `MakeSumEndpoint`, with the service in it when the API has several.
+    pub make_endpoint: String,
     /// Names addcli accepts for the method.
     pub cli_names: Vec<String>,
     pub routes: Vec<Route>,
@@ -505,6 +507,14 @@ fn build_method(
         input: resolver.qualified(&m.input),
         output: resolver.qualified(&m.output),
         label: format!("{}.{}", service.name, m.name),
+        make_endpoint: if api.services.len() > 1 {
+            format!(
+                "Make{}{name}Endpoint",
+                service_base(&go_camel_case(&service.name))
+            )
+        } else {
+            format!("Make{name}Endpoint")
+        },
         cli_names,
         routes,
         sample_input,

@@ -35,7 +35,7 @@ func New{{ s.endpoints }}(svc service.{{ s.iface }}, in Instrumentation) {{ s.en
 	return {{ s.endpoints }}{
 {%- for m in s.methods %}
 {%- if m.is_unary() %}
-		{{ pad(m.name.clone() + "Endpoint:", s.pad_literal_keys) }} in.Wrap("{{ m.label }}", Make{{ m.name }}Endpoint(svc)),
+		{{ pad(m.name.clone() + "Endpoint:", s.pad_literal_keys) }} in.Wrap("{{ m.label }}", {{ m.make_endpoint }}(svc)),
 {%- else %}
 		{{ pad(m.name.clone() + "Stream:", s.pad_literal_keys) }} svc.{{ m.name }},
 {%- endif %}
@@ -43,9 +43,9 @@ func New{{ s.endpoints }}(svc service.{{ s.iface }}, in Instrumentation) {{ s.en
 	}
 }
 {% for m in s.methods %}{% if m.is_unary() %}
-// Make{{ m.name }}Endpoint returns an endpoint that calls svc.{{ m.name }} with a
+// {{ m.make_endpoint }} returns an endpoint that calls svc.{{ m.name }} with a
 // *{{ m.input }}.
-func Make{{ m.name }}Endpoint(svc service.{{ s.iface }}) endpoint.Endpoint {
+func {{ m.make_endpoint }}(svc service.{{ s.iface }}) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		return svc.{{ m.name }}(ctx, request.(*{{ m.input }}))
 	}

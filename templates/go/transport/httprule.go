@@ -27,9 +27,10 @@ import (
 // maxBodyBytes bounds the request bodies the server reads.
 const maxBodyBytes = 4 << 20
 
-// marshaler writes every field, zero values included, so clients see the
-// whole message.
-var marshaler = protojson.MarshalOptions{EmitUnpopulated: true}
+// marshaler writes zero scalars too, so {"v":"0"} is not an empty object.
+// Unlike EmitUnpopulated it leaves unset messages out instead of writing
+// null, which would come back as a set google.protobuf.Value.
+var marshaler = protojson.MarshalOptions{EmitDefaultValues: true}
 
 // decodeHTTPRequest reads a request message from r, as google.api.http
 // defines it: the body (the whole message for "*", one field otherwise),
