@@ -10,13 +10,8 @@ use clap::{Parser, Subcommand};
 use crate::backend::go;
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
-use crate::frontend::proto::{self, ProtoInput};
-use crate::{plugins, sync};
-
-/// The built-in starter: go-kit's addsvc API.
-pub const STARTER_PROTO: &str = include_str!("../fixtures/starter/addsvc.proto");
-/// Where the starter's proto lands in a new project.
-pub const STARTER_PROTO_PATH: &str = "proto/addsvc.proto";
+use crate::pipeline::{self, Source};
+use crate::sync;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -167,51 +162,23 @@ fn new(args: NewArgs) -> Result<(), Failure> {
 
 /// Runs the whole pipeline in memory.
 fn generate(args: &NewArgs, module: &str) -> Result<FileSet, Failure> {
-    let starter = args.protos.is_empty();
-    if starter && !args.includes.is_empty() {
-        return Err(Diagnostic::new("-I needs a --proto file")
-            .with_help(
-                "without --proto kitgen uses its built-in starter, which needs no include path",
-            )
-            .into());
-    }
-    let compiled = if starter {
-        proto::compile_source("addsvc.proto", STARTER_PROTO)?
+    let source = if args.protos.is_empty() {
+        if !args.includes.is_empty() {
+            return Err(Diagnostic::new("-I needs a --proto file")
+                .with_help(
+                    "without --proto kitgen uses its built-in starter, which needs no include path",
+                )
+                .into());
+        }
+        Source::Starter
     } else {
-        proto::compile(&ProtoInput {
+        Source::Protos {
             files: args.protos.clone(),
             includes: args.includes.clone(),
-        })?
+        }
     };
-    let sources = if starter {
-        vec![STARTER_PROTO_PATH.to_string()]
-    } else {
-        args.protos
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect()
-    };
-    let options = go::Options {
-        name: args.name.clone(),
-        module: module.to_string(),
-        starter,
-        sources,
-    };
-    let (project, mut files) = go::render(&compiled.api, &options)?;
-    if starter {
-        files.add(STARTER_PROTO_PATH, Ownership::User, STARTER_PROTO);
-    }
-    let parameter = go::plugin_parameter(&project);
-    let stubs = plugins::generate_stubs(&plugins::StubRequest {
-        descriptor_set: &compiled.descriptor_set,
-        files_to_generate: &compiled.project_files,
-        parameter: &parameter,
-    })
-    .context("generating protobuf Go code")?;
-    for stub in stubs {
-        files.add(stub.path, Ownership::Generated, stub.content);
-    }
-    Ok(files)
+    let rendered = pipeline::render(&source, &args.name, module)?;
+    Ok(pipeline::add_stubs(rendered).context("generating protobuf Go code")?)
 }
 
 const GO_KEYWORDS_AND_RESERVED: &[&str] = &["main", "test", "internal", "vendor", "testdata"];

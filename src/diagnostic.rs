@@ -6,11 +6,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// `file:line:col` (1-based), or just the file, or nothing.
-    pub location: Option<Location>,
+    pub location: Option<Box<Location>>,
     pub message: String,
     pub help: Option<String>,
     /// The offending source line, shown under the message.
-    pub snippet: Option<Snippet>,
+    pub snippet: Option<Box<Snippet>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +39,10 @@ impl Diagnostic {
     }
 
     pub fn at_file(mut self, file: impl Into<String>) -> Self {
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: file.into(),
             line_col: None,
-        });
+        }));
         self
     }
 
@@ -67,24 +67,24 @@ impl Diagnostic {
         let width = source[offset..line_end.max(offset)]
             .get(..len.min(line_end - offset))
             .map_or(1, |s| s.chars().count().max(1));
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: file.into(),
             line_col: Some((line, column)),
-        });
-        self.snippet = Some(Snippet {
+        }));
+        self.snippet = Some(Box::new(Snippet {
             line_text,
             column,
             width,
-        });
+        }));
         self
     }
 
     /// Locates the diagnostic at a 1-based line and column without source text.
     pub fn at_line_col(mut self, file: impl Into<String>, line: usize, column: usize) -> Self {
-        self.location = Some(Location {
+        self.location = Some(Box::new(Location {
             file: file.into(),
             line_col: Some((line, column)),
-        });
+        }));
         self
     }
 
@@ -134,36 +134,31 @@ impl std::error::Error for Diagnostic {}
 /// Converts any miette diagnostic (protox's errors are) into ours, resolving its
 /// first label to `file:line:col`.
 pub fn from_miette(diag: &dyn miette::Diagnostic, fallback_file: Option<&str>) -> Diagnostic {
-    let message = diag.to_string();
-    let mut out = Diagnostic::new(message);
+    let mut out = Diagnostic::new(diag.to_string());
     if let Some(help) = diag.help() {
         out.help = Some(help.to_string());
     }
     let label = diag.labels().and_then(|mut labels| labels.next());
-    if let (Some(label), Some(source)) = (label, diag.source_code()) {
-        if let Ok(contents) = source.read_span(label.inner(), 0, 0) {
-            let file = contents
-                .name()
-                .map(str::to_string)
-                .or_else(|| fallback_file.map(str::to_string))
-                .unwrap_or_default();
-            // Read the whole source to print the line.
-            if let Ok(all) = source.read_span(&(0, 0).into(), usize::MAX / 4, usize::MAX / 4) {
-                if let Ok(text) = std::str::from_utf8(all.data()) {
-                    let mut d = out.at_offset(file, text, label.offset(), label.len());
-                    if let Some(l) = label.label() {
-                        if d.help.is_none() && !l.is_empty() && !d.message.contains(l) {
-                            d.message = format!("{}: {l}", d.message);
-                        }
-                    }
-                    return d;
-                }
-            }
-            return out.at_line_col(file, contents.line() + 1, contents.column() + 1);
-        }
+    let (Some(label), Some(source)) = (label, diag.source_code()) else {
+        return match fallback_file {
+            Some(file) => out.at_file(file),
+            None => out,
+        };
+    };
+    // The name comes with any span; read an empty one at the start so that a
+    // label at the very end of the file (an unexpected EOF) still resolves.
+    let name = source
+        .read_span(&(0, 0).into(), 0, 0)
+        .ok()
+        .and_then(|c| c.name().map(str::to_string))
+        .or_else(|| fallback_file.map(str::to_string))
+        .unwrap_or_default();
+    let whole = source
+        .read_span(&(0, 0).into(), usize::MAX / 4, usize::MAX / 4)
+        .ok()
+        .and_then(|c| std::str::from_utf8(c.data()).ok().map(str::to_string));
+    match whole {
+        Some(text) => out.at_offset(name, &text, label.offset(), label.len()),
+        None => out.at_file(name),
     }
-    if let Some(file) = fallback_file {
-        out = out.at_file(file);
-    }
-    out
 }

@@ -8,5 +8,6 @@ pub mod diagnostic;
 pub mod fileset;
 pub mod frontend;
 pub mod ir;
+pub mod pipeline;
 pub mod plugins;
 pub mod sync;

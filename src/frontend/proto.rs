@@ -277,7 +277,31 @@ pub fn compile(input: &ProtoInput) -> Result<Compiled, Diagnostic> {
             refused: std::sync::Arc::clone(&refused),
         });
     }
-    compile_with(resolver, &input.files, Vec::new(), refused)
+    compile_with(resolver, &input.files, Vec::new(), refused).map_err(|d| locate_eof(d, &includes))
+}
+
+/// protox reports an unexpected end of file without a span: point at the
+/// file's last character, which is where the parser stopped.
+fn locate_eof(d: Diagnostic, includes: &[PathBuf]) -> Diagnostic {
+    let unlocated = d.location.as_ref().is_none_or(|l| l.line_col.is_none());
+    if !unlocated || !d.message.ends_with("reached end of file") {
+        return d;
+    }
+    let Some(file) = d.location.as_ref().map(|l| l.file.clone()) else {
+        return d;
+    };
+    let Some(source) = includes
+        .iter()
+        .find_map(|i| std::fs::read_to_string(i.join(&file)).ok())
+    else {
+        return d;
+    };
+    let end = source.trim_end().len();
+    let last = source[..end].chars().next_back().map_or(0, char::len_utf8);
+    let help = d.help.clone();
+    let mut located = Diagnostic::new(d.message).at_offset(&file, &source, end - last, last.max(1));
+    located.help = help.or_else(|| Some("a '}' or ';' is probably missing".into()));
+    located
 }
 
 /// Compiles a proto held in memory (the built-in starter) under the given name.
@@ -560,11 +584,11 @@ impl<'a> Lowering<'a> {
             let mut http = Vec::new();
             if let Some(ext) = &http_ext {
                 let options = method.options();
-                if options.has_extension(ext) {
-                    if let Value::Message(rule) = options.get_extension(ext).as_ref() {
-                        let locate = |msg: String| self.locate(&file_name, method.path(), msg);
-                        collect_http_rules(rule, &mut http, &locate, &method.input())?;
-                    }
+                if options.has_extension(ext)
+                    && let Value::Message(rule) = options.get_extension(ext).as_ref()
+                {
+                    let locate = |msg: String| self.locate(&file_name, method.path(), msg);
+                    collect_http_rules(rule, &mut http, &locate, &method.input())?;
                 }
             }
             methods.push(ir::Method {
@@ -620,16 +644,16 @@ fn collect_http_rules(
             binding = Some((verb.to_ascii_uppercase(), string(verb)));
         }
     }
-    if rule.has_field_by_name("custom") {
-        if let Some(Value::Message(custom)) = rule.get_field_by_name("custom").as_deref() {
-            let get = |n: &str| {
-                custom
-                    .get_field_by_name(n)
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            };
-            binding = Some((get("kind").to_ascii_uppercase(), get("path")));
-        }
+    if rule.has_field_by_name("custom")
+        && let Some(Value::Message(custom)) = rule.get_field_by_name("custom").as_deref()
+    {
+        let get = |n: &str| {
+            custom
+                .get_field_by_name(n)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        binding = Some((get("kind").to_ascii_uppercase(), get("path")));
     }
     let Some((verb, path)) = binding else {
         return Err(locate(
@@ -644,10 +668,19 @@ fn collect_http_rules(
         check_field_path(input, var, false)
             .map_err(|e| locate(format!("HTTP path '{path}' binds '{var}': {e}")))?;
     }
-    if let Some(b) = &body {
-        if b != "*" {
-            check_field_path(input, b, true)
-                .map_err(|e| locate(format!("HTTP body '{b}': {e}")))?;
+    if let Some(b) = body.as_deref().filter(|b| *b != "*") {
+        if b.contains('.') {
+            return Err(locate(format!(
+                "HTTP body '{b}' must name a top-level field of the request"
+            )));
+        }
+        check_field_path(input, b, true).map_err(|e| locate(format!("HTTP body '{b}': {e}")))?;
+    }
+    if let Some(b) = response_body.as_deref() {
+        if b.contains('.') {
+            return Err(locate(format!(
+                "HTTP response_body '{b}' must name a top-level field of the response"
+            )));
         }
     }
     out.push(ir::HttpRule {
@@ -718,16 +751,16 @@ fn cardinality(field: &FieldDescriptor) -> ir::Cardinality {
 }
 
 fn field_type(field: &FieldDescriptor) -> ir::FieldType {
-    if field.is_map() {
-        if let Kind::Message(entry) = field.kind() {
-            let key = entry.map_entry_key_field();
-            let value = entry.map_entry_value_field();
-            let key = match kind_type(&key.kind()) {
-                ir::FieldType::Scalar(s) => s,
-                _ => ir::Scalar::String,
-            };
-            return ir::FieldType::Map(key, Box::new(kind_type(&value.kind())));
-        }
+    if field.is_map()
+        && let Kind::Message(entry) = field.kind()
+    {
+        let key = entry.map_entry_key_field();
+        let value = entry.map_entry_value_field();
+        let key = match kind_type(&key.kind()) {
+            ir::FieldType::Scalar(s) => s,
+            _ => ir::Scalar::String,
+        };
+        return ir::FieldType::Map(key, Box::new(kind_type(&value.kind())));
     }
     kind_type(&field.kind())
 }

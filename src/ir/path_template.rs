@@ -65,10 +65,10 @@ pub fn parse(template: &str) -> Result<PathTemplate, String> {
         return Err(format!("unexpected '{}'", parser.chars[parser.pos]));
     }
     let all = flatten(&segments);
-    if let Some(i) = all.iter().position(|s| matches!(s, Segment::DeepWildcard)) {
-        if i + 1 != all.len() {
-            return Err("'**' may only be the last segment".into());
-        }
+    if let Some(i) = all.iter().position(|s| matches!(s, Segment::DeepWildcard))
+        && i + 1 != all.len()
+    {
+        return Err("'**' may only be the last segment".into());
     }
     let vars = PathTemplate {
         segments: segments.clone(),

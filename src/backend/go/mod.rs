@@ -67,7 +67,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &[],
-        )?,
+        ),
     );
     files.add(
         "pkg/service/errors.go",
@@ -107,7 +107,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
                     },
                     p,
                     &[],
-                )?,
+                ),
             );
         }
     }
@@ -121,7 +121,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &[],
-        )?,
+        ),
     );
     files.add(
         "pkg/service/servicetest/fake.go",
@@ -133,7 +133,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service"],
-        )?,
+        ),
     );
     files.add(
         "pkg/endpoints/endpoints.go",
@@ -145,7 +145,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service"],
-        )?,
+        ),
     );
     files.add(
         "pkg/endpoints/middleware.go",
@@ -165,7 +165,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "servicetest"],
-        )?,
+        ),
     );
     files.add(
         "pkg/transport/errors.go",
@@ -193,7 +193,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "endpoints"],
-        )?,
+        ),
     );
     files.add(
         "pkg/transport/grpc.go",
@@ -205,7 +205,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "endpoints"],
-        )?,
+        ),
     );
     files.add(
         "pkg/transport/transport_test.go",
@@ -217,7 +217,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "endpoints", "servicetest"],
-        )?,
+        ),
     );
     files.add(
         "pkg/server/server.go",
@@ -229,7 +229,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "endpoints", "transport"],
-        )?,
+        ),
     );
     files.add(
         "pkg/client/client.go",
@@ -241,7 +241,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "transport"],
-        )?,
+        ),
     );
     files.add(
         format!("cmd/{}/main.go", p.name),
@@ -253,7 +253,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "server"],
-        )?,
+        ),
     );
     files.add(
         format!("cmd/{}/main.go", p.cli_name),
@@ -265,7 +265,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["client"],
-        )?,
+        ),
     );
     Ok((project, files))
 }
@@ -287,10 +287,10 @@ trait WithImports: Template {
 
 /// Renders a template twice: once to see which packages the code refers to,
 /// then with exactly those imports.
-fn go<T: WithImports>(mut template: T, p: &Project, local: &[&str]) -> Result<String, Diagnostic> {
-    let body = template.render().map(newline).expect("template renders");
+fn go<T: WithImports>(mut template: T, p: &Project, local: &[&str]) -> String {
+    let body = template.render().expect("template renders");
     template.set_imports(imports_for(&body, p, local));
-    Ok(template.render().map(newline).expect("template renders"))
+    template.render().map(newline).expect("template renders")
 }
 
 /// Packages a generated file may use: (name used in code, import path).
@@ -507,11 +507,14 @@ macro_rules! go_template {
         #[derive(Template)]
         #[template(path = $path, escape = "none")]
         struct $name<'a> {
+            #[allow(dead_code)] // some templates need only their own fields
             p: &'a Project,
             imports: String,
             $($field: $ty,)*
         }
 
+        // Helpers the template may call; not every template needs both.
+        #[allow(dead_code)]
         impl $name<'_> {
             fn pad(&self, s: impl Display, width: impl std::borrow::Borrow<usize>) -> String {
                 pad(s, *width.borrow())

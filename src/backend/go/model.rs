@@ -235,6 +235,19 @@ impl Route {
     pub fn has_body(&self) -> bool {
         !self.body.is_empty()
     }
+    /// A curl command line for the README.
+    pub fn curl(&self, port: u16, body: impl std::fmt::Display) -> String {
+        let method = match (self.verb.as_str(), self.has_body()) {
+            ("GET", false) | ("POST", true) => String::new(),
+            (verb, _) => format!("-X {verb} "),
+        };
+        let data = if self.has_body() {
+            format!(" -d '{body}'")
+        } else {
+            String::new()
+        };
+        format!("curl {method}localhost:{port}{}{data}", self.sample_path)
+    }
 }
 
 impl Project {
@@ -258,7 +271,7 @@ impl Project {
             .flat_map(|s| s.methods.iter().map(move |m| (s, m)))
             .find(|(_, m)| m.is_unary())
     }
-    fn first_method(&self) -> (&Service, &Method) {
+    pub fn first_method(&self) -> (&Service, &Method) {
         self.first_unary()
             .unwrap_or((&self.services[0], &self.services[0].methods[0]))
     }
@@ -267,10 +280,15 @@ impl Project {
     }
     /// An example request for the first method, for docs.
     pub fn first_method_example(&self) -> String {
-        if self.services[0].full_name == "addsvc.Add" && self.first_method_name() == "Sum" {
-            r#"{"a":1,"b":2}"#.to_string()
-        } else {
-            "{}".to_string()
+        let (s, m) = self.first_method();
+        self.example_request(s, m)
+    }
+    /// An example JSON request: real values for the starter, `{}` otherwise.
+    pub fn example_request(&self, s: &Service, m: &Method) -> String {
+        match (s.full_name.as_str(), m.proto_name.as_str()) {
+            ("addsvc.Add", "Sum") => r#"{"a":1,"b":2}"#.to_string(),
+            ("addsvc.Add", "Concat") => r#"{"a":"foo","b":"bar"}"#.to_string(),
+            _ => "{}".to_string(),
         }
     }
     pub fn cli_env_prefix(&self) -> String {
@@ -476,13 +494,11 @@ fn build_method(
     // The sample request fills the path variables of the first route so that
     // generated HTTP tests hit a real route, plus one plain field.
     let mut assignments: Vec<(String, Sample)> = Vec::new();
-    if let Some(route) = routes.first() {
-        if !route.is_default {
-            let parsed = path_template::parse(&route.template).expect("parsed above");
-            for seg in &parsed.segments {
-                if let Segment::Variable { field, segments } = seg {
-                    assignments.push((field.clone(), Sample::PathValue(sample_segments(segments))));
-                }
+    if let Some(route) = routes.first().filter(|r| !r.is_default) {
+        let parsed = path_template::parse(&route.template).expect("parsed above");
+        for seg in &parsed.segments {
+            if let Segment::Variable { field, segments } = seg {
+                assignments.push((field.clone(), Sample::PathValue(sample_segments(segments))));
             }
         }
     }
@@ -546,15 +562,26 @@ enum Sample {
     PathValue(String),
 }
 
+/// A concrete value for path segments: wildcards become 1, 2, … in order.
 fn sample_segments(segments: &[Segment]) -> String {
+    let mut counter = 0;
+    sample_segments_from(segments, &mut counter)
+}
+
+fn sample_segments_from(segments: &[Segment], counter: &mut usize) -> String {
     segments
         .iter()
-        .enumerate()
-        .map(|(i, s)| match s {
+        .map(|s| match s {
             Segment::Literal(l) => l.clone(),
-            Segment::Wildcard => format!("x{}", i + 1),
-            Segment::DeepWildcard => format!("x{}/y{}", i + 1, i + 1),
-            Segment::Variable { segments, .. } => sample_segments(segments),
+            Segment::Wildcard => {
+                *counter += 1;
+                counter.to_string()
+            }
+            Segment::DeepWildcard => {
+                *counter += 2;
+                format!("{}/{}", *counter - 1, *counter)
+            }
+            Segment::Variable { segments, .. } => sample_segments_from(segments, counter),
         })
         .collect::<Vec<_>>()
         .join("/")

@@ -1,0 +1,269 @@
+//! The command line as a user meets it: bad input gets a located diagnostic,
+//! exit code 2 and nothing written; existing work is never touched.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kitgen(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kitgen"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("kitgen runs")
+}
+
+fn fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `kitgen new x --proto <fixture>` in an empty directory and checks the
+/// diagnostic, the exit code and that the directory stayed empty.
+fn assert_rejected(proto: &str, expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(&["new", "x", "--proto", &fixture(proto)], tmp.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{proto}: {err}");
+    for want in expected {
+        assert!(err.contains(want), "{proto}: want {want:?} in:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    let written: Vec<PathBuf> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(written.is_empty(), "{proto}: wrote {written:?}");
+}
+
+#[test]
+fn malformed_proto_is_located_at_the_end_of_the_file() {
+    assert_rejected(
+        "bad/malformed.proto",
+        &[
+            "error: malformed.proto:6:18: expected a message field",
+            "but reached end of file",
+            "6 |   string name = 1;",
+        ],
+    );
+}
+
+#[test]
+fn unknown_import_is_located_at_the_import() {
+    assert_rejected(
+        "bad/unknown_import.proto",
+        &[
+            "error: unknown_import.proto:3:1: import 'does/not/exist.proto' not found",
+            "help: add the directory that holds it with -I DIR",
+        ],
+    );
+}
+
+#[test]
+fn unknown_type_is_located_at_its_use() {
+    assert_rejected(
+        "bad/unknown_type.proto",
+        &[
+            "error: unknown_type.proto:6:23: name 'Missing' is not defined",
+            "^^^^^^^",
+        ],
+    );
+}
+
+#[test]
+fn a_proto_without_services_is_refused() {
+    assert_rejected(
+        "bad/no_service.proto",
+        &["error: no_service.proto: the input declares no service"],
+    );
+}
+
+#[test]
+fn an_http_rule_naming_a_missing_field_is_refused() {
+    assert_rejected(
+        "bad/bad_http_rule.proto",
+        &[
+            "error: bad_http_rule.proto:8:3: HTTP path '/v1/{nosuch}' binds 'nosuch': 'bad.Req' has no field 'nosuch'",
+        ],
+    );
+}
+
+#[test]
+fn editions_beyond_proto3_semantics_are_refused_with_the_reason() {
+    assert_rejected(
+        "bad/explicit_edition.proto",
+        &[
+            "error: explicit_edition.proto:1:1: edition 2023 files need `option features.field_presence = IMPLICIT;`",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_proto_file_is_bad_input() {
+    assert_rejected("bad/nope.proto", &["file '", "nope.proto' not found"]);
+}
+
+#[test]
+fn project_names_that_are_not_identifiers_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, why) in [
+        (
+            "my-svc",
+            "'my-svc' cannot be a project name: '-' is not allowed",
+        ),
+        ("9lives", "must start with a lowercase letter"),
+        ("type", "Go keyword"),
+    ] {
+        let out = kitgen(&["new", name], tmp.path());
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(stderr(&out).contains(why), "{name}: {}", stderr(&out));
+    }
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_non_empty_directory_is_never_touched_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("addsvc");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = kitgen(&["new", "addsvc"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not empty; pass --force to write into it"),
+        "{}",
+        stderr(&out)
+    );
+    let entries: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("notes.txt")]);
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn force_writes_beside_existing_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("addsvc");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let out = kitgen(&["new", "addsvc", "--force"], tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert!(dir.join("pkg/service/service.go").is_file());
+    assert!(dir.join("pb/addsvc.pb.go").is_file());
+}
+
+#[test]
+fn dry_run_lists_files_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(&["new", "addsvc", "--dry-run"], tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("would write"), "{stdout}");
+    assert!(stdout.contains("pkg/service/add.go  (yours)"), "{stdout}");
+    assert!(
+        stdout.contains("pb/addsvc_grpc.pb.go  (generated)"),
+        "{stdout}"
+    );
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn dir_and_module_are_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(
+        &[
+            "new",
+            "addsvc",
+            "--dir",
+            "nested/place",
+            "--module",
+            "github.com/acme/addsvc",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let go_mod = fs::read_to_string(tmp.path().join("nested/place/go.mod")).unwrap();
+    assert!(
+        go_mod.starts_with("module github.com/acme/addsvc\n"),
+        "{go_mod}"
+    );
+    let main = fs::read_to_string(tmp.path().join("nested/place/cmd/addsvc/main.go")).unwrap();
+    assert!(main.contains("\"github.com/acme/addsvc/pkg/server\""));
+}
+
+#[test]
+fn include_without_proto_is_bad_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(&["new", "addsvc", "-I", "."], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("-I needs a --proto file"));
+}
+
+#[test]
+fn unknown_flags_are_bad_usage_and_help_documents_every_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(&["new", "addsvc", "--bogus"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    let help = kitgen(&["new", "--help"], tmp.path());
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--proto <FILE>",
+        "-I, --include <DIR>",
+        "--module <PATH>",
+        "--dir <DIR>",
+        "--force",
+        "--dry-run",
+    ] {
+        assert!(text.contains(flag), "help lacks {flag}:\n{text}");
+    }
+}
+
+#[test]
+fn proto_names_resolve_against_include_roots_like_protoc() {
+    // With -I, the file's name is relative to the root that holds it, so the
+    // import of acme/common/v1/money.proto resolves.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(
+        &[
+            "new",
+            "shop",
+            "--proto",
+            &fixture("imports/acme/orders/v1/orders.proto"),
+            "-I",
+            &fixture("imports"),
+            "--dry-run",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("pb/commonv1/money.pb.go"), "{stdout}");
+    assert!(stdout.contains("pb/ordersv1/orders_grpc.pb.go"), "{stdout}");
+    // Without -I the file's own directory is the root, so the import fails, located.
+    let out = kitgen(
+        &[
+            "new",
+            "shop",
+            "--proto",
+            &fixture("imports/acme/orders/v1/orders.proto"),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("orders.proto:6:1: import 'acme/common/v1/money.proto' not found"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,112 @@
+//! The generated files are the product: one insta snapshot per file kitgen
+//! renders, for each fixture. Protobuf stubs come from the official plugins
+//! and are covered by the end-to-end build, not snapshotted here.
+
+use std::path::{Path, PathBuf};
+
+use kitgen::pipeline::{self, Source};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn protos(files: &[&str], includes: &[&str]) -> Source {
+    Source::Protos {
+        files: files.iter().map(|f| fixtures().join(f)).collect(),
+        includes: includes.iter().map(|i| fixtures().join(i)).collect(),
+    }
+}
+
+/// Renders a fixture and snapshots each file under `<fixture>@<path>`.
+fn snapshot_project(fixture: &str, source: Source, name: &str, module: &str) {
+    let rendered = pipeline::render(&source, name, module).unwrap_or_else(|d| panic!("{d}"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    // Absolute fixture paths differ between machines; the README shows them.
+    let root = fixtures().display().to_string();
+    settings.add_filter(&regex_escape(&root), "[fixtures]");
+    settings.bind(|| {
+        for (path, file) in rendered.files.iter() {
+            let name = format!("{fixture}@{}", path.replace('/', "__"));
+            insta::assert_snapshot!(name, &file.contents);
+        }
+    });
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn starter() {
+    snapshot_project("starter", Source::Starter, "addsvc", "addsvc");
+}
+
+#[test]
+fn imports() {
+    snapshot_project(
+        "imports",
+        protos(&["imports/acme/orders/v1/orders.proto"], &["imports"]),
+        "shop",
+        "github.com/acme/shop",
+    );
+}
+
+#[test]
+fn several_services() {
+    snapshot_project(
+        "services",
+        protos(&["services/services.proto"], &[]),
+        "directory",
+        "example.com/directory",
+    );
+}
+
+#[test]
+fn well_known_types() {
+    snapshot_project(
+        "wellknown",
+        protos(&["wellknown/wellknown.proto"], &[]),
+        "events",
+        "events",
+    );
+}
+
+#[test]
+fn enums_oneofs_maps() {
+    snapshot_project(
+        "types",
+        protos(&["types/types.proto"], &[]),
+        "inventory",
+        "inventory",
+    );
+}
+
+#[test]
+fn streaming() {
+    snapshot_project(
+        "streaming",
+        protos(&["streaming/streaming.proto"], &[]),
+        "chat",
+        "chat",
+    );
+}
+
+#[test]
+fn http_rules() {
+    snapshot_project(
+        "httprules",
+        protos(&["httprules/httprules.proto"], &[]),
+        "files",
+        "files",
+    );
+}

@@ -1,0 +1,428 @@
+//! Helpers for the end-to-end tests: running commands with a time limit,
+//! generating and building projects, and running a generated server.
+//!
+//! Every wait here is bounded, and every child process is killed when the
+//! value that owns it is dropped, so a failing test leaves nothing running.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The kitgen binary under test.
+pub const KITGEN: &str = env!("CARGO_BIN_EXE_kitgen");
+
+/// How long one kitgen run may take.
+pub const KITGEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long one go command may take. The first build of a project may
+/// download modules and compile gRPC and Prometheus on a small machine.
+pub const GO_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// How long a server may take to log its listening addresses.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a server may take to exit after SIGTERM.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long one HTTP request may take.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shared corpus of real-world protos, checked out beside this crate.
+pub fn corpus() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))
+}
+
+/// Prints a progress line, prefixed with the test's name, to stderr.
+pub fn step(test: &str, what: impl std::fmt::Display) {
+    eprintln!("[e2e {test}] {what}");
+}
+
+/// What a finished command printed.
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to completion in its own process group, killing the whole
+/// group if it outlives `timeout`. Panics if it cannot start or times out.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
+    let shown = format!("{cmd:?}");
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
+    let (done_tx, done_rx) = mpsc::channel();
+    let stdout = collect(child.stdout.take().expect("piped stdout"), done_tx.clone());
+    let stderr = collect(child.stderr.take().expect("piped stderr"), done_tx);
+
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                // The child is not reaped yet, so its id still names its
+                // group, and nothing else.
+                kill_group(child.id());
+                let _ = child.wait();
+                panic!(
+                    "{shown} did not finish within {timeout:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    lossy(&stdout),
+                    lossy(&stderr)
+                );
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(20)),
+            Err(e) => {
+                kill_group(child.id());
+                panic!("cannot wait for {shown}: {e}")
+            }
+        }
+    };
+    // Anything the command left running still holds the pipes, so the
+    // readers get a bounded wait.
+    for _ in 0..2 {
+        if done_rx.recv_timeout(Duration::from_secs(10)).is_err() {
+            break;
+        }
+    }
+    Output {
+        status,
+        stdout: lossy(&stdout),
+        stderr: lossy(&stderr),
+    }
+}
+
+/// Runs `cmd` like [`run`] and panics, showing its output, unless it
+/// exits 0.
+pub fn run_ok(cmd: &mut Command, timeout: Duration) -> Output {
+    let shown = format!("{cmd:?}");
+    let out = run(cmd, timeout);
+    assert!(
+        out.status.success(),
+        "{shown} failed with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+/// Kills the process group that the unreaped child `leader` leads.
+fn kill_group(leader: u32) {
+    let pgid = libc::pid_t::try_from(leader).expect("pid fits pid_t");
+    // SAFETY: kill has no memory-safety preconditions; a negative pid names
+    // the process group created for our child, which is not reaped yet.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+}
+
+fn collect(mut pipe: impl Read + Send + 'static, done: mpsc::Sender<()>) -> Arc<Mutex<Vec<u8>>> {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&buf);
+    thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink.lock().unwrap().extend_from_slice(&chunk[..n]),
+            }
+        }
+        let _ = done.send(());
+    });
+    buf
+}
+
+fn lossy(buf: &Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
+}
+
+/// Runs `kitgen new NAME --dir DIR ARGS...` and returns DIR.
+pub fn generate(parent: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let dir = parent.join(name);
+    run_ok(
+        Command::new(KITGEN)
+            .arg("new")
+            .arg(name)
+            .arg("--dir")
+            .arg(&dir)
+            .args(args)
+            .current_dir(parent),
+        KITGEN_TIMEOUT,
+    );
+    dir
+}
+
+/// A go command to run in `project`.
+pub fn go(project: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("go");
+    cmd.args(args).current_dir(project);
+    cmd
+}
+
+/// Builds the main package `./cmd/NAME` of `project` into `bin/NAME`
+/// beside the project and returns the binary's path.
+pub fn go_build(project: &Path, name: &str) -> PathBuf {
+    let bin = project
+        .parent()
+        .expect("project has a parent")
+        .join("bin")
+        .join(name);
+    let out = bin.to_str().expect("UTF-8 temp path").to_owned();
+    let pkg = format!("./cmd/{name}");
+    run_ok(&mut go(project, &["build", "-o", &out, &pkg]), GO_TIMEOUT);
+    bin
+}
+
+/// The addresses a running server logged, by transport: `HTTP`, `gRPC`
+/// and `debug/HTTP`.
+pub type Addrs = BTreeMap<String, SocketAddr>;
+
+const TRANSPORTS: [&str; 3] = ["HTTP", "gRPC", "debug/HTTP"];
+
+/// A running generated server. Dropping it kills the process (SIGKILL);
+/// dropping it while panicking also prints everything it logged.
+pub struct Server {
+    child: Option<Child>,
+    log: Arc<Mutex<String>>,
+    pub addrs: Addrs,
+}
+
+impl Server {
+    /// Starts `cmd` and waits until it has logged where each of its three
+    /// servers listens.
+    pub fn start(cmd: &mut Command) -> Server {
+        let shown = format!("{cmd:?}");
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {shown}: {e}"));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel::<String>();
+        {
+            let log = Arc::clone(&log);
+            thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    {
+                        let mut log = log.lock().unwrap();
+                        log.push_str(&line);
+                        log.push('\n');
+                    }
+                    // The receiver is gone once the server has started.
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let mut server = Server {
+            child: Some(child),
+            log,
+            addrs: Addrs::new(),
+        };
+
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !TRANSPORTS.iter().all(|t| server.addrs.contains_key(*t)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some((transport, addr)) = listening(&line) {
+                        server.addrs.insert(transport, addr);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "{shown} did not log its addresses within {START_TIMEOUT:?}; found {:?}\n--- log ---\n{}",
+                    server.addrs,
+                    server.log()
+                ),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = server.wait_for_exit(STOP_TIMEOUT);
+                    panic!(
+                        "{shown} exited ({status:?}) before logging its addresses; found {:?}\n--- log ---\n{}",
+                        server.addrs,
+                        server.log()
+                    )
+                }
+            }
+        }
+        server
+    }
+
+    /// Where the HTTP API listens.
+    pub fn http(&self) -> SocketAddr {
+        self.addrs["HTTP"]
+    }
+
+    /// Where the gRPC API listens.
+    pub fn grpc(&self) -> SocketAddr {
+        self.addrs["gRPC"]
+    }
+
+    /// Where /metrics and /debug/pprof/ are served.
+    pub fn debug(&self) -> SocketAddr {
+        self.addrs["debug/HTTP"]
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM and returns the exit status, panicking if the server
+    /// is still running after [`STOP_TIMEOUT`].
+    pub fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.as_ref().expect("server is running").id();
+        let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+        // SAFETY: kill has no memory-safety preconditions; pid is our
+        // child, not yet reaped, so it cannot have been reused.
+        let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill(SIGTERM): {}", std::io::Error::last_os_error());
+        match self.wait_for_exit(STOP_TIMEOUT) {
+            Some(status) => status,
+            None => panic!(
+                "server still running {STOP_TIMEOUT:?} after SIGTERM\n--- log ---\n{}",
+                self.log()
+            ),
+        }
+    }
+
+    /// Waits up to `timeout` for the server to exit, reaping it if it does.
+    fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    self.child = None;
+                    return Some(status);
+                }
+                Ok(None) if Instant::now() >= deadline => return None,
+                Ok(None) => thread::sleep(Duration::from_millis(20)),
+                Err(e) => panic!("cannot wait for server: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log());
+        }
+    }
+}
+
+/// Parses a `transport=NAME addr=HOST:PORT` log line.
+fn listening(line: &str) -> Option<(String, SocketAddr)> {
+    let mut transport = None;
+    let mut addr = None;
+    for field in line.split_whitespace() {
+        if let Some(v) = field.strip_prefix("transport=") {
+            transport = Some(v.trim_matches('"').to_owned());
+        } else if let Some(v) = field.strip_prefix("addr=") {
+            addr = v.trim_matches('"').parse().ok();
+        }
+    }
+    Some((transport?, addr?))
+}
+
+/// An HTTP agent that returns every status as a response, never follows a
+/// proxy (the servers are on loopback) and bounds every request.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(HTTP_TIMEOUT))
+        .build()
+        .into()
+}
+
+/// An HTTP response's status and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends `METHOD url` with `body` (if any) as JSON.
+pub fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>) -> Reply {
+    let result = match (method, body) {
+        ("GET", None) => agent.get(url).call(),
+        ("DELETE", None) => agent.delete(url).call(),
+        ("POST", Some(body)) => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body),
+        ("PATCH", Some(body)) => agent
+            .patch(url)
+            .header("Content-Type", "application/json")
+            .send(body),
+        _ => panic!("unsupported request {method} {url} {body:?}"),
+    };
+    let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("{method} {url}: reading the body: {e}"));
+    Reply { status, body }
+}
+
+/// The value of the sample of `metric` whose labels include every one of
+/// `labels`, from a Prometheus text exposition.
+pub fn metric(exposition: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let rest = line.strip_prefix(metric)?.strip_prefix('{')?;
+        let (set, value) = rest.split_once("} ")?;
+        let all = labels
+            .iter()
+            .all(|(k, v)| set.split(',').any(|l| l == format!("{k}=\"{v}\"")));
+        if all { value.trim().parse().ok() } else { None }
+    })
+}
+
+/// Every regular file under `root`, by path relative to it, with contents.
+pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let kind = std::fs::symlink_metadata(&path)
+                .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+                .file_type();
+            if kind.is_dir() {
+                walk(root, &path, files);
+            } else {
+                assert!(kind.is_file(), "{} is not a regular file", path.display());
+                let bytes =
+                    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+                let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+                files.insert(rel, bytes);
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(root, root, &mut files);
+    files
+}
