@@ -1,0 +1,149 @@
+//! No input may panic kitgen: every fixture and corpus proto, truncated and
+//! mutated in many ways, must give either a project or a diagnostic.
+
+use std::fs;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use kitgen::pipeline::{self, Source};
+
+/// A small deterministic generator, so a failure reproduces.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn seeds() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in [root.join("fixtures"), root.join("../shared/corpus")] {
+        for entry in walk(&dir) {
+            if entry.extension().is_some_and(|e| e == "proto") {
+                out.push((
+                    entry.file_name().unwrap().to_string_lossy().into_owned(),
+                    fs::read_to_string(&entry).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 10, "fixtures and corpus are present");
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    ";",
+    "=",
+    "\"",
+    "stream ",
+    "rpc ",
+    "message ",
+    "service ",
+    "option ",
+    "map<",
+    ">",
+    "oneof ",
+    "repeated ",
+    "optional ",
+    "import \"x.proto\";",
+    "(google.api.http) = {get: \"/v1/{a=**}/{b}\"}",
+    "(google.api.http) = {post: \"/{name=x/*}:do\" body: \"name\"}",
+    "edition = \"2023\";",
+    "0",
+    "-1",
+    "\u{0}",
+    "é",
+    "//",
+    "/*",
+    "features.",
+    "returns (",
+    ")",
+    "google.protobuf.Empty",
+];
+
+fn mutate(src: &str, rng: &mut XorShift) -> String {
+    let mut bytes: Vec<char> = src.chars().collect();
+    for _ in 0..=rng.below(3) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(4) {
+            0 => bytes.truncate(at),
+            1 if at < bytes.len() => {
+                bytes.remove(at);
+            }
+            2 => {
+                let token = TOKENS[rng.below(TOKENS.len())];
+                for (i, c) in token.chars().enumerate() {
+                    bytes.insert((at + i).min(bytes.len()), c);
+                }
+            }
+            _ if at < bytes.len() => {
+                let end = (at + rng.below(40)).min(bytes.len());
+                let chunk: Vec<char> = bytes[at..end].to_vec();
+                let to = rng.below(bytes.len() + 1);
+                for (i, c) in chunk.into_iter().enumerate() {
+                    bytes.insert((to + i).min(bytes.len()), c);
+                }
+            }
+            _ => {}
+        }
+    }
+    bytes.into_iter().collect()
+}
+
+#[test]
+fn mutated_protos_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let (mut projects, mut diagnostics) = (0, 0);
+    for (name, src) in seeds() {
+        for round in 0..150 {
+            let mutated = mutate(&src, &mut rng);
+            let path = tmp.path().join(&name);
+            fs::write(&path, &mutated).unwrap();
+            let source = Source::Protos {
+                files: vec![path.clone()],
+                includes: vec![],
+            };
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                pipeline::render(&source, "fuzz", "fuzz")
+            }));
+            match result {
+                Ok(Ok(_)) => projects += 1,
+                Ok(Err(d)) => {
+                    diagnostics += 1;
+                    let text = d.to_string();
+                    assert!(text.starts_with("error: "), "{text}");
+                }
+                Err(_) => panic!("{name} mutation {round} panicked; input:\n{mutated}"),
+            }
+        }
+    }
+    eprintln!("{projects} projects, {diagnostics} diagnostics, no panic");
+    assert!(projects > 0 && diagnostics > 0);
+}
