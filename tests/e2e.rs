@@ -45,6 +45,31 @@ fn corpus_projects() -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
+/// Every edge-case fixture of this repository, as (name, arguments).
+fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let path = |rel: &str| fixtures.join(rel).to_str().expect("UTF-8 path").to_owned();
+    let proto = |rel: &str| vec!["--proto".to_string(), path(rel)];
+    vec![
+        (
+            "shop",
+            vec![
+                "--proto".into(),
+                path("imports/acme/orders/v1/orders.proto"),
+                "-I".into(),
+                path("imports"),
+                "--module".into(),
+                "github.com/acme/shop".into(),
+            ],
+        ),
+        ("directory", proto("services/services.proto")),
+        ("events", proto("wellknown/wellknown.proto")),
+        ("inventory", proto("types/types.proto")),
+        ("chat", proto("streaming/streaming.proto")),
+        ("files", proto("httprules/httprules.proto")),
+    ]
+}
+
 fn library_args() -> Vec<String> {
     let corpus = corpus();
     vec![
@@ -71,16 +96,27 @@ fn strs(args: &[String]) -> Vec<&str> {
 
 #[test]
 fn corpus_projects_build_vet_and_pass_their_tests() {
-    const T: &str = "corpus";
+    check_projects("corpus", corpus_projects());
+}
+
+#[test]
+fn fixture_projects_build_vet_and_pass_their_tests() {
+    check_projects("fixtures", fixture_projects());
+}
+
+/// Generates each project and holds it to the bar every generated project
+/// must meet: gofmt-identical, vet-clean, building, its tests passing, and
+/// go.mod/go.sum complete.
+fn check_projects(test: &str, projects: Vec<(&'static str, Vec<String>)>) {
     let started = Instant::now();
-    for (name, args) in corpus_projects() {
+    for (name, args) in projects {
         let tmp = tempfile::tempdir().expect("temp dir");
-        step(T, format_args!("{name}: kitgen new {}", args.join(" ")));
+        step(test, format_args!("{name}: kitgen new {}", args.join(" ")));
         let project = generate(tmp.path(), name, &strs(&args));
         let go_mod = fs::read(project.join("go.mod")).expect("read go.mod");
         let go_sum = fs::read(project.join("go.sum")).expect("read go.sum");
 
-        step(T, format_args!("{name}: gofmt -l ."));
+        step(test, format_args!("{name}: gofmt -l ."));
         let unformatted = run_ok(
             Command::new("gofmt")
                 .args(["-l", "."])
@@ -96,7 +132,7 @@ fn corpus_projects_build_vet_and_pass_their_tests() {
             ["test", "./..."],
             ["mod", "tidy"],
         ] {
-            step(T, format_args!("{name}: go {}", args.join(" ")));
+            step(test, format_args!("{name}: go {}", args.join(" ")));
             let out = run_ok(&mut go(&project, &args), GO_TIMEOUT);
             if args[0] == "test" {
                 eprint!("{}", out.stdout);
@@ -127,7 +163,7 @@ fn corpus_projects_build_vet_and_pass_their_tests() {
         }
         assert!(generated > 0, "{name}: no Go files in pkg/transport");
         step(
-            T,
+            test,
             format_args!("{name}: ok ({:.0?} so far)", started.elapsed()),
         );
     }
