@@ -677,11 +677,12 @@ fn collect_http_rules(
         check_field_path(input, b, true).map_err(|e| locate(format!("HTTP body '{b}': {e}")))?;
     }
     if let Some(b) = response_body.as_deref()
-        && b.contains('.') {
-            return Err(locate(format!(
-                "HTTP response_body '{b}' must name a top-level field of the response"
-            )));
-        }
+        && b.contains('.')
+    {
+        return Err(locate(format!(
+            "HTTP response_body '{b}' must name a top-level field of the response"
+        )));
+    }
     out.push(ir::HttpRule {
         verb,
         path,
