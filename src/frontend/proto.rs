@@ -163,7 +163,8 @@ fn bridge_edition(source: &str) -> Result<Option<String>, (usize, usize, String)
     };
     let mut rewritten = String::with_capacity(source.len());
     rewritten.push_str(&source[..edition_at]);
-    rewritten.push_str(&pad_to("syntax = \"proto3\";", statement));
+    // Compact so that it fits in the place of `edition = "2023";`.
+    rewritten.push_str(&pad_to("syntax=\"proto3\";", statement));
     rewritten.push_str(&source[statement_end..implicit_at]);
     rewritten.push_str(&" ".repeat(implicit.len()));
     rewritten.push_str(&source[implicit_at + implicit.len()..]);
@@ -179,10 +180,12 @@ fn bridge_edition(source: &str) -> Result<Option<String>, (usize, usize, String)
     Ok(Some(rewritten))
 }
 
-/// Replaces `original` by `text`, keeping its newlines so lines do not move.
+/// Replaces `original` by `text` padded to the same length, keeping its
+/// newlines, so every later offset, line and column stays where it was.
 fn pad_to(text: &str, original: &str) -> String {
     let newlines = original.matches('\n').count();
-    format!("{text}{}", "\n".repeat(newlines))
+    let width = original.len().saturating_sub(newlines);
+    format!("{text:<width$}{}", "\n".repeat(newlines))
 }
 
 /// The offset of a statement starting with `keyword` outside comments.
@@ -796,7 +799,8 @@ mod tests {
     fn implicit_presence_edition_reads_as_proto3_on_the_same_lines() {
         let src = "// c\nedition = \"2023\";\n\noption features.field_presence = IMPLICIT;\nmessage A { int32 x = 1; }\n";
         let out = bridge_edition(src).unwrap().unwrap();
-        assert!(out.contains("syntax = \"proto3\";"));
+        assert!(out.contains("syntax=\"proto3\";"));
+        assert_eq!(out.len(), src.len());
         assert!(!out.contains("features"));
         assert_eq!(out.lines().count(), src.lines().count());
         assert_eq!(out.lines().nth(4), src.lines().nth(4));
