@@ -267,3 +267,25 @@ fn proto_names_resolve_against_include_roots_like_protoc() {
         stderr(&out)
     );
 }
+
+#[test]
+fn without_go_or_plugins_the_error_says_what_to_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
+        .args(["new", "addsvc"])
+        .current_dir(tmp.path())
+        .env_clear()
+        .env("HOME", tmp.path())
+        .env("PATH", tmp.path().join("empty-path"))
+        .env("KITGEN_CACHE_DIR", tmp.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("install Go from https://go.dev/dl"), "{err}");
+    assert!(
+        err.contains("protoc-gen-go v1.36.12 and protoc-gen-go-grpc v1.6.2 on PATH"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("addsvc").exists(), "nothing is written");
+}

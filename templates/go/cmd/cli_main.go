@@ -12,7 +12,20 @@ import (
 )
 
 func main() {
-	fs := flag.NewFlagSet("{{ p.cli_name }}", flag.ExitOnError)
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a command line that cannot work.
+var errUsage = errors.New("usage")
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("{{ p.cli_name }}", flag.ContinueOnError)
 	var (
 		grpcAddr = fs.String("grpc-addr", "", "gRPC address of {{ p.name }}, e.g. localhost:8082")
 		httpAddr = fs.String("http-addr", "", "HTTP address of {{ p.name }}, e.g. localhost:8081")
@@ -23,42 +36,37 @@ func main() {
 		fmt.Fprintf(fs.Output(), "Usage: {{ p.cli_name }} (-grpc-addr ADDR | -http-addr ADDR) -method METHOD [REQUEST_JSON...]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := ff.Parse(fs, os.Args[1:], ff.WithEnvVarPrefix("{{ p.cli_env_prefix() }}")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("{{ p.cli_env_prefix() }}")); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *method == "" || (*grpcAddr == "") == (*httpAddr == "") {
 		fs.Usage()
-		os.Exit(2)
+		return fmt.Errorf("%w: give -method and one of -grpc-addr and -http-addr", errUsage)
 	}
 
 	var c *client.Client
 	if *grpcAddr != "" {
 		conn, err := grpc.NewClient(*grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		defer conn.Close()
 		c = client.NewGRPC(conn)
 	} else {
 		var err error
 		if c, err = client.NewHTTP(baseURL(*httpAddr)); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
+			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	err := c.Call(ctx, *method, fs.Args(), func(response string) {
+	return c.Call(ctx, *method, fs.Args(), func(response string) {
 		fmt.Println(response)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		cancel()
-		os.Exit(1)
-	}
 }
 
 // baseURL accepts host:port as well as a full URL.
