@@ -49,7 +49,7 @@ pub struct Service {
     pub lower: String,
     /// `LibraryService`: the interface in package service.
     pub iface: String,
-    /// `LibraryEndpoints`: the endpoint set.
+    /// The endpoint set: go-kit's `Set` for a one-service API, else `LibrarySet`.
     pub endpoints: String,
     /// The Go package of the generated protobuf code for this service.
     pub pb: GoPackage,
@@ -394,7 +394,11 @@ pub fn build(api: &Api, name: &str, module: &str) -> Result<Project, Diagnostic>
             doc: doc_lines(&s.doc),
             lower: unexported(&base),
             iface: format!("{base}Service"),
-            endpoints: format!("{base}Endpoints"),
+            endpoints: if api.services.len() == 1 {
+                "Set".to_string()
+            } else {
+                format!("{base}Set")
+            },
             impl_file: format!("pkg/service/{}.go", snake(&base)),
             base,
             pb,
