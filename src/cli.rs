@@ -7,11 +7,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use std::path::Path;
+
 use crate::backend::go;
+use crate::config::{CONFIG_FILE, Config, SourceConfig, relative_to};
 use crate::diagnostic::Diagnostic;
-use crate::fileset::{FileSet, Ownership};
+use crate::fileset::Ownership;
+use crate::lock::{LOCK_FILE, Lock};
 use crate::pipeline::{self, Source};
-use crate::sync;
+use crate::sync::{self, ChangeKind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +40,41 @@ enum Command {
       go-kit's addsvc API (Sum, Concat) with a working implementation, in ./addsvc
   kitgen new library --proto api/library.proto -I api -I third_party --module github.com/acme/library")]
     New(NewArgs),
+    /// Regenerate the project after its .proto changed, keeping every line you wrote.
+    #[command(
+        long_about = "Regenerate the project from the sources kitgen.toml names. \
+Generated files are rewritten; a generated file you edited stops the run (exit 1) unless --force. \
+Files that are yours (implementation, middleware, main.go, README, ...) get a three-way merge \
+of your version with the new rendering; a true conflict is written with git-style markers, \
+listed, and exits 1. A file of yours that you deleted stays deleted."
+    )]
+    Generate(ProjectArgs),
+    /// Exit 1 with a unified diff when `kitgen generate` would change anything; write nothing.
+    Check(CheckArgs),
+    /// Print what `kitgen generate` would change, as a unified diff; write nothing.
+    Diff(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ProjectArgs {
+    /// Project directory (the one holding kitgen.toml)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+
+    /// Overwrite generated files that were edited by hand.
+    #[arg(long)]
+    force: bool,
+
+    /// Print what would change, as a unified diff, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Project directory (the one holding kitgen.toml)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +120,8 @@ enum Failure {
     Input(Diagnostic),
     /// Anything else: exit 1.
     Other(anyhow::Error),
+    /// Already explained on the output (drift, conflicts): exit 1.
+    Reported,
 }
 
 impl From<Diagnostic> for Failure {
@@ -106,9 +147,13 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::New(args) => new(args),
+        Command::Generate(args) => generate(&args.dir, args.force, args.dry_run),
+        Command::Check(args) => check(&args.dir, true),
+        Command::Diff(args) => check(&args.dir, false),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::from(1),
         Err(Failure::Input(d)) => {
             eprintln!("{d}");
             ExitCode::from(2)
@@ -133,25 +178,90 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         sync::SyncError::Io { .. } => Failure::Other(e.into()),
         _ => Failure::Input(Diagnostic::new(e.to_string())),
     })?;
+    let starter = args.protos.is_empty();
+    if starter && !args.includes.is_empty() {
+        return Err(Diagnostic::new("-I needs a --proto file")
+            .with_help(
+                "without --proto kitgen uses its built-in starter, which needs no include path",
+            )
+            .into());
+    }
 
-    let files = generate(&args, &module)?;
+    // kitgen.toml names the sources relative to the project, so `generate`
+    // works from anywhere; the starter's proto becomes the project's own.
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let config = Config {
+        name: args.name.clone(),
+        module: module.clone(),
+        target: "go".into(),
+        source: if starter {
+            SourceConfig {
+                protos: vec![pipeline::STARTER_PROTO_PATH.to_string()],
+                includes: vec!["proto".to_string()],
+                addsvc_example: true,
+            }
+        } else {
+            SourceConfig {
+                protos: args
+                    .protos
+                    .iter()
+                    .map(|p| relative_to(p, &dir, &cwd))
+                    .collect(),
+                includes: args
+                    .includes
+                    .iter()
+                    .map(|p| relative_to(p, &dir, &cwd))
+                    .collect(),
+                addsvc_example: false,
+            }
+        },
+    };
+    let source = if starter {
+        Source::Starter
+    } else {
+        Source::Protos {
+            files: args.protos.clone(),
+            includes: args.includes.clone(),
+        }
+    };
+    let rendered = pipeline::render(&source, &settings(&config))?;
+    // The starter compiles from memory under the same name as the file it
+    // writes, so this key matches what `generate` computes from disk.
+    let stubs_key = rendered.stubs_key();
+    let mut files = pipeline::add_stubs(rendered, None).context("generating protobuf Go code")?;
+    files.add(CONFIG_FILE, Ownership::User, config.to_toml());
+    let untracked = [CONFIG_FILE, pipeline::STARTER_PROTO_PATH];
+    let plan = sync::plan(
+        &dir,
+        &files,
+        &sync::PlanOptions {
+            lock: None,
+            force: args.force,
+            stubs_key,
+            untracked: &untracked,
+        },
+    );
 
     if args.dry_run {
-        println!("would write {} files to {}:", files.len(), dir.display());
-        for (path, file) in files.iter() {
-            let owner = match file.ownership {
-                Ownership::Generated => "generated",
-                Ownership::User => "yours",
+        println!(
+            "would write {} files to {}:",
+            plan.writes.len(),
+            dir.display()
+        );
+        for change in &plan.writes {
+            let owner = match files.get(&change.path).map(|f| f.ownership) {
+                Some(Ownership::Generated) | None => "generated",
+                Some(Ownership::User) => "yours",
             };
-            println!("  {path}  ({owner})");
+            println!("  {}  ({owner})", change.path);
         }
         return Ok(());
     }
-    sync::write_all(&dir, &files).context("writing the project")?;
+    sync::apply(&dir, &plan).context("writing the project")?;
     println!(
         "created {} ({} files) in {}",
         args.name,
-        files.len(),
+        plan.writes.len(),
         dir.display()
     );
     println!();
@@ -160,25 +270,149 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs the whole pipeline in memory.
-fn generate(args: &NewArgs, module: &str) -> Result<FileSet, Failure> {
-    let source = if args.protos.is_empty() {
-        if !args.includes.is_empty() {
-            return Err(Diagnostic::new("-I needs a --proto file")
-                .with_help(
-                    "without --proto kitgen uses its built-in starter, which needs no include path",
-                )
-                .into());
-        }
-        Source::Starter
-    } else {
-        Source::Protos {
-            files: args.protos.clone(),
-            includes: args.includes.clone(),
+fn settings(config: &Config) -> pipeline::Settings {
+    pipeline::Settings {
+        name: config.name.clone(),
+        module: config.module.clone(),
+        addsvc_example: config.source.addsvc_example,
+        source_names: config.source.protos.clone(),
+    }
+}
+
+fn config_source(dir: &Path, config: &Config) -> Source {
+    Source::Protos {
+        files: config.proto_paths(dir),
+        includes: config.include_paths(dir),
+    }
+}
+
+/// Renders the project in `dir` from its kitgen.toml and plans the changes.
+fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
+    let config = Config::load(dir)?;
+    let lock = Lock::load(dir)?;
+    let rendered = pipeline::render(&config_source(dir, &config), &settings(&config))?;
+    let stubs_key = rendered.stubs_key();
+    let files = pipeline::add_stubs(rendered, lock.as_ref().map(|l| (dir, l)))
+        .context("generating protobuf Go code")?;
+    let untracked = [CONFIG_FILE];
+    // Without a lock (a project from before kitgen.lock existed, or a lost
+    // one), the files on disk are the base: nothing the user wrote is lost.
+    let fallback;
+    let lock_ref = match &lock {
+        Some(l) => Some(l),
+        None => {
+            fallback = Lock::default();
+            Some(&fallback)
         }
     };
-    let rendered = pipeline::render(&source, &args.name, module)?;
-    Ok(pipeline::add_stubs(rendered).context("generating protobuf Go code")?)
+    Ok(sync::plan(
+        dir,
+        &files,
+        &sync::PlanOptions {
+            lock: lock_ref,
+            force,
+            stubs_key,
+            untracked: &untracked,
+        },
+    ))
+}
+
+fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
+    let plan = plan_project(dir, force)?;
+    if dry_run {
+        print_diff(&plan);
+        return Ok(());
+    }
+    if !plan.hand_edited.is_empty() {
+        eprintln!("error: these generated files were edited by hand; nothing was changed:");
+        for path in &plan.hand_edited {
+            eprintln!("  {path}");
+        }
+        eprintln!(
+            "  help: move your changes into a file of yours (see README.md), or pass --force to overwrite them"
+        );
+        return Err(Failure::Reported);
+    }
+    sync::apply(dir, &plan).context("writing the project")?;
+    let mut changed = 0;
+    for change in plan.writes.iter().filter(|c| c.path != LOCK_FILE) {
+        changed += 1;
+        let what = match change.kind {
+            ChangeKind::Create => "created",
+            ChangeKind::Update => "updated",
+            ChangeKind::Merge => "merged",
+            ChangeKind::Conflict => "CONFLICT",
+            ChangeKind::Delete => "deleted",
+        };
+        println!("{what:>9}  {}", change.path);
+    }
+    for change in &plan.deletes {
+        changed += 1;
+        println!("{:>9}  {}", "deleted", change.path);
+    }
+    for path in &plan.kept_deleted {
+        println!(
+            "{:>9}  {path} (you deleted it; it stays deleted)",
+            "skipped"
+        );
+    }
+    for path in &plan.orphaned {
+        println!(
+            "{:>9}  {path} (no longer generated; yours to keep or delete)",
+            "kept"
+        );
+    }
+    if changed == 0 {
+        println!("up to date");
+    }
+    if !plan.conflicts.is_empty() {
+        eprintln!(
+            "error: {} file(s) have conflicts between your edits and the new rendering; \
+             resolve the <<<<<<< ours / >>>>>>> theirs blocks, then run kitgen generate again:",
+            plan.conflicts.len()
+        );
+        for path in &plan.conflicts {
+            eprintln!("  {path}");
+        }
+        return Err(Failure::Reported);
+    }
+    Ok(())
+}
+
+/// `check` (fail on drift) and `diff` (show it).
+fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
+    let plan = plan_project(dir, false)?;
+    print_diff(&plan);
+    let unresolved: Vec<&str> = plan
+        .lock
+        .files
+        .iter()
+        .filter(|f| f.owner == crate::lock::Owner::User)
+        .filter(|f| {
+            std::fs::read_to_string(dir.join(&f.path)).is_ok_and(|t| sync::has_conflict_markers(&t))
+        })
+        .map(|f| f.path.as_str())
+        .collect();
+    for path in &unresolved {
+        eprintln!("unresolved conflict markers in {path}");
+    }
+    for path in &plan.hand_edited {
+        eprintln!("generated file edited by hand: {path}");
+    }
+    if fail && (!plan.is_clean() || !unresolved.is_empty()) {
+        eprintln!("error: the project is not what its sources generate; run `kitgen generate`");
+        return Err(Failure::Reported);
+    }
+    Ok(())
+}
+
+fn print_diff(plan: &sync::Plan) {
+    for change in plan.writes.iter().chain(&plan.deletes) {
+        if change.path == LOCK_FILE {
+            continue;
+        }
+        print!("{}", sync::unified_diff(change));
+    }
 }
 
 const GO_KEYWORDS_AND_RESERVED: &[&str] = &["main", "test", "internal", "vendor", "testdata"];

@@ -16,6 +16,8 @@ pub enum Ownership {
 pub struct OutputFile {
     pub contents: String,
     pub ownership: Ownership,
+    /// Output of the protobuf plugins (always generated).
+    pub stub: bool,
 }
 
 /// Relative paths use `/` and are kept sorted, so iteration is deterministic.
@@ -45,9 +47,17 @@ impl FileSet {
             OutputFile {
                 contents: contents.into(),
                 ownership,
+                stub: false,
             },
         );
         assert!(previous.is_none(), "file {path} rendered twice");
+    }
+
+    /// Adds a file the protobuf plugins produced.
+    pub fn add_stub(&mut self, path: impl Into<String>, contents: impl Into<String>) {
+        let path = path.into();
+        self.add(path.clone(), Ownership::Generated, contents);
+        self.files.get_mut(&path).expect("just added").stub = true;
     }
 
     pub fn get(&self, path: &str) -> Option<&OutputFile> {

@@ -4,10 +4,12 @@
 
 pub mod backend;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod fileset;
 pub mod frontend;
 pub mod ir;
+pub mod lock;
 pub mod pipeline;
 pub mod plugins;
 pub mod sync;

@@ -1,12 +1,13 @@
 //! The whole pipeline in memory: source → IR → FileSet, then the protobuf
 //! stubs from the plugins. Nothing here touches the project directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::backend::go;
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
 use crate::frontend::proto::{self, Compiled, ProtoInput};
+use crate::lock::{self, Lock};
 use crate::plugins::{self, PluginError};
 
 /// The built-in starter: go-kit's addsvc API.
@@ -32,28 +33,32 @@ pub struct Rendered {
     pub compiled: Compiled,
 }
 
+/// What to render besides the source itself.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub name: String,
+    pub module: String,
+    /// Keep go-kit addsvc's Sum and Concat logic where the API has them.
+    pub addsvc_example: bool,
+    /// The sources as the README names them (relative to the project).
+    pub source_names: Vec<String>,
+}
+
 /// Compiles the source and renders every kitgen-authored file.
-pub fn render(source: &Source, name: &str, module: &str) -> Result<Rendered, Diagnostic> {
-    let (compiled, sources, starter) = match source {
-        Source::Starter => (
-            proto::compile_source("addsvc.proto", STARTER_PROTO)?,
-            vec![STARTER_PROTO_PATH.to_string()],
-            true,
-        ),
-        Source::Protos { files, includes } => (
-            proto::compile(&ProtoInput {
-                files: files.clone(),
-                includes: includes.clone(),
-            })?,
-            files.iter().map(|p| p.display().to_string()).collect(),
-            false,
-        ),
+pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnostic> {
+    let compiled = match source {
+        Source::Starter => proto::compile_source("addsvc.proto", STARTER_PROTO)?,
+        Source::Protos { files, includes } => proto::compile(&ProtoInput {
+            files: files.clone(),
+            includes: includes.clone(),
+        })?,
     };
+    let starter = matches!(source, Source::Starter);
     let options = go::Options {
-        name: name.to_string(),
-        module: module.to_string(),
-        starter,
-        sources,
+        name: settings.name.clone(),
+        module: settings.module.clone(),
+        starter: starter || settings.addsvc_example,
+        sources: settings.source_names.clone(),
     };
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {
@@ -66,13 +71,41 @@ pub fn render(source: &Source, name: &str, module: &str) -> Result<Rendered, Dia
     })
 }
 
-/// Runs protoc-gen-go and protoc-gen-go-grpc and adds their files.
-pub fn add_stubs(rendered: Rendered) -> Result<FileSet, PluginError> {
+impl Rendered {
+    /// Everything the protobuf plugins' output depends on, hashed: the
+    /// descriptors, the parameter, and which plugin binaries run.
+    pub fn stubs_key(&self) -> String {
+        let mut input = self.compiled.descriptor_set.clone();
+        for part in [
+            go::plugin_parameter(&self.project),
+            plugins::identity(),
+            self.compiled.project_files.join(","),
+        ] {
+            input.push(0);
+            input.extend_from_slice(part.as_bytes());
+        }
+        lock::sha256(&input)
+    }
+}
+
+/// Adds the protobuf stubs: from the project on disk when the lock says they
+/// were made from the same input and are unchanged, else from the plugins.
+pub fn add_stubs(
+    rendered: Rendered,
+    previous: Option<(&Path, &Lock)>,
+) -> Result<FileSet, PluginError> {
+    let key = rendered.stubs_key();
     let Rendered {
         project,
         mut files,
         compiled,
     } = rendered;
+    if let Some(reused) = previous.and_then(|(dir, lock)| reuse_stubs(dir, lock, &key)) {
+        for (path, contents) in reused {
+            files.add_stub(path, contents);
+        }
+        return Ok(files);
+    }
     let parameter = go::plugin_parameter(&project);
     let stubs = plugins::generate_stubs(&plugins::StubRequest {
         descriptor_set: &compiled.descriptor_set,
@@ -80,7 +113,22 @@ pub fn add_stubs(rendered: Rendered) -> Result<FileSet, PluginError> {
         parameter: &parameter,
     })?;
     for stub in stubs {
-        files.add(stub.path, Ownership::Generated, stub.content);
+        files.add_stub(stub.path, stub.content);
     }
     Ok(files)
+}
+
+fn reuse_stubs(dir: &Path, lock: &Lock, key: &str) -> Option<Vec<(String, String)>> {
+    if lock.stubs_key != key {
+        return None;
+    }
+    let mut out = Vec::new();
+    for file in lock.files.iter().filter(|f| f.stub) {
+        let contents = std::fs::read_to_string(dir.join(&file.path)).ok()?;
+        if lock::sha256(contents.as_bytes()) != file.sha256 {
+            return None;
+        }
+        out.push((file.path.clone(), contents));
+    }
+    (!out.is_empty()).then_some(out)
 }

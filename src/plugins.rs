@@ -144,6 +144,41 @@ pub fn generate_stubs(req: &StubRequest<'_>) -> Result<Vec<StubFile>, PluginErro
     Ok(files)
 }
 
+/// Names the plugin binaries a run would use, without building anything:
+/// part of the key under which `kitgen.lock` remembers their output. A binary
+/// from PATH or an override is named by path, size and modification time, so
+/// replacing it invalidates the cache.
+pub fn identity() -> String {
+    [&GO_PLUGIN, &GRPC_PLUGIN]
+        .iter()
+        .map(|plugin| {
+            let chosen = non_empty_var(plugin.env_override)
+                .map(PathBuf::from)
+                .or_else(|| {
+                    find_executable(plugin.name, &std::env::var_os("PATH").unwrap_or_default())
+                });
+            match chosen {
+                Some(exe) => {
+                    let stamp = fs::metadata(&exe)
+                        .ok()
+                        .map(|m| {
+                            let modified = m
+                                .modified()
+                                .ok()
+                                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                                .map_or(0, |d| d.as_nanos());
+                            format!("{}:{modified}", m.len())
+                        })
+                        .unwrap_or_default();
+                    format!("{}={}@{stamp}", plugin.name, exe.display())
+                }
+                None => format!("{}@{}", plugin.name, plugin.version),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn run_plugin(plugin: &Plugin, request: &[u8]) -> Result<Vec<StubFile>, PluginError> {
     let exe = resolve_plugin(plugin)?;
     let stdout = invoke(plugin, &exe, request)?;

@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::fileset::FileSet;
+use crate::fileset::{FileSet, Ownership};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -47,6 +47,11 @@ pub fn check_target(dir: &Path, force: bool) -> Result<(), SyncError> {
 
 /// Writes every file of `files` under `dir`, all or nothing.
 pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
+    write_changes(dir, files, &[])
+}
+
+/// Writes `files` and removes `deletes` under `dir`, all or nothing.
+pub fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<(), SyncError> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -69,7 +74,7 @@ pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
         fs::write(&staged, &file.contents).map_err(io_err(format!("staging '{path}'")))?;
     }
 
-    if !dir.exists() {
+    if !dir.exists() && deletes.is_empty() {
         // A new project appears at once, whole.
         return fs::rename(staging.path().join("new"), dir).map_err(io_err(format!(
             "moving the project into '{}'",
@@ -80,6 +85,7 @@ pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
     let backup = staging.path().join("backup");
     let mut moved: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let mut removed: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| {
         for (path, _) in files.iter() {
             let target = dir.join(path);
@@ -100,10 +106,24 @@ pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
             moved.push((target.clone(), saved));
             fs::rename(&staged, &target).map_err(io_err(format!("writing '{path}'")))?;
         }
+        for path in deletes {
+            let target = dir.join(path);
+            if !target.exists() {
+                continue;
+            }
+            let b = backup.join(path);
+            fs::create_dir_all(b.parent().expect("has parent"))
+                .map_err(io_err(format!("removing '{path}'")))?;
+            fs::rename(&target, &b).map_err(io_err(format!("removing '{path}'")))?;
+            removed.push((target, b));
+        }
         Ok(())
     })();
     if result.is_err() {
         // Put everything back as it was.
+        for (target, saved) in removed.into_iter().rev() {
+            let _ = fs::rename(saved, target);
+        }
         for (target, saved) in moved.into_iter().rev() {
             let _ = fs::remove_file(&target);
             if let Some(b) = saved {
@@ -112,6 +132,12 @@ pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
         }
         for d in created_dirs.into_iter().rev() {
             let _ = fs::remove_dir(d);
+        }
+    } else {
+        // Directories a deletion emptied go too, as the generator made them.
+        for path in deletes {
+            let mut parent = dir.join(path);
+            while parent.pop() && parent != dir && fs::remove_dir(&parent).is_ok() {}
         }
     }
     result
@@ -133,7 +159,6 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fileset::Ownership;
 
     fn set(files: &[(&str, &str)]) -> FileSet {
         let mut s = FileSet::new();
@@ -190,4 +215,267 @@ mod tests {
         let entries = fs::read_dir(&dir).unwrap().count();
         assert_eq!(entries, 2);
     }
+}
+
+/// What a generation changes, decided in memory before anything is written.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Files to write, with their new contents (conflicted files included).
+    pub writes: Vec<Change>,
+    /// Files kitgen generated before and no longer does.
+    pub deletes: Vec<Change>,
+    /// User-owned files whose merge has conflicts (written with markers).
+    pub conflicts: Vec<String>,
+    /// Generated files that were edited by hand: the generation stops unless forced.
+    pub hand_edited: Vec<String>,
+    /// User-owned files the user deleted; they stay deleted.
+    pub kept_deleted: Vec<String>,
+    /// User-owned files kitgen no longer renders; they are kept as they are.
+    pub orphaned: Vec<String>,
+    /// The lock after the generation.
+    pub lock: crate::lock::Lock,
+}
+
+/// One file's change: what is on disk now, and what will be.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Create,
+    /// A generated file rewritten.
+    Update,
+    /// A user-owned file that took the new rendering through a clean merge.
+    Merge,
+    Conflict,
+    Delete,
+}
+
+impl Plan {
+    /// Whether the project differs from what its sources generate.
+    pub fn is_clean(&self) -> bool {
+        self.writes.iter().all(|c| c.path == crate::lock::LOCK_FILE)
+            && self.deletes.is_empty()
+            && self.conflicts.is_empty()
+            && self.hand_edited.is_empty()
+    }
+}
+
+/// How `plan` treats the project on disk.
+pub struct PlanOptions<'a> {
+    /// The lock of the last generation; `None` for a new project.
+    pub lock: Option<&'a crate::lock::Lock>,
+    /// Overwrite generated files edited by hand.
+    pub force: bool,
+    pub stubs_key: String,
+    /// Files written once and never tracked (the starter's .proto, kitgen.toml).
+    pub untracked: &'a [&'a str],
+}
+
+fn read_text(path: &Path) -> Option<String> {
+    fs::read(path)
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Three-way merge of a user-owned file: `base` is what kitgen last wrote,
+/// `ours` what is on disk, `theirs` the fresh rendering.
+pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
+    if ours == base {
+        return Ok(theirs.to_string());
+    }
+    if theirs == base || ours == theirs {
+        return Ok(ours.to_string());
+    }
+    diffy::MergeOptions::new()
+        .set_conflict_style(diffy::ConflictStyle::Diff3)
+        .set_incomplete_hunk_style(diffy::IncompleteHunkStyle::Git)
+        .merge(base, ours, theirs)
+}
+
+/// Decides every change that writing `files` into `dir` makes.
+pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
+    use crate::lock::{FORMAT, Lock, LockedFile, Owner, sha256};
+
+    let mut plan = Plan::default();
+    let mut locked_files = Vec::new();
+    for (path, file) in files.iter() {
+        let disk = read_text(&dir.join(path));
+        let previous = options.lock.and_then(|l| l.get(path));
+        let mut record = |contents: &str, base: Option<String>, deleted: bool| {
+            if options.untracked.contains(&path) {
+                return;
+            }
+            locked_files.push(LockedFile {
+                path: path.to_string(),
+                owner: file.ownership.into(),
+                sha256: if deleted {
+                    String::new()
+                } else {
+                    sha256(contents.as_bytes())
+                },
+                stub: file.stub,
+                base,
+            });
+        };
+        let change = |kind, new: &str| Change {
+            path: path.to_string(),
+            old: disk.clone(),
+            new: Some(new.to_string()),
+            kind,
+        };
+        match file.ownership {
+            Ownership::Generated => {
+                let edited = match (&disk, previous) {
+                    (Some(d), Some(p)) => sha256(d.as_bytes()) != p.sha256 && *d != file.contents,
+                    // A file kitgen never wrote, in a project it already tracks.
+                    (Some(d), None) => options.lock.is_some() && *d != file.contents,
+                    (None, _) => false,
+                };
+                if edited && !options.force {
+                    plan.hand_edited.push(path.to_string());
+                }
+                if disk.as_deref() != Some(file.contents.as_str()) {
+                    let kind = if disk.is_some() {
+                        ChangeKind::Update
+                    } else {
+                        ChangeKind::Create
+                    };
+                    plan.writes.push(change(kind, &file.contents));
+                }
+                record(&file.contents, None, false);
+            }
+            Ownership::User => {
+                let base = Some(file.contents.clone());
+                match (options.lock, previous, disk.as_deref()) {
+                    // A new project: the rendering as it is.
+                    (None, _, _) | (Some(_), None, None) => {
+                        if disk.as_deref() != Some(file.contents.as_str()) {
+                            plan.writes.push(change(ChangeKind::Create, &file.contents));
+                        }
+                        record(&file.contents, base, false);
+                    }
+                    (Some(_), Some(p), None) if p.sha256.is_empty() || p.base.is_some() => {
+                        // The user deleted it: it stays deleted.
+                        plan.kept_deleted.push(path.to_string());
+                        record("", base, true);
+                    }
+                    (Some(_), previous, ours) => {
+                        let ours = ours.unwrap_or_default();
+                        let old_base = previous
+                            .filter(|p| !p.sha256.is_empty())
+                            .and_then(|p| p.base.clone())
+                            .unwrap_or_default();
+                        match merge3(&old_base, ours, &file.contents) {
+                            Ok(merged) => {
+                                if merged != ours {
+                                    plan.writes.push(change(ChangeKind::Merge, &merged));
+                                }
+                                record(&merged, base, false);
+                            }
+                            Err(conflicted) => {
+                                plan.conflicts.push(path.to_string());
+                                plan.writes.push(change(ChangeKind::Conflict, &conflicted));
+                                record(&conflicted, base, false);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(lock) = options.lock {
+        for old in &lock.files {
+            if files.get(&old.path).is_some() {
+                continue;
+            }
+            let disk = read_text(&dir.join(&old.path));
+            match (old.owner, disk) {
+                (Owner::Generated, Some(d)) => {
+                    if sha256(d.as_bytes()) != old.sha256 && !options.force {
+                        plan.hand_edited.push(old.path.clone());
+                    }
+                    plan.deletes.push(Change {
+                        path: old.path.clone(),
+                        old: Some(d),
+                        new: None,
+                        kind: ChangeKind::Delete,
+                    });
+                }
+                (Owner::User, Some(_)) => plan.orphaned.push(old.path.clone()),
+                (_, None) => {}
+            }
+        }
+    }
+    plan.hand_edited.sort();
+    plan.lock = Lock {
+        format: FORMAT,
+        kitgen: env!("CARGO_PKG_VERSION").to_string(),
+        stubs_key: options.stubs_key.clone(),
+        files: locked_files,
+    };
+    let lock_text = plan.lock.to_toml();
+    let old_lock = read_text(&dir.join(crate::lock::LOCK_FILE));
+    if old_lock.as_deref() != Some(lock_text.as_str()) {
+        plan.writes.push(Change {
+            path: crate::lock::LOCK_FILE.to_string(),
+            new: Some(lock_text),
+            kind: if old_lock.is_some() {
+                ChangeKind::Update
+            } else {
+                ChangeKind::Create
+            },
+            old: old_lock,
+        });
+    }
+    plan
+}
+
+/// Applies a plan all or nothing.
+pub fn apply(dir: &Path, plan: &Plan) -> Result<(), SyncError> {
+    let mut files = FileSet::new();
+    for change in &plan.writes {
+        files.add(
+            change.path.clone(),
+            Ownership::Generated,
+            change.new.clone().unwrap_or_default(),
+        );
+    }
+    let deletes: Vec<&str> = plan.deletes.iter().map(|c| c.path.as_str()).collect();
+    write_changes(dir, &files, &deletes)
+}
+
+/// Lines that mark an unresolved conflict left by an earlier generation.
+pub fn has_conflict_markers(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.starts_with("<<<<<<< ours") || l.starts_with(">>>>>>> theirs"))
+}
+
+/// A unified diff of one change, for `check` and `diff`.
+pub fn unified_diff(change: &Change) -> String {
+    let old = change.old.as_deref().unwrap_or("");
+    let new = change.new.as_deref().unwrap_or("");
+    let patch = diffy::DiffOptions::new().create_patch(old, new);
+    let text = patch.to_string();
+    // diffy labels the sides "original" and "modified"; name the file instead.
+    let from = if change.old.is_some() {
+        format!("a/{}", change.path)
+    } else {
+        "/dev/null".to_string()
+    };
+    let to = if change.new.is_some() {
+        format!("b/{}", change.path)
+    } else {
+        "/dev/null".to_string()
+    };
+    let body = text
+        .split_once('\n')
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .map_or("", |(_, rest)| rest);
+    format!("--- {from}\n+++ {to}\n{body}")
 }

@@ -121,6 +121,12 @@ fn mutated_protos_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     let (mut projects, mut diagnostics) = (0, 0);
+    let settings = pipeline::Settings {
+        name: "fuzz".into(),
+        module: "fuzz".into(),
+        addsvc_example: true,
+        source_names: vec!["fuzz.proto".into()],
+    };
     for (name, src) in seeds() {
         for round in 0..150 {
             let mutated = mutate(&src, &mut rng);
@@ -130,9 +136,8 @@ fn mutated_protos_never_panic() {
                 files: vec![path.clone()],
                 includes: vec![],
             };
-            let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                pipeline::render(&source, "fuzz", "fuzz")
-            }));
+            let result =
+                panic::catch_unwind(AssertUnwindSafe(|| pipeline::render(&source, &settings)));
             match result {
                 Ok(Ok(_)) => projects += 1,
                 Ok(Err(d)) => {

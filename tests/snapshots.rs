@@ -10,22 +10,36 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-fn protos(files: &[&str], includes: &[&str]) -> Source {
-    Source::Protos {
+fn protos(files: &[&str], includes: &[&str]) -> (Source, Vec<String>) {
+    let source = Source::Protos {
         files: files.iter().map(|f| fixtures().join(f)).collect(),
         includes: includes.iter().map(|i| fixtures().join(i)).collect(),
-    }
+    };
+    // As kitgen.toml would name them from a project beside fixtures/.
+    let names = files.iter().map(|f| format!("../fixtures/{f}")).collect();
+    (source, names)
 }
 
 /// Renders a fixture and snapshots each file under `<fixture>@<path>`.
-fn snapshot_project(fixture: &str, source: Source, name: &str, module: &str) {
-    let rendered = pipeline::render(&source, name, module).unwrap_or_else(|d| panic!("{d}"));
+fn snapshot_project(
+    fixture: &str,
+    (source, source_names): (Source, Vec<String>),
+    name: &str,
+    module: &str,
+) {
+    let rendered = pipeline::render(
+        &source,
+        &pipeline::Settings {
+            name: name.into(),
+            module: module.into(),
+            addsvc_example: false,
+            source_names,
+        },
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
-    // Absolute fixture paths differ between machines; the README shows them.
-    let root = fixtures().display().to_string();
-    settings.add_filter(&regex_escape(&root), "[fixtures]");
     settings.bind(|| {
         for (path, file) in rendered.files.iter() {
             let name = format!("{fixture}@{}", path.replace('/', "__"));
@@ -34,21 +48,10 @@ fn snapshot_project(fixture: &str, source: Source, name: &str, module: &str) {
     });
 }
 
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn starter() {
-    snapshot_project("starter", Source::Starter, "addsvc", "addsvc");
+    let names = vec![pipeline::STARTER_PROTO_PATH.to_string()];
+    snapshot_project("starter", (Source::Starter, names), "addsvc", "addsvc");
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub struct Options {
 /// Renders every kitgen-authored file of the project (protobuf stubs are added
 /// by the caller from the plugins).
 pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagnostic> {
-    let project = model::build(api, &options.name, &options.module)?;
+    let project = model::build(api, &options.name, &options.module, options.starter)?;
     let mut files = FileSet::new();
     let p = &project;
     let sources = &options.sources;
@@ -78,29 +78,25 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .expect("template renders"),
     );
     for s in &p.services {
-        if options.starter {
-            files.add(
-                &s.impl_file,
-                user,
-                StarterImpl { p }
-                    .render()
-                    .map(newline)
-                    .expect("template renders"),
-            );
+        files.add(
+            &s.impl_file,
+            user,
+            go(
+                ImplGo {
+                    p,
+                    s,
+                    imports: String::new(),
+                },
+                p,
+                &[],
+            ),
+        );
+        if s.has_examples() {
             files.add(
                 s.impl_file.replace(".go", "_test.go"),
                 user,
-                StarterImplTest { p }
-                    .render()
-                    .map(newline)
-                    .expect("template renders"),
-            );
-        } else {
-            files.add(
-                &s.impl_file,
-                user,
                 go(
-                    ImplGo {
+                    ExampleTestGo {
                         p,
                         s,
                         imports: String::new(),
@@ -534,6 +530,7 @@ macro_rules! go_template {
 
 go_template!(ServiceGo, "go/service/service.go");
 go_template!(ImplGo, "go/service/impl.go", s: &'a model::Service);
+go_template!(ExampleTestGo, "go/service/example_test.go", s: &'a model::Service);
 go_template!(ServiceMiddlewareGo, "go/service/middleware.go");
 go_template!(FakeGo, "go/servicetest/fake.go");
 go_template!(EndpointsGo, "go/endpoints/endpoints.go");
@@ -568,18 +565,6 @@ struct TransportErrorsGo<'a> {
 #[derive(Template)]
 #[template(path = "go/transport/httprule.go", escape = "none")]
 struct HttpRuleGo<'a> {
-    p: &'a Project,
-}
-
-#[derive(Template)]
-#[template(path = "go/service/addsvc_impl.go", escape = "none")]
-struct StarterImpl<'a> {
-    p: &'a Project,
-}
-
-#[derive(Template)]
-#[template(path = "go/service/addsvc_impl_test.go", escape = "none")]
-struct StarterImplTest<'a> {
     p: &'a Project,
 }
 

@@ -67,6 +67,9 @@ pub struct Service {
 }
 
 impl Service {
+    pub fn has_examples(&self) -> bool {
+        self.methods.iter().any(|m| m.example.is_some())
+    }
     pub fn unary_methods(&self) -> Vec<&Method> {
         self.methods.iter().filter(|m| m.is_unary()).collect()
     }
@@ -117,6 +120,8 @@ pub struct Method {
     /// Names addcli accepts for the method.
     pub cli_names: Vec<String>,
     pub routes: Vec<Route>,
+    /// The working body of go-kit's addsvc example methods, for the starter.
+    pub example: Option<Example>,
     /// A request literal used by generated tests (`&pb.SumRequest{A: 7}`).
     pub sample_input: String,
     /// A response literal used by generated tests.
@@ -211,6 +216,68 @@ impl Method {
             Streaming::Client => "client-streaming",
             Streaming::Bidi => "bidirectional-streaming",
         }
+    }
+}
+
+/// go-kit addsvc's logic for one method, and its test.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub body: &'static str,
+    pub test: &'static str,
+}
+
+const SUM_BODY: &str = r#"	a, b := req.GetA(), req.GetB()
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return nil, Errorf(CodeInvalidArgument, "%d + %d overflows int64", a, b)
+	}
+	return &pb.SumReply{V: a + b}, nil"#;
+
+const SUM_TEST: &str = r#"func TestSum(t *testing.T) {
+	svc := NewAddService()
+	resp, err := svc.Sum(t.Context(), &pb.SumRequest{A: 1, B: 2})
+	if err != nil || resp.GetV() != 3 {
+		t.Fatalf("Sum(1, 2) = %v, %v; want 3", resp, err)
+	}
+	_, err = svc.Sum(t.Context(), &pb.SumRequest{A: math.MaxInt64, B: 1})
+	if CodeOf(err) != CodeInvalidArgument {
+		t.Errorf("Sum(MaxInt64, 1) error = %v, want INVALID_ARGUMENT", err)
+	}
+}"#;
+
+const CONCAT_BODY: &str = r#"	const maxLen = 10 // as in go-kit's addsvc
+	v := req.GetA() + req.GetB()
+	if len(v) > maxLen {
+		return nil, Errorf(CodeInvalidArgument, "the result is longer than %d bytes", maxLen)
+	}
+	return &pb.ConcatReply{V: v}, nil"#;
+
+const CONCAT_TEST: &str = r#"func TestConcat(t *testing.T) {
+	svc := NewAddService()
+	resp, err := svc.Concat(t.Context(), &pb.ConcatRequest{A: "1", B: "2"})
+	if err != nil || resp.GetV() != "12" {
+		t.Fatalf(`Concat("1", "2") = %v, %v; want "12"`, resp, err)
+	}
+	_, err = svc.Concat(t.Context(), &pb.ConcatRequest{A: "abcdef", B: "ghijkl"})
+	if CodeOf(err) != CodeInvalidArgument {
+		t.Errorf("Concat over the limit: error = %v, want INVALID_ARGUMENT", err)
+	}
+}"#;
+
+/// The starter's logic applies where the API still has addsvc's shape.
+fn example_for(service: &ir::Service, m: &ir::Method, project_pb: &str) -> Option<Example> {
+    if service.full_name != "addsvc.Add" || project_pb != "pb" || !m.is_unary() {
+        return None;
+    }
+    match (m.name.as_str(), m.input.as_str(), m.output.as_str()) {
+        ("Sum", "addsvc.SumRequest", "addsvc.SumReply") => Some(Example {
+            body: SUM_BODY,
+            test: SUM_TEST,
+        }),
+        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatReply") => Some(Example {
+            body: CONCAT_BODY,
+            test: CONCAT_TEST,
+        }),
+        _ => None,
     }
 }
 
@@ -326,7 +393,7 @@ impl Project {
 }
 
 /// Decides every Go name for `api`.
-pub fn build(api: &Api, name: &str, module: &str) -> Result<Project, Diagnostic> {
+pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Project, Diagnostic> {
     let proto_packages = proto_packages(api, module);
     let mut resolver = TypeResolver::new(api, &proto_packages);
     let mut services = Vec::new();
@@ -355,7 +422,11 @@ pub fn build(api: &Api, name: &str, module: &str) -> Result<Project, Diagnostic>
             .expect("services come from project files");
         let mut methods = Vec::new();
         for m in &s.methods {
-            methods.push(build_method(api, s, m, &mut resolver, &method_count)?);
+            let mut method = build_method(api, s, m, &mut resolver, &method_count)?;
+            if starter {
+                method.example = example_for(s, m, &pb.name);
+            }
+            methods.push(method);
         }
         let pad_endpoint_fields = methods
             .iter()
@@ -527,6 +598,7 @@ fn build_method(
         input: resolver.qualified(&m.input),
         output: resolver.qualified(&m.output),
         label: format!("{}.{}", service.name, m.name),
+        example: None,
         make_endpoint: if api.services.len() > 1 {
             format!(
                 "Make{}{name}Endpoint",

@@ -21,7 +21,9 @@ type {{ s.lower }}Service struct{}
 {%- endfor %}
 {%- endif %}
 func (s *{{ s.lower }}Service) {{ m.name }}{{ m.signature() }} {
-{%- if m.is_unary() || m.is_client_streaming() %}
+{%- if let Some(example) = m.example %}
+{{ example.body }}
+{%- else if m.is_unary() || m.is_client_streaming() %}
 	return nil, Errorf(CodeUnimplemented, "{{ m.name }} is not implemented yet")
 {%- else %}
 	return Errorf(CodeUnimplemented, "{{ m.name }} is not implemented yet")

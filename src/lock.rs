@@ -1,0 +1,171 @@
+//! `kitgen.lock`: what kitgen last wrote. Commit it. It lets `generate` tell
+//! a hand edit from a stale file, gives the three-way merge its base, and lets
+//! `check` skip the protobuf plugins when their input has not changed.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::Diagnostic;
+use crate::fileset::Ownership;
+
+pub const LOCK_FILE: &str = "kitgen.lock";
+
+/// The lock layout this kitgen reads and writes. A lock with another number
+/// came from another kitgen and is refused rather than half-understood.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    pub format: u32,
+    /// The kitgen version that wrote the lock.
+    pub kitgen: String,
+    /// Hash of everything the protobuf plugins' output depends on.
+    pub stubs_key: String,
+    #[serde(default, rename = "file")]
+    pub files: Vec<LockedFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedFile {
+    pub path: String,
+    pub owner: Owner,
+    /// sha256 of the bytes kitgen left on disk.
+    pub sha256: String,
+    /// Protobuf plugin output, reusable while `stubs_key` holds.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stub: bool,
+    /// For user-owned files: kitgen's own rendering, the merge base of the
+    /// next generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    Generated,
+    User,
+}
+
+impl From<Ownership> for Owner {
+    fn from(o: Ownership) -> Self {
+        match o {
+            Ownership::Generated => Owner::Generated,
+            Ownership::User => Owner::User,
+        }
+    }
+}
+
+impl Lock {
+    pub fn get(&self, path: &str) -> Option<&LockedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("lock serializes");
+        format!("# Written by kitgen: what it last generated. Commit it; do not edit it.\n\n{body}")
+    }
+
+    /// Reads the lock of the project in `dir`; `None` when there is none.
+    pub fn load(dir: &Path) -> Result<Option<Lock>, Diagnostic> {
+        let path = dir.join(LOCK_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Diagnostic::new(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        // Look at the format first, so a lock from another kitgen gets a clear
+        // message instead of a parse error about fields it does not know.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<u32>,
+            kitgen: Option<String>,
+        }
+        let header: Header = toml::from_str(&text).map_err(|e| {
+            Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
+                .at_file(path.display().to_string())
+                .with_help("restore it from version control")
+        })?;
+        if header.format != Some(FORMAT) {
+            let by = header.kitgen.unwrap_or_else(|| "an unknown kitgen".into());
+            return Err(Diagnostic::new(format!(
+                "{LOCK_FILE} was written by kitgen {by} in lock format {}; this kitgen {} reads format {FORMAT} only",
+                header.format.map_or("?".to_string(), |f| f.to_string()),
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .at_file(path.display().to_string())
+            .with_help("use the kitgen version that made the project; nothing was changed"));
+        }
+        toml::from_str(&text).map(Some).map_err(|e| {
+            Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
+                .at_file(path.display().to_string())
+                .with_help("restore it from version control")
+        })
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock() -> Lock {
+        Lock {
+            format: FORMAT,
+            kitgen: "0.1.0".into(),
+            stubs_key: "k".into(),
+            files: vec![
+                LockedFile {
+                    path: "pkg/service/add.go".into(),
+                    owner: Owner::User,
+                    sha256: sha256(b"x"),
+                    stub: false,
+                    base: Some("package service\n\n// '''quotes''' and \"\"\"more\"\"\"\n".into()),
+                },
+                LockedFile {
+                    path: "pb/x.pb.go".into(),
+                    owner: Owner::Generated,
+                    sha256: sha256(b"y"),
+                    stub: true,
+                    base: None,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_any_content() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(LOCK_FILE), lock().to_toml()).unwrap();
+        assert_eq!(Lock::load(dir.path()).unwrap(), Some(lock()));
+    }
+
+    #[test]
+    fn a_lock_from_another_format_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = lock()
+            .to_toml()
+            .replace("format = 1", "format = 7")
+            .replace("extra", "");
+        std::fs::write(dir.path().join(LOCK_FILE), text).unwrap();
+        let err = Lock::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("lock format 7; this kitgen"), "{err}");
+        assert_eq!(
+            Lock::load(tempfile::tempdir().unwrap().path()).unwrap(),
+            None
+        );
+    }
+}
