@@ -33,8 +33,9 @@ pub struct Lock {
 pub struct LockedFile {
     pub path: String,
     pub owner: Owner,
-    /// sha256 of the bytes kitgen left on disk.
-    pub sha256: String,
+    /// For generated files: sha256 of the bytes kitgen wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Protobuf plugin output, reusable while `stubs_key` holds.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub: bool,
@@ -42,6 +43,9 @@ pub struct LockedFile {
     /// next generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
+    /// A user-owned file the user deleted: it stays deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,16 +135,18 @@ mod tests {
                 LockedFile {
                     path: "pkg/service/add.go".into(),
                     owner: Owner::User,
-                    sha256: sha256(b"x"),
+                    sha256: None,
                     stub: false,
+                    deleted: false,
                     base: Some("package service\n\n// '''quotes''' and \"\"\"more\"\"\"\n".into()),
                 },
                 LockedFile {
                     path: "pb/x.pb.go".into(),
                     owner: Owner::Generated,
-                    sha256: sha256(b"y"),
+                    sha256: Some(sha256(b"y")),
                     stub: true,
                     base: None,
+                    deleted: false,
                 },
             ],
         }

@@ -125,7 +125,7 @@ fn reuse_stubs(dir: &Path, lock: &Lock, key: &str) -> Option<Vec<(String, String
     let mut out = Vec::new();
     for file in lock.files.iter().filter(|f| f.stub) {
         let contents = std::fs::read_to_string(dir.join(&file.path)).ok()?;
-        if lock::sha256(contents.as_bytes()) != file.sha256 {
+        if file.sha256.as_deref() != Some(lock::sha256(contents.as_bytes()).as_str()) {
             return None;
         }
         out.push((file.path.clone(), contents));

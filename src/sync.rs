@@ -94,6 +94,13 @@ pub fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<()
                 create_dirs(p, &mut created_dirs)
                     .map_err(io_err(format!("creating the directory of '{path}'")))?;
             }
+            if target.is_dir() {
+                // Never move a directory of the user's out of the way.
+                return Err(SyncError::Io {
+                    context: format!("writing '{path}'"),
+                    source: io::Error::other("a directory is in the way"),
+                });
+            }
             let saved = if target.exists() {
                 let b = backup.join(path);
                 fs::create_dir_all(b.parent().expect("has parent"))
@@ -307,20 +314,20 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     for (path, file) in files.iter() {
         let disk = read_text(&dir.join(path));
         let previous = options.lock.and_then(|l| l.get(path));
+        // Generated files are locked by hash, user-owned ones by their base:
+        // a user's own edits never change the lock.
         let mut record = |contents: &str, base: Option<String>, deleted: bool| {
             if options.untracked.contains(&path) {
                 return;
             }
+            let generated = file.ownership == Ownership::Generated;
             locked_files.push(LockedFile {
                 path: path.to_string(),
                 owner: file.ownership.into(),
-                sha256: if deleted {
-                    String::new()
-                } else {
-                    sha256(contents.as_bytes())
-                },
+                sha256: generated.then(|| sha256(contents.as_bytes())),
                 stub: file.stub,
-                base,
+                base: if generated { None } else { base },
+                deleted,
             });
         };
         let change = |kind, new: &str| Change {
@@ -332,7 +339,10 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
         match file.ownership {
             Ownership::Generated => {
                 let edited = match (&disk, previous) {
-                    (Some(d), Some(p)) => sha256(d.as_bytes()) != p.sha256 && *d != file.contents,
+                    (Some(d), Some(p)) => {
+                        p.sha256.as_deref() != Some(sha256(d.as_bytes()).as_str())
+                            && *d != file.contents
+                    }
                     // A file kitgen never wrote, in a project it already tracks.
                     (Some(d), None) => options.lock.is_some() && *d != file.contents,
                     (None, _) => false,
@@ -360,15 +370,17 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                         }
                         record(&file.contents, base, false);
                     }
-                    (Some(_), Some(p), None) if p.sha256.is_empty() || p.base.is_some() => {
+                    (Some(_), Some(p), None) if p.deleted || p.base.is_some() => {
                         // The user deleted it: it stays deleted.
                         plan.kept_deleted.push(path.to_string());
                         record("", base, true);
                     }
                     (Some(_), previous, ours) => {
                         let ours = ours.unwrap_or_default();
+                        // A file the user deleted and then recreated merges
+                        // against nothing, like a file kitgen never wrote.
                         let old_base = previous
-                            .filter(|p| !p.sha256.is_empty())
+                            .filter(|p| !p.deleted)
                             .and_then(|p| p.base.clone())
                             .unwrap_or_default();
                         match merge3(&old_base, ours, &file.contents) {
@@ -397,7 +409,9 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
             let disk = read_text(&dir.join(&old.path));
             match (old.owner, disk) {
                 (Owner::Generated, Some(d)) => {
-                    if sha256(d.as_bytes()) != old.sha256 && !options.force {
+                    if old.sha256.as_deref() != Some(sha256(d.as_bytes()).as_str())
+                        && !options.force
+                    {
                         plan.hand_edited.push(old.path.clone());
                     }
                     plan.deletes.push(Change {

@@ -762,8 +762,11 @@ fn parse_go_package(option: &str) -> GoPackage {
     }
 }
 
-/// Places every project proto package under `<module>/pb`: the only package
-/// directly, several in sub-packages named like buf does (`libraryv1`).
+/// Places every project proto package under `<module>/pb`. The package of the
+/// services is `pb` itself, so importing another package later does not move
+/// the code users import; every other package gets a sub-package named as buf
+/// names them (`commonv1`). With services in several packages, all of them
+/// get sub-packages.
 fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
     let packages: BTreeSet<&str> = api
         .files
@@ -771,62 +774,60 @@ fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
         .filter(|f| f.in_project)
         .map(|f| f.package.as_str())
         .collect();
+    let service_packages: BTreeSet<&str> =
+        api.services.iter().map(|s| s.package.as_str()).collect();
+    let root = match (service_packages.len(), packages.len()) {
+        (_, 1) => packages.iter().next().copied(),
+        (1, _) => service_packages.iter().next().copied(),
+        _ => None,
+    };
     let mut by_package: BTreeMap<&str, GoPackage> = BTreeMap::new();
-    if packages.len() == 1 {
-        let only = *packages.iter().next().expect("one");
-        by_package.insert(
-            only,
-            GoPackage {
-                import_path: format!("{module}/pb"),
-                name: "pb".into(),
-            },
-        );
-    } else {
-        let mut used = BTreeSet::new();
-        for pkg in &packages {
-            let parts: Vec<&str> = pkg.split('.').filter(|p| !p.is_empty()).collect();
-            if parts.is_empty() {
-                by_package.insert(
-                    pkg,
-                    GoPackage {
-                        import_path: format!("{module}/pb"),
-                        name: "pb".into(),
-                    },
-                );
-                used.insert("pb".to_string());
-                continue;
-            }
-            let is_version = |p: &str| {
-                p.len() > 1 && p.starts_with('v') && p[1..2].chars().all(|c| c.is_ascii_digit())
-            };
-            let mut take = if parts.len() > 1 && is_version(parts[parts.len() - 1]) {
-                2
-            } else {
-                1
-            };
-            let mut name;
-            loop {
-                name = parts[parts.len() - take..]
-                    .concat()
-                    .to_ascii_lowercase()
-                    .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-                if !used.contains(&name) || take == parts.len() {
-                    break;
-                }
-                take += 1;
-            }
-            while used.contains(&name) {
-                name.push('x');
-            }
-            used.insert(name.clone());
+    let mut used = BTreeSet::from(["pb".to_string()]);
+    for pkg in &packages {
+        if Some(*pkg) == root {
             by_package.insert(
                 pkg,
                 GoPackage {
-                    import_path: format!("{module}/pb/{name}"),
-                    name,
+                    import_path: format!("{module}/pb"),
+                    name: "pb".into(),
                 },
             );
+            continue;
         }
+        let parts: Vec<&str> = pkg.split('.').filter(|p| !p.is_empty()).collect();
+        let is_version = |p: &str| {
+            p.len() > 1 && p.starts_with('v') && p[1..2].chars().all(|c| c.is_ascii_digit())
+        };
+        let mut take = if parts.len() > 1 && is_version(parts[parts.len() - 1]) {
+            2
+        } else {
+            1
+        };
+        let mut name;
+        loop {
+            name = parts[parts.len().saturating_sub(take)..]
+                .concat()
+                .to_ascii_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+            if name.is_empty() {
+                name = "root".into();
+            }
+            if !used.contains(&name) || take >= parts.len() {
+                break;
+            }
+            take += 1;
+        }
+        while used.contains(&name) {
+            name.push('x');
+        }
+        used.insert(name.clone());
+        by_package.insert(
+            pkg,
+            GoPackage {
+                import_path: format!("{module}/pb/{name}"),
+                name,
+            },
+        );
     }
     api.files
         .iter()

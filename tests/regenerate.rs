@@ -1,0 +1,551 @@
+//! Regeneration scenarios: a real project, real user edits, a real proto
+//! edit, then `kitgen generate`. Each checks that every line the user wrote is
+//! still there (or inside a reported conflict), what `kitgen check` says, and
+//! that the Go project still builds, vets and passes its tests.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A generated project in a temporary directory.
+struct Project {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Project {
+    /// `kitgen new addsvc`: the starter, whose proto lives in the project.
+    fn new() -> Project {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let out = kitgen(&["new", "addsvc"], tmp.path());
+        assert!(out.status.success(), "kitgen new: {}", stderr(&out));
+        let dir = tmp.path().join("addsvc");
+        Project { _tmp: tmp, dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        fs::write(self.path(rel), text).unwrap();
+    }
+
+    /// Replaces `from` by `to` in a file, which must contain it.
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    fn kitgen(&self, args: &[&str]) -> Output {
+        kitgen(args, &self.dir)
+    }
+
+    fn generate(&self) -> Output {
+        self.kitgen(&["generate"])
+    }
+
+    fn check(&self) -> Output {
+        self.kitgen(&["check"])
+    }
+
+    /// Every file and its contents, for before/after comparisons.
+    fn tree(&self) -> Tree {
+        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    let rel = path
+                        .strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.insert(
+                        rel,
+                        String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned(),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(&self.dir, &self.dir, &mut out);
+        Tree(out)
+    }
+
+    /// gofmt, vet, build and test: the bar every generated project meets.
+    fn assert_go_ok(&self) {
+        let gofmt = run(Command::new("gofmt")
+            .args(["-l", "."])
+            .current_dir(&self.dir));
+        assert!(
+            gofmt.status.success() && gofmt.stdout.is_empty(),
+            "gofmt -l: {}",
+            stdout(&gofmt)
+        );
+        for args in [&["vet", "./..."][..], &["test", "./..."][..]] {
+            let out = run(Command::new("go").args(args).current_dir(&self.dir));
+            assert!(
+                out.status.success(),
+                "go {args:?}:\n{}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// A project's files, compared by listing the paths that differ.
+#[derive(PartialEq, Eq)]
+struct Tree(BTreeMap<String, String>);
+
+impl std::fmt::Debug for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} files", self.0.len())
+    }
+}
+
+#[track_caller]
+fn assert_same(after: &Tree, before: &Tree, why: &str) {
+    let changed: Vec<&String> = after
+        .0
+        .keys()
+        .chain(before.0.keys())
+        .filter(|k| after.0.get(*k) != before.0.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "{why}: changed {changed:?}");
+}
+
+fn kitgen(args: &[&str], cwd: &Path) -> Output {
+    run(Command::new(env!("CARGO_BIN_EXE_kitgen"))
+        .args(args)
+        .current_dir(cwd))
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("command runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// User edits made in every scenario: a line in the implementation, the
+/// middleware, main.go and the README.
+const USER_LINES: &[(&str, &str, &str)] = &[
+    (
+        "pkg/service/add.go",
+        "\treturn &pb.SumReply{V: a + b}, nil",
+        "\t// user: sums are audited elsewhere\n\treturn &pb.SumReply{V: a + b}, nil",
+    ),
+    (
+        "pkg/service/middleware.go",
+        "type AddMiddleware func(AddService) AddService",
+        "type AddMiddleware func(AddService) AddService\n\n// user: a middleware of my own would go here",
+    ),
+    (
+        "cmd/addsvc/main.go",
+        "\tctx, stop := signal.NotifyContext",
+        "\t// user: say hello before serving\n\tlogger.Log(\"msg\", \"hello\")\n\n\tctx, stop := signal.NotifyContext",
+    ),
+    (
+        "README.md",
+        "## Run it\n",
+        "## Run it\n\nuser: ask the on-call team before deploying.\n",
+    ),
+];
+
+fn make_user_edits(p: &Project) {
+    for (file, from, to) in USER_LINES {
+        p.edit(file, from, to);
+    }
+}
+
+fn assert_user_lines_kept(p: &Project) {
+    for (file, _, to) in USER_LINES {
+        let text = p.read(file);
+        for line in to.lines().filter(|l| l.contains("user:")) {
+            assert!(
+                text.contains(line),
+                "{file} lost the user's line {line:?}:\n{text}"
+            );
+        }
+    }
+}
+
+const PROTO: &str = "proto/addsvc.proto";
+
+const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
+  rpc Multiply(SumRequest) returns (SumReply) {
+    option (google.api.http) = {
+      post: "/multiply"
+      body: "*"
+    };
+  }
+
+"#;
+
+fn add_multiply(p: &Project) {
+    p.edit(
+        PROTO,
+        "  // Concat returns",
+        &format!("{MULTIPLY_RPC}  // Concat returns"),
+    );
+}
+
+#[test]
+fn check_is_clean_on_a_new_project_and_generate_twice_is_a_no_op() {
+    let p = Project::new();
+    let check = p.check();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    assert!(stdout(&check).is_empty(), "a clean check prints no diff");
+    make_user_edits(&p);
+    let before = p.tree();
+    let first = p.generate();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("up to date"), "{}", stdout(&first));
+    assert_same(
+        &p.tree(),
+        &before,
+        "generate changed a project that matches its sources",
+    );
+    let second = p.generate();
+    assert!(second.status.success());
+    assert_same(&p.tree(), &before, "the second generate changed something");
+    assert_eq!(p.check().status.code(), Some(0));
+}
+
+#[test]
+fn adding_an_rpc_adds_its_stub_and_keeps_user_code() {
+    let p = Project::new();
+    make_user_edits(&p);
+    add_multiply(&p);
+    let check = p.check();
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "check must fail after a proto edit"
+    );
+    let diff = stdout(&check);
+    assert!(diff.contains("+++ b/pkg/service/service.go"), "{diff}");
+    assert!(
+        diff.contains("+\tMultiply(ctx context.Context, req *pb.SumRequest) (*pb.SumReply, error)"),
+        "{diff}"
+    );
+    let out = p.generate();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("merged  pkg/service/add.go"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        p.read("pkg/service/add.go")
+            .contains("func (s *addService) Multiply(")
+    );
+    assert!(
+        p.read("pkg/service/middleware.go")
+            .contains("func (mw addLogging) Multiply(")
+    );
+    assert_user_lines_kept(&p);
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn removing_an_rpc_the_user_never_touched_removes_it_everywhere() {
+    let p = Project::new();
+    add_multiply(&p);
+    assert!(p.generate().status.success());
+    make_user_edits(&p);
+    p.edit(PROTO, MULTIPLY_RPC, "");
+    let out = p.generate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in [
+        "pkg/service/add.go",
+        "pkg/service/middleware.go",
+        "pkg/service/service.go",
+    ] {
+        assert!(
+            !p.read(file).contains("Multiply"),
+            "{file} still has Multiply"
+        );
+    }
+    assert_user_lines_kept(&p);
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn removing_an_rpc_the_user_implemented_is_a_reported_conflict() {
+    let p = Project::new();
+    add_multiply(&p);
+    assert!(p.generate().status.success());
+    p.edit(
+        "pkg/service/add.go",
+        "\treturn nil, Errorf(CodeUnimplemented, \"Multiply is not implemented yet\")",
+        "\t// user: my multiplication\n\treturn &pb.SumReply{V: req.GetA() * req.GetB()}, nil",
+    );
+    p.edit(PROTO, MULTIPLY_RPC, "");
+    let out = p.generate();
+    assert_eq!(out.status.code(), Some(1), "a conflict exits 1");
+    assert!(
+        stdout(&out).contains("CONFLICT  pkg/service/add.go"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("pkg/service/add.go"),
+        "{}",
+        stderr(&out)
+    );
+    let text = p.read("pkg/service/add.go");
+    let start = text.find("<<<<<<< ours").expect("conflict markers");
+    let end = text.find(">>>>>>> theirs").expect("conflict markers");
+    let mine = text
+        .find("// user: my multiplication")
+        .expect("the user's code is kept");
+    assert!(
+        start < mine && mine < end,
+        "the user's code sits inside the conflict:\n{text}"
+    );
+    // Unresolved markers keep check failing.
+    assert_eq!(p.check().status.code(), Some(1));
+    // Resolving by dropping the method makes the project whole again.
+    let resolved = {
+        let head = &text[..start];
+        let tail = &text[end..];
+        let tail = &tail[tail.find('\n').map_or(tail.len(), |i| i + 1)..];
+        format!("{head}{tail}")
+    };
+    p.write("pkg/service/add.go", &resolved);
+    assert!(p.generate().status.success());
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn renaming_an_rpc_moves_the_stub() {
+    let p = Project::new();
+    add_multiply(&p);
+    assert!(p.generate().status.success());
+    make_user_edits(&p);
+    p.edit(PROTO, "rpc Multiply(SumRequest)", "rpc Product(SumRequest)");
+    p.edit(PROTO, "// Multiply returns", "// Product returns");
+    let out = p.generate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = p.read("pkg/service/add.go");
+    assert!(
+        text.contains("func (s *addService) Product(") && !text.contains("Multiply"),
+        "{text}"
+    );
+    assert_user_lines_kept(&p);
+    p.assert_go_ok();
+}
+
+#[test]
+fn adding_renaming_and_retyping_fields_flows_into_generated_code() {
+    let p = Project::new();
+    make_user_edits(&p);
+    p.edit(PROTO, "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n}", "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n  // The separator to put between a and b.\n  string separator = 3;\n}");
+    p.edit(
+        PROTO,
+        "message ConcatReply {\n  string v = 1;\n}",
+        "message ConcatReply {\n  string joined = 1;\n}",
+    );
+    p.edit(
+        PROTO,
+        "message SumReply {\n  int64 v = 1;\n}",
+        "message SumReply {\n  int64 v = 1;\n  double mean = 2;\n}",
+    );
+    // The user follows the rename in their own code, as they would.
+    p.edit(
+        "pkg/service/add.go",
+        "&pb.ConcatReply{V: v}",
+        "&pb.ConcatReply{Joined: v}",
+    );
+    p.edit(
+        "pkg/service/add_test.go",
+        "resp.GetV() != \"12\"",
+        "resp.GetJoined() != \"12\"",
+    );
+    let out = p.generate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pb = p.read("pb/addsvc.pb.go");
+    assert!(
+        pb.contains("Separator") && pb.contains("Joined") && pb.contains("Mean"),
+        "fields reach the .pb.go"
+    );
+    assert_user_lines_kept(&p);
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn adding_a_service_adds_its_layers_and_implementation() {
+    let p = Project::new();
+    make_user_edits(&p);
+    let text = p.read(PROTO);
+    p.write(
+        PROTO,
+        &format!(
+            "{text}\n// Echo repeats what it hears.\nservice Echo {{\n  // Say returns its input.\n  rpc Say(ConcatRequest) returns (ConcatReply) {{}}\n}}\n"
+        ),
+    );
+    let out = p.generate();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("created  pkg/service/echo.go"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        p.read("pkg/endpoints/endpoints.go")
+            .contains("type EchoSet struct")
+    );
+    // main.go is the user's: the new service is merged into it.
+    let main = p.read("cmd/addsvc/main.go");
+    assert!(main.contains("service.NewEchoService()"), "{main}");
+    assert_user_lines_kept(&p);
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn adding_an_import_generates_its_package() {
+    let p = Project::new();
+    make_user_edits(&p);
+    p.write(
+        "proto/common.proto",
+        "syntax = \"proto3\";\n\npackage acme.common.v1;\n\n// Audit says who asked.\nmessage Audit {\n  string caller = 1;\n}\n",
+    );
+    p.edit(
+        PROTO,
+        "import \"google/api/annotations.proto\";",
+        "import \"common.proto\";\nimport \"google/api/annotations.proto\";",
+    );
+    p.edit(PROTO, "message SumRequest {\n  int64 a = 1;\n  int64 b = 2;\n}", "message SumRequest {\n  int64 a = 1;\n  int64 b = 2;\n  acme.common.v1.Audit audit = 3;\n}");
+    let out = p.generate();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(p.path("pb/commonv1/common.pb.go").is_file());
+    // The services' package stays where user code imports it.
+    assert!(p.path("pb/addsvc.pb.go").is_file());
+    assert_user_lines_kept(&p);
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn a_hand_edited_generated_file_stops_generate_unless_forced() {
+    let p = Project::new();
+    p.edit(
+        "pkg/transport/http.go",
+        "func notFound(",
+        "// hand edit\nfunc notFound(",
+    );
+    add_multiply(&p);
+    let before = p.tree();
+    let out = p.generate();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("edited by hand") && stderr(&out).contains("pkg/transport/http.go"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&p.tree(), &before, "nothing changes when generate stops");
+    let check = p.check();
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stderr(&check).contains("generated file edited by hand: pkg/transport/http.go"));
+    assert!(
+        stdout(&check).contains("-// hand edit"),
+        "check shows the edit it would undo"
+    );
+    let forced = p.kitgen(&["generate", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!p.read("pkg/transport/http.go").contains("// hand edit"));
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn a_deleted_user_file_stays_deleted() {
+    let p = Project::new();
+    fs::remove_file(p.path("pkg/service/add_test.go")).unwrap();
+    add_multiply(&p);
+    let out = p.generate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("pkg/service/add_test.go (you deleted it; it stays deleted)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!p.path("pkg/service/add_test.go").exists());
+    assert!(p.generate().status.success());
+    assert!(!p.path("pkg/service/add_test.go").exists());
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
+#[test]
+fn failures_leave_the_project_exactly_as_it_was() {
+    let p = Project::new();
+    make_user_edits(&p);
+    let before = p.tree();
+
+    // A bad proto: exit 2, located, nothing written.
+    let good = p.read(PROTO);
+    p.write(
+        PROTO,
+        &good.replace("rpc Sum(SumRequest)", "rpc Sum(NoSuchType)"),
+    );
+    let bad_tree = p.tree();
+    let out = p.generate();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("addsvc.proto:"), "{}", stderr(&out));
+    assert_same(&p.tree(), &bad_tree, "a bad proto changed the project");
+    p.write(PROTO, &good);
+
+    // A plugin failure: exit 1, nothing written.
+    add_multiply(&p);
+    let edited = p.tree();
+    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
+        .arg("generate")
+        .current_dir(&p.dir)
+        .env("KITGEN_PROTOC_GEN_GO", "/bin/false")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_same(&p.tree(), &edited, "a plugin failure changed the project");
+
+    // A write that fails midway: a directory sits where a new file must go,
+    // after other files were already moved into place.
+    let text = p.read(PROTO);
+    p.write(
+        PROTO,
+        &format!("{text}\nservice Zeta {{\n  rpc Z(SumRequest) returns (SumReply) {{}}\n}}\n"),
+    );
+    fs::create_dir_all(p.path("pkg/service/zeta.go/blocker")).unwrap();
+    let midway = p.tree();
+    let out = p.generate();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_same(&p.tree(), &midway, "a failed write is rolled back");
+    fs::remove_dir_all(p.path("pkg/service/zeta.go")).unwrap();
+    let _ = before;
+}
