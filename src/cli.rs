@@ -239,6 +239,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             force: args.force,
             stubs_key,
             untracked: &untracked,
+            adopt: false,
         },
     );
 
@@ -313,6 +314,7 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
             force,
             stubs_key,
             untracked: &untracked,
+            adopt: lock.is_none(),
         },
     ))
 }
@@ -354,6 +356,11 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
         println!(
             "{:>9}  {path} (you deleted it; it stays deleted)",
             "skipped"
+        );
+    }
+    if !plan.adopted.is_empty() {
+        println!(
+            "no kitgen.lock: your files were kept as they are and recorded; later generations merge into them"
         );
     }
     for path in &plan.orphaned {

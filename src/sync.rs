@@ -239,6 +239,8 @@ pub struct Plan {
     pub kept_deleted: Vec<String>,
     /// User-owned files kitgen no longer renders; they are kept as they are.
     pub orphaned: Vec<String>,
+    /// User-owned files taken as they are because no lock existed.
+    pub adopted: Vec<String>,
     /// The lock after the generation.
     pub lock: crate::lock::Lock,
 }
@@ -282,6 +284,9 @@ pub struct PlanOptions<'a> {
     pub stubs_key: String,
     /// Files written once and never tracked (the starter's .proto, kitgen.toml).
     pub untracked: &'a [&'a str],
+    /// No lock exists for a project on disk: its user-owned files are taken
+    /// as they are (nothing to merge against), and become the user's.
+    pub adopt: bool,
 }
 
 fn read_text(path: &Path) -> Option<String> {
@@ -374,6 +379,11 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                         // The user deleted it: it stays deleted.
                         plan.kept_deleted.push(path.to_string());
                         record("", base, true);
+                    }
+                    (Some(_), None, Some(_)) if options.adopt => {
+                        // No base to merge against: the user's file wins as is.
+                        plan.adopted.push(path.to_string());
+                        record("", base, false);
                     }
                     (Some(_), previous, ours) => {
                         let ours = ours.unwrap_or_default();

@@ -549,3 +549,45 @@ fn failures_leave_the_project_exactly_as_it_was() {
     fs::remove_dir_all(p.path("pkg/service/zeta.go")).unwrap();
     let _ = before;
 }
+
+#[test]
+fn a_project_without_a_lock_keeps_the_users_files_as_they_are() {
+    let p = Project::new();
+    make_user_edits(&p);
+    fs::remove_file(p.path("kitgen.lock")).unwrap();
+    let out = p.generate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("no kitgen.lock: your files were kept as they are"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(p.path("kitgen.lock").is_file());
+    assert_user_lines_kept(&p);
+    // From then on, proto edits merge into the adopted files.
+    add_multiply(&p);
+    assert!(p.generate().status.success());
+    assert!(
+        p.read("pkg/service/add.go")
+            .contains("func (s *addService) Multiply(")
+    );
+    assert_user_lines_kept(&p);
+}
+
+#[test]
+fn a_lock_from_another_kitgen_is_refused_and_nothing_changes() {
+    let p = Project::new();
+    let lock = p.read("kitgen.lock");
+    p.write("kitgen.lock", &lock.replace("format = 1", "format = 2"));
+    add_multiply(&p);
+    let before = p.tree();
+    let out = p.generate();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("kitgen.lock was written by kitgen 0.1.0 in lock format 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_same(&p.tree(), &before, "a refused upgrade changed the project");
+    assert_eq!(p.check().status.code(), Some(2));
+}
