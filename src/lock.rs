@@ -33,7 +33,8 @@ pub struct Lock {
 pub struct LockedFile {
     pub path: String,
     pub owner: Owner,
-    /// For generated files: sha256 of the bytes kitgen wrote.
+    /// sha256 of what kitgen rendered: the bytes it wrote for a generated
+    /// file, the base for a user-owned one (so your edits never change it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     /// Protobuf plugin output, reusable while `stubs_key` holds.

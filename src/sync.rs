@@ -326,10 +326,15 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                 return;
             }
             let generated = file.ownership == Ownership::Generated;
+            let hashed = if generated {
+                contents
+            } else {
+                base.as_deref().unwrap_or_default()
+            };
             locked_files.push(LockedFile {
                 path: path.to_string(),
                 owner: file.ownership.into(),
-                sha256: generated.then(|| sha256(contents.as_bytes())),
+                sha256: Some(sha256(hashed.as_bytes())),
                 stub: file.stub,
                 base: if generated { None } else { base },
                 deleted,
