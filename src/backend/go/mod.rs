@@ -54,8 +54,11 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         ".gitignore",
         user,
-        format!("/{}\n/{}\n", p.name, p.cli_name),
+        format!("/bin/\n/{}\n/{}\n", p.name, p.cli_name),
     );
+    for (path, text) in deploy_files(p) {
+        files.add(path, user, text);
+    }
 
     files.add(
         "pkg/service/service.go",
@@ -266,6 +269,39 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     Ok((project, files))
 }
 
+/// The container build and the Kubernetes manifests: user-owned, since every
+/// platform team tunes them.
+fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
+    let render =
+        |t: &dyn askama::DynTemplate| t.dyn_render().map(newline).expect("template renders");
+    vec![
+        ("Dockerfile", render(&Dockerfile { p })),
+        (".dockerignore", render(&DockerIgnore { p })),
+        ("Makefile", render(&Makefile { p })),
+        (
+            "deploy/base/kustomization.yaml",
+            render(&BaseKustomization { p }),
+        ),
+        (
+            "deploy/base/serviceaccount.yaml",
+            render(&ServiceAccount { p }),
+        ),
+        ("deploy/base/configmap.yaml", render(&ConfigMap { p })),
+        ("deploy/base/deployment.yaml", render(&Deployment { p })),
+        ("deploy/base/service.yaml", render(&K8sService { p })),
+        ("deploy/base/hpa.yaml", render(&Hpa { p })),
+        ("deploy/base/pdb.yaml", render(&Pdb { p })),
+        (
+            "deploy/overlays/dev/kustomization.yaml",
+            render(&DevOverlay { p }),
+        ),
+        (
+            "deploy/overlays/prod/kustomization.yaml",
+            render(&ProdOverlay { p }),
+        ),
+    ]
+}
+
 /// The `protoc-gen-go` / `protoc-gen-go-grpc` parameter that places every
 /// project proto in its package under the module.
 pub fn plugin_parameter(project: &Project) -> String {
@@ -314,6 +350,8 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("rate", "golang.org/x/time/rate"),
     ("grpc", "google.golang.org/grpc"),
     ("insecure", "google.golang.org/grpc/credentials/insecure"),
+    ("health", "google.golang.org/grpc/health"),
+    ("healthpb", "google.golang.org/grpc/health/grpc_health_v1"),
     ("reflection", "google.golang.org/grpc/reflection"),
     ("bufconn", "google.golang.org/grpc/test/bufconn"),
     ("protojson", "google.golang.org/protobuf/encoding/protojson"),
@@ -337,6 +375,7 @@ const STANDARD: &[&str] = &[
     "os/signal",
     "strings",
     "sync",
+    "sync/atomic",
     "syscall",
     "testing",
     "time",
@@ -583,4 +622,32 @@ impl Readme<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Templates that need only the project.
+macro_rules! project_template {
+    ($($name:ident => $path:literal),* $(,)?) => {
+        $(
+            #[derive(Template)]
+            #[template(path = $path, escape = "none")]
+            struct $name<'a> {
+                p: &'a Project,
+            }
+        )*
+    };
+}
+
+project_template! {
+    Dockerfile => "go/Dockerfile",
+    DockerIgnore => "go/dockerignore",
+    Makefile => "go/Makefile",
+    BaseKustomization => "go/deploy/base/kustomization.yaml",
+    ServiceAccount => "go/deploy/base/serviceaccount.yaml",
+    ConfigMap => "go/deploy/base/configmap.yaml",
+    Deployment => "go/deploy/base/deployment.yaml",
+    K8sService => "go/deploy/base/service.yaml",
+    Hpa => "go/deploy/base/hpa.yaml",
+    Pdb => "go/deploy/base/pdb.yaml",
+    DevOverlay => "go/deploy/overlays/dev/kustomization.yaml",
+    ProdOverlay => "go/deploy/overlays/prod/kustomization.yaml",
 }

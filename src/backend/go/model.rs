@@ -358,6 +358,10 @@ impl Project {
             _ => "{}".to_string(),
         }
     }
+    /// The name as Kubernetes objects take it (DNS-1123: no '_').
+    pub fn k8s_name(&self) -> String {
+        self.name.replace('_', "-")
+    }
     pub fn cli_env_prefix(&self) -> String {
         super::naming::snake(&self.cli_name).to_ascii_uppercase()
     }

@@ -16,7 +16,8 @@ func main() {
 		debugAddr       = fs.String("debug-addr", ":8080", "debug listen address, serving /metrics and /debug/pprof/")
 		rateLimit       = fs.Float64("rate-limit", 1000, "requests per second allowed across all methods; 0 disables the limit")
 		rateBurst       = fs.Int("rate-burst", 100, "requests allowed at once above the rate limit")
-		shutdownTimeout = fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may run after a stop signal")
+		drainDelay      = fs.Duration("drain-delay", 0, "how long to keep serving after readiness turns false at shutdown")
+		shutdownTimeout = fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may run after the listeners close")
 		logLevel        = fs.String("log-level", "info", "lowest level logged: debug, info, warn or error")
 	)
 	fs.Usage = func() {
@@ -48,6 +49,7 @@ func main() {
 		DebugAddr:       *debugAddr,
 		RateLimit:       *rateLimit,
 		RateBurst:       *rateBurst,
+		DrainDelay:      *drainDelay,
 		ShutdownTimeout: *shutdownTimeout,
 	}, server.Services{
 {%- for s in p.services %}

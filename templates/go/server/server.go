@@ -2,6 +2,11 @@
 
 // Package server runs {{ p.name }}: HTTP, gRPC and a debug server with
 // /metrics and /debug/pprof/, stopped together and gracefully.
+//
+// Health: gRPC serves grpc.health.v1 and HTTP serves /healthz (alive) and
+// /readyz (ready for traffic). Both turn not-ready as soon as shutdown
+// begins, DrainDelay before the listeners close, so load balancers stop
+// sending traffic while in-flight requests finish.
 package server
 
 import (
@@ -19,8 +24,11 @@ type Config struct {
 	RateLimit float64
 	// RateBurst is how many requests may arrive at once above RateLimit.
 	RateBurst int
+	// DrainDelay is how long the servers keep serving after readiness
+	// turns false at shutdown, for load balancers to notice.
+	DrainDelay time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may run after
-	// shutdown begins.
+	// the listeners close.
 	ShutdownTimeout time.Duration
 }
 
@@ -57,10 +65,26 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 	}
 	httpListener, grpcListener, debugListener := listeners[0], listeners[1], listeners[2]
 
+	healthServer := health.NewServer()
+	var ready atomic.Bool
+	ready.Store(true)
+
 	var g run.Group
 	{
+		routes := http.NewServeMux()
+		routes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte("ok\n"))
+		})
+		routes.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+			if !ready.Load() {
+				http.Error(w, "shutting down", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte("ok\n"))
+		})
+		routes.Handle("/", transport.NewHTTPHandler({{ p.http_handler_args() }}))
 		server := &http.Server{
-			Handler:           transport.NewHTTPHandler({{ p.http_handler_args() }}),
+			Handler:           routes,
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		g.Add(func() error {
@@ -75,6 +99,7 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 {%- for s in p.services %}
 		{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, transport.New{{ s.base }}GRPCServer({{ s.lower }}))
 {%- endfor %}
+		healthpb.RegisterHealthServer(server, healthServer)
 		reflection.Register(server)
 		g.Add(func() error {
 			logger.Log("transport", "gRPC", "addr", grpcListener.Addr())
@@ -103,7 +128,10 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		ctx, cancel := context.WithCancel(ctx)
 		g.Add(func() error {
 			<-ctx.Done()
-			logger.Log("msg", "shutting down")
+			logger.Log("msg", "shutting down", "drain", cfg.DrainDelay)
+			ready.Store(false)
+			healthServer.Shutdown()
+			time.Sleep(cfg.DrainDelay)
 			return nil
 		}, func(error) {
 			cancel()
