@@ -38,7 +38,8 @@ enum Command {
     #[command(after_help = "Examples:
   kitgen new addsvc
       go-kit's addsvc API (Sum, Concat) with a working implementation, in ./addsvc
-  kitgen new library --proto api/library.proto -I api -I third_party --module github.com/acme/library")]
+  kitgen new library --proto api/library.proto -I api -I third_party --module github.com/acme/library
+  kitgen new addsvc --from service.go      (a Go interface; or service.rs, a Rust trait)")]
     New(NewArgs),
     /// Regenerate the project after its .proto changed, keeping every line you wrote.
     #[command(
@@ -84,9 +85,14 @@ struct NewArgs {
     name: String,
 
     /// A .proto file whose services to generate (repeatable). Without one,
-    /// kitgen uses its built-in starter, go-kit's addsvc API.
-    #[arg(long = "proto", value_name = "FILE")]
+    /// nor --from, kitgen uses its built-in starter, go-kit's addsvc API.
+    #[arg(long = "proto", value_name = "FILE", conflicts_with = "from")]
     protos: Vec<PathBuf>,
+
+    /// A Go file declaring an interface, or a Rust file declaring a trait:
+    /// kitgen derives the .proto from it (see the README for the types).
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
 
     /// An import root, as protoc's -I (repeatable). A --proto file's name is
     /// its path relative to the root that holds it. Without -I, each file's
@@ -178,8 +184,8 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         sync::SyncError::Io { .. } => Failure::Other(e.into()),
         _ => Failure::Input(Diagnostic::new(e.to_string())),
     })?;
-    let starter = args.protos.is_empty();
-    if starter && !args.includes.is_empty() {
+    let starter = args.protos.is_empty() && args.from.is_none();
+    if (starter || args.from.is_some()) && !args.includes.is_empty() {
         return Err(Diagnostic::new("-I needs a --proto file")
             .with_help(
                 "without --proto kitgen uses its built-in starter, which needs no include path",
@@ -197,27 +203,28 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         source: if starter {
             SourceConfig {
                 protos: vec![pipeline::STARTER_PROTO_PATH.to_string()],
+                from: None,
                 includes: vec!["proto".to_string()],
                 addsvc_example: true,
             }
         } else {
+            let relative =
+                |paths: &[PathBuf]| paths.iter().map(|p| relative_to(p, &dir, &cwd)).collect();
             SourceConfig {
-                protos: args
-                    .protos
-                    .iter()
-                    .map(|p| relative_to(p, &dir, &cwd))
-                    .collect(),
-                includes: args
-                    .includes
-                    .iter()
-                    .map(|p| relative_to(p, &dir, &cwd))
-                    .collect(),
+                protos: relative(&args.protos),
+                from: args.from.as_ref().map(|p| relative_to(p, &dir, &cwd)),
+                includes: relative(&args.includes),
                 addsvc_example: false,
             }
         },
     };
     let source = if starter {
         Source::Starter
+    } else if let Some(from) = &args.from {
+        Source::Code {
+            path: from.clone(),
+            shown_as: from.display().to_string(),
+        }
     } else {
         Source::Protos {
             files: args.protos.clone(),
@@ -276,14 +283,23 @@ fn settings(config: &Config) -> pipeline::Settings {
         name: config.name.clone(),
         module: config.module.clone(),
         addsvc_example: config.source.addsvc_example,
-        source_names: config.source.protos.clone(),
+        source_names: match &config.source.from {
+            Some(from) => vec![from.clone()],
+            None => config.source.protos.clone(),
+        },
     }
 }
 
 fn config_source(dir: &Path, config: &Config) -> Source {
-    Source::Protos {
-        files: config.proto_paths(dir),
-        includes: config.include_paths(dir),
+    match &config.source.from {
+        Some(from) => Source::Code {
+            path: dir.join(from),
+            shown_as: from.clone(),
+        },
+        None => Source::Protos {
+            files: config.proto_paths(dir),
+            includes: config.include_paths(dir),
+        },
     }
 }
 

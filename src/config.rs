@@ -25,9 +25,14 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// .proto files, relative to the project directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protos: Vec<String>,
+    /// Or a Go interface (.go) or Rust trait (.rs) file, relative to the
+    /// project directory: kitgen derives the .proto from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Import roots, relative to the project directory.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub includes: Vec<String>,
     /// Keep go-kit addsvc's working Sum and Concat (the built-in starter).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -59,6 +64,13 @@ impl Config {
                 None => d.at_file(path.display().to_string()),
             }
         })?;
+        if config.source.protos.is_empty() == config.source.from.is_none() {
+            return Err(Diagnostic::new(format!(
+                "{CONFIG_FILE} must name either [source] protos or [source] from"
+            ))
+            .at_file(path.display().to_string())
+            .with_help("protos = [\"api/x.proto\"] for .proto files, from = \"service.go\" for an interface or trait"));
+        }
         if config.target != "go" {
             return Err(
                 Diagnostic::new(format!("unknown target '{}'", config.target))
@@ -143,6 +155,7 @@ mod tests {
             target: "go".into(),
             source: SourceConfig {
                 protos: vec!["proto/addsvc.proto".into()],
+                from: None,
                 includes: vec!["proto".into()],
                 addsvc_example: true,
             },

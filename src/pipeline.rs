@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::backend::go;
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
-use crate::frontend::proto::{self, Compiled, ProtoInput};
+use crate::frontend::{
+    self,
+    proto::{self, Compiled, ProtoInput},
+};
 use crate::lock::{self, Lock};
 use crate::plugins::{self, PluginError};
 
@@ -24,6 +27,13 @@ pub enum Source {
         files: Vec<PathBuf>,
         includes: Vec<PathBuf>,
     },
+    /// A Go interface or Rust trait file; `shown_as` is how the user named it.
+    Code { path: PathBuf, shown_as: String },
+}
+
+/// Where the `.proto` derived from a code definition lives in the project.
+pub fn derived_proto_path(name: &str) -> String {
+    format!("proto/{name}.proto")
 }
 
 /// A project rendered in memory, still without its protobuf stubs.
@@ -46,12 +56,23 @@ pub struct Settings {
 
 /// Compiles the source and renders every kitgen-authored file.
 pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnostic> {
+    let mut derived = None;
     let compiled = match source {
         Source::Starter => proto::compile_source("addsvc.proto", STARTER_PROTO)?,
         Source::Protos { files, includes } => proto::compile(&ProtoInput {
             files: files.clone(),
             includes: includes.clone(),
         })?,
+        Source::Code { path, shown_as } => {
+            let from = frontend::from_code(
+                path,
+                shown_as,
+                &settings.name,
+                &format!("{}.proto", settings.name),
+            )?;
+            derived = Some(from.proto);
+            from.compiled
+        }
     };
     let starter = matches!(source, Source::Starter);
     let options = go::Options {
@@ -63,6 +84,13 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {
         files.add(STARTER_PROTO_PATH, Ownership::User, STARTER_PROTO);
+    }
+    if let Some(text) = derived {
+        files.add(
+            derived_proto_path(&settings.name),
+            Ownership::Generated,
+            text,
+        );
     }
     Ok(Rendered {
         project,

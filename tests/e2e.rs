@@ -206,7 +206,10 @@ fn addsvc_serves_http_and_grpc_and_stops_on_sigterm() {
         &format!("{http}/sum"),
         Some(r#"{"a":1,"b":2}"#),
     );
-    assert_eq!((reply.status, reply.body.trim()), (200, r#"{"v":"3"}"#));
+    assert_eq!(
+        (reply.status, reply.body.trim()),
+        (200, r#"{"result":"3"}"#)
+    );
     let reply = request(
         &agent,
         "POST",
@@ -215,7 +218,7 @@ fn addsvc_serves_http_and_grpc_and_stops_on_sigterm() {
     );
     assert_eq!(
         (reply.status, reply.body.trim()),
-        (200, r#"{"v":"foobar"}"#)
+        (200, r#"{"result":"foobar"}"#)
     );
     let reply = request(
         &agent,
@@ -249,7 +252,11 @@ fn addsvc_serves_http_and_grpc_and_stops_on_sigterm() {
             "addcli {transport} Sum: {}",
             out.stderr
         );
-        assert_eq!(out.stdout.trim(), r#"{"v":"3"}"#, "addcli {transport} Sum");
+        assert_eq!(
+            out.stdout.trim(),
+            r#"{"result":"3"}"#,
+            "addcli {transport} Sum"
+        );
         let out = cli(transport, addr, "Concat", r#"{"a":"foo","b":"bar"}"#);
         assert!(
             out.status.success(),
@@ -258,7 +265,7 @@ fn addsvc_serves_http_and_grpc_and_stops_on_sigterm() {
         );
         assert_eq!(
             out.stdout.trim(),
-            r#"{"v":"foobar"}"#,
+            r#"{"result":"foobar"}"#,
             "addcli {transport} Concat"
         );
     }
@@ -335,7 +342,10 @@ fn server_reads_addresses_from_the_environment() {
         &format!("http://{}/sum", server.http()),
         Some(r#"{"a":40,"b":2}"#),
     );
-    assert_eq!((reply.status, reply.body.trim()), (200, r#"{"v":"42"}"#));
+    assert_eq!(
+        (reply.status, reply.body.trim()),
+        (200, r#"{"result":"42"}"#)
+    );
     let status = server.terminate();
     assert!(status.success(), "exit after SIGTERM: {status}");
 
@@ -355,7 +365,10 @@ fn server_reads_addresses_from_the_environment() {
         &format!("http://{}/sum", server.http()),
         Some(r#"{"a":1,"b":2}"#),
     );
-    assert_eq!((reply.status, reply.body.trim()), (200, r#"{"v":"3"}"#));
+    assert_eq!(
+        (reply.status, reply.body.trim()),
+        (200, r#"{"result":"3"}"#)
+    );
     let status = server.terminate();
     assert!(status.success(), "exit after SIGTERM: {status}");
 }

@@ -146,8 +146,8 @@ fn stderr(out: &Output) -> String {
 const USER_LINES: &[(&str, &str, &str)] = &[
     (
         "pkg/service/add.go",
-        "\treturn &pb.SumReply{V: a + b}, nil",
-        "\t// user: sums are audited elsewhere\n\treturn &pb.SumReply{V: a + b}, nil",
+        "\treturn &pb.SumResponse{Result: a + b}, nil",
+        "\t// user: sums are audited elsewhere\n\treturn &pb.SumResponse{Result: a + b}, nil",
     ),
     (
         "pkg/service/middleware.go",
@@ -187,7 +187,7 @@ fn assert_user_lines_kept(p: &Project) {
 const PROTO: &str = "proto/addsvc.proto";
 
 const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
-  rpc Multiply(SumRequest) returns (SumReply) {
+  rpc Multiply(SumRequest) returns (SumResponse) {
     option (google.api.http) = {
       post: "/multiply"
       body: "*"
@@ -246,7 +246,9 @@ fn adding_an_rpc_adds_its_stub_and_keeps_user_code() {
     let diff = stdout(&check);
     assert!(diff.contains("+++ b/pkg/service/service.go"), "{diff}");
     assert!(
-        diff.contains("+\tMultiply(ctx context.Context, req *pb.SumRequest) (*pb.SumReply, error)"),
+        diff.contains(
+            "+\tMultiply(ctx context.Context, req *pb.SumRequest) (*pb.SumResponse, error)"
+        ),
         "{diff}"
     );
     let out = p.generate();
@@ -301,7 +303,7 @@ fn removing_an_rpc_the_user_implemented_is_a_reported_conflict() {
     p.edit(
         "pkg/service/add.go",
         "\treturn nil, Errorf(CodeUnimplemented, \"Multiply is not implemented yet\")",
-        "\t// user: my multiplication\n\treturn &pb.SumReply{V: req.GetA() * req.GetB()}, nil",
+        "\t// user: my multiplication\n\treturn &pb.SumResponse{Result: req.GetA() * req.GetB()}, nil",
     );
     p.edit(PROTO, MULTIPLY_RPC, "");
     let out = p.generate();
@@ -367,23 +369,23 @@ fn adding_renaming_and_retyping_fields_flows_into_generated_code() {
     p.edit(PROTO, "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n}", "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n  // The separator to put between a and b.\n  string separator = 3;\n}");
     p.edit(
         PROTO,
-        "message ConcatReply {\n  string v = 1;\n}",
-        "message ConcatReply {\n  string joined = 1;\n}",
+        "message ConcatResponse {\n  string result = 1;\n}",
+        "message ConcatResponse {\n  string joined = 1;\n}",
     );
     p.edit(
         PROTO,
-        "message SumReply {\n  int64 v = 1;\n}",
-        "message SumReply {\n  int64 v = 1;\n  double mean = 2;\n}",
+        "message SumResponse {\n  int64 result = 1;\n}",
+        "message SumResponse {\n  int64 result = 1;\n  double mean = 2;\n}",
     );
     // The user follows the rename in their own code, as they would.
     p.edit(
         "pkg/service/add.go",
-        "&pb.ConcatReply{V: v}",
-        "&pb.ConcatReply{Joined: v}",
+        "&pb.ConcatResponse{Result: v}",
+        "&pb.ConcatResponse{Joined: v}",
     );
     p.edit(
         "pkg/service/add_test.go",
-        "resp.GetV() != \"12\"",
+        "resp.GetResult() != \"12\"",
         "resp.GetJoined() != \"12\"",
     );
     let out = p.generate();
@@ -406,7 +408,7 @@ fn adding_a_service_adds_its_layers_and_implementation() {
     p.write(
         PROTO,
         &format!(
-            "{text}\n// Echo repeats what it hears.\nservice Echo {{\n  // Say returns its input.\n  rpc Say(ConcatRequest) returns (ConcatReply) {{}}\n}}\n"
+            "{text}\n// Echo repeats what it hears.\nservice Echo {{\n  // Say returns its input.\n  rpc Say(ConcatRequest) returns (ConcatResponse) {{}}\n}}\n"
         ),
     );
     let out = p.generate();
@@ -539,7 +541,7 @@ fn failures_leave_the_project_exactly_as_it_was() {
     let text = p.read(PROTO);
     p.write(
         PROTO,
-        &format!("{text}\nservice Zeta {{\n  rpc Z(SumRequest) returns (SumReply) {{}}\n}}\n"),
+        &format!("{text}\nservice Zeta {{\n  rpc Z(SumRequest) returns (SumResponse) {{}}\n}}\n"),
     );
     fs::create_dir_all(p.path("pkg/service/zeta.go/blocker")).unwrap();
     let midway = p.tree();

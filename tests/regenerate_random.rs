@@ -60,14 +60,14 @@ fn apply_proto_edit(dir: &Path, edit: &ProtoEdit) {
             }
             text.replacen(
                 "  // Concat returns",
-                &format!("  // {name} does some arithmetic.\n  rpc {name}(SumRequest) returns (SumReply) {{}}\n\n  // Concat returns"),
+                &format!("  // {name} does some arithmetic.\n  rpc {name}(SumRequest) returns (SumResponse) {{}}\n\n  // Concat returns"),
                 1,
             )
         }
         ProtoEdit::RemoveRpc(i) => {
             let name = RPC_NAMES[*i];
             text.replacen(
-                &format!("  // {name} does some arithmetic.\n  rpc {name}(SumRequest) returns (SumReply) {{}}\n\n"),
+                &format!("  // {name} does some arithmetic.\n  rpc {name}(SumRequest) returns (SumResponse) {{}}\n\n"),
                 "",
                 1,
             )
@@ -93,7 +93,7 @@ fn apply_proto_edit(dir: &Path, edit: &ProtoEdit) {
                 return;
             }
             format!(
-                "{text}\n// {name} is another service.\nservice {name} {{\n  rpc Call{name}(ConcatRequest) returns (ConcatReply) {{}}\n}}\n"
+                "{text}\n// {name} is another service.\nservice {name} {{\n  rpc Call{name}(ConcatRequest) returns (ConcatResponse) {{}}\n}}\n"
             )
         }
     };

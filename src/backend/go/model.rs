@@ -230,12 +230,12 @@ const SUM_BODY: &str = r#"	a, b := req.GetA(), req.GetB()
 	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
 		return nil, Errorf(CodeInvalidArgument, "%d + %d overflows int64", a, b)
 	}
-	return &pb.SumReply{V: a + b}, nil"#;
+	return &pb.SumResponse{Result: a + b}, nil"#;
 
 const SUM_TEST: &str = r#"func TestSum(t *testing.T) {
 	svc := NewAddService()
 	resp, err := svc.Sum(t.Context(), &pb.SumRequest{A: 1, B: 2})
-	if err != nil || resp.GetV() != 3 {
+	if err != nil || resp.GetResult() != 3 {
 		t.Fatalf("Sum(1, 2) = %v, %v; want 3", resp, err)
 	}
 	_, err = svc.Sum(t.Context(), &pb.SumRequest{A: math.MaxInt64, B: 1})
@@ -249,12 +249,12 @@ const CONCAT_BODY: &str = r#"	const maxLen = 10 // as in go-kit's addsvc
 	if len(v) > maxLen {
 		return nil, Errorf(CodeInvalidArgument, "the result is longer than %d bytes", maxLen)
 	}
-	return &pb.ConcatReply{V: v}, nil"#;
+	return &pb.ConcatResponse{Result: v}, nil"#;
 
 const CONCAT_TEST: &str = r#"func TestConcat(t *testing.T) {
 	svc := NewAddService()
 	resp, err := svc.Concat(t.Context(), &pb.ConcatRequest{A: "1", B: "2"})
-	if err != nil || resp.GetV() != "12" {
+	if err != nil || resp.GetResult() != "12" {
 		t.Fatalf(`Concat("1", "2") = %v, %v; want "12"`, resp, err)
 	}
 	_, err = svc.Concat(t.Context(), &pb.ConcatRequest{A: "abcdef", B: "ghijkl"})
@@ -269,11 +269,11 @@ fn example_for(service: &ir::Service, m: &ir::Method, project_pb: &str) -> Optio
         return None;
     }
     match (m.name.as_str(), m.input.as_str(), m.output.as_str()) {
-        ("Sum", "addsvc.SumRequest", "addsvc.SumReply") => Some(Example {
+        ("Sum", "addsvc.SumRequest", "addsvc.SumResponse") => Some(Example {
             body: SUM_BODY,
             test: SUM_TEST,
         }),
-        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatReply") => Some(Example {
+        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatResponse") => Some(Example {
             body: CONCAT_BODY,
             test: CONCAT_TEST,
         }),

@@ -1,0 +1,431 @@
+//! What a service written as code (a Go interface, a Rust trait) declares,
+//! and its lowering into the IR. Both code frontends fill a [`Definition`];
+//! the rules that turn it into an API live here once.
+
+use heck::{ToKebabCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Cardinality, FieldType, Scalar};
+
+/// A place in the source file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A service definition read from code.
+#[derive(Debug, Clone, Default)]
+pub struct Definition {
+    /// The source file as the user named it, for diagnostics and headers.
+    pub file: String,
+    pub services: Vec<Service>,
+    pub structs: Vec<Struct>,
+    pub enums: Vec<Enum>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub doc: String,
+    pub pos: Pos,
+    pub methods: Vec<Method>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// The name as written (`Sum`, `sum`).
+    pub name: String,
+    pub doc: String,
+    pub pos: Pos,
+    pub params: Vec<Field>,
+    /// Named results; unnamed ones have an empty name.
+    pub results: Vec<Field>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub doc: String,
+    pub ty: Ty,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct Struct {
+    pub name: String,
+    pub doc: String,
+    pub pos: Pos,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Enum {
+    pub name: String,
+    pub doc: String,
+    pub pos: Pos,
+    pub values: Vec<EnumValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub name: String,
+    pub doc: String,
+    pub number: i32,
+}
+
+/// A supported type, as the frontends recognize them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    Scalar(Scalar),
+    /// A struct or enum declared in the same file.
+    Named(String),
+    Timestamp,
+    Duration,
+    List(Box<Ty>),
+    Map(Scalar, Box<Ty>),
+    /// Explicit presence: Rust `Option<T>`.
+    Optional(Box<Ty>),
+}
+
+impl Definition {
+    pub fn error(
+        &self,
+        pos: Pos,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(message)
+            .at_line_col(&self.file, pos.line, pos.column)
+            .with_help(help)
+    }
+
+    /// Lowers the definition into the IR of an API in proto package `package`.
+    pub fn lower(&self, package: &str, proto_file: &str) -> Result<ir::Api, Diagnostic> {
+        if self.services.is_empty() {
+            return Err(Diagnostic::new("no service found")
+                .at_file(&self.file)
+                .with_help(
+                    "declare an interface (Go) or trait (Rust) whose methods take a context first and return an error",
+                ));
+        }
+        let full = |name: &str| format!("{package}.{name}");
+        let mut api = ir::Api::default();
+        let mut imports = vec!["google/api/annotations.proto".to_string()];
+        let mut message_names: Vec<(String, Pos)> = Vec::new();
+        let mut claim = |name: String, pos: Pos, what: &str| -> Result<(), Diagnostic> {
+            if let Some((_, other)) = message_names.iter().find(|(n, _)| *n == name) {
+                return Err(self.error(
+                    pos,
+                    format!(
+                        "{what} needs the message name '{name}', which line {} already uses",
+                        other.line
+                    ),
+                    "rename one of the two",
+                ));
+            }
+            message_names.push((name, pos));
+            Ok(())
+        };
+        for s in &self.structs {
+            claim(s.name.clone(), s.pos, &format!("struct {}", s.name))?;
+        }
+        for e in &self.enums {
+            claim(e.name.clone(), e.pos, &format!("enum {}", e.name))?;
+        }
+        // Method names every service uses: a shared one gets its service in its route.
+        let mut route_names: Vec<String> = Vec::new();
+        for s in &self.services {
+            for m in &s.methods {
+                route_names.push(m.name.to_upper_camel_case());
+            }
+        }
+
+        let mut messages = Vec::new();
+        for s in &self.services {
+            let mut methods: Vec<ir::Method> = Vec::new();
+            for m in &s.methods {
+                let name = m.name.to_upper_camel_case();
+                if let Some(other) = s.methods.iter().find(|o| {
+                    o.pos != m.pos
+                        && o.name.to_upper_camel_case() == name
+                        && o.pos.line < m.pos.line
+                }) {
+                    return Err(self.error(
+                        m.pos,
+                        format!(
+                            "method '{}' becomes the RPC '{name}', as '{}' on line {} does",
+                            m.name, other.name, other.pos.line
+                        ),
+                        "rename one of the two methods",
+                    ));
+                }
+                let request = format!("{name}Request");
+                let response = format!("{name}Response");
+                claim(request.clone(), m.pos, &format!("method {}", m.name))?;
+                claim(response.clone(), m.pos, &format!("method {}", m.name))?;
+                messages.push(self.message(
+                    package,
+                    proto_file,
+                    &request,
+                    &format!("{request} is the request of {}.{name}.", s.name),
+                    &m.params,
+                    false,
+                    &mut imports,
+                )?);
+                messages.push(self.message(
+                    package,
+                    proto_file,
+                    &response,
+                    &format!("{response} is the response of {}.{name}.", s.name),
+                    &m.results,
+                    true,
+                    &mut imports,
+                )?);
+                let shared = route_names.iter().filter(|n| **n == name).count() > 1;
+                let path = if shared {
+                    format!("/{}/{}", s.name.to_kebab_case(), name.to_kebab_case())
+                } else {
+                    format!("/{}", name.to_kebab_case())
+                };
+                methods.push(ir::Method {
+                    name,
+                    doc: m.doc.clone(),
+                    input: full(&request),
+                    output: full(&response),
+                    client_streaming: false,
+                    server_streaming: false,
+                    http: vec![ir::HttpRule {
+                        verb: "POST".into(),
+                        path,
+                        body: Some("*".into()),
+                        response_body: None,
+                    }],
+                });
+            }
+            api.services.push(ir::Service {
+                name: s.name.clone(),
+                full_name: full(&s.name),
+                package: package.to_string(),
+                file: proto_file.to_string(),
+                doc: s.doc.clone(),
+                methods,
+            });
+        }
+        for st in &self.structs {
+            messages.push(self.message(
+                package,
+                proto_file,
+                &st.name,
+                &st.doc,
+                &st.fields,
+                false,
+                &mut imports,
+            )?);
+        }
+        for e in &self.enums {
+            api.enums.push(self.lower_enum(package, proto_file, e)?);
+        }
+        api.messages = messages;
+        imports.sort();
+        imports.dedup();
+        api.files.push(ir::SourceFile {
+            name: proto_file.to_string(),
+            package: package.to_string(),
+            imports,
+            in_project: true,
+            options: Vec::new(),
+        });
+        Ok(api)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn message(
+        &self,
+        package: &str,
+        proto_file: &str,
+        name: &str,
+        doc: &str,
+        fields: &[Field],
+        results: bool,
+        imports: &mut Vec<String>,
+    ) -> Result<ir::Message, Diagnostic> {
+        let unnamed = fields.iter().filter(|f| f.name.is_empty()).count();
+        let mut out: Vec<ir::Field> = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            let field_name = if !f.name.is_empty() {
+                f.name.to_snake_case()
+            } else if unnamed == 1 {
+                "result".to_string()
+            } else {
+                format!("result_{}", i + 1)
+            };
+            if let Some(other) = out.iter().find(|o| o.name == field_name) {
+                return Err(self.error(
+                    f.pos,
+                    format!(
+                        "'{}' becomes the field '{field_name}' of {name}, as another {} does",
+                        if f.name.is_empty() {
+                            "a result"
+                        } else {
+                            &f.name
+                        },
+                        if results { "result" } else { "field" },
+                    ),
+                    format!(
+                        "rename one of the two (the other is field {} of {name})",
+                        other.number
+                    ),
+                ));
+            }
+            let (ty, cardinality) = self.field_type(package, &f.ty, f.pos, imports)?;
+            out.push(ir::Field {
+                name: field_name,
+                number: i as i32 + 1,
+                doc: f.doc.clone(),
+                ty,
+                cardinality,
+                oneof: None,
+            });
+        }
+        Ok(ir::Message {
+            name: name.to_string(),
+            full_name: format!("{package}.{name}"),
+            file: proto_file.to_string(),
+            doc: doc.to_string(),
+            fields: out,
+            oneofs: Vec::new(),
+            map_entry: false,
+        })
+    }
+
+    fn field_type(
+        &self,
+        package: &str,
+        ty: &Ty,
+        pos: Pos,
+        imports: &mut Vec<String>,
+    ) -> Result<(FieldType, Cardinality), Diagnostic> {
+        let single = |t: FieldType| Ok((t, Cardinality::Single));
+        match ty {
+            Ty::Scalar(s) => single(FieldType::Scalar(*s)),
+            Ty::Named(name) => {
+                if self.structs.iter().any(|s| s.name == *name) {
+                    single(FieldType::Message(format!("{package}.{name}")))
+                } else if self.enums.iter().any(|e| e.name == *name) {
+                    single(FieldType::Enum(format!("{package}.{name}")))
+                } else {
+                    Err(self.error(
+                        pos,
+                        format!("type '{name}' is not declared in this file"),
+                        "declare it in this file as a struct or an enum, or use a supported type (see the README)",
+                    ))
+                }
+            }
+            Ty::Timestamp => {
+                imports.push("google/protobuf/timestamp.proto".into());
+                single(FieldType::Message("google.protobuf.Timestamp".into()))
+            }
+            Ty::Duration => {
+                imports.push("google/protobuf/duration.proto".into());
+                single(FieldType::Message("google.protobuf.Duration".into()))
+            }
+            Ty::List(inner) => match inner.as_ref() {
+                Ty::List(_) | Ty::Map(..) | Ty::Optional(_) => Err(self.error(
+                    pos,
+                    "a list of lists, maps or options has no protobuf form",
+                    "wrap the inner value in a struct",
+                )),
+                other => {
+                    let (t, _) = self.field_type(package, other, pos, imports)?;
+                    Ok((t, Cardinality::Repeated))
+                }
+            },
+            Ty::Map(key, value) => match value.as_ref() {
+                Ty::List(_) | Ty::Map(..) | Ty::Optional(_) => Err(self.error(
+                    pos,
+                    "a map whose values are lists, maps or options has no protobuf form",
+                    "wrap the value in a struct",
+                )),
+                other => {
+                    let (t, _) = self.field_type(package, other, pos, imports)?;
+                    Ok((FieldType::Map(*key, Box::new(t)), Cardinality::Single))
+                }
+            },
+            Ty::Optional(inner) => match inner.as_ref() {
+                Ty::Scalar(_) | Ty::Named(_) | Ty::Timestamp | Ty::Duration => {
+                    let (t, _) = self.field_type(package, inner, pos, imports)?;
+                    // Messages have presence already; scalars and enums get `optional`.
+                    let cardinality = match t {
+                        FieldType::Message(_) => Cardinality::Single,
+                        _ => Cardinality::Optional,
+                    };
+                    Ok((t, cardinality))
+                }
+                _ => Err(self.error(
+                    pos,
+                    "an optional list or map has no protobuf form",
+                    "use the list or map itself: empty means absent",
+                )),
+            },
+        }
+    }
+
+    fn lower_enum(
+        &self,
+        package: &str,
+        proto_file: &str,
+        e: &Enum,
+    ) -> Result<ir::Enum, Diagnostic> {
+        // Proto enum values share their package's scope: prefix them, as the
+        // style guide does, and make sure the first one is zero.
+        let prefix = e.name.to_shouty_snake_case();
+        let mut values: Vec<ir::EnumValue> = e
+            .values
+            .iter()
+            .map(|v| {
+                let upper = v.name.to_shouty_snake_case();
+                let name = if upper.starts_with(&format!("{prefix}_")) {
+                    upper
+                } else {
+                    format!("{prefix}_{upper}")
+                };
+                ir::EnumValue {
+                    name,
+                    number: v.number,
+                    doc: v.doc.clone(),
+                }
+            })
+            .collect();
+        for (i, v) in values.iter().enumerate() {
+            if let Some(other) = values[..i].iter().find(|o| o.number == v.number) {
+                return Err(self.error(
+                    e.pos,
+                    format!(
+                        "enum {}: {} and {} have the same value {}",
+                        e.name, other.name, v.name, v.number
+                    ),
+                    "give every value its own number",
+                ));
+            }
+        }
+        values.sort_by_key(|v| v.number);
+        if values.first().is_none_or(|v| v.number != 0) {
+            values.insert(
+                0,
+                ir::EnumValue {
+                    name: format!("{prefix}_UNSPECIFIED"),
+                    number: 0,
+                    doc: "The zero value proto3 requires.".into(),
+                },
+            );
+        }
+        Ok(ir::Enum {
+            name: e.name.clone(),
+            full_name: format!("{package}.{}", e.name),
+            file: proto_file.to_string(),
+            doc: e.doc.clone(),
+            values,
+        })
+    }
+}
