@@ -318,7 +318,7 @@ impl Reader<'_> {
                         Ok(Ty::Scalar(Scalar::String))
                     }
                     ("i8" | "i16" | "u8" | "u16" | "i128" | "u128" | "isize" | "usize", []) => {
-                        unsupported(&format!("{path}"), "use i32, i64, u32 or u64")
+                        unsupported(&path, "use i32, i64, u32 or u64")
                     }
                     ("SystemTime", []) if std_path(&["std::time::SystemTime"]) => Ok(Ty::Timestamp),
                     ("Duration", []) if std_path(&["std::time::Duration"]) => Ok(Ty::Duration),
