@@ -237,7 +237,12 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     let stubs_key = rendered.stubs_key();
     let mut files = pipeline::add_stubs(rendered, None).context("generating protobuf Go code")?;
     files.add(CONFIG_FILE, Ownership::User, config.to_toml());
-    let untracked = [CONFIG_FILE, pipeline::STARTER_PROTO_PATH];
+    // The starter's proto is the user's source from now on, not an output.
+    let untracked: &[&str] = if starter {
+        &[CONFIG_FILE, pipeline::STARTER_PROTO_PATH]
+    } else {
+        &[CONFIG_FILE]
+    };
     let plan = sync::plan(
         &dir,
         &files,
@@ -245,7 +250,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             lock: None,
             force: args.force,
             stubs_key,
-            untracked: &untracked,
+            untracked,
             adopt: false,
         },
     );

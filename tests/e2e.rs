@@ -50,6 +50,7 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let path = |rel: &str| fixtures.join(rel).to_str().expect("UTF-8 path").to_owned();
     let proto = |rel: &str| vec!["--proto".to_string(), path(rel)];
+    let from = |rel: &str| vec!["--from".to_string(), path(rel)];
     vec![
         (
             "shop",
@@ -67,6 +68,10 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
         ("inventory", proto("types/types.proto")),
         ("chat", proto("streaming/streaming.proto")),
         ("files", proto("httprules/httprules.proto")),
+        ("addgo", from("interfaces/addsvc.go")),
+        ("addrs", from("interfaces/addsvc.rs")),
+        ("invgo", from("interfaces/inventory.go")),
+        ("invrs", from("interfaces/inventory.rs")),
     ]
 }
 

@@ -113,3 +113,31 @@ fn http_rules() {
         "files",
     );
 }
+
+fn code(file: &str) -> (Source, Vec<String>) {
+    let source = Source::Code {
+        path: fixtures().join(file),
+        shown_as: format!("../fixtures/{file}"),
+    };
+    (source, vec![format!("../fixtures/{file}")])
+}
+
+#[test]
+fn go_interface() {
+    snapshot_project(
+        "go_interface",
+        code("interfaces/inventory.go"),
+        "inventory",
+        "inventory",
+    );
+}
+
+#[test]
+fn rust_trait() {
+    snapshot_project(
+        "rust_trait",
+        code("interfaces/inventory.rs"),
+        "inventory",
+        "inventory",
+    );
+}

@@ -1,7 +1,6 @@
 //! The Rust trait frontend: syn parses the file; every trait whose methods
 //! take `&self` and return `Result<T, E>` becomes a service.
 
-use heck::ToUpperCamelCase;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{
@@ -78,15 +77,20 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                         "use concrete field types",
                     ));
                 }
-                let Fields::Named(named) = &s.fields else {
-                    return Err(def.error(
-                        pos(s.ident.span()),
-                        format!("struct {} has unnamed fields", s.ident),
-                        "name the fields: struct Point { x: i32, y: i32 }",
-                    ));
+                let named: Vec<&syn::Field> = match &s.fields {
+                    Fields::Named(named) => named.named.iter().collect(),
+                    // A unit struct is a message without fields.
+                    Fields::Unit => Vec::new(),
+                    Fields::Unnamed(_) => {
+                        return Err(def.error(
+                            pos(s.ident.span()),
+                            format!("struct {} has unnamed fields", s.ident),
+                            "name the fields: struct Point { x: i32, y: i32 }",
+                        ));
+                    }
                 };
                 let mut fields = Vec::new();
-                for f in &named.named {
+                for f in named {
                     let ident = f.ident.as_ref().expect("named field");
                     fields.push(Field {
                         name: ident.to_string(),
@@ -270,7 +274,7 @@ impl Reader<'_> {
             }],
         };
         Ok(Method {
-            name: name.to_upper_camel_case(),
+            name,
             doc: doc(&f.attrs),
             pos: pos(sig.ident.span()),
             params,
