@@ -3,7 +3,6 @@
 //! regenerate without losing user code, and every unsupported construct is
 //! refused with file:line:col, exit 2 and nothing written.
 
-#[allow(dead_code)]
 mod support;
 
 use std::fs;
