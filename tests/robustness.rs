@@ -1,5 +1,6 @@
-//! No input may panic kitgen: every fixture and corpus proto, truncated and
-//! mutated in many ways, must give either a project or a diagnostic.
+//! No input may panic kitgen: every fixture and corpus proto, Go interface
+//! and Rust trait, truncated and mutated in many ways, must give either a
+//! project or a diagnostic.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -27,7 +28,10 @@ fn seeds() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for dir in [root.join("fixtures"), root.join("../shared/corpus")] {
         for entry in walk(&dir) {
-            if entry.extension().is_some_and(|e| e == "proto") {
+            if entry
+                .extension()
+                .is_some_and(|e| e == "proto" || e == "go" || e == "rs")
+            {
                 out.push((
                     entry.file_name().unwrap().to_string_lossy().into_owned(),
                     fs::read_to_string(&entry).unwrap(),
@@ -36,7 +40,7 @@ fn seeds() -> Vec<(String, String)> {
         }
     }
     out.sort();
-    assert!(out.len() >= 10, "fixtures and corpus are present");
+    assert!(out.len() >= 14, "fixtures and corpus are present");
     out
 }
 
@@ -56,6 +60,26 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 const TOKENS: &[&str] = &[
+    "context.Context",
+    "error",
+    "interface {",
+    "struct {",
+    "func(",
+    "chan ",
+    "[]",
+    "map[",
+    "*",
+    "iota",
+    "&self",
+    "Result<",
+    "Option<",
+    "Vec<",
+    "HashMap<",
+    "async fn ",
+    "trait ",
+    "enum ",
+    "impl ",
+    "<T>",
     "{",
     "}",
     ";",
@@ -132,9 +156,16 @@ fn mutated_protos_never_panic() {
             let mutated = mutate(&src, &mut rng);
             let path = tmp.path().join(&name);
             fs::write(&path, &mutated).unwrap();
-            let source = Source::Protos {
-                files: vec![path.clone()],
-                includes: vec![],
+            let source = if name.ends_with(".proto") {
+                Source::Protos {
+                    files: vec![path.clone()],
+                    includes: vec![],
+                }
+            } else {
+                Source::Code {
+                    path: path.clone(),
+                    shown_as: name.clone(),
+                }
             };
             let result =
                 panic::catch_unwind(AssertUnwindSafe(|| pipeline::render(&source, &settings)));
