@@ -9,8 +9,14 @@ const BASE_GO_MOD: &str = include_str!("deps/base.go.mod");
 const BASE_GO_SUM: &str = include_str!("deps/base.go.sum");
 const GOOGLEAPIS_API_GO_SUM: &str = include_str!("deps/googleapis-api.go.sum");
 
-/// Go version the generated go.mod declares: today's libraries need it.
-pub const GO_VERSION: &str = "1.26.0";
+/// The Go version the pinned modules need, from their tidy go.mod.
+fn go_version() -> &'static str {
+    BASE_GO_MOD
+        .lines()
+        .find_map(|l| l.strip_prefix("go "))
+        .expect("the pinned go.mod has a go directive")
+        .trim()
+}
 
 fn requires(go_mod: &str) -> Vec<(String, String, bool)> {
     go_mod
@@ -46,15 +52,20 @@ pub fn go_mod(p: &Project) -> String {
         }
     }
     if p.uses_googleapis_api {
-        let version = GOOGLEAPIS_API_GO_SUM
-            .split_whitespace()
-            .nth(1)
-            .expect("pinned go.sum line")
-            .to_string();
-        direct.push((
-            "google.golang.org/genproto/googleapis/api".to_string(),
-            version,
-        ));
+        // Imported by the protobuf code: a direct requirement, whether the
+        // pinned graph already has it indirectly or not.
+        const API: &str = "google.golang.org/genproto/googleapis/api";
+        match indirect.iter().position(|(path, _)| path == API) {
+            Some(i) => direct.push(indirect.remove(i)),
+            None => {
+                let version = GOOGLEAPIS_API_GO_SUM
+                    .split_whitespace()
+                    .nth(1)
+                    .expect("pinned go.sum line")
+                    .to_string();
+                direct.push((API.to_string(), version));
+            }
+        }
     }
     direct.sort();
     indirect.sort();
@@ -65,8 +76,9 @@ pub fn go_mod(p: &Project) -> String {
             .collect::<String>()
     };
     format!(
-        "module {}\n\ngo {GO_VERSION}\n\nrequire (\n{})\n\nrequire (\n{})\n",
+        "module {}\n\ngo {}\n\nrequire (\n{})\n\nrequire (\n{})\n",
         p.module,
+        go_version(),
         block(&direct, ""),
         block(&indirect, " // indirect"),
     )

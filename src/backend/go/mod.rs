@@ -175,6 +175,30 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .expect("template renders"),
     );
     files.add(
+        "pkg/transport/credentials.go",
+        gen_,
+        TransportCredentialsGo { p }
+            .render()
+            .map(newline)
+            .expect("template renders"),
+    );
+    files.add(
+        "pkg/server/discovery.go",
+        gen_,
+        ServerDiscoveryGo { p }
+            .render()
+            .map(newline)
+            .expect("template renders"),
+    );
+    files.add(
+        "pkg/endpoints/auth.go",
+        user,
+        EndpointsAuthGo { p }
+            .render()
+            .map(newline)
+            .expect("template renders"),
+    );
+    files.add(
         "pkg/transport/httprule.go",
         gen_,
         HttpRuleGo { p }
@@ -228,6 +252,18 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             },
             p,
             &["service", "endpoints", "transport"],
+        ),
+    );
+    files.add(
+        "pkg/client/balanced.go",
+        gen_,
+        go(
+            BalancedGo {
+                p,
+                imports: String::new(),
+            },
+            p,
+            &["service", "endpoints", "transport", "server"],
         ),
     );
     files.add(
@@ -356,6 +392,35 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("bufconn", "google.golang.org/grpc/test/bufconn"),
     ("protojson", "google.golang.org/protobuf/encoding/protojson"),
     ("proto", "google.golang.org/protobuf/proto"),
+    ("metadata", "google.golang.org/grpc/metadata"),
+    ("circuitbreaker", "github.com/go-kit/kit/circuitbreaker"),
+    ("kitratelimit", "github.com/go-kit/kit/ratelimit"),
+    ("sd", "github.com/go-kit/kit/sd"),
+    ("lb", "github.com/go-kit/kit/sd/lb"),
+    ("consulsd", "github.com/go-kit/kit/sd/consul"),
+    ("dnssrv", "github.com/go-kit/kit/sd/dnssrv"),
+    ("etcdv3", "github.com/go-kit/kit/sd/etcdv3"),
+    ("consul", "github.com/hashicorp/consul/api"),
+    ("gobreaker", "github.com/sony/gobreaker"),
+    ("otel", "go.opentelemetry.io/otel"),
+    ("attribute", "go.opentelemetry.io/otel/attribute"),
+    (
+        "otlptracegrpc",
+        "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc",
+    ),
+    ("propagation", "go.opentelemetry.io/otel/propagation"),
+    ("resource", "go.opentelemetry.io/otel/sdk/resource"),
+    ("sdktrace", "go.opentelemetry.io/otel/sdk/trace"),
+    ("tracetest", "go.opentelemetry.io/otel/sdk/trace/tracetest"),
+    ("trace", "go.opentelemetry.io/otel/trace"),
+    (
+        "otelhttp",
+        "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp",
+    ),
+    (
+        "otelgrpc",
+        "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc",
+    ),
 ];
 
 const STANDARD: &[&str] = &[
@@ -373,6 +438,7 @@ const STANDARD: &[&str] = &[
     "net/url",
     "os",
     "os/signal",
+    "strconv",
     "strings",
     "sync",
     "sync/atomic",
@@ -579,6 +645,7 @@ go_template!(GrpcGo, "go/transport/grpc.go");
 go_template!(TransportTestGo, "go/transport/transport_test.go");
 go_template!(ServerGo, "go/server/server.go");
 go_template!(ClientGo, "go/client/client.go");
+go_template!(BalancedGo, "go/client/balanced.go");
 go_template!(ServerMain, "go/cmd/server_main.go");
 go_template!(CliMain, "go/cmd/cli_main.go");
 
@@ -638,6 +705,9 @@ macro_rules! project_template {
 }
 
 project_template! {
+    TransportCredentialsGo => "go/transport/credentials.go",
+    ServerDiscoveryGo => "go/server/discovery.go",
+    EndpointsAuthGo => "go/endpoints/auth.go",
     Dockerfile => "go/Dockerfile",
     DockerIgnore => "go/dockerignore",
     Makefile => "go/Makefile",

@@ -342,6 +342,10 @@ impl Project {
         self.first_unary()
             .unwrap_or((&self.services[0], &self.services[0].methods[0]))
     }
+    /// The label of the first method, for examples in comments.
+    pub fn first_label(&self) -> String {
+        self.first_method().1.label.clone()
+    }
     pub fn first_method_name(&self) -> String {
         self.first_method().1.cli_names[0].clone()
     }

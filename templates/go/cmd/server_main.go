@@ -16,8 +16,13 @@ func main() {
 		debugAddr       = fs.String("debug-addr", ":8080", "debug listen address, serving /metrics and /debug/pprof/")
 		rateLimit       = fs.Float64("rate-limit", 1000, "requests per second allowed across all methods; 0 disables the limit")
 		rateBurst       = fs.Int("rate-burst", 100, "requests allowed at once above the rate limit")
+		requestTimeout  = fs.Duration("request-timeout", 30*time.Second, "how long one request may take; 0 means no limit")
 		drainDelay      = fs.Duration("drain-delay", 0, "how long to keep serving after readiness turns false at shutdown")
 		shutdownTimeout = fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may run after the listeners close")
+		otlpEndpoint    = fs.String("otlp-endpoint", "", "OTLP/gRPC collector to export traces to, such as localhost:4317; empty turns tracing off")
+		etcdAddrs       = fs.String("etcd-addr", "", "comma-separated etcd endpoints to register with")
+		consulAddr      = fs.String("consul-addr", "", "Consul agent address to register with, such as localhost:8500")
+		advertiseAddr   = fs.String("advertise-addr", "", "gRPC address to register; defaults to the listening one")
 		logLevel        = fs.String("log-level", "info", "lowest level logged: debug, info, warn or error")
 	)
 	fs.Usage = func() {
@@ -43,14 +48,22 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	discovery := server.Discovery{
+		EtcdAddrs:     strings.FieldsFunc(*etcdAddrs, func(r rune) bool { return r == ',' }),
+		ConsulAddr:    *consulAddr,
+		AdvertiseAddr: *advertiseAddr,
+	}
 	err := server.Run(ctx, server.Config{
 		HTTPAddr:        *httpAddr,
 		GRPCAddr:        *grpcAddr,
 		DebugAddr:       *debugAddr,
 		RateLimit:       *rateLimit,
 		RateBurst:       *rateBurst,
+		RequestTimeout:  *requestTimeout,
 		DrainDelay:      *drainDelay,
 		ShutdownTimeout: *shutdownTimeout,
+		OTLPEndpoint:    *otlpEndpoint,
+		Discovery:       discovery,
 	}, server.Services{
 {%- for s in p.services %}
 		{{ pad(s.base.clone() + ":", p.pad_service_fields + 1) }} {{ s.lower }},

@@ -5,6 +5,8 @@ package endpoints
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -13,27 +15,46 @@ import (
 	"github.com/go-kit/kit/ratelimit"
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"{{ p.module }}/pkg/service"
 )
 
 // Instrumentation is the middleware every server endpoint is wrapped in.
-// A nil field turns its middleware off.
+// A nil or zero field turns its middleware off; panics are always recovered.
 type Instrumentation struct {
 	Logger  log.Logger
 	Metrics *Metrics
+	// Tracer starts a span per request.
+	Tracer trace.Tracer
 	// Limiter caps the request rate across all endpoints; a request over
 	// the limit fails at once with CodeResourceExhausted (HTTP 429).
 	Limiter *rate.Limiter
+	// Authenticate admits or refuses each request (see auth.go).
+	Authenticate func(ctx context.Context, method string) error
+	// Timeout bounds each request.
+	Timeout time.Duration
 }
 
 // Wrap applies the middleware to the endpoint of method, outermost first:
-// logging, metrics, rate limiting. Rejected requests are thus logged and
-// counted too.
+// logging, metrics, tracing, panic recovery, rate limiting, authentication,
+// timeout. Rejected requests are thus logged, counted and traced too.
 func (in Instrumentation) Wrap(method string, e endpoint.Endpoint) endpoint.Endpoint {
+	if in.Timeout > 0 {
+		e = TimeoutMiddleware(in.Timeout)(e)
+	}
+	if in.Authenticate != nil {
+		e = AuthMiddleware(method, in.Authenticate)(e)
+	}
 	if in.Limiter != nil {
 		e = RateLimitMiddleware(in.Limiter)(e)
+	}
+	e = RecoveryMiddleware(in.Logger)(e)
+	if in.Tracer != nil {
+		e = TracingMiddleware(in.Tracer, method)(e)
 	}
 	if in.Metrics != nil {
 		e = InstrumentingMiddleware(in.Metrics, method)(e)
@@ -111,4 +132,88 @@ func RateLimitMiddleware(limiter *rate.Limiter) endpoint.Middleware {
 			return response, err
 		}
 	}
+}
+
+// RecoveryMiddleware turns a panic in the service into a CodeInternal
+// error, so one bad request cannot take the server down.
+func RecoveryMiddleware(logger log.Logger) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (response any, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if logger != nil {
+						logger.Log("panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					}
+					response, err = nil, service.Errorf(service.CodeInternal, "internal error")
+				}
+			}()
+			return next(ctx, request)
+		}
+	}
+}
+
+// TimeoutMiddleware bounds each request to d; one that runs out answers
+// CodeDeadlineExceeded (HTTP 504).
+func TimeoutMiddleware(d time.Duration) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			ctx, cancel := context.WithTimeout(ctx, d)
+			defer cancel()
+			response, err := next(ctx, request)
+			if errors.Is(err, context.DeadlineExceeded) {
+				return nil, service.Errorf(service.CodeDeadlineExceeded, "the request took longer than %s", d)
+			}
+			return response, err
+		}
+	}
+}
+
+// TracingMiddleware records a span per request of method, with its outcome.
+func TracingMiddleware(tracer trace.Tracer, method string) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (response any, err error) {
+			ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer))
+			defer func() {
+				code := service.CodeOf(err)
+				span.SetAttributes(attribute.String("rpc.method", method), attribute.Int("rpc.grpc.status_code", int(code)))
+				if err != nil {
+					span.RecordError(err)
+					span.SetStatus(otelcodes.Error, code.String())
+				}
+				span.End()
+			}()
+			return next(ctx, request)
+		}
+	}
+}
+
+// AuthMiddleware refuses the requests authenticate refuses. An error without
+// a code of its own answers CodeUnauthenticated (HTTP 401).
+func AuthMiddleware(method string, authenticate func(ctx context.Context, method string) error) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			if err := authenticate(ctx, method); err != nil {
+				if service.CodeOf(err) == service.CodeUnknown {
+					err = service.Errorf(service.CodeUnauthenticated, "%v", err)
+				}
+				return nil, err
+			}
+			return next(ctx, request)
+		}
+	}
+}
+
+type credentialsKey struct{}
+
+// ContextWithCredentials returns ctx carrying a request's credentials: the
+// transports store the HTTP Authorization header or the gRPC authorization
+// metadata, and clients send them on.
+func ContextWithCredentials(ctx context.Context, credentials string) context.Context {
+	return context.WithValue(ctx, credentialsKey{}, credentials)
+}
+
+// Credentials returns the credentials of the request ctx belongs to, or "".
+func Credentials(ctx context.Context) string {
+	credentials, _ := ctx.Value(credentialsKey{}).(string)
+	return credentials
 }

@@ -30,6 +30,13 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may run after
 	// the listeners close.
 	ShutdownTimeout time.Duration
+	// RequestTimeout bounds each unary request; zero means no bound.
+	RequestTimeout time.Duration
+	// OTLPEndpoint, such as "otel-collector:4317", turns on exporting
+	// traces over OTLP/gRPC; empty leaves tracing off.
+	OTLPEndpoint string
+	// Discovery registers the gRPC address with etcd or Consul.
+	Discovery Discovery
 }
 
 // Services holds the implementation of each service to serve.
@@ -48,9 +55,17 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	tracer, stopTracing, err := startTracing(ctx, cfg.OTLPEndpoint, "{{ p.name }}")
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	instrumentation := endpoints.Instrumentation{
-		Logger:  logger,
-		Metrics: endpoints.NewMetrics(registry, "{{ p.metrics_namespace }}"),
+		Logger:       logger,
+		Metrics:      endpoints.NewMetrics(registry, "{{ p.metrics_namespace }}"),
+		Tracer:       tracer,
+		Authenticate: endpoints.Authenticate,
+		Timeout:      cfg.RequestTimeout,
 	}
 	if cfg.RateLimit > 0 {
 		instrumentation.Limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.RateBurst, 1))
@@ -64,6 +79,13 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		return err
 	}
 	httpListener, grpcListener, debugListener := listeners[0], listeners[1], listeners[2]
+	registrars, err := register(ctx, cfg.Discovery, grpcListener.Addr(), logger)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
 
 	healthServer := health.NewServer()
 	var ready atomic.Bool
@@ -84,8 +106,12 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		})
 		routes.Handle("/", transport.NewHTTPHandler({{ p.http_handler_args() }}))
 		server := &http.Server{
-			Handler:           routes,
+			Handler:           otelhttp.NewHandler(http.MaxBytesHandler(routes, maxRequestBytes), "http"),
 			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    1 << 20,
 		}
 		g.Add(func() error {
 			logger.Log("transport", "HTTP", "addr", httpListener.Addr())
@@ -95,7 +121,10 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		})
 	}
 	{
-		server := grpc.NewServer()
+		server := grpc.NewServer(
+			grpc.StatsHandler(otelgrpc.NewServerHandler()),
+			grpc.ChainStreamInterceptor(transport.StreamAuthInterceptor(endpoints.Authenticate)),
+		)
 {%- for s in p.services %}
 		{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, transport.New{{ s.base }}GRPCServer({{ s.lower }}))
 {%- endfor %}
@@ -129,6 +158,11 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		g.Add(func() error {
 			<-ctx.Done()
 			logger.Log("msg", "shutting down", "drain", cfg.DrainDelay)
+			// Leave the registries first, then turn not-ready: new calls go
+			// elsewhere while the ones under way finish.
+			for _, r := range registrars {
+				r.Deregister()
+			}
 			ready.Store(false)
 			healthServer.Shutdown()
 			time.Sleep(cfg.DrainDelay)
@@ -138,6 +172,34 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		})
 	}
 	return g.Run()
+}
+
+// maxRequestBytes bounds the size of an HTTP request body.
+const maxRequestBytes = 4 << 20
+
+// startTracing exports spans over OTLP/gRPC to endpoint, or, when endpoint is
+// empty, leaves OpenTelemetry's no-op provider in place. Either way W3C trace
+// context propagates through HTTP and gRPC.
+func startTracing(ctx context.Context, endpoint, serviceName string) (trace.Tracer, func(), error) {
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	if endpoint == "" {
+		return otel.Tracer(serviceName), func() {}, nil
+	}
+	exporter, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
+	if err != nil {
+		return nil, nil, err
+	}
+	provider := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exporter),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", serviceName))),
+	)
+	otel.SetTracerProvider(provider)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		provider.Shutdown(ctx)
+	}
+	return provider.Tracer(serviceName), stop, nil
 }
 
 // listen opens every address up front, so a taken port fails at once and

@@ -12,10 +12,17 @@ func passThrough(_ context.Context, msg any) (any, error) {
 	return msg, nil
 }
 
+// grpcServerOptions apply to every gRPC endpoint server.
+var grpcServerOptions = []grpctransport.ServerOption{
+	grpctransport.ServerBefore(credentialsFromGRPC),
+}
+
 // grpcClientEndpoint calls method of the remote service over conn. reply is
 // the zero response message, from which go-kit allocates each response.
 func grpcClientEndpoint(conn *grpc.ClientConn, serviceName, method string, reply any) endpoint.Endpoint {
-	call := grpctransport.NewClient(conn, serviceName, method, passThrough, passThrough, reply).Endpoint()
+	call := grpctransport.NewClient(conn, serviceName, method, passThrough, passThrough, reply,
+		grpctransport.ClientBefore(credentialsToGRPC),
+	).Endpoint()
 	return func(ctx context.Context, request any) (any, error) {
 		response, err := call(ctx, request)
 		if err != nil {
@@ -30,7 +37,7 @@ func grpcClientEndpoint(conn *grpc.ClientConn, serviceName, method string, reply
 func New{{ s.base }}GRPCServer(e endpoints.{{ s.endpoints }}) {{ s.pb.name }}.{{ s.grpc_name }}Server {
 	return &{{ s.lower }}GRPCServer{
 {%- for m in s.unary_methods() %}
-		{{ pad(m.lower.clone() + ":", s.pad_handler_fields + 1) }} grpctransport.NewServer(e.{{ m.name }}Endpoint, passThrough, passThrough),
+		{{ pad(m.lower.clone() + ":", s.pad_handler_fields + 1) }} grpctransport.NewServer(e.{{ m.name }}Endpoint, passThrough, passThrough, grpcServerOptions...),
 {%- endfor %}
 {%- if s.has_streams() %}
 		{{ pad("streams:".to_string(), s.pad_handler_fields + 1) }} e,
@@ -81,6 +88,12 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.BidiStreamingServer[{
 // New{{ s.base }}GRPCClient returns a service.{{ s.iface }} that calls the
 // remote {{ s.full_name }} over conn.
 func New{{ s.base }}GRPCClient(conn *grpc.ClientConn) service.{{ s.iface }} {
+	return New{{ s.base }}GRPCEndpoints(conn)
+}
+
+// New{{ s.base }}GRPCEndpoints returns the endpoints of the remote
+// {{ s.full_name }} over conn, for clients that add middleware per endpoint.
+func New{{ s.base }}GRPCEndpoints(conn *grpc.ClientConn) endpoints.{{ s.endpoints }} {
 {%- if s.has_streams() %}
 	streams := {{ s.lower }}GRPCStreams{client: {{ s.pb.name }}.New{{ s.grpc_name }}Client(conn)}
 {%- endif %}

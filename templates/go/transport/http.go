@@ -14,6 +14,7 @@ import (
 func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{% if !loop.first %}, {% endif %}{{ s.lower }} endpoints.{{ s.endpoints }}{% endif %}{% endfor %}) http.Handler {
 	options := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeHTTPError),
+		httptransport.ServerBefore(credentialsFromHTTP),
 	}
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(notFound)

@@ -151,7 +151,10 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb, template, body
 		}
 		return msg, nil
 	}
-	return httptransport.NewClient(verb, base, encode, decode, httptransport.SetClient(client)).Endpoint()
+	return httptransport.NewClient(verb, base, encode, decode,
+		httptransport.SetClient(client),
+		httptransport.ClientBefore(credentialsToHTTP),
+	).Endpoint()
 }
 
 // fieldJSON returns the JSON of the top-level field named field out of
