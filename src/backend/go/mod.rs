@@ -266,6 +266,20 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             &["service", "endpoints", "transport", "server"],
         ),
     );
+    if p.has_unary() {
+        files.add(
+            "pkg/client/client_test.go",
+            gen_,
+            go(
+                ClientTestGo {
+                    p,
+                    imports: String::new(),
+                },
+                p,
+                &["service", "endpoints", "transport", "servicetest"],
+            ),
+        );
+    }
     files.add(
         "pkg/client/client.go",
         gen_,
@@ -646,6 +660,7 @@ go_template!(TransportTestGo, "go/transport/transport_test.go");
 go_template!(ServerGo, "go/server/server.go");
 go_template!(ClientGo, "go/client/client.go");
 go_template!(BalancedGo, "go/client/balanced.go");
+go_template!(ClientTestGo, "go/client/client_test.go");
 go_template!(ServerMain, "go/cmd/server_main.go");
 go_template!(CliMain, "go/cmd/cli_main.go");
 

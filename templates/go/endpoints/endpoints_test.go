@@ -86,4 +86,55 @@ func TestMetricsCountRequestsByMethodAndCode(t *testing.T) {
 		t.Errorf("requests_total = %v, want 2 OK and 1 INVALID_ARGUMENT", counts)
 	}
 }
+
+func TestRecoveryTurnsPanicsIntoInternalErrors(t *testing.T) {
+	e := RecoveryMiddleware(nil)(func(context.Context, any) (any, error) {
+		panic("boom")
+	})
+	if _, err := e(t.Context(), nil); service.CodeOf(err) != service.CodeInternal {
+		t.Errorf("err = %v, want INTERNAL", err)
+	}
+}
+
+func TestTimeoutAnswersDeadlineExceeded(t *testing.T) {
+	e := TimeoutMiddleware(10 * time.Millisecond)(func(ctx context.Context, _ any) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	if _, err := e(t.Context(), nil); service.CodeOf(err) != service.CodeDeadlineExceeded {
+		t.Errorf("err = %v, want DEADLINE_EXCEEDED", err)
+	}
+}
+
+func TestAuthenticationRefusesWithUnauthenticated(t *testing.T) {
+	fake := &servicetest.{{ first.0.base }}{}
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{Authenticate: func(ctx context.Context, method string) error {
+		if Credentials(ctx) != "Bearer good" {
+			return errors.New("a valid token is required")
+		}
+		return nil
+	}})
+	if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeUnauthenticated {
+		t.Errorf("without credentials: err = %v, want UNAUTHENTICATED", err)
+	}
+	ctx := ContextWithCredentials(t.Context(), "Bearer good")
+	if _, err := e.{{ first.1.name }}(ctx, {{ first.1.sample_input }}); err != nil {
+		t.Errorf("with credentials: %v", err)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Errorf("service received %d requests, want 1", n)
+	}
+}
+
+func TestTracingRecordsASpanPerRequest(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
+	fake := &servicetest.{{ first.0.base }}{Err: service.Errorf(service.CodeNotFound, "missing")}
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{Tracer: provider.Tracer("test")})
+	e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+	spans := recorder.Ended()
+	if len(spans) != 1 || spans[0].Name() != "{{ first.1.label }}" || spans[0].Status().Description != "NOT_FOUND" {
+		t.Fatalf("spans = %v, want one {{ first.1.label }} span with status NOT_FOUND", spans)
+	}
+}
 {%- endif %}
