@@ -350,9 +350,10 @@ fn serve_consul(conn: TcpStream, state: &(Mutex<ConsulState>, Condvar)) {
                 break;
             }
             if let Some((k, v)) = header.split_once(':')
-                && k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
         }
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
