@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use kitgen::lock::Lock;
 use kitgen::pipeline::{self, Settings, Source};
-use kitgen::sync::{self, PlanOptions};
+use kitgen::sync::{self, Baseline, PlanOptions};
 
 fn settings() -> Settings {
     Settings {
@@ -51,11 +51,10 @@ fn main() {
         &dir,
         &files,
         &PlanOptions {
-            lock: None,
+            baseline: Baseline::New,
             force: false,
             stubs_key: key,
             untracked: &[],
-            adopt: false,
         },
     );
     sync::apply(&dir, &plan).expect("writes");
@@ -76,11 +75,10 @@ fn main() {
             &dir,
             &files,
             &PlanOptions {
-                lock: Some(&lock),
+                baseline: Baseline::Locked(&lock),
                 force: false,
                 stubs_key: key,
                 untracked: &[],
-                adopt: false,
             },
         );
         assert!(plan.is_clean());

@@ -247,11 +247,10 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         &dir,
         &files,
         &sync::PlanOptions {
-            lock: None,
+            baseline: sync::Baseline::New,
             force: args.force,
             stubs_key,
             untracked,
-            adopt: false,
         },
     );
 
@@ -316,26 +315,19 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
     let stubs_key = rendered.stubs_key();
     let files = pipeline::add_stubs(rendered, lock.as_ref().map(|l| (dir, l)))
         .context("generating protobuf Go code")?;
-    let untracked = [CONFIG_FILE];
-    // Without a lock (a project from before kitgen.lock existed, or a lost
-    // one), the files on disk are the base: nothing the user wrote is lost.
-    let fallback;
-    let lock_ref = match &lock {
-        Some(l) => Some(l),
-        None => {
-            fallback = Lock::default();
-            Some(&fallback)
-        }
+    // Without a lock, the files on disk are adopted: nothing the user wrote is lost.
+    let baseline = match &lock {
+        Some(lock) => sync::Baseline::Locked(lock),
+        None => sync::Baseline::Unlocked,
     };
     Ok(sync::plan(
         dir,
         &files,
         &sync::PlanOptions {
-            lock: lock_ref,
+            baseline,
             force,
             stubs_key,
-            untracked: &untracked,
-            adopt: lock.is_none(),
+            untracked: &[CONFIG_FILE],
         },
     ))
 }
@@ -411,23 +403,13 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
 fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
     let plan = plan_project(dir, false)?;
     print_diff(&plan);
-    let unresolved: Vec<&str> = plan
-        .lock
-        .files
-        .iter()
-        .filter(|f| f.owner == crate::lock::Owner::User)
-        .filter(|f| {
-            std::fs::read_to_string(dir.join(&f.path)).is_ok_and(|t| sync::has_conflict_markers(&t))
-        })
-        .map(|f| f.path.as_str())
-        .collect();
-    for path in &unresolved {
+    for path in &plan.unresolved {
         eprintln!("unresolved conflict markers in {path}");
     }
     for path in &plan.hand_edited {
         eprintln!("generated file edited by hand: {path}");
     }
-    if fail && (!plan.is_clean() || !unresolved.is_empty()) {
+    if fail && !plan.is_clean() {
         eprintln!("error: the project is not what its sources generate; run `kitgen generate`");
         return Err(Failure::Reported);
     }

@@ -111,7 +111,7 @@ impl fmt::Display for Diagnostic {
             write!(
                 f,
                 "\n{pad} |\n{line_no} | {}\n{pad} | {}{}",
-                self.snippet_text(snippet),
+                snippet.line_text,
                 " ".repeat(snippet.column.saturating_sub(1)),
                 "^".repeat(snippet.width)
             )?;
@@ -120,12 +120,6 @@ impl fmt::Display for Diagnostic {
             write!(f, "\n  help: {help}")?;
         }
         Ok(())
-    }
-}
-
-impl Diagnostic {
-    fn snippet_text<'a>(&self, snippet: &'a Snippet) -> &'a str {
-        &snippet.line_text
     }
 }
 

@@ -67,16 +67,4 @@ impl FileSet {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &OutputFile)> {
         self.files.iter().map(|(p, f)| (p.as_str(), f))
     }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
-    }
 }

@@ -45,11 +45,6 @@ pub fn check_target(dir: &Path, force: bool) -> Result<(), SyncError> {
     }
 }
 
-/// Writes every file of `files` under `dir`, all or nothing.
-pub fn write_all(dir: &Path, files: &FileSet) -> Result<(), SyncError> {
-    write_changes(dir, files, &[])
-}
-
 /// Writes `files` and removes `deletes` under `dir`, all or nothing.
 pub fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<(), SyncError> {
     let parent = match dir.parent() {
@@ -179,7 +174,7 @@ mod tests {
     fn writes_a_new_project_whole() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("proj");
-        write_all(&dir, &set(&[("a/b.go", "x"), ("c.txt", "y")])).unwrap();
+        write_changes(&dir, &set(&[("a/b.go", "x"), ("c.txt", "y")]), &[]).unwrap();
         assert_eq!(fs::read_to_string(dir.join("a/b.go")).unwrap(), "x");
         assert_eq!(fs::read_to_string(dir.join("c.txt")).unwrap(), "y");
         // No staging directory is left behind.
@@ -211,9 +206,10 @@ mod tests {
         // A file where a directory must go fails the second write after the
         // first one has already moved into place.
         fs::write(dir.join("blocker"), "a file").unwrap();
-        let err = write_all(
+        let err = write_changes(
             &dir,
             &set(&[("a.txt", "new"), ("blocker/b.txt", "x"), ("c.txt", "z")]),
+            &[],
         );
         assert!(err.is_err());
         assert_eq!(fs::read_to_string(dir.join("a.txt")).unwrap(), "old");
@@ -221,6 +217,19 @@ mod tests {
         assert!(!dir.join("c.txt").exists());
         let entries = fs::read_dir(&dir).unwrap().count();
         assert_eq!(entries, 2);
+    }
+
+    #[test]
+    fn deletions_remove_files_and_the_directories_they_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("proj");
+        fs::create_dir_all(dir.join("pb/old")).unwrap();
+        fs::write(dir.join("pb/old/x.pb.go"), "old").unwrap();
+        fs::write(dir.join("keep.go"), "mine").unwrap();
+        write_changes(&dir, &set(&[("pb/new.pb.go", "new")]), &["pb/old/x.pb.go"]).unwrap();
+        assert!(!dir.join("pb/old").exists(), "the emptied directory goes");
+        assert_eq!(fs::read_to_string(dir.join("pb/new.pb.go")).unwrap(), "new");
+        assert_eq!(fs::read_to_string(dir.join("keep.go")).unwrap(), "mine");
     }
 }
 
@@ -241,6 +250,8 @@ pub struct Plan {
     pub orphaned: Vec<String>,
     /// User-owned files taken as they are because no lock existed.
     pub adopted: Vec<String>,
+    /// User-owned files on disk that still hold conflict markers.
+    pub unresolved: Vec<String>,
     /// The lock after the generation.
     pub lock: crate::lock::Lock,
 }
@@ -266,27 +277,37 @@ pub enum ChangeKind {
 }
 
 impl Plan {
-    /// Whether the project differs from what its sources generate.
+    /// Whether the project is what its sources generate, with no conflict
+    /// left to resolve.
     pub fn is_clean(&self) -> bool {
         self.writes.iter().all(|c| c.path == crate::lock::LOCK_FILE)
             && self.deletes.is_empty()
             && self.conflicts.is_empty()
             && self.hand_edited.is_empty()
+            && self.unresolved.is_empty()
     }
+}
+
+/// What the project on disk is measured against.
+#[derive(Debug, Clone, Copy)]
+pub enum Baseline<'a> {
+    /// A new project: everything is written as rendered.
+    New,
+    /// A project without a lock (lost, or older than locks): its user-owned
+    /// files are taken as they are, there being nothing to merge against.
+    Unlocked,
+    /// The lock of the last generation.
+    Locked(&'a crate::lock::Lock),
 }
 
 /// How `plan` treats the project on disk.
 pub struct PlanOptions<'a> {
-    /// The lock of the last generation; `None` for a new project.
-    pub lock: Option<&'a crate::lock::Lock>,
+    pub baseline: Baseline<'a>,
     /// Overwrite generated files edited by hand.
     pub force: bool,
     pub stubs_key: String,
     /// Files written once and never tracked (the starter's .proto, kitgen.toml).
     pub untracked: &'a [&'a str],
-    /// No lock exists for a project on disk: its user-owned files are taken
-    /// as they are (nothing to merge against), and become the user's.
-    pub adopt: bool,
 }
 
 fn read_text(path: &Path) -> Option<String> {
@@ -314,11 +335,16 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
 pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     use crate::lock::{FORMAT, Lock, LockedFile, Owner, sha256};
 
+    let lock = match options.baseline {
+        Baseline::Locked(lock) => Some(lock),
+        Baseline::New | Baseline::Unlocked => None,
+    };
+    let existing = !matches!(options.baseline, Baseline::New);
     let mut plan = Plan::default();
     let mut locked_files = Vec::new();
     for (path, file) in files.iter() {
         let disk = read_text(&dir.join(path));
-        let previous = options.lock.and_then(|l| l.get(path));
+        let previous = lock.and_then(|l| l.get(path));
         // Generated files are locked by hash, user-owned ones by their base:
         // a user's own edits never change the lock.
         let mut record = |contents: &str, base: Option<String>, deleted: bool| {
@@ -354,7 +380,7 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                             && *d != file.contents
                     }
                     // A file kitgen never wrote, in a project it already tracks.
-                    (Some(d), None) => options.lock.is_some() && *d != file.contents,
+                    (Some(d), None) => existing && *d != file.contents,
                     (None, _) => false,
                 };
                 if edited && !options.force {
@@ -371,26 +397,29 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                 record(&file.contents, None, false);
             }
             Ownership::User => {
+                if disk.as_deref().is_some_and(has_conflict_markers) {
+                    plan.unresolved.push(path.to_string());
+                }
                 let base = Some(file.contents.clone());
-                match (options.lock, previous, disk.as_deref()) {
-                    // A new project: the rendering as it is.
-                    (None, _, _) | (Some(_), None, None) => {
+                match (existing, previous, disk.as_deref()) {
+                    // A new project or a new file: the rendering as it is.
+                    (false, _, _) | (true, None, None) => {
                         if disk.as_deref() != Some(file.contents.as_str()) {
                             plan.writes.push(change(ChangeKind::Create, &file.contents));
                         }
                         record(&file.contents, base, false);
                     }
-                    (Some(_), Some(p), None) if p.deleted || p.base.is_some() => {
+                    (true, Some(p), None) if p.deleted || p.base.is_some() => {
                         // The user deleted it: it stays deleted.
                         plan.kept_deleted.push(path.to_string());
                         record("", base, true);
                     }
-                    (Some(_), None, Some(_)) if options.adopt => {
+                    (true, None, Some(_)) if matches!(options.baseline, Baseline::Unlocked) => {
                         // No base to merge against: the user's file wins as is.
                         plan.adopted.push(path.to_string());
                         record("", base, false);
                     }
-                    (Some(_), previous, ours) => {
+                    (true, previous, ours) => {
                         let ours = ours.unwrap_or_default();
                         // A file the user deleted and then recreated merges
                         // against nothing, like a file kitgen never wrote.
@@ -416,7 +445,7 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
             }
         }
     }
-    if let Some(lock) = options.lock {
+    if let Some(lock) = lock {
         for old in &lock.files {
             if files.get(&old.path).is_some() {
                 continue;

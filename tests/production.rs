@@ -20,7 +20,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Server, agent, generate, go_build, metric, request, run, run_ok, step};
+use support::{
+    Server, agent, generate, go_build, metric, request, run, run_ok, scrape_metrics, step,
+};
 
 const LOOPBACK: [&str; 6] = [
     "-http-addr",
@@ -191,14 +193,8 @@ impl Drop for Etcd {
 }
 
 fn sum_ok(server: &Server) -> f64 {
-    let reply = request(
-        &agent(),
-        "GET",
-        &format!("http://{}/metrics", server.debug()),
-        None,
-    );
     metric(
-        &reply.body,
+        &scrape_metrics(server),
         "addsvc_requests_total",
         &[("method", "Add.Sum"), ("code", "OK")],
     )
@@ -520,13 +516,7 @@ fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stderr.contains("RESOURCE_EXHAUSTED"), "{}", out.stderr);
-    let metrics = request(
-        &agent,
-        "GET",
-        &format!("http://{}/metrics", server.debug()),
-        None,
-    )
-    .body;
+    let metrics = scrape_metrics(&server);
     let limited = metric(
         &metrics,
         "addsvc_requests_total",

@@ -126,14 +126,6 @@ pub(crate) struct EditionError {
     pub message: String,
 }
 
-impl std::fmt::Display for EditionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for EditionError {}
-
 /// Returns the proto3 rewrite of an edition file, `None` for other files, or
 /// the offset, length and reason of what cannot be bridged.
 fn bridge_edition(source: &str) -> Result<Option<String>, (usize, usize, String)> {

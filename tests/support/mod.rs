@@ -425,6 +425,18 @@ pub fn metric(exposition: &str, metric: &str, labels: &[(&str, &str)]) -> Option
     })
 }
 
+/// The Prometheus exposition a server's debug port serves at /metrics.
+pub fn scrape_metrics(server: &Server) -> String {
+    let reply = request(
+        &agent(),
+        "GET",
+        &format!("http://{}/metrics", server.debug()),
+        None,
+    );
+    assert_eq!(reply.status, 200, "/metrics: {reply:?}");
+    reply.body
+}
+
 /// Every regular file under `root`, by path relative to it, with contents.
 pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {

@@ -5,6 +5,7 @@ mod deps;
 pub mod model;
 pub mod naming;
 
+use std::collections::HashSet;
 use std::fmt::Display;
 
 use askama::Template;
@@ -60,18 +61,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         files.add(path, user, text);
     }
 
-    files.add(
-        "pkg/service/service.go",
-        gen_,
-        go(
-            ServiceGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &[],
-        ),
-    );
+    files.add("pkg/service/service.go", gen_, go(ServiceGo { p }, p, &[]));
     files.add(
         "pkg/service/errors.go",
         gen_,
@@ -81,70 +71,29 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .expect("template renders"),
     );
     for s in &p.services {
-        files.add(
-            &s.impl_file,
-            user,
-            go(
-                ImplGo {
-                    p,
-                    s,
-                    imports: String::new(),
-                },
-                p,
-                &[],
-            ),
-        );
+        files.add(&s.impl_file, user, go(ImplGo { p, s }, p, &[]));
         if s.has_examples() {
             files.add(
                 s.impl_file.replace(".go", "_test.go"),
                 user,
-                go(
-                    ExampleTestGo {
-                        p,
-                        s,
-                        imports: String::new(),
-                    },
-                    p,
-                    &[],
-                ),
+                go(ExampleTestGo { p, s }, p, &[]),
             );
         }
     }
     files.add(
         "pkg/service/middleware.go",
         user,
-        go(
-            ServiceMiddlewareGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &[],
-        ),
+        go(ServiceMiddlewareGo { p }, p, &[]),
     );
     files.add(
         "pkg/service/servicetest/fake.go",
         gen_,
-        go(
-            FakeGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service"],
-        ),
+        go(FakeGo { p }, p, &["service"]),
     );
     files.add(
         "pkg/endpoints/endpoints.go",
         gen_,
-        go(
-            EndpointsGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service"],
-        ),
+        go(EndpointsGo { p }, p, &["service"]),
     );
     files.add(
         "pkg/endpoints/middleware.go",
@@ -157,14 +106,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/endpoints/endpoints_test.go",
         gen_,
-        go(
-            EndpointsTestGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "servicetest"],
-        ),
+        go(EndpointsTestGo { p }, p, &["service", "servicetest"]),
     );
     files.add(
         "pkg/transport/errors.go",
@@ -209,35 +151,18 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/transport/http.go",
         gen_,
-        go(
-            HttpGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "endpoints"],
-        ),
+        go(HttpGo { p }, p, &["service", "endpoints"]),
     );
     files.add(
         "pkg/transport/grpc.go",
         gen_,
-        go(
-            GrpcGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "endpoints"],
-        ),
+        go(GrpcGo { p }, p, &["service", "endpoints"]),
     );
     files.add(
         "pkg/transport/transport_test.go",
         gen_,
         go(
-            TransportTestGo {
-                p,
-                imports: String::new(),
-            },
+            TransportTestGo { p },
             p,
             &["service", "endpoints", "servicetest"],
         ),
@@ -245,23 +170,13 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/server/server.go",
         gen_,
-        go(
-            ServerGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "endpoints", "transport"],
-        ),
+        go(ServerGo { p }, p, &["service", "endpoints", "transport"]),
     );
     files.add(
         "pkg/client/balanced.go",
         gen_,
         go(
-            BalancedGo {
-                p,
-                imports: String::new(),
-            },
+            BalancedGo { p },
             p,
             &["service", "endpoints", "transport", "server"],
         ),
@@ -271,10 +186,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             "pkg/client/client_test.go",
             gen_,
             go(
-                ClientTestGo {
-                    p,
-                    imports: String::new(),
-                },
+                ClientTestGo { p },
                 p,
                 &["service", "endpoints", "transport", "servicetest"],
             ),
@@ -283,38 +195,17 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/client/client.go",
         gen_,
-        go(
-            ClientGo {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "transport"],
-        ),
+        go(ClientGo { p }, p, &["service", "transport"]),
     );
     files.add(
         format!("cmd/{}/main.go", p.name),
         user,
-        go(
-            ServerMain {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["service", "server"],
-        ),
+        go(ServerMain { p }, p, &["service", "server"]),
     );
     files.add(
         format!("cmd/{}/main.go", p.cli_name),
         user,
-        go(
-            CliMain {
-                p,
-                imports: String::new(),
-            },
-            p,
-            &["client"],
-        ),
+        go(CliMain { p }, p, &["client"]),
     );
     Ok((project, files))
 }
@@ -362,17 +253,16 @@ pub fn plugin_parameter(project: &Project) -> String {
     parts.join(",")
 }
 
-/// Templates whose import block kitgen computes from what the code uses.
-trait WithImports: Template {
-    fn set_imports(&mut self, imports: String);
-}
+/// Where a Go template's import block goes until the code is known: a
+/// string no Go code contains, so it cannot look like a package reference.
+const IMPORTS_PLACEHOLDER: &str = "\u{0}imports\u{0}";
 
-/// Renders a template twice: once to see which packages the code refers to,
-/// then with exactly those imports.
-fn go<T: WithImports>(mut template: T, p: &Project, local: &[&str]) -> String {
-    let body = template.render().expect("template renders");
-    template.set_imports(imports_for(&body, p, local));
-    template.render().map(newline).expect("template renders")
+/// Renders a Go template once, then puts in exactly the imports the code
+/// refers to.
+fn go(template: impl Template, p: &Project, local: &[&str]) -> String {
+    let body = template.render().map(newline).expect("template renders");
+    let imports = imports_for(&body, p, local);
+    body.replacen(IMPORTS_PLACEHOLDER, &imports, 1)
 }
 
 /// Packages a generated file may use: (name used in code, import path).
@@ -465,22 +355,23 @@ const STANDARD: &[&str] = &[
 /// then the module's own packages, each sorted, as goimports lays them out.
 fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
     let code = strip_comments_and_strings(body);
+    let used = qualifiers(&code);
     let mut std_group = Vec::new();
     for path in STANDARD {
         let name = path.rsplit('/').next().expect("non-empty");
-        if uses(&code, name) {
+        if used.contains(name) {
             std_group.push(format!("\"{path}\""));
         }
     }
     let mut third = Vec::new();
     for (name, path) in THIRD_PARTY {
-        if uses(&code, name) {
+        if used.contains(name) {
             third.push(spec(name, path));
         }
     }
     let mut own = Vec::new();
     for name in local {
-        if uses(&code, name) {
+        if used.contains(name) {
             let path = match *name {
                 "servicetest" => format!("{}/pkg/service/servicetest", p.module),
                 other => format!("{}/pkg/{other}", p.module),
@@ -490,7 +381,7 @@ fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
     }
     let mut seen = std::collections::BTreeSet::new();
     for pkg in p.go_packages() {
-        if !seen.insert(pkg.import_path.clone()) || !uses(&code, &pkg.name) {
+        if !seen.insert(pkg.import_path.clone()) || !used.contains(pkg.name.as_str()) {
             continue;
         }
         if pkg.import_path.starts_with(&format!("{}/", p.module)) {
@@ -564,21 +455,27 @@ fn spec(name: &str, path: &str) -> String {
     }
 }
 
-/// Whether `code` refers to package `name` (`name.` not preceded by an
-/// identifier character or a dot).
-fn uses(code: &str, name: &str) -> bool {
-    let needle = format!("{name}.");
+/// Every identifier `x` the code uses as `x.` at the start of an
+/// expression (not after another identifier or a dot): the packages it may
+/// refer to, found in one pass.
+fn qualifiers(code: &str) -> HashSet<&str> {
     let bytes = code.as_bytes();
-    let mut from = 0;
-    while let Some(i) = code[from..].find(&needle) {
-        let at = from + i;
-        let before = if at == 0 { b' ' } else { bytes[at - 1] };
-        if !(before.is_ascii_alphanumeric() || before == b'_' || before == b'.' || before == b'"') {
-            return true;
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut found = HashSet::new();
+    for (dot, _) in code.match_indices('.') {
+        let start = bytes[..dot]
+            .iter()
+            .rposition(|b| !is_ident(*b))
+            .map_or(0, |i| i + 1);
+        if start == dot || bytes[start].is_ascii_digit() {
+            continue;
         }
-        from = at + needle.len();
+        if start > 0 && matches!(bytes[start - 1], b'.' | b'"') {
+            continue;
+        }
+        found.insert(&code[start..dot]);
     }
-    false
+    found
 }
 
 /// Ends a rendered file with exactly one newline (askama drops the
@@ -624,24 +521,20 @@ macro_rules! go_template {
         struct $name<'a> {
             #[allow(dead_code)] // some templates need only their own fields
             p: &'a Project,
-            imports: String,
             $($field: $ty,)*
         }
 
-        // Helpers the template may call; not every template needs both.
+        // Helpers the template may call; not every template needs all.
         #[allow(dead_code)]
         impl $name<'_> {
+            fn imports(&self) -> &'static str {
+                IMPORTS_PLACEHOLDER
+            }
             fn pad(&self, s: impl Display, width: impl std::borrow::Borrow<usize>) -> String {
                 pad(s, *width.borrow())
             }
             fn quote(&self, s: impl AsRef<str>) -> String {
                 quote(s)
-            }
-        }
-
-        impl WithImports for $name<'_> {
-            fn set_imports(&mut self, imports: String) {
-                self.imports = imports;
             }
         }
     };

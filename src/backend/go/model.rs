@@ -7,7 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::path_template::{self, Segment};
 use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
 
-use super::naming::{go_camel_case, go_type_name, kebab, service_base, snake, unexported};
+use super::naming::{go_camel_case, go_type_name, service_base, snake, unexported};
 
 /// Where a proto file's Go code lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -982,9 +982,4 @@ fn scalar_literal(s: Scalar, sample: &Sample, field: &str) -> String {
         (Scalar::Bytes, _) => "[]byte(\"sample\")".into(),
         _ => "7".into(),
     }
-}
-
-/// Used by templates: `kebab-case` of a Go name.
-pub fn kebab_name(s: &str) -> String {
-    kebab(s)
 }

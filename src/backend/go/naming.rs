@@ -1,7 +1,7 @@
 //! Go identifiers, following protoc-gen-go's rules so that the names kitgen
 //! writes match the ones in the `.pb.go` files the official plugins produce.
 
-use heck::{ToKebabCase, ToLowerCamelCase, ToSnakeCase};
+use heck::{ToLowerCamelCase, ToSnakeCase};
 
 /// protoc-gen-go's `GoCamelCase`: `foo_bar` → `FooBar`, `foo.bar` → `Foo_Bar`,
 /// a leading `_` becomes `X`.
@@ -68,10 +68,6 @@ pub fn unexported(name: &str) -> String {
 
 pub fn snake(name: &str) -> String {
     name.to_snake_case()
-}
-
-pub fn kebab(name: &str) -> String {
-    name.to_kebab_case()
 }
 
 /// Service base name: `LibraryService` → `Library`, `Add` → `Add`.

@@ -3,7 +3,7 @@
 package client
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // Options tune a load-balanced Client; the zero value gives the defaults.

@@ -5,7 +5,7 @@
 package client
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // Client calls {{ p.name }} over one transport.

@@ -3,7 +3,7 @@
 package client
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {%- if let Some(first) = p.first_unary() %}
 

@@ -8,7 +8,7 @@
 package main
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 func main() {

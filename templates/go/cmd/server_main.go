@@ -5,7 +5,7 @@
 package main
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 func main() {

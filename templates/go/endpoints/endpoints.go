@@ -9,7 +9,7 @@
 package endpoints
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {% for s in p.services %}
 // {{ s.endpoints }} holds an endpoint per unary method of {{ s.iface }}.

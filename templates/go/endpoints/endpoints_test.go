@@ -3,7 +3,7 @@
 package endpoints
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {%- for s in p.services %}
 {%- for m in s.unary_methods() %}

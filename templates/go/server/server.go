@@ -10,7 +10,7 @@
 package server
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // Config is what Run needs; cmd/{{ p.name }} fills it from flags and the

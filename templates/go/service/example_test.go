@@ -1,7 +1,7 @@
 package service
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {%- for m in s.methods %}
 {%- if let Some(example) = m.example %}

@@ -1,7 +1,7 @@
 package service
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // New{{ s.iface }} returns the implementation of {{ s.iface }}.

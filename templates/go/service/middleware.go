@@ -1,7 +1,7 @@
 package service
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {% for s in p.services %}
 // {{ s.base }}Middleware decorates a {{ s.iface }}. Write your own here (caching,

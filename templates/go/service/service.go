@@ -6,7 +6,7 @@
 package service
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {% for s in p.services %}
 // {{ s.iface }} is the business logic behind the {{ s.full_name }} API.

@@ -5,7 +5,7 @@
 package servicetest
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // recorder keeps the messages a fake received.

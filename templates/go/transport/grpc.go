@@ -3,7 +3,7 @@
 package transport
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 {% if p.has_unary() %}
 // passThrough is every gRPC codec of this package: the service takes and

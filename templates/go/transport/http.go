@@ -3,7 +3,7 @@
 package transport
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // NewHTTPHandler serves the unary methods over HTTP with JSON bodies in the

@@ -3,7 +3,7 @@
 package transport
 
 import (
-{{ imports }}
+{{ imports() }}
 )
 
 // fakes holds one recording fake per service.
