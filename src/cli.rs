@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand};
 
 use std::path::Path;
 
-use crate::backend::go;
-use crate::config::{CONFIG_FILE, Config, SourceConfig, relative_to};
+use crate::config::{
+    CONFIG_FILE, Config, SourceConfig, relative_to, validate_module, validate_name,
+};
 use crate::diagnostic::Diagnostic;
 use crate::fileset::Ownership;
 use crate::lock::{LOCK_FILE, Lock};
@@ -179,6 +180,13 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         .dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(&args.name));
+    // An existing directory is locked and any interrupted run in it finished
+    // first; a new one is created (and locked) only once the project renders.
+    let mut guard = if dir.is_dir() {
+        Some(open_project(&dir, true)?)
+    } else {
+        None
+    };
     // Refuse a non-empty directory before any work, so the answer is fast.
     sync::check_target(&dir, args.force).map_err(|e| match e {
         sync::SyncError::Io { .. } => Failure::Other(e.into()),
@@ -269,13 +277,24 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
+    if guard.is_none() {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating '{}'", dir.display()))?;
+        guard = Some(open_project(&dir, true)?);
+    }
     sync::apply(&dir, &plan).context("writing the project")?;
+    drop(guard);
     println!(
         "created {} ({} files) in {}",
         args.name,
         plan.writes.len(),
         dir.display()
     );
+    for path in &plan.adopted {
+        println!(
+            "{:>9}  {path} (yours: kept as it is; kitgen merges into it from now on)",
+            "kept"
+        );
+    }
     println!();
     println!("  cd {}", dir.display());
     println!("  go run ./cmd/{}", args.name);
@@ -307,6 +326,39 @@ fn config_source(dir: &Path, config: &Config) -> Source {
     }
 }
 
+/// Takes the project's lock (exclusive to write) and completes or rolls back
+/// whatever a killed kitgen left half-written, before anything reads the tree.
+fn open_project(dir: &Path, exclusive: bool) -> Result<sync::ProjectLock, Failure> {
+    if !dir.is_dir() {
+        // Config::load explains a missing project better.
+        return Ok(sync::ProjectLock::none());
+    }
+    let busy = |e: sync::SyncError| Failure::Other(e.into());
+    let mut guard = sync::lock_project(dir, exclusive).map_err(busy)?;
+    if dir.join(sync::STATE_DIR).exists() {
+        if !exclusive {
+            drop(guard);
+            guard = sync::lock_project(dir, true).map_err(busy)?;
+        }
+        match sync::recover(dir).context("finishing an interrupted kitgen run")? {
+            Some(sync::Recovered::Completed(n)) => eprintln!(
+                "note: completed an interrupted kitgen run ({n} files) before anything else"
+            ),
+            Some(sync::Recovered::RolledBack(path)) => eprintln!(
+                "note: an interrupted kitgen run was rolled back ({} changed since); \
+                 the project is as it was before it",
+                path.as_deref().unwrap_or("a file")
+            ),
+            None => {}
+        }
+        if !exclusive {
+            drop(guard);
+            guard = sync::lock_project(dir, false).map_err(busy)?;
+        }
+    }
+    Ok(guard)
+}
+
 /// Renders the project in `dir` from its kitgen.toml and plans the changes.
 fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
     let config = Config::load(dir)?;
@@ -333,10 +385,23 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
 }
 
 fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
+    let _guard = open_project(dir, !dry_run)?;
     let plan = plan_project(dir, force)?;
     if dry_run {
         print_diff(&plan);
         return Ok(());
+    }
+    if !plan.unresolved.is_empty() {
+        eprintln!(
+            "error: conflict markers are still in these files of yours; nothing was changed:"
+        );
+        for path in &plan.unresolved {
+            eprintln!("  {path}");
+        }
+        eprintln!(
+            "  help: resolve each <<<<<<< ours / ||||||| base / ======= / >>>>>>> theirs block, then run kitgen generate again"
+        );
+        return Err(Failure::Reported);
     }
     if !plan.hand_edited.is_empty() {
         eprintln!("error: these generated files were edited by hand; nothing was changed:");
@@ -382,8 +447,24 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
             "kept"
         );
     }
+    for (path, now) in &plan.moved {
+        println!("{:>9}  {path} (found renamed as {now})", "moved");
+    }
     if changed == 0 {
         println!("up to date");
+    }
+    if !plan.missing.is_empty() {
+        eprintln!(
+            "error: kitgen has new code (such as a new method's stub) for these files of yours, \
+             which are gone, and no other file in their directory declares their types:"
+        );
+        for path in &plan.missing {
+            eprintln!("  {path}");
+        }
+        eprintln!(
+            "  help: restore them (or the types they declared), or pass --force to keep them deleted"
+        );
+        return Err(Failure::Reported);
     }
     if !plan.conflicts.is_empty() {
         eprintln!(
@@ -401,6 +482,7 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
 
 /// `check` (fail on drift) and `diff` (show it).
 fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
+    let _guard = open_project(dir, false)?;
     let plan = plan_project(dir, false)?;
     print_diff(&plan);
     for path in &plan.unresolved {
@@ -408,6 +490,9 @@ fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
     }
     for path in &plan.hand_edited {
         eprintln!("generated file edited by hand: {path}");
+    }
+    for path in &plan.missing {
+        eprintln!("file of yours gone, with new code for it: {path}");
     }
     if fail && !plan.is_clean() {
         eprintln!("error: the project is not what its sources generate; run `kitgen generate`");
@@ -422,81 +507,5 @@ fn print_diff(plan: &sync::Plan) {
             continue;
         }
         print!("{}", sync::unified_diff(change));
-    }
-}
-
-const GO_KEYWORDS_AND_RESERVED: &[&str] = &["main", "test", "internal", "vendor", "testdata"];
-
-fn validate_name(name: &str) -> Result<(), Diagnostic> {
-    let why = if name.is_empty() {
-        Some("it is empty".to_string())
-    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        Some("it must start with a lowercase letter".to_string())
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-    {
-        Some(format!(
-            "'{c}' is not allowed: use lowercase letters, digits and '_'"
-        ))
-    } else if go::naming::GO_KEYWORDS.contains(&name) || GO_KEYWORDS_AND_RESERVED.contains(&name) {
-        Some("it is a Go keyword or a name Go reserves".to_string())
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(Diagnostic::new(format!("'{name}' cannot be a project name: {why}"))
-            .with_help("the name becomes a Go identifier: the binary cmd/<name>, and the env var prefix; e.g. addsvc or order_service")),
-        None => Ok(()),
-    }
-}
-
-fn validate_module(module: &str) -> Result<(), Diagnostic> {
-    let valid = !module.is_empty()
-        && !module.starts_with('/')
-        && !module.ends_with('/')
-        && !module.contains("//")
-        && module
-            .split('/')
-            .all(|e| !e.is_empty() && e != "." && e != ".." && !e.starts_with('.'))
-        && module
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(Diagnostic::new(format!("'{module}' is not a valid Go module path"))
-            .with_help("use a path such as github.com/acme/library: letters, digits and - . _ ~ separated by /"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn project_names_must_be_identifiers() {
-        for good in ["addsvc", "order_service", "svc2"] {
-            assert!(validate_name(good).is_ok(), "{good}");
-        }
-        for (bad, why) in [
-            ("my-svc", "'-' is not allowed"),
-            ("2fast", "start with a lowercase letter"),
-            ("Add", "start with a lowercase letter"),
-            ("func", "Go keyword"),
-            ("", "empty"),
-        ] {
-            let err = validate_name(bad).unwrap_err().to_string();
-            assert!(err.contains(why), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn module_paths() {
-        assert!(validate_module("github.com/acme/library").is_ok());
-        assert!(validate_module("addsvc").is_ok());
-        for bad in ["", "/abs", "a//b", "a b", "a/../b", "trailing/"] {
-            assert!(validate_module(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -55,12 +55,12 @@ impl Config {
             Diagnostic::new(format!("cannot read {}: {e}", path.display()))
                 .with_help("run kitgen in a project made by `kitgen new`, or pass --dir")
         })?;
-        let config: Config = toml::from_str(&text).map_err(|e| {
+        // A byte order mark, as some Windows editors save, means nothing here.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let config: Config = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(format!("invalid {CONFIG_FILE}: {}", e.message()));
             match e.span() {
-                Some(span) => {
-                    d.at_offset(path.display().to_string(), &text, span.start, span.len())
-                }
+                Some(span) => d.at_offset(path.display().to_string(), text, span.start, span.len()),
                 None => d.at_file(path.display().to_string()),
             }
         })?;
@@ -71,6 +71,23 @@ impl Config {
             .at_file(path.display().to_string())
             .with_help("protos = [\"api/x.proto\"] for .proto files, from = \"service.go\" for an interface or trait"));
         }
+        // The name becomes a directory (cmd/<name>) and identifiers, the
+        // module goes into go.mod and the plugins' parameter: both are held
+        // to the rules `kitgen new` applies, located at their value.
+        #[derive(Deserialize)]
+        struct Spans {
+            name: toml::Spanned<String>,
+            module: toml::Spanned<String>,
+        }
+        let spans: Option<Spans> = toml::from_str(text).ok();
+        let locate = |d: Diagnostic, span: Option<std::ops::Range<usize>>| match span {
+            Some(span) => d.at_offset(path.display().to_string(), text, span.start, span.len()),
+            None => d.at_file(path.display().to_string()),
+        };
+        validate_name(&config.name)
+            .map_err(|d| locate(d, spans.as_ref().map(|s| s.name.span())))?;
+        validate_module(&config.module)
+            .map_err(|d| locate(d, spans.as_ref().map(|s| s.module.span())))?;
         if config.target != "go" {
             return Err(
                 Diagnostic::new(format!("unknown target '{}'", config.target))
@@ -87,6 +104,67 @@ impl Config {
 
     pub fn include_paths(&self, dir: &Path) -> Vec<PathBuf> {
         self.source.includes.iter().map(|p| dir.join(p)).collect()
+    }
+}
+
+/// Names Go reserves besides its keywords, which a project name cannot be.
+const RESERVED_NAMES: &[&str] = &["main", "test", "internal", "vendor", "testdata"];
+
+/// A project name becomes a directory (`cmd/<name>`), a Go identifier and an
+/// environment variable prefix: lowercase letters, digits and `_`.
+pub fn validate_name(name: &str) -> Result<(), Diagnostic> {
+    let why = if name.is_empty() {
+        Some("it is empty".to_string())
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        Some("it must start with a lowercase letter".to_string())
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
+        Some(format!(
+            "{c:?} is not allowed: use lowercase letters, digits and '_'"
+        ))
+    } else if crate::backend::go::naming::GO_KEYWORDS.contains(&name)
+        || RESERVED_NAMES.contains(&name)
+    {
+        Some("it is a Go keyword or a name Go reserves".to_string())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Diagnostic::new(format!("{name:?} cannot be a project name: {why}"))
+            .with_help("the name becomes a Go identifier: the binary cmd/<name>, and the env var prefix; e.g. addsvc or order_service")),
+        None => Ok(()),
+    }
+}
+
+/// A Go module path as `go mod` accepts it (golang.org/x/mod/module's
+/// CheckPath, less its special cases): `/`-separated elements of ASCII
+/// letters, digits and `-._~`, none empty, none starting or ending with a dot,
+/// the first not starting with `-`. Nothing else reaches go.mod or the
+/// plugins' comma-separated parameter.
+pub fn validate_module(module: &str) -> Result<(), Diagnostic> {
+    let why = if module.is_empty() {
+        Some("it is empty".to_string())
+    } else if let Some(c) = module
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
+    {
+        Some(format!("{c:?} is not allowed"))
+    } else if module.starts_with('-') {
+        Some("it starts with '-'".to_string())
+    } else if module
+        .split('/')
+        .any(|e| e.is_empty() || e.starts_with('.') || e.ends_with('.'))
+    {
+        Some("an element is empty or starts or ends with '.'".to_string())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Diagnostic::new(format!("{module:?} is not a valid Go module path: {why}"))
+            .with_help("use a path such as github.com/acme/library: letters, digits and - . _ ~ separated by /")),
+        None => Ok(()),
     }
 }
 
@@ -145,6 +223,52 @@ mod tests {
             "../../../../abs/x.proto"
         );
         assert_eq!(relative_to(Path::new("svc"), Path::new("svc"), cwd), ".");
+    }
+
+    #[test]
+    fn project_names_must_be_identifiers() {
+        for good in ["addsvc", "order_service", "svc2"] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("my-svc", "'-' is not allowed"),
+            ("2fast", "start with a lowercase letter"),
+            ("Add", "start with a lowercase letter"),
+            ("func", "Go keyword"),
+            ("", "empty"),
+            ("a/b", "'/' is not allowed"),
+            ("../../escaped", "start with a lowercase letter"),
+        ] {
+            let err = validate_name(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn module_paths() {
+        for good in [
+            "github.com/acme/library",
+            "addsvc",
+            "example.com/a-b/c_d/v2",
+        ] {
+            assert!(validate_module(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "a b",
+            "a/../b",
+            "trailing/",
+            "../PLUGESC,module=,M=",
+            "a\nb",
+            "a=b",
+            "-flag",
+            "a./b",
+            "a\\b",
+        ] {
+            assert!(validate_module(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -39,9 +39,7 @@ impl FileSet {
         contents: impl Into<String>,
     ) {
         let path = path.into();
-        debug_assert!(
-            !path.starts_with('/') && !path.contains('\\') && !path.split('/').any(|p| p == "..")
-        );
+        debug_assert!(check_path(&path).is_ok(), "{path}");
         let previous = self.files.insert(
             path.clone(),
             OutputFile {
@@ -66,5 +64,64 @@ impl FileSet {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &OutputFile)> {
         self.files.iter().map(|(p, f)| (p.as_str(), f))
+    }
+}
+
+/// Why `path` is not a clean relative path inside a project, if it is not.
+///
+/// Every path kitgen did not compute itself (from the lock, kitgen.toml, a
+/// plugin's response, the journal) passes this before it is joined to the
+/// project directory: no `..`, no absolute path, no empty or `.` component,
+/// no backslash (a separator on Windows), no NUL or other control character.
+pub fn check_path(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("it is empty");
+    }
+    if path.starts_with('/') {
+        return Err("it is absolute");
+    }
+    if path.contains('\\') {
+        return Err("it contains a backslash");
+    }
+    if path.chars().any(char::is_control) {
+        return Err("it contains a control character");
+    }
+    for part in path.split('/') {
+        match part {
+            "" => return Err("it has an empty component"),
+            "." => return Err("it has a '.' component"),
+            ".." => return Err("it leads out of the project ('..')"),
+            _ if part.len() == 2 && part.ends_with(':') => return Err("it names a drive"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_clean_relative_paths_pass() {
+        for good in ["a", "pkg/service/add.go", ".gitignore", "a/.b/c..d"] {
+            assert_eq!(check_path(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "a/./b",
+            "./a",
+            "a/",
+            "a\\..\\b",
+            "a\0b",
+            "a\nb",
+            "c:/x",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -88,6 +88,13 @@ impl Lock {
                 )));
             }
         };
+        // Editors on Windows may save a byte order mark; it means nothing here.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if text.trim().is_empty() {
+            return Err(Diagnostic::new(format!("{LOCK_FILE} is empty"))
+                .at_file(path.display().to_string())
+                .with_help("restore it from version control, or delete it: kitgen then adopts the files as they are"));
+        }
         // Look at the format first, so a lock from another kitgen gets a clear
         // message instead of a parse error about fields it does not know.
         #[derive(Deserialize)]
@@ -95,26 +102,56 @@ impl Lock {
             format: Option<u32>,
             kitgen: Option<String>,
         }
-        let header: Header = toml::from_str(&text).map_err(|e| {
+        let header: Header = toml::from_str(text).map_err(|e| {
             Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
                 .at_file(path.display().to_string())
                 .with_help("restore it from version control")
         })?;
         if header.format != Some(FORMAT) {
-            let by = header.kitgen.unwrap_or_else(|| "an unknown kitgen".into());
+            let by = header
+                .kitgen
+                .map_or("an unknown kitgen".to_string(), |v| format!("kitgen {v}"));
+            let format = header
+                .format
+                .map_or("no lock format".to_string(), |f| format!("lock format {f}"));
             return Err(Diagnostic::new(format!(
-                "{LOCK_FILE} was written by kitgen {by} in lock format {}; this kitgen {} reads format {FORMAT} only",
-                header.format.map_or("?".to_string(), |f| f.to_string()),
+                "{LOCK_FILE} was written by {by} in {format}; this kitgen {} reads format {FORMAT} only",
                 env!("CARGO_PKG_VERSION"),
             ))
             .at_file(path.display().to_string())
             .with_help("use the kitgen version that made the project; nothing was changed"));
         }
-        toml::from_str(&text).map(Some).map_err(|e| {
+        let lock: Lock = toml::from_str(text).map_err(|e| {
             Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
                 .at_file(path.display().to_string())
                 .with_help("restore it from version control")
-        })
+        })?;
+        // The lock names the files kitgen deletes and merges into: a path that
+        // leads out of the project would let an edited lock touch anything.
+        let mut seen = std::collections::HashSet::new();
+        for file in &lock.files {
+            let why = match crate::fileset::check_path(&file.path) {
+                Err(why) => Some(why),
+                Ok(()) if !seen.insert(file.path.as_str()) => Some("it is listed twice"),
+                Ok(()) if file.path == LOCK_FILE || file.path.starts_with(".kitgen/") => {
+                    Some("kitgen keeps it itself")
+                }
+                Ok(()) => None,
+            };
+            if let Some(why) = why {
+                let needle = format!("path = {:?}", file.path);
+                let d = Diagnostic::new(format!(
+                    "{LOCK_FILE} names the file {:?}, which kitgen refuses: {why}",
+                    file.path
+                ))
+                .with_help("restore kitgen.lock from version control; nothing was changed");
+                return Err(match text.find(&needle) {
+                    Some(at) => d.at_offset(path.display().to_string(), text, at, needle.len()),
+                    None => d.at_file(path.display().to_string()),
+                });
+            }
+        }
+        Ok(Some(lock))
     }
 }
 

@@ -64,7 +64,7 @@ pub enum PluginError {
         stderr: String,
     },
     /// Spawning a process or touching the cache directory failed.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         context: String,
         #[source]
@@ -141,6 +141,12 @@ pub fn generate_stubs(req: &StubRequest<'_>) -> Result<Vec<StubFile>, PluginErro
     let mut files = go?;
     files.extend(grpc?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(twice) = files.windows(2).find(|w| w[0].path == w[1].path) {
+        return Err(PluginError::InvalidResponse {
+            plugin: "protoc-gen-go-grpc",
+            message: format!("{} was generated twice", twice[0].path),
+        });
+    }
     Ok(files)
 }
 
@@ -276,7 +282,7 @@ fn ensure_built(plugin: &Plugin, cache: &Path, path_var: &OsStr) -> Result<PathB
         return Err(PluginError::Build {
             package: plugin.package,
             version: plugin.version,
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr: bounded(&output.stderr),
         });
     }
     let built = staging.path().join(format!("{}{EXE_SUFFIX}", plugin.name));
@@ -325,11 +331,40 @@ fn invoke(plugin: &Plugin, exe: &Path, request: &[u8]) -> Result<Vec<u8>, Plugin
         return Err(PluginError::Exited {
             plugin: plugin.name,
             status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr: bounded(&output.stderr),
         });
     }
     written.map_err(io_error(format!("cannot write request to {}", plugin.name)))?;
     Ok(output.stdout)
+}
+
+/// How much of a tool's error output kitgen echoes: enough to act on, never
+/// megabytes (a huge proto can make a plugin print a line per message).
+const ECHO_LINES: usize = 40;
+const ECHO_BYTES: usize = 8 * 1024;
+
+/// The first lines of a tool's error output, with a count of what was left out.
+fn bounded(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let total = text.lines().count();
+    let mut out = String::new();
+    let mut shown = 0;
+    for line in text.lines().take(ECHO_LINES) {
+        if out.len() + line.len() > ECHO_BYTES {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+        shown += 1;
+    }
+    if shown < total {
+        out.push_str(&format!(
+            "... {} more lines ({} bytes in all) not shown\n",
+            total - shown,
+            output.len()
+        ));
+    }
+    out.trim_end().to_string()
 }
 
 fn parse_response(plugin: &Plugin, bytes: &[u8]) -> Result<Vec<StubFile>, PluginError> {
@@ -341,7 +376,7 @@ fn parse_response(plugin: &Plugin, bytes: &[u8]) -> Result<Vec<StubFile>, Plugin
     if let Some(message) = response.error {
         return Err(PluginError::Reported {
             plugin: plugin.name,
-            message,
+            message: bounded(message.as_bytes()),
         });
     }
     let mut files: Vec<StubFile> = Vec::with_capacity(response.file.len());
@@ -354,7 +389,19 @@ fn parse_response(plugin: &Plugin, bytes: &[u8]) -> Result<Vec<StubFile>, Plugin
         }
         let content = file.content.unwrap_or_default();
         match file.name.filter(|n| !n.is_empty()) {
-            Some(path) => files.push(StubFile { path, content }),
+            Some(path) => {
+                // The name becomes a path under the project: a plugin (or a
+                // parameter crafted to steer it) must not write anywhere else.
+                if let Err(why) = crate::fileset::check_path(&path) {
+                    return Err(invalid(format!(
+                        "file name {path:?} is not a path inside the project: {why}"
+                    )));
+                }
+                if !path.ends_with(".go") {
+                    return Err(invalid(format!("file name {path:?} is not a .go file")));
+                }
+                files.push(StubFile { path, content })
+            }
             // Per the plugin protocol, a nameless file continues the previous one.
             None => match files.last_mut() {
                 Some(previous) => previous.content.push_str(&content),
@@ -779,6 +826,50 @@ service Greeter {
             }
             other => panic!("expected a reported error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn output_paths_leading_out_of_the_project_are_refused() {
+        let set = compile(GREETER_PROTO);
+        // What a crafted module once did: an empty `module=` and an import
+        // path starting with `..` make protoc-gen-go name `../escape/...`.
+        let err = generate_x(&set, "module=,Mx.proto=../escape/pb;pb").unwrap_err();
+        match &err {
+            PluginError::InvalidResponse { message, .. } => {
+                assert!(
+                    message.contains("\"../escape/pb/x.pb.go\" is not a path inside the project"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected an invalid response, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn echoed_tool_output_is_bounded() {
+        let noise: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
+        let shown = bounded(noise.as_bytes());
+        assert!(shown.len() < ECHO_BYTES + 200, "{}", shown.len());
+        assert!(shown.starts_with("line 0\n"));
+        assert!(
+            shown.ends_with(&format!(
+                "{} more lines ({} bytes in all) not shown",
+                100_000 - ECHO_LINES,
+                noise.len()
+            )),
+            "{shown}"
+        );
+        assert_eq!(bounded(b"one\ntwo\n"), "one\ntwo");
+    }
+
+    #[test]
+    fn io_errors_are_printed_once() {
+        let err = anyhow::Error::new(PluginError::Io {
+            context: "cannot run x".into(),
+            source: io::Error::from_raw_os_error(1),
+        });
+        let text = format!("{err:#}");
+        assert_eq!(text.matches("os error 1").count(), 1, "{text}");
     }
 
     #[test]

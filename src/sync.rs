@@ -1,10 +1,15 @@
-//! The only module that writes to disk. Writes are all-or-nothing: every file
-//! is first staged next to the project, then moved into place; if anything
-//! fails, what was moved is put back.
+//! The only module that writes to disk. Writes are all-or-nothing and
+//! crash-safe (see [`journal`]): every file is staged inside the project,
+//! journaled, then moved into place, the lock last.
+
+mod journal;
+mod relocate;
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+pub use journal::{ProjectLock, Recovered, STATE_DIR, lock_project, recover};
 
 use crate::fileset::{FileSet, Ownership};
 
@@ -14,7 +19,15 @@ pub enum SyncError {
     NotEmpty(PathBuf),
     #[error("'{0}' exists and is not a directory")]
     NotADirectory(PathBuf),
-    #[error("{context}: {source}")]
+    #[error("another kitgen is running in '{0}'; wait for it to finish")]
+    Busy(PathBuf),
+    #[error("'{0}' changed while kitgen was running; nothing was changed: run kitgen again")]
+    Changed(String),
+    #[error("refusing to write '{path}': {why}")]
+    Unsafe { path: String, why: String },
+    #[error("kitgen's journal '{}' is damaged; remove the directory (your files are as before the interrupted run, or partly updated)", .0.display())]
+    Journal(PathBuf),
+    #[error("{context}")]
     Io {
         context: String,
         #[source]
@@ -45,117 +58,29 @@ pub fn check_target(dir: &Path, force: bool) -> Result<(), SyncError> {
     }
 }
 
-/// Writes `files` and removes `deletes` under `dir`, all or nothing.
+/// Writes `files` and removes `deletes` under `dir` (which must exist), all
+/// or nothing, without checking what was there before.
 pub fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<(), SyncError> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_err(format!("creating '{}'", parent.display())))?;
-    // Staging beside the target keeps every move on one file system, where a
-    // rename is atomic.
-    let staging = tempfile::Builder::new()
-        .prefix(".kitgen-staging-")
-        .tempdir_in(&parent)
-        .map_err(io_err(format!(
-            "creating a staging directory in '{}'",
-            parent.display()
-        )))?;
-    for (path, file) in files.iter() {
-        let staged = staging.path().join("new").join(path);
-        if let Some(p) = staged.parent() {
-            fs::create_dir_all(p).map_err(io_err(format!("staging '{path}'")))?;
-        }
-        fs::write(&staged, &file.contents).map_err(io_err(format!("staging '{path}'")))?;
-    }
-
-    if !dir.exists() && deletes.is_empty() {
-        // A new project appears at once, whole.
-        return fs::rename(staging.path().join("new"), dir).map_err(io_err(format!(
-            "moving the project into '{}'",
-            dir.display()
-        )));
-    }
-
-    let backup = staging.path().join("backup");
-    let mut moved: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut removed: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        for (path, _) in files.iter() {
-            let target = dir.join(path);
-            let staged = staging.path().join("new").join(path);
-            if let Some(p) = target.parent() {
-                create_dirs(p, &mut created_dirs)
-                    .map_err(io_err(format!("creating the directory of '{path}'")))?;
-            }
-            if target.is_dir() {
-                // Never move a directory of the user's out of the way.
-                return Err(SyncError::Io {
-                    context: format!("writing '{path}'"),
-                    source: io::Error::other("a directory is in the way"),
-                });
-            }
-            let saved = if target.exists() {
-                let b = backup.join(path);
-                fs::create_dir_all(b.parent().expect("has parent"))
-                    .map_err(io_err(format!("backing up '{path}'")))?;
-                fs::rename(&target, &b).map_err(io_err(format!("backing up '{path}'")))?;
-                Some(b)
-            } else {
-                None
-            };
-            moved.push((target.clone(), saved));
-            fs::rename(&staged, &target).map_err(io_err(format!("writing '{path}'")))?;
-        }
-        for path in deletes {
-            let target = dir.join(path);
-            if !target.exists() {
-                continue;
-            }
-            let b = backup.join(path);
-            fs::create_dir_all(b.parent().expect("has parent"))
-                .map_err(io_err(format!("removing '{path}'")))?;
-            fs::rename(&target, &b).map_err(io_err(format!("removing '{path}'")))?;
-            removed.push((target, b));
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        // Put everything back as it was.
-        for (target, saved) in removed.into_iter().rev() {
-            let _ = fs::rename(saved, target);
-        }
-        for (target, saved) in moved.into_iter().rev() {
-            let _ = fs::remove_file(&target);
-            if let Some(b) = saved {
-                let _ = fs::rename(b, &target);
-            }
-        }
-        for d in created_dirs.into_iter().rev() {
-            let _ = fs::remove_dir(d);
-        }
-    } else {
-        // Directories a deletion emptied go too, as the generator made them.
-        for path in deletes {
-            let mut parent = dir.join(path);
-            while parent.pop() && parent != dir && fs::remove_dir(&parent).is_ok() {}
-        }
-    }
-    result
-}
-
-/// Creates `dir` and its missing parents, remembering which it made.
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> io::Result<()> {
-    if dir.exists() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        create_dirs(parent, created)?;
-    }
-    fs::create_dir(dir)?;
-    created.push(dir.to_path_buf());
-    Ok(())
+    let current: Vec<(String, Option<String>)> = files
+        .iter()
+        .map(|(p, _)| (p.to_string(), read_text(&dir.join(p))))
+        .collect();
+    let writes: Vec<(&str, Option<&str>, &str)> = files
+        .iter()
+        .zip(&current)
+        .map(|((p, f), (_, old))| (p, old.as_deref(), f.contents.as_str()))
+        .collect();
+    let olds: Vec<String> = deletes
+        .iter()
+        .map(|p| read_text(&dir.join(p)).unwrap_or_default())
+        .collect();
+    let deletes: Vec<(&str, &str)> = deletes
+        .iter()
+        .zip(&olds)
+        .filter(|(p, _)| fs::symlink_metadata(dir.join(p)).is_ok())
+        .map(|(p, o)| (*p, o.as_str()))
+        .collect();
+    journal::apply(dir, &writes, &deletes)
 }
 
 #[cfg(test)]
@@ -174,15 +99,60 @@ mod tests {
     fn writes_a_new_project_whole() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("proj");
+        fs::create_dir(&dir).unwrap();
         write_changes(&dir, &set(&[("a/b.go", "x"), ("c.txt", "y")]), &[]).unwrap();
         assert_eq!(fs::read_to_string(dir.join("a/b.go")).unwrap(), "x");
         assert_eq!(fs::read_to_string(dir.join("c.txt")).unwrap(), "y");
-        // No staging directory is left behind.
-        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        // No staging directory is left behind, inside or beside the project.
+        let mut leftovers: Vec<_> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("proj")]);
+        leftovers.sort();
+        assert_eq!(leftovers, ["a", "c.txt"]);
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn io_errors_are_printed_once() {
+        let err = anyhow::Error::new(SyncError::Io {
+            context: "writing 'a.go'".into(),
+            source: io::Error::from_raw_os_error(1),
+        })
+        .context("writing the project");
+        let text = format!("{err:#}");
+        assert_eq!(text.matches("os error 1").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn merges_mark_the_base_as_the_readme_says() {
+        let conflicted = merge3("a\nb\nc\n", "a\nB1\nc\n", "a\nB2\nc\n").unwrap_err();
+        let markers: Vec<&str> = conflicted
+            .lines()
+            .filter(|l| l.starts_with(['<', '|', '=', '>']))
+            .collect();
+        assert_eq!(
+            markers,
+            ["<<<<<<< ours", "||||||| base", "=======", ">>>>>>> theirs"]
+        );
+    }
+
+    #[test]
+    fn go_sum_keeps_the_users_lines() {
+        let base = "a v1 h1:x\nb v1 h1:y\n";
+        let ours = "a v1 h1:x\nb v1 h1:y\nc v1 h1:z\n";
+        let theirs = "a v1 h1:x\nd v1 h1:w\n";
+        assert_eq!(
+            merge_go_sum(base, ours, theirs),
+            "a v1 h1:x\nc v1 h1:z\nd v1 h1:w\n"
+        );
+    }
+
+    #[test]
+    fn line_ends_follow_the_file() {
+        assert_eq!(with_endings_of("a\nb\n".into(), "x\r\ny\r\n"), "a\r\nb\r\n");
+        assert_eq!(with_endings_of("a\nb\n".into(), "x\ny\n"), "a\nb\n");
+        assert_eq!(lf("a\r\nb\n"), "a\nb\n");
     }
 
     #[test]
@@ -203,8 +173,7 @@ mod tests {
         let dir = tmp.path().join("proj");
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join("a.txt"), "old").unwrap();
-        // A file where a directory must go fails the second write after the
-        // first one has already moved into place.
+        // A file where a directory must go is refused before anything moves.
         fs::write(dir.join("blocker"), "a file").unwrap();
         let err = write_changes(
             &dir,
@@ -230,6 +199,7 @@ mod tests {
         assert!(!dir.join("pb/old").exists(), "the emptied directory goes");
         assert_eq!(fs::read_to_string(dir.join("pb/new.pb.go")).unwrap(), "new");
         assert_eq!(fs::read_to_string(dir.join("keep.go")).unwrap(), "mine");
+        assert!(!dir.join(STATE_DIR).exists());
     }
 }
 
@@ -252,6 +222,12 @@ pub struct Plan {
     pub adopted: Vec<String>,
     /// User-owned files on disk that still hold conflict markers.
     pub unresolved: Vec<String>,
+    /// User-owned Go files found renamed, by what they declare: (kitgen's
+    /// path, the file that now holds it).
+    pub moved: Vec<(String, String)>,
+    /// User-owned Go files that kitgen has new code for but that are gone,
+    /// with no file declaring their types: the new code would be lost.
+    pub missing: Vec<String>,
     /// The lock after the generation.
     pub lock: crate::lock::Lock,
 }
@@ -285,6 +261,7 @@ impl Plan {
             && self.conflicts.is_empty()
             && self.hand_edited.is_empty()
             && self.unresolved.is_empty()
+            && self.missing.is_empty()
     }
 }
 
@@ -317,7 +294,8 @@ fn read_text(path: &Path) -> Option<String> {
 }
 
 /// Three-way merge of a user-owned file: `base` is what kitgen last wrote,
-/// `ours` what is on disk, `theirs` the fresh rendering.
+/// `ours` what is on disk, `theirs` the fresh rendering. Conflicts are
+/// marked `<<<<<<< ours`, `||||||| base`, `=======`, `>>>>>>> theirs`.
 pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
     if ours == base {
         return Ok(theirs.to_string());
@@ -329,6 +307,67 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
         .set_conflict_style(diffy::ConflictStyle::Diff3)
         .set_incomplete_hunk_style(diffy::IncompleteHunkStyle::Git)
         .merge(base, ours, theirs)
+        .map_err(|conflicted| {
+            // diffy names the base "original"; the README (and git) say "base".
+            let mut out = String::with_capacity(conflicted.len());
+            for line in conflicted.split_inclusive('\n') {
+                match line.strip_prefix("||||||| original") {
+                    Some(rest) if rest.trim_end().is_empty() => {
+                        out.push_str("||||||| base");
+                        out.push_str(rest);
+                    }
+                    _ => out.push_str(line),
+                }
+            }
+            out
+        })
+}
+
+/// go.sum is a set of lines: the user's additions (lines not in the base)
+/// join the fresh rendering, sorted as `go mod tidy` keeps them.
+fn merge_go_sum(base: &str, ours: &str, theirs: &str) -> String {
+    let base: std::collections::HashSet<&str> = base.lines().collect();
+    let mut lines: Vec<&str> = theirs
+        .lines()
+        .chain(ours.lines().filter(|l| !base.contains(l)))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Merges one user-owned file by its kind.
+fn merge_file(path: &str, base: &str, ours: &str, theirs: &str) -> Result<String, String> {
+    if path == "go.sum" && ours != base {
+        return Ok(merge_go_sum(base, ours, theirs));
+    }
+    merge3(base, ours, theirs)
+}
+
+/// Text with `\r\n` line ends made `\n`: files are compared and merged on
+/// normalized lines, so a CRLF checkout (git's autocrlf) is no edit.
+fn lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("\r\n") {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether most of a file's line ends are `\r\n`.
+fn is_crlf(text: &str) -> bool {
+    let crlf = text.matches("\r\n").count();
+    crlf > 0 && crlf * 2 >= text.matches('\n').count()
+}
+
+/// `text` (normalized) with the line ends `like` uses.
+fn with_endings_of(text: String, like: &str) -> String {
+    if is_crlf(like) {
+        text.replace('\n', "\r\n")
+    } else {
+        text
+    }
 }
 
 /// Decides every change that writing `files` into `dir` makes.
@@ -374,19 +413,22 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
         };
         match file.ownership {
             Ownership::Generated => {
+                // Line ends do not count: a CRLF checkout is not an edit.
+                let same = disk.as_deref().is_some_and(|d| lf(d) == file.contents);
                 let edited = match (&disk, previous) {
                     (Some(d), Some(p)) => {
-                        p.sha256.as_deref() != Some(sha256(d.as_bytes()).as_str())
-                            && *d != file.contents
+                        p.sha256.as_deref() != Some(sha256(lf(d).as_bytes()).as_str()) && !same
                     }
-                    // A file kitgen never wrote, in a project it already tracks.
-                    (Some(d), None) => existing && *d != file.contents,
+                    // A file kitgen never wrote, in a project it already
+                    // tracks. Without a lock, files are adopted: a stale
+                    // generated file is simply regenerated.
+                    (Some(_), None) => matches!(options.baseline, Baseline::Locked(_)) && !same,
                     (None, _) => false,
                 };
                 if edited && !options.force {
                     plan.hand_edited.push(path.to_string());
                 }
-                if disk.as_deref() != Some(file.contents.as_str()) {
+                if !same {
                     let kind = if disk.is_some() {
                         ChangeKind::Update
                     } else {
@@ -401,18 +443,78 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                     plan.unresolved.push(path.to_string());
                 }
                 let base = Some(file.contents.clone());
+                let same = disk.as_deref().is_some_and(|d| lf(d) == file.contents);
                 match (existing, previous, disk.as_deref()) {
+                    // `new --force` over a file of the user's: theirs is kept,
+                    // never replaced; later generations merge into it.
+                    (false, _, Some(_)) if !same => {
+                        plan.adopted.push(path.to_string());
+                        record("", base, false);
+                    }
                     // A new project or a new file: the rendering as it is.
                     (false, _, _) | (true, None, None) => {
-                        if disk.as_deref() != Some(file.contents.as_str()) {
+                        if !same {
                             plan.writes.push(change(ChangeKind::Create, &file.contents));
                         }
                         record(&file.contents, base, false);
                     }
                     (true, Some(p), None) if p.deleted || p.base.is_some() => {
-                        // The user deleted it: it stays deleted.
-                        plan.kept_deleted.push(path.to_string());
-                        record("", base, true);
+                        let old_base = p.base.clone().unwrap_or_default();
+                        let tracked = |c: &str| {
+                            files.get(c).is_some() || lock.is_some_and(|l| l.get(c).is_some())
+                        };
+                        let moved = if path.ends_with(".go") {
+                            relocate::find_moved(dir, path, &old_base, &tracked)
+                        } else {
+                            None
+                        };
+                        match moved {
+                            // Renamed: merged where it now lives.
+                            Some((moved_path, raw)) => {
+                                let ours = lf(&raw);
+                                let (kind, text) =
+                                    match merge_file(path, &old_base, &ours, &file.contents) {
+                                        Ok(merged) => {
+                                            (ChangeKind::Merge, with_endings_of(merged, &raw))
+                                        }
+                                        Err(conflicted) => {
+                                            plan.conflicts.push(moved_path.clone());
+                                            (
+                                                ChangeKind::Conflict,
+                                                with_endings_of(conflicted, &raw),
+                                            )
+                                        }
+                                    };
+                                if has_conflict_markers(&raw) {
+                                    plan.unresolved.push(moved_path.clone());
+                                }
+                                if text != raw {
+                                    plan.writes.push(Change {
+                                        path: moved_path.clone(),
+                                        old: Some(raw.clone()),
+                                        new: Some(text),
+                                        kind,
+                                    });
+                                }
+                                plan.moved.push((path.to_string(), moved_path));
+                                record("", base, false);
+                            }
+                            // Gone, with new code for it that other code will
+                            // need: say so rather than lose it silently.
+                            None if !p.deleted
+                                && !options.force
+                                && old_base != file.contents
+                                && relocate::declares_types(&old_base) =>
+                            {
+                                plan.missing.push(path.to_string());
+                                record("", Some(old_base), false);
+                            }
+                            // The user deleted it: it stays deleted.
+                            None => {
+                                plan.kept_deleted.push(path.to_string());
+                                record("", base, true);
+                            }
+                        }
                     }
                     (true, None, Some(_)) if matches!(options.baseline, Baseline::Unlocked) => {
                         // No base to merge against: the user's file wins as is.
@@ -420,21 +522,26 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                         record("", base, false);
                     }
                     (true, previous, ours) => {
-                        let ours = ours.unwrap_or_default();
+                        let raw = ours.unwrap_or_default();
+                        // Merged on normalized lines, written back with the
+                        // file's own line ends.
+                        let ours = lf(raw);
                         // A file the user deleted and then recreated merges
                         // against nothing, like a file kitgen never wrote.
                         let old_base = previous
                             .filter(|p| !p.deleted)
                             .and_then(|p| p.base.clone())
                             .unwrap_or_default();
-                        match merge3(&old_base, ours, &file.contents) {
+                        match merge_file(path, &old_base, &ours, &file.contents) {
                             Ok(merged) => {
-                                if merged != ours {
+                                let merged = with_endings_of(merged, raw);
+                                if merged != raw {
                                     plan.writes.push(change(ChangeKind::Merge, &merged));
                                 }
                                 record(&merged, base, false);
                             }
                             Err(conflicted) => {
+                                let conflicted = with_endings_of(conflicted, raw);
                                 plan.conflicts.push(path.to_string());
                                 plan.writes.push(change(ChangeKind::Conflict, &conflicted));
                                 record(&conflicted, base, false);
@@ -453,7 +560,7 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
             let disk = read_text(&dir.join(&old.path));
             match (old.owner, disk) {
                 (Owner::Generated, Some(d)) => {
-                    if old.sha256.as_deref() != Some(sha256(d.as_bytes()).as_str())
+                    if old.sha256.as_deref() != Some(sha256(lf(&d).as_bytes()).as_str())
                         && !options.force
                     {
                         plan.hand_edited.push(old.path.clone());
@@ -494,18 +601,27 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     plan
 }
 
-/// Applies a plan all or nothing.
+/// Applies a plan all or nothing, crash-safely; a file that changed since
+/// the plan read it stops the run and puts everything back.
 pub fn apply(dir: &Path, plan: &Plan) -> Result<(), SyncError> {
-    let mut files = FileSet::new();
-    for change in &plan.writes {
-        files.add(
-            change.path.clone(),
-            Ownership::Generated,
-            change.new.clone().unwrap_or_default(),
-        );
-    }
-    let deletes: Vec<&str> = plan.deletes.iter().map(|c| c.path.as_str()).collect();
-    write_changes(dir, &files, &deletes)
+    fs::create_dir_all(dir).map_err(io_err(format!("creating '{}'", dir.display())))?;
+    let writes: Vec<(&str, Option<&str>, &str)> = plan
+        .writes
+        .iter()
+        .map(|c| {
+            (
+                c.path.as_str(),
+                c.old.as_deref(),
+                c.new.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let deletes: Vec<(&str, &str)> = plan
+        .deletes
+        .iter()
+        .map(|c| (c.path.as_str(), c.old.as_deref().unwrap_or_default()))
+        .collect();
+    journal::apply(dir, &writes, &deletes)
 }
 
 /// Lines that mark an unresolved conflict left by an earlier generation.

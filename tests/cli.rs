@@ -116,7 +116,7 @@ fn project_names_that_are_not_identifiers_are_refused() {
     for (name, why) in [
         (
             "my-svc",
-            "'my-svc' cannot be a project name: '-' is not allowed",
+            "\"my-svc\" cannot be a project name: '-' is not allowed",
         ),
         ("9lives", "must start with a lowercase letter"),
         ("type", "Go keyword"),

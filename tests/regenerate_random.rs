@@ -32,6 +32,24 @@ struct UserEdit {
     file: usize,
     /// Where to insert, as a fraction of the file's lines.
     at: f64,
+    /// Also: 1 converts the file to CRLF line ends, 2 renames it (the
+    /// implementation only: kitgen must find it by what it declares).
+    twist: u8,
+}
+
+/// How a generation runs: to the end, or killed after write step N (a
+/// test hook), then run again.
+#[derive(Debug, Clone)]
+enum Run {
+    Whole,
+    KilledAfter(usize),
+}
+
+fn run_kind() -> impl Strategy<Value = Run> {
+    prop_oneof![
+        2 => Just(Run::Whole),
+        1 => (1..60usize).prop_map(Run::KilledAfter),
+    ]
 }
 
 fn proto_edit() -> impl Strategy<Value = ProtoEdit> {
@@ -44,7 +62,12 @@ fn proto_edit() -> impl Strategy<Value = ProtoEdit> {
 }
 
 fn user_edit() -> impl Strategy<Value = UserEdit> {
-    (0..USER_FILES.len(), 0.0..1.0f64).prop_map(|(file, at)| UserEdit { file, at })
+    (
+        0..USER_FILES.len(),
+        0.0..1.0f64,
+        prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+    )
+        .prop_map(|(file, at, twist)| UserEdit { file, at, twist })
 }
 
 const RPC_NAMES: &[&str] = &["Multiply", "Subtract", "Divide", "Repeat"];
@@ -100,11 +123,25 @@ fn apply_proto_edit(dir: &Path, edit: &ProtoEdit) {
     fs::write(path, text).unwrap();
 }
 
-/// Inserts a uniquely numbered user line; returns (file, line).
+/// Where the implementation goes when a user renames it.
+const RENAMED: &str = "pkg/service/add_impl.go";
+
+/// The file a user file lives in now (the implementation may be renamed).
+fn current(dir: &Path, rel: &str) -> String {
+    if rel == USER_FILES[0] && dir.join(RENAMED).exists() {
+        RENAMED.to_string()
+    } else {
+        rel.to_string()
+    }
+}
+
+/// Inserts a uniquely numbered user line, keeping the file's line ends;
+/// returns (file, line).
 fn apply_user_edit(dir: &Path, edit: &UserEdit, n: usize) -> Option<(String, String)> {
-    let rel = USER_FILES[edit.file];
-    let path = dir.join(rel);
+    let rel = current(dir, USER_FILES[edit.file]);
+    let path = dir.join(&rel);
     let text = fs::read_to_string(&path).ok()?;
+    let crlf = text.contains("\r\n") || edit.twist == 1;
     let mut lines: Vec<&str> = text.lines().collect();
     let at = ((lines.len() as f64) * edit.at) as usize;
     let marker = if rel.ends_with(".md") {
@@ -113,19 +150,31 @@ fn apply_user_edit(dir: &Path, edit: &UserEdit, n: usize) -> Option<(String, Str
         format!("// user line {n}")
     };
     lines.insert(at.min(lines.len()), &marker);
-    fs::write(&path, lines.join("\n") + "\n").unwrap();
-    Some((rel.to_string(), marker))
+    let end = if crlf { "\r\n" } else { "\n" };
+    fs::write(&path, lines.join(end) + end).unwrap();
+    if edit.twist == 2 && edit.file == 0 && rel != RENAMED {
+        fs::rename(&path, dir.join(RENAMED)).unwrap();
+    }
+    Some((USER_FILES[edit.file].to_string(), marker))
 }
 
 /// Generations that ended in a reported conflict, to show the test reaches them.
 static CONFLICTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Runs that were killed mid-write, to show the test reaches them.
+static KILLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn kitgen(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    kitgen_env(dir, args, &[])
+}
+
+fn kitgen_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitgen"));
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
 }
 
 proptest! {
@@ -139,7 +188,11 @@ proptest! {
     #[test]
     fn no_user_line_is_ever_lost(
         rounds in prop::collection::vec(
-            (prop::collection::vec(proto_edit(), 0..3), prop::collection::vec(user_edit(), 0..4)),
+            (
+                prop::collection::vec(proto_edit(), 0..3),
+                prop::collection::vec(user_edit(), 0..4),
+                run_kind(),
+            ),
             1..4,
         )
     ) {
@@ -149,7 +202,7 @@ proptest! {
         let dir = tmp.path().join("addsvc");
         let mut user_lines: Vec<(String, String)> = Vec::new();
         let mut n = 0;
-        for (proto_edits, user_edits) in &rounds {
+        for (proto_edits, user_edits, run) in &rounds {
             for edit in user_edits {
                 n += 1;
                 if let Some(line) = apply_user_edit(&dir, edit, n) {
@@ -159,16 +212,23 @@ proptest! {
             for edit in proto_edits {
                 apply_proto_edit(&dir, edit);
             }
+            if let Run::KilledAfter(step) = run {
+                let out = kitgen_env(&dir, &["generate"], &[("KITGEN_TEST_ABORT_AFTER", step.to_string())]);
+                if out.status.code().is_none() {
+                    KILLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             let out = kitgen(&dir, &["generate"]);
             let code = out.status.code();
             let stderr = String::from_utf8_lossy(&out.stderr);
             // Success, or conflicts reported with exit 1; never anything else.
-            prop_assert!(code == Some(0) || (code == Some(1) && stderr.contains("conflicts")), "generate: {code:?} {stderr}");
+            prop_assert!(code == Some(0) || (code == Some(1) && (stderr.contains("conflicts") || stderr.contains("conflict markers are still in"))), "generate: {code:?} {stderr}");
             if code == Some(1) {
                 CONFLICTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            prop_assert!(!dir.join(".kitgen").exists(), "a journal was left behind");
             for (file, line) in &user_lines {
-                let text = fs::read_to_string(dir.join(file)).unwrap();
+                let text = fs::read_to_string(dir.join(current(&dir, file))).unwrap();
                 prop_assert!(
                     text.lines().any(|l| l == line),
                     "{file} lost {line:?} after {rounds:?}:\n{text}"
@@ -176,9 +236,10 @@ proptest! {
             }
         }
         eprintln!(
-            "{} user lines kept; {} conflicted generations so far",
+            "{} user lines kept; {} conflicted generations, {} killed mid-write so far",
             user_lines.len(),
-            CONFLICTS.load(std::sync::atomic::Ordering::Relaxed)
+            CONFLICTS.load(std::sync::atomic::Ordering::Relaxed),
+            KILLED.load(std::sync::atomic::Ordering::Relaxed)
         );
     }
 }

@@ -97,7 +97,11 @@ impl FileResolver for EditionsBridge {
             // Missing or unreadable: protox reports it its own way.
             return self.inner.open_file(name);
         };
-        match bridge_edition(&source) {
+        // A UTF-8 byte order mark is skipped, as protoc does.
+        let bom = source.starts_with('\u{feff}');
+        let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
+        match bridge_edition(source) {
+            Ok(None) if bom => File::from_source(name, source),
             Ok(None) => self.inner.open_file(name),
             Ok(Some(rewritten)) => File::from_source(name, &rewritten),
             Err((offset, len, message)) => {

@@ -42,8 +42,10 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     let gen_ = Ownership::Generated;
     let user = Ownership::User;
 
-    files.add("go.mod", gen_, deps::go_mod(p));
-    files.add("go.sum", gen_, deps::go_sum(p));
+    // Requirements a user adds (`go get`, `go mod edit`) survive regeneration:
+    // go.mod is merged like any file of the user's, go.sum line by line.
+    files.add("go.mod", user, deps::go_mod(p));
+    files.add("go.sum", user, deps::go_sum(p));
     files.add(
         "README.md",
         user,
