@@ -100,19 +100,14 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
 }
 
 impl Rendered {
-    /// Everything the protobuf plugins' output depends on, hashed: the
-    /// descriptors, the parameter, and which plugin binaries run.
+    /// Everything the protobuf plugins' output depends on, hashed: the request
+    /// they would read and their versions (see [`plugins::cache_key`]).
     pub fn stubs_key(&self) -> String {
-        let mut input = self.compiled.descriptor_set.clone();
-        for part in [
-            go::plugin_parameter(&self.project),
-            plugins::identity(),
-            self.compiled.project_files.join(","),
-        ] {
-            input.push(0);
-            input.extend_from_slice(part.as_bytes());
-        }
-        lock::sha256(&input)
+        plugins::cache_key(&plugins::StubRequest {
+            descriptor_set: &self.compiled.descriptor_set,
+            files_to_generate: &self.compiled.project_files,
+            parameter: &go::plugin_parameter(&self.project),
+        })
     }
 }
 

@@ -150,10 +150,24 @@ pub fn generate_stubs(req: &StubRequest<'_>) -> Result<Vec<StubFile>, PluginErro
     Ok(files)
 }
 
-/// Names the plugin binaries a run would use, without building anything:
-/// part of the key under which `kitgen.lock` remembers their output. A binary
-/// from PATH or an override is named by path, size and modification time, so
-/// replacing it invalidates the cache.
+/// The key under which `kitgen.lock` remembers the plugins' output: a hash of
+/// the exact request the plugins would read and of what the plugins are.
+/// Where they were found plays no part, so a clone of the project on another
+/// machine with the same plugin versions reuses the recorded stubs.
+pub fn cache_key(req: &StubRequest<'_>) -> String {
+    let mut input = identity().into_bytes();
+    input.push(0);
+    match build_request(req) {
+        Ok(request) => input.extend_from_slice(&request),
+        // The plugins will refuse this input anyway; any key that cannot match will do.
+        Err(e) => input.extend_from_slice(format!("invalid request: {e}").as_bytes()),
+    }
+    crate::lock::sha256(&input)
+}
+
+/// What each plugin a run would use is, without building or running one: a
+/// Go binary's module version as `go version -m` reports it, else a hash of
+/// its bytes; the pinned version when kitgen builds it itself.
 pub fn identity() -> String {
     [&GO_PLUGIN, &GRPC_PLUGIN]
         .iter()
@@ -163,26 +177,171 @@ pub fn identity() -> String {
                 .or_else(|| {
                     find_executable(plugin.name, &std::env::var_os("PATH").unwrap_or_default())
                 });
-            match chosen {
-                Some(exe) => {
-                    let stamp = fs::metadata(&exe)
-                        .ok()
-                        .map(|m| {
-                            let modified = m
-                                .modified()
-                                .ok()
-                                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                                .map_or(0, |d| d.as_nanos());
-                            format!("{}:{modified}", m.len())
-                        })
-                        .unwrap_or_default();
-                    format!("{}={}@{stamp}", plugin.name, exe.display())
-                }
-                None => format!("{}@{}", plugin.name, plugin.version),
-            }
+            let what = match chosen {
+                Some(exe) => binary_identity(&exe),
+                None => format!("{}@{}", plugin.package, plugin.version),
+            };
+            format!("{}={what}", plugin.name)
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// `package@version` of a Go binary built from a released module version,
+/// else `sha256:` and a hash of the file, or why it cannot be read.
+fn binary_identity(exe: &Path) -> String {
+    if let Some(version) = go_build_info(exe).and_then(|info| released_version(&info)) {
+        return version;
+    }
+    match fs::read(exe) {
+        Ok(bytes) => format!("sha256:{}", crate::lock::sha256(&bytes)),
+        Err(e) => format!("unreadable {}: {e}", exe.display()),
+    }
+}
+
+/// The main package and module version recorded in Go build info, when they
+/// determine the binary's behaviour: the package belongs to the main module,
+/// the version is a released one (not `(devel)` nor a dirty work tree), and no
+/// module was replaced by other sources.
+fn released_version(modinfo: &str) -> Option<String> {
+    let mut path = None;
+    let mut main = None;
+    for line in modinfo.lines() {
+        let mut parts = line.split('\t');
+        match parts.next() {
+            Some("path") => path = parts.next(),
+            Some("mod") => main = parts.next().zip(parts.next()),
+            Some("=>") => return None,
+            _ => {}
+        }
+    }
+    let (path, (module, version)) = (path?, main?);
+    let in_module = path == module
+        || path
+            .strip_prefix(module)
+            .is_some_and(|rest| rest.starts_with('/'));
+    let released = version.starts_with('v') && !version.contains('+') && !version.contains(' ');
+    (in_module && released).then(|| format!("{path}@{version}"))
+}
+
+const BUILD_INFO_MAGIC: &[u8] = b"\xff Go buildinf:";
+
+/// The module information a Go (1.18 or newer) binary embeds, as
+/// `go version -m` prints it. ELF binaries are read through their section
+/// table; others are searched whole.
+fn go_build_info(exe: &Path) -> Option<String> {
+    let mut file = fs::File::open(exe).ok()?;
+    let blob = match elf_section(&mut file, ".go.buildinfo") {
+        Some(section) => section,
+        None => {
+            let bytes = fs::read(exe).ok()?;
+            // The linker aligns the blob to 16 bytes.
+            let at = bytes
+                .chunks(16)
+                .position(|chunk| chunk.starts_with(BUILD_INFO_MAGIC))?;
+            bytes[at * 16..].to_vec()
+        }
+    };
+    parse_build_info(&blob)
+}
+
+/// Decodes the inline form of the build info blob: a 32-byte header whose
+/// flags byte has bit 2 set, then the Go version and the module information
+/// as length-prefixed strings, the latter between 16-byte sentinels.
+fn parse_build_info(blob: &[u8]) -> Option<String> {
+    if !blob.starts_with(BUILD_INFO_MAGIC) || blob.len() < 32 || blob[15] & 2 == 0 {
+        return None;
+    }
+    let mut rest = &blob[32..];
+    let mut string = || -> Option<&[u8]> {
+        let len = usize::try_from(decode_varint(&mut rest).ok()?).ok()?;
+        let (s, tail) = (rest.get(..len)?, rest.get(len..)?);
+        rest = tail;
+        Some(s)
+    };
+    let _go_version = string()?;
+    let mut modinfo = string()?;
+    if modinfo.len() >= 33 && modinfo[modinfo.len() - 17] == b'\n' {
+        modinfo = &modinfo[16..modinfo.len() - 16];
+    }
+    String::from_utf8(modinfo.to_vec()).ok()
+}
+
+/// The bytes of the ELF section `name` (at most 1 MiB), read through the
+/// section header table without loading the file.
+fn elf_section(file: &mut fs::File, name: &str) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut read_at = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        let mut buf = vec![0; len];
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        file.read_exact(&mut buf).ok()?;
+        Some(buf)
+    };
+    let header = read_at(0, 64)?;
+    if !header.starts_with(b"\x7fELF") {
+        return None;
+    }
+    let wide = match header[4] {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let big_endian = header[5] == 2;
+    let uint = |bytes: &[u8], at: usize, size: usize| -> Option<u64> {
+        let raw = bytes.get(at..at + size)?;
+        let mut value = 0u64;
+        for i in 0..size {
+            let byte = if big_endian {
+                raw[i]
+            } else {
+                raw[size - 1 - i]
+            };
+            value = (value << 8) | u64::from(byte);
+        }
+        Some(value)
+    };
+    let word = if wide { 8 } else { 4 };
+    let (shoff, shentsize, shnum, shstrndx) = if wide {
+        (
+            uint(&header, 0x28, 8)?,
+            uint(&header, 0x3a, 2)?,
+            uint(&header, 0x3c, 2)?,
+            uint(&header, 0x3e, 2)?,
+        )
+    } else {
+        (
+            uint(&header, 0x20, 4)?,
+            uint(&header, 0x2e, 2)?,
+            uint(&header, 0x30, 2)?,
+            uint(&header, 0x32, 2)?,
+        )
+    };
+    let entry = usize::try_from(shentsize).ok()?;
+    if shnum == 0 || shstrndx >= shnum || entry < 16 + 3 * word {
+        return None;
+    }
+    let table = read_at(shoff, entry * usize::try_from(shnum).ok()?)?;
+    // sh_offset and sh_size follow sh_name, sh_type, sh_flags and sh_addr.
+    let (offset_at, size_at) = if wide { (24, 32) } else { (16, 20) };
+    let section = |i: usize| -> Option<(u64, u64, u64)> {
+        let at = i * entry;
+        Some((
+            uint(&table, at, 4)?,
+            uint(&table, at + offset_at, word)?,
+            uint(&table, at + size_at, word)?,
+        ))
+    };
+    let (_, names_offset, names_size) = section(usize::try_from(shstrndx).ok()?)?;
+    let names = read_at(names_offset, usize::try_from(names_size.min(1 << 20)).ok()?)?;
+    for i in 0..usize::try_from(shnum).ok()? {
+        let (name_at, offset, size) = section(i)?;
+        let name_bytes = names.get(usize::try_from(name_at).ok()?..)?;
+        let end = name_bytes.iter().position(|&b| b == 0)?;
+        if &name_bytes[..end] == name.as_bytes() {
+            return read_at(offset, usize::try_from(size.min(1 << 20)).ok()?);
+        }
+    }
+    None
 }
 
 fn run_plugin(plugin: &Plugin, request: &[u8]) -> Result<Vec<StubFile>, PluginError> {
@@ -896,6 +1055,90 @@ service Greeter {
         })
         .unwrap();
         assert!(files.is_empty());
+    }
+
+    #[test]
+    fn released_versions_come_from_build_info() {
+        let info = "path\tgoogle.golang.org/protobuf/cmd/protoc-gen-go\n\
+                    mod\tgoogle.golang.org/protobuf\tv1.36.12\th1:x=\n\
+                    build\t-compiler=gc\n";
+        assert_eq!(
+            released_version(info).as_deref(),
+            Some("google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12")
+        );
+        let grpc = "path\tgoogle.golang.org/grpc/cmd/protoc-gen-go-grpc\n\
+                    mod\tgoogle.golang.org/grpc/cmd/protoc-gen-go-grpc\tv1.6.2\th1:y=\n\
+                    dep\tgoogle.golang.org/protobuf\tv1.36.11\th1:z=\n";
+        assert_eq!(
+            released_version(grpc).as_deref(),
+            Some("google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2")
+        );
+        // A work tree build, a dirty one, a replaced module, or the plugin
+        // built as a dependency of another module say nothing certain.
+        for unsure in [
+            info.replace("v1.36.12", "(devel)"),
+            info.replace("v1.36.12", "v1.36.13-0.20250101000000-abcdef012345+dirty"),
+            format!("{info}=>\t../protobuf\t\t\n"),
+            info.replace(
+                "mod\tgoogle.golang.org/protobuf\t",
+                "mod\texample.com/tools\t",
+            ),
+            info.replace("google.golang.org/protobuf\t", "google.golang.org/proto\t"),
+        ] {
+            assert_eq!(released_version(&unsure), None, "{unsure}");
+        }
+    }
+
+    #[test]
+    fn parses_the_inline_build_info_blob() {
+        let modinfo = "path\tp\nmod\tp\tv1.0.0\t\n";
+        let wrapped = format!("{}{modinfo}{}", "0".repeat(16), "1".repeat(16));
+        let mut blob = BUILD_INFO_MAGIC.to_vec();
+        blob.extend_from_slice(&[8, 2]);
+        blob.resize(32, 0);
+        for s in ["go1.26.0", wrapped.as_str()] {
+            encode_varint(s.len() as u64, &mut blob);
+            blob.extend_from_slice(s.as_bytes());
+        }
+        assert_eq!(parse_build_info(&blob).as_deref(), Some(modinfo));
+        // Pre-1.18 blobs hold pointers instead: not read.
+        let mut old = blob.clone();
+        old[15] = 0;
+        assert_eq!(parse_build_info(&old), None);
+        assert_eq!(parse_build_info(&blob[..40]), None);
+        // Outside ELF, the blob is searched for at 16-byte boundaries.
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("plugin.exe");
+        let mut file = b"MZ".to_vec();
+        file.resize(48, 0xff);
+        file.extend_from_slice(&blob);
+        fs::write(&exe, &file).unwrap();
+        assert_eq!(go_build_info(&exe).as_deref(), Some(modinfo));
+    }
+
+    #[test]
+    fn a_pinned_build_is_known_by_its_version_wherever_it_is() {
+        let path_var = std::env::var_os("PATH").unwrap_or_default();
+        for plugin in [&GO_PLUGIN, &GRPC_PLUGIN] {
+            let built = ensure_built(plugin, &cache_dir(non_empty_var), &path_var).unwrap();
+            assert_eq!(
+                binary_identity(&built),
+                format!("{}@{}", plugin.package, plugin.version)
+            );
+            // Elsewhere and newer, the same binary is the same plugin.
+            let dir = tempfile::tempdir().unwrap();
+            let copy = dir.path().join(plugin.name);
+            fs::copy(&built, &copy).unwrap();
+            assert_eq!(binary_identity(&copy), binary_identity(&built));
+        }
+        // Anything else is known by its bytes.
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("protoc-gen-go");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        assert_eq!(
+            binary_identity(&script),
+            format!("sha256:{}", crate::lock::sha256(b"#!/bin/sh\n"))
+        );
     }
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
