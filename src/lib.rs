@@ -10,6 +10,7 @@ pub mod fileset;
 pub mod frontend;
 pub mod ir;
 pub mod lock;
+pub mod openapi;
 pub mod pipeline;
 pub mod plugins;
 pub mod sync;

@@ -280,6 +280,8 @@ impl Definition {
             }
             let (ty, cardinality) = self.field_type(package, &f.ty, f.pos, imports)?;
             out.push(ir::Field {
+                json_name: ir::default_json_name(&field_name),
+                behavior: ir::FieldBehavior::default(),
                 name: field_name,
                 number: i as i32 + 1,
                 doc: f.doc.clone(),

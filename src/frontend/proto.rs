@@ -519,9 +519,12 @@ impl<'a> Lowering<'a> {
     fn lower_message(&self, message: &MessageDescriptor, api: &mut ir::Api) {
         let file = message.parent_file().name().to_string();
         let oneofs: Vec<_> = message.oneofs().filter(|o| !o.is_synthetic()).collect();
+        let behavior_ext = self.pool.get_extension_by_name("google.api.field_behavior");
         let fields = message
             .fields()
             .map(|field| ir::Field {
+                json_name: field.json_name().to_string(),
+                behavior: field_behavior(&field, behavior_ext.as_ref()),
                 name: field.name().to_string(),
                 number: field.number() as i32,
                 doc: self.doc(&file, field.path()),
@@ -730,6 +733,34 @@ fn check_field_path(
         }
     }
     Ok(())
+}
+
+/// Reads `google.api.field_behavior` (a repeated enum option) when the pool
+/// knows the extension, that is when the field's file imports it.
+fn field_behavior(
+    field: &FieldDescriptor,
+    ext: Option<&prost_reflect::ExtensionDescriptor>,
+) -> ir::FieldBehavior {
+    let mut behavior = ir::FieldBehavior::default();
+    let Some(ext) = ext else {
+        return behavior;
+    };
+    let options = field.options();
+    if !options.has_extension(ext) {
+        return behavior;
+    }
+    if let Value::List(values) = options.get_extension(ext).as_ref() {
+        for value in values {
+            // REQUIRED = 2, OUTPUT_ONLY = 3, INPUT_ONLY = 4 in field_behavior.proto.
+            match value.as_enum_number() {
+                Some(2) => behavior.required = true,
+                Some(3) => behavior.output_only = true,
+                Some(4) => behavior.input_only = true,
+                _ => {}
+            }
+        }
+    }
+    behavior
 }
 
 fn cardinality(field: &FieldDescriptor) -> ir::Cardinality {

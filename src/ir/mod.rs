@@ -2,6 +2,7 @@
 //! every backend consumes. Nothing here knows about Go or Rust naming: names are
 //! kept exactly as the source spelled them.
 
+pub mod binding;
 pub mod path_template;
 
 /// A whole API: the services to generate and every type they can reach.
@@ -109,6 +110,38 @@ pub struct Field {
     pub cardinality: Cardinality,
     /// Index into the message's `oneofs`.
     pub oneof: Option<usize>,
+    /// The field's name in the proto3 JSON mapping (`json_name`, by default
+    /// the lowerCamelCase of `name`).
+    pub json_name: String,
+    /// `google.api.field_behavior` annotations that change how the field is
+    /// described (required, output only, input only).
+    pub behavior: FieldBehavior,
+}
+
+/// The parts of `google.api.field_behavior` that describe an API's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FieldBehavior {
+    pub required: bool,
+    pub output_only: bool,
+    pub input_only: bool,
+}
+
+/// protoc's default `json_name`: underscores dropped, the letter after one
+/// upper-cased.
+pub fn default_json_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

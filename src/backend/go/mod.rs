@@ -47,6 +47,19 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add("go.mod", user, deps::go_mod(p));
     files.add("go.sum", user, deps::go_sum(p));
     files.add(
+        "pkg/openapi/openapi.json",
+        gen_,
+        crate::openapi::render(api, &options.name)?,
+    );
+    files.add(
+        "pkg/openapi/openapi.go",
+        gen_,
+        OpenApiGo { p }
+            .render()
+            .map(newline)
+            .expect("template renders"),
+    );
+    files.add(
         "README.md",
         user,
         Readme { p, sources }
@@ -172,7 +185,11 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/server/server.go",
         gen_,
-        go(ServerGo { p }, p, &["service", "endpoints", "transport"]),
+        go(
+            ServerGo { p },
+            p,
+            &["service", "endpoints", "transport", "openapi"],
+        ),
     );
     files.add(
         "pkg/client/balanced.go",
@@ -630,4 +647,5 @@ project_template! {
     Pdb => "go/deploy/base/pdb.yaml",
     DevOverlay => "go/deploy/overlays/dev/kustomization.yaml",
     ProdOverlay => "go/deploy/overlays/prod/kustomization.yaml",
+    OpenApiGo => "go/openapi/openapi.go",
 }

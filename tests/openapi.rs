@@ -1,0 +1,570 @@
+//! The OpenAPI document of generated projects, checked by tools no one here
+//! wrote: `openapi-spec-validator` on every fixture and every proto of the
+//! corpus, and `openapi-core` on real requests to, and responses from, running
+//! servers (the starter and the library). Both come from PyPI; scripts/test.sh
+//! installs them.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kitgen::pipeline::{self, Source};
+use support::{Server, agent, corpus, generate, go_build, request, run, step};
+use yaml_rust2::{Yaml, YamlLoader};
+
+const DOCUMENT: &str = "pkg/openapi/openapi.json";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Every source to describe: the starter, each fixture, each corpus proto
+/// that declares a service.
+fn sources() -> Vec<(String, Source)> {
+    let f = fixtures();
+    let protos = |files: &[&str], includes: &[&str]| Source::Protos {
+        files: files.iter().map(|x| f.join(x)).collect(),
+        includes: includes.iter().map(|x| f.join(x)).collect(),
+    };
+    let mut out = vec![
+        ("starter".to_string(), Source::Starter),
+        (
+            "imports".into(),
+            protos(&["imports/acme/orders/v1/orders.proto"], &["imports"]),
+        ),
+        ("services".into(), protos(&["services/services.proto"], &[])),
+        (
+            "wellknown".into(),
+            protos(&["wellknown/wellknown.proto"], &[]),
+        ),
+        ("types".into(), protos(&["types/types.proto"], &[])),
+        (
+            "streaming".into(),
+            protos(&["streaming/streaming.proto"], &[]),
+        ),
+        (
+            "httprules".into(),
+            protos(&["httprules/httprules.proto"], &[]),
+        ),
+    ];
+    for file in ["addsvc.go", "addsvc.rs", "inventory.go", "inventory.rs"] {
+        out.push((
+            format!("interfaces-{file}"),
+            Source::Code {
+                path: f.join("interfaces").join(file),
+                shown_as: file.into(),
+            },
+        ));
+    }
+    let corpus = corpus();
+    let googleapis = corpus.join("googleapis");
+    let mut corpus_protos: Vec<PathBuf> = walk(&corpus)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "proto"))
+        .filter(|p| {
+            fs::read_to_string(p)
+                .expect("read proto")
+                .lines()
+                .any(|l| l.starts_with("service "))
+        })
+        .collect();
+    corpus_protos.sort();
+    for proto in corpus_protos {
+        let includes = if proto.starts_with(&googleapis) {
+            vec![googleapis.clone()]
+        } else {
+            Vec::new()
+        };
+        let name = proto
+            .strip_prefix(&corpus)
+            .expect("inside the corpus")
+            .display()
+            .to_string();
+        out.push((
+            format!("corpus-{name}"),
+            Source::Protos {
+                files: vec![proto],
+                includes,
+            },
+        ));
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn try_render(source: &Source) -> Result<pipeline::Rendered, kitgen::diagnostic::Diagnostic> {
+    pipeline::render(
+        source,
+        &pipeline::Settings {
+            name: "svc".into(),
+            module: "example.com/svc".into(),
+            addsvc_example: false,
+            source_names: Vec::new(),
+        },
+    )
+}
+
+fn render(source: &Source) -> String {
+    let rendered = pipeline::render(
+        source,
+        &pipeline::Settings {
+            name: "svc".into(),
+            module: "example.com/svc".into(),
+            addsvc_example: false,
+            source_names: Vec::new(),
+        },
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    rendered
+        .files
+        .get(DOCUMENT)
+        .expect("the document is rendered")
+        .contents
+        .clone()
+}
+
+#[test]
+fn every_fixture_and_corpus_document_is_valid_openapi() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut paths = Vec::new();
+    let mut refused = Vec::new();
+    for (i, (name, source)) in sources().iter().enumerate() {
+        // A proto kitgen refuses as a whole has no project and no document.
+        if let Err(d) = try_render(source) {
+            refused.push(format!("{name}: {d}"));
+            continue;
+        }
+        let doc = render(source);
+        assert_eq!(
+            doc,
+            render(source),
+            "{name}: the document is not deterministic"
+        );
+        let path = tmp.path().join(format!("{i:02}.json"));
+        fs::write(&path, doc).expect("write document");
+        paths.push((name.clone(), path));
+    }
+    let out = run(
+        Command::new("openapi-spec-validator").args(paths.iter().map(|(_, p)| p)),
+        std::time::Duration::from_secs(300),
+    );
+    let ok = out.stdout.lines().filter(|l| l.ends_with(": OK")).count();
+    eprintln!(
+        "openapi-spec-validator: {ok} of {} documents OK",
+        paths.len()
+    );
+    eprintln!("refused by kitgen, so no document: {refused:#?}");
+    for (name, path) in &paths {
+        assert!(
+            out.stdout.contains(&format!("{}: OK", path.display())),
+            "{name}: not valid OpenAPI 3.1:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(paths.len() > 40, "only {} documents", paths.len());
+}
+
+fn load(source: &Source) -> Yaml {
+    YamlLoader::load_from_str(&render(source))
+        .expect("JSON is YAML")
+        .remove(0)
+}
+
+fn at<'a>(doc: &'a Yaml, path: &[&str]) -> &'a Yaml {
+    path.iter().fold(doc, |node, key| match node {
+        Yaml::Array(items) => &items[key.parse::<usize>().expect("index")],
+        _ => &node[*key],
+    })
+}
+
+fn schema<'a>(doc: &'a Yaml, name: &str) -> &'a Yaml {
+    let schema = at(doc, &["components", "schemas", name]);
+    assert!(!schema.is_badvalue(), "no schema {name}");
+    schema
+}
+
+fn str_list(node: &Yaml) -> Vec<&str> {
+    node.as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn schemas_follow_the_proto3_json_mapping() {
+    let f = fixtures();
+    let proto = |file: &str| Source::Protos {
+        files: vec![f.join(file)],
+        includes: Vec::new(),
+    };
+    let wkt = load(&proto("wellknown/wellknown.proto"));
+    let format = |doc: &Yaml, name: &str| {
+        let s = schema(doc, name);
+        (
+            s["type"].as_str().map(str::to_string),
+            s["format"].as_str().map(str::to_string),
+        )
+    };
+    let string = Some("string".to_string());
+    assert_eq!(
+        format(&wkt, "google.protobuf.Timestamp"),
+        (string.clone(), Some("date-time".into()))
+    );
+    assert_eq!(format(&wkt, "google.protobuf.Duration").0, string);
+    assert_eq!(format(&wkt, "google.protobuf.FieldMask").0, string);
+    assert_eq!(
+        format(&wkt, "google.protobuf.StringValue"),
+        (string.clone(), None)
+    );
+    assert_eq!(
+        format(&wkt, "google.protobuf.Int32Value"),
+        (Some("integer".into()), Some("int32".into()))
+    );
+    assert_eq!(
+        format(&wkt, "google.protobuf.Struct").0,
+        Some("object".into())
+    );
+    assert!(
+        schema(&wkt, "google.protobuf.Value")["type"].is_badvalue(),
+        "Value is any JSON"
+    );
+    // Timestamps and wrappers are single query parameters.
+    let list = at(&wkt, &["paths", "/v1/events", "get", "parameters"]);
+    let names: Vec<&str> = list
+        .as_vec()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["since", "window", "limit"]);
+
+    // Enums by name, 64-bit integers as strings (numbers accepted), bytes as
+    // base64, maps as objects, a oneof as "at most one of", JSON names.
+    let types = load(&proto("types/types.proto"));
+    let hash = types["components"]["schemas"].as_hash().expect("schemas");
+    let enums: Vec<&Yaml> = hash.values().filter(|s| !s["enum"].is_badvalue()).collect();
+    assert!(!enums.is_empty() && enums.iter().all(|e| e["type"].as_str() == Some("string")));
+    let text = format!("{types:?}");
+    assert!(text.contains(r#"String("type"): Array([String("string"), String("integer")]), String("format"): String("int64")"#), "{text}");
+    assert!(
+        text.contains(r#"String("contentEncoding"): String("base64")"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"String("additionalProperties")"#), "{text}");
+    assert!(
+        text.contains(r#"String("propertyNames"): Hash({String("pattern")"#),
+        "int64 map keys: {text}"
+    );
+    assert!(text.contains(r#"String("oneOf")"#), "{text}");
+    assert!(
+        text.contains(r#"String("perWarehouse")"#) && !text.contains(r#"String("per_warehouse")"#),
+        "{text}"
+    );
+
+    // field_behavior: REQUIRED, OUTPUT_ONLY, INPUT_ONLY.
+    let googleapis = corpus().join("googleapis");
+    let corpus_proto = |file: &str| Source::Protos {
+        files: vec![googleapis.join(file)],
+        includes: vec![googleapis.clone()],
+    };
+    let lib = load(&corpus_proto("google/example/library/v1/library.proto"));
+    let pubsub = load(&corpus_proto("google/pubsub/v1/pubsub.proto"));
+    let topic = schema(&pubsub, "google.pubsub.v1.Topic");
+    assert_eq!(
+        topic["properties"]["tags"]["writeOnly"].as_bool(),
+        Some(true)
+    );
+    let kinesis = schema(
+        &pubsub,
+        "google.pubsub.v1.IngestionDataSourceSettings.AwsKinesis",
+    );
+    assert_eq!(
+        kinesis["properties"]["state"]["readOnly"].as_bool(),
+        Some(true)
+    );
+    assert!(
+        kinesis["properties"]["state"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("state of the Kinesis")),
+        "proto comments are descriptions"
+    );
+
+    // GET /v1/shelves: only unbound fields, as query parameters.
+    let params = at(&lib, &["paths", "/v1/shelves", "get", "parameters"]);
+    let names: Vec<(&str, &str)> = params
+        .as_vec()
+        .expect("parameters")
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("page_size", "query"), ("page_token", "query")]);
+    // POST /v1/{name=shelves/*}:merge, body "*": the path's name is not in the body.
+    let merge = at(
+        &lib,
+        &[
+            "paths",
+            "/v1/shelves/{name}:merge",
+            "post",
+            "requestBody",
+            "content",
+        ],
+    );
+    let body = &merge["application/json"]["schema"];
+    assert!(body["properties"]["name"].is_badvalue(), "{body:?}");
+    assert!(!body["properties"]["otherShelf"].is_badvalue(), "{body:?}");
+    assert_eq!(str_list(&body["required"]), ["otherShelf"]);
+    // PATCH /v1/{book.name=shelves/*/books/*}, body "book": the path of GetBook,
+    // whose parameter names it takes; update_mask is left to the query.
+    let update = at(
+        &lib,
+        &[
+            "paths",
+            "/v1/shelves/{name_shelves}/books/{name_books}",
+            "patch",
+        ],
+    );
+    assert_eq!(
+        update["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str(),
+        Some("#/components/schemas/google.example.library.v1.Book")
+    );
+    let params: Vec<(&str, &str)> = update["parameters"]
+        .as_vec()
+        .expect("parameters")
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["in"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("name_shelves", "path"),
+            ("name_books", "path"),
+            ("update_mask", "query")
+        ]
+    );
+    // The shared error body is every operation's default response.
+    assert_eq!(
+        at(
+            &lib,
+            &[
+                "components",
+                "responses",
+                "Error",
+                "content",
+                "application/json",
+                "schema",
+                "$ref"
+            ]
+        )
+        .as_str(),
+        Some("#/components/schemas/Error")
+    );
+    assert_eq!(
+        str_list(&schema(&lib, "Error")["properties"]["error"]["required"]),
+        ["code", "status", "message"]
+    );
+    // A method without a rule gets the default route, whole request as body.
+    let hello = load(&Source::Protos {
+        files: vec![corpus().join("grpc-go/helloworld.proto")],
+        includes: Vec::new(),
+    });
+    assert!(
+        !at(
+            &hello,
+            &[
+                "paths",
+                "/helloworld.Greeter/SayHello",
+                "post",
+                "requestBody"
+            ]
+        )
+        .is_badvalue()
+    );
+    // Streaming methods are gRPC only.
+    let chat = load(&proto("streaming/streaming.proto"));
+    let ops = format!("{:?}", chat["paths"]);
+    for streaming in ["Subscribe", "Upload", "Tail"] {
+        assert!(!ops.contains(streaming), "{streaming} in {ops}");
+    }
+}
+
+/// Requests that the server answers, as (method, path and query, body).
+type Calls = &'static [(&'static str, &'static str, Option<&'static str>)];
+
+const STARTER_CALLS: Calls = &[
+    ("POST", "/sum", Some(r#"{"a":1,"b":2}"#)),
+    ("POST", "/sum", Some(r#"{"a":"9007199254740993","b":"1"}"#)),
+    ("POST", "/concat", Some(r#"{"a":"foo","b":"bar"}"#)),
+    ("POST", "/sum", Some(r#"{"a":"x"}"#)),
+];
+
+const LIBRARY_CALLS: Calls = &[
+    ("GET", "/v1/shelves/s1", None),
+    (
+        "POST",
+        "/v1/shelves",
+        Some(r#"{"name":"shelves/s1","theme":"Sci-fi"}"#),
+    ),
+    (
+        "POST",
+        "/v1/shelves/s1:merge",
+        Some(r#"{"otherShelf":"shelves/s2"}"#),
+    ),
+    ("GET", "/v1/shelves?page_size=3&page_token=t", None),
+    ("DELETE", "/v1/shelves/s1", None),
+    ("GET", "/v1/shelves/s1/books?page_size=2", None),
+    ("GET", "/v1/shelves/s1/books/b1", None),
+    (
+        "POST",
+        "/v1/shelves/s1/books",
+        Some(r#"{"title":"Dune","author":"Herbert"}"#),
+    ),
+    (
+        "POST",
+        "/v1/shelves/s1/books/b1:move",
+        Some(r#"{"otherShelfName":"shelves/s2"}"#),
+    ),
+    (
+        "PATCH",
+        "/v1/shelves/s1/books/b1?update_mask=title",
+        Some(r#"{"title":"Dune"}"#),
+    ),
+];
+
+/// Starts the project's server, checks it serves the generated document at
+/// /openapi.json, makes the calls and validates every exchange against it.
+fn served_exchanges_validate(test: &str, name: &str, args: &[&str], calls: Calls) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    step(test, format_args!("kitgen new {name}"));
+    let project = generate(tmp.path(), name, args);
+    step(test, format_args!("go build ./cmd/{name}"));
+    let bin = go_build(&project, name);
+    let server = Server::start(Command::new(&bin).args([
+        "-http-addr",
+        "127.0.0.1:0",
+        "-grpc-addr",
+        "127.0.0.1:0",
+        "-debug-addr",
+        "127.0.0.1:0",
+    ]));
+    let http = format!("http://{}", server.http());
+    let agent = agent();
+    let served = request(&agent, "GET", &format!("{http}/openapi.json"), None);
+    let file = fs::read_to_string(project.join(DOCUMENT)).expect("read the document");
+    assert_eq!((served.status, served.body.as_str()), (200, file.as_str()));
+
+    let mut log = String::new();
+    for (method, path, body) in calls {
+        let reply = request(&agent, method, &format!("{http}{path}"), *body);
+        step(test, format_args!("{method} {path} -> {}", reply.status));
+        let line = format!(
+            "{{\"method\":{},\"url\":{},\"body\":{},\"status\":{},\"response\":{}}}\n",
+            quote(method),
+            quote(path),
+            body.map_or("null".to_string(), quote),
+            reply.status,
+            quote(&reply.body)
+        );
+        log.push_str(&line);
+    }
+    drop(agent);
+    assert!(server.terminate().success());
+    let exchanges = tmp.path().join("exchanges.jsonl");
+    fs::write(&exchanges, log).expect("write exchanges");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py");
+    let out = run(
+        Command::new("python3")
+            .arg(script)
+            .arg(project.join(DOCUMENT))
+            .arg(&exchanges),
+        std::time::Duration::from_secs(120),
+    );
+    step(test, out.stdout.trim());
+    assert!(
+        out.status.success(),
+        "exchanges do not match the document:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("{} exchanges, 0 invalid", calls.len()))
+    );
+
+    // The check can fail: a reply the document does not allow is caught.
+    let (method, path, body) = calls[0];
+    let wrong = format!(
+        "{{\"method\":{},\"url\":{},\"body\":{},\"status\":200,\"response\":\"[]\"}}\n",
+        quote(method),
+        quote(path),
+        body.map_or("null".to_string(), quote),
+    );
+    fs::write(&exchanges, wrong).expect("write exchanges");
+    let out = run(
+        Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py"))
+            .arg(project.join(DOCUMENT))
+            .arg(&exchanges),
+        std::time::Duration::from_secs(120),
+    );
+    assert!(
+        !out.status.success() && out.stdout.contains("1 exchanges, 1 invalid"),
+        "a wrong reply passed: {}{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// A JSON string literal.
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[test]
+fn starter_exchanges_match_the_served_document() {
+    served_exchanges_validate("openapi-starter", "addsvc", &[], STARTER_CALLS);
+}
+
+#[test]
+fn library_exchanges_match_the_served_document() {
+    let corpus = corpus();
+    let proto = corpus.join("googleapis/google/example/library/v1/library.proto");
+    let include = corpus.join("googleapis");
+    served_exchanges_validate(
+        "openapi-library",
+        "library",
+        &[
+            "--proto",
+            proto.to_str().expect("UTF-8"),
+            "-I",
+            include.to_str().expect("UTF-8"),
+            "--module",
+            "github.com/acme/library",
+        ],
+        LIBRARY_CALLS,
+    );
+}

@@ -1,0 +1,54 @@
+"""Validates recorded HTTP exchanges against an OpenAPI document with
+openapi-core: every request (path, query, body) and every response (status,
+body) must match an operation of the document.
+
+usage: python3 openapi_exchanges.py openapi.json exchanges.jsonl
+
+Each line of exchanges.jsonl is {"method", "url" (path and query), "body"
+(or null), "status", "response"}. Prints one line per invalid exchange and a
+count; exits 1 if any is invalid.
+"""
+
+import json
+import sys
+from urllib.parse import parse_qsl, urlsplit
+
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+from werkzeug.datastructures import ImmutableMultiDict
+
+
+def main() -> int:
+    spec = OpenAPI.from_file_path(sys.argv[1])
+    total = invalid = 0
+    with open(sys.argv[2], encoding="utf-8") as lines:
+        for line in lines:
+            exchange = json.loads(line)
+            url = urlsplit(exchange["url"])
+            body = exchange.get("body")
+            request = MockRequest(
+                "http://localhost",
+                exchange["method"],
+                url.path,
+                data=body.encode() if body else None,
+            )
+            request.parameters.query = ImmutableMultiDict(
+                parse_qsl(url.query, keep_blank_values=True)
+            )
+            response = MockResponse(
+                exchange["response"].encode(), status_code=exchange["status"]
+            )
+            total += 1
+            try:
+                spec.validate_request(request)
+                spec.validate_response(request, response)
+            except Exception as error:  # every validation error class
+                invalid += 1
+                cause = error.__cause__ or ""
+                print(f"{exchange['method']} {exchange['url']}: {error} {cause}")
+    print(f"{total} exchanges, {invalid} invalid")
+    return 1 if invalid else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
