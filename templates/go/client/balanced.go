@@ -74,16 +74,35 @@ func Instancer(ctx context.Context, d Discovery, logger log.Logger) (sd.Instance
 	case d.DNSSRV != "":
 		return dnssrv.NewInstancer(d.DNSSRV, 30*time.Second, logger), nil
 	case len(d.Instances) > 0:
-		return sd.FixedInstancer(d.Instances), nil
+		return FixedInstancer(d.Instances), nil
 	default:
 		return nil, errors.New("no discovery given: name etcd, Consul, a DNS SRV record or instances")
 	}
 }
 
+// FixedInstancer is a fixed list of instances. Unlike sd.FixedInstancer, it
+// hands each subscriber its own copy of the list, as go-kit's etcd, Consul
+// and DNS instancers do: the endpointers of a client's methods share one
+// instancer, and each sorts the list it receives in place.
+type FixedInstancer []string
+
+// Register implements sd.Instancer.
+func (f FixedInstancer) Register(ch chan<- sd.Event) {
+	ch <- sd.Event{Instances: append([]string(nil), f...)}
+}
+
+// Deregister implements sd.Instancer.
+func (FixedInstancer) Deregister(chan<- sd.Event) {}
+
+// Stop implements sd.Instancer.
+func (FixedInstancer) Stop() {}
+
 // NewBalanced returns a Client that spreads calls round robin across the
 // instances instancer reports. A unary call that fails because an instance
 // is unavailable is retried on another; each instance sits behind its own
 // circuit breaker. Streaming calls go to one instance each, round robin.
+// The instancer must send each subscriber its own copy of the instances
+// (sd.FixedInstancer does not: use FixedInstancer).
 func NewBalanced(instancer sd.Instancer, opts Options) *Client {
 	opts = opts.withDefaults()
 	return &Client{

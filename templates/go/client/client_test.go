@@ -48,7 +48,7 @@ func freeAddr(t *testing.T) string {
 
 func TestBalancedCallsSpreadAcrossInstancesAndRetryPastADeadOne(t *testing.T) {
 	a, b := startInstance(t, "127.0.0.1:0"), startInstance(t, "127.0.0.1:0")
-	svc := balanced{{ first.0.base }}(sd.FixedInstancer{a.addr, b.addr}, Options{BreakerFailures: 100}.withDefaults())
+	svc := balanced{{ first.0.base }}(FixedInstancer{a.addr, b.addr}, Options{BreakerFailures: 100}.withDefaults())
 	for i := 0; i < 10; i++ {
 		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
 			t.Fatalf("call %d: %v", i, err)
@@ -67,7 +67,7 @@ func TestBalancedCallsSpreadAcrossInstancesAndRetryPastADeadOne(t *testing.T) {
 
 func TestTheBreakerOpensWhileAnInstanceIsDownAndClosesWhenItReturns(t *testing.T) {
 	addr := freeAddr(t)
-	svc := balanced{{ first.0.base }}(sd.FixedInstancer{addr}, Options{Retries: 1, BreakerFailures: 2, BreakerCooldown: 200 * time.Millisecond}.withDefaults())
+	svc := balanced{{ first.0.base }}(FixedInstancer{addr}, Options{Retries: 1, BreakerFailures: 2, BreakerCooldown: 200 * time.Millisecond}.withDefaults())
 	call := func() error {
 		_, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 		return err
@@ -95,7 +95,7 @@ func TestTheBreakerOpensWhileAnInstanceIsDownAndClosesWhenItReturns(t *testing.T
 func TestCallerMistakesDoNotOpenTheBreaker(t *testing.T) {
 	in := startInstance(t, "127.0.0.1:0")
 	in.fake.Err = service.Errorf(service.CodeInvalidArgument, "bad request")
-	svc := balanced{{ first.0.base }}(sd.FixedInstancer{in.addr}, Options{BreakerFailures: 1}.withDefaults())
+	svc := balanced{{ first.0.base }}(FixedInstancer{in.addr}, Options{BreakerFailures: 1}.withDefaults())
 	for i := 0; i < 3; i++ {
 		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeInvalidArgument {
 			t.Fatalf("call %d: err = %v, want INVALID_ARGUMENT", i, err)
@@ -105,7 +105,7 @@ func TestCallerMistakesDoNotOpenTheBreaker(t *testing.T) {
 
 func TestTheClientRateLimitFailsFastWithoutReachingAnInstance(t *testing.T) {
 	in := startInstance(t, "127.0.0.1:0")
-	svc := balanced{{ first.0.base }}(sd.FixedInstancer{in.addr}, Options{RateLimit: 0.001}.withDefaults())
+	svc := balanced{{ first.0.base }}(FixedInstancer{in.addr}, Options{RateLimit: 0.001}.withDefaults())
 	svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 	if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeResourceExhausted {
 		t.Fatalf("err = %v, want RESOURCE_EXHAUSTED", err)
