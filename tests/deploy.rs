@@ -628,3 +628,265 @@ fn manifests_dockerfile_and_binary_agree_and_the_probes_answer() {
     assert!(status.success(), "exit status {status}");
     assert!(stopping.elapsed() >= drain, "exited before the drain delay");
 }
+
+/// What `kube-score score` reports on an overlay beyond OK and skipped
+/// checks, as (overlay, check, level).
+fn kube_score(project: &Path, overlay: &str) -> BTreeSet<(String, String, String)> {
+    let (yaml, _) = kustomize(project, overlay);
+    let mut child = Command::new("kube-score")
+        .args(["score", "--output-format", "human", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("kube-score: {e}; scripts/test.sh installs it"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = text(&out.stdout);
+    // kube-score exits 1 on a CRITICAL finding and 0 otherwise; anything
+    // else is a failure to run.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "kube-score on {overlay}: {}{report}",
+        text(&out.stderr)
+    );
+    assert!(report.contains("apps/v1/Deployment"), "{report}");
+    report
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let (level, check) = l.strip_prefix('[')?.split_once("] ")?;
+            matches!(level, "CRITICAL" | "WARNING")
+                .then(|| (overlay.to_string(), check.to_string(), level.to_string()))
+        })
+        .collect()
+}
+
+/// The kube-score findings the generated README lists, from its table
+/// `| overlays | check (LEVEL) | why |`.
+fn listed_findings(readme: &str) -> BTreeSet<(String, String, String)> {
+    let start = readme
+        .find("kube-score")
+        .expect("the README names kube-score");
+    let mut listed = BTreeSet::new();
+    for row in readme[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| overlay"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let (check, level) = cells[2].rsplit_once(" (").expect("check (LEVEL)");
+        assert!(!cells[3].is_empty(), "no reason given for {check}");
+        for overlay in cells[1].split(", ") {
+            listed.insert((
+                overlay.to_string(),
+                check.to_string(),
+                level.trim_end_matches(')').to_string(),
+            ));
+        }
+    }
+    listed
+}
+
+#[test]
+fn kube_score_finds_exactly_what_the_readme_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    for project in [kitgen_new(tmp.path(), "addsvc", &[]), library(tmp.path())] {
+        let readme = fs::read_to_string(project.join("README.md")).unwrap();
+        let listed = listed_findings(&readme);
+        let mut found = BTreeSet::new();
+        for overlay in ["dev", "prod"] {
+            found.extend(kube_score(&project, overlay));
+        }
+        eprintln!("kube-score findings: {found:#?}");
+        assert_eq!(found, listed, "kube-score findings vs the README's list");
+        assert!(
+            !found.iter().any(|(o, _, l)| o == "prod" && l == "CRITICAL"),
+            "prod has a critical finding: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn the_network_policy_opens_the_service_ports_and_dns_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = kitgen_new(tmp.path(), "addsvc", &[]);
+    let (_, docs) = kustomize(&project, "prod");
+    let deployment = object(&docs, "Deployment");
+    let service = object(&docs, "Service");
+    let policy = object(&docs, "NetworkPolicy");
+    assert_eq!(
+        at(policy, &["spec", "podSelector", "matchLabels"]),
+        at(deployment, &["spec", "selector", "matchLabels"]),
+        "the policy selects the Deployment's pods"
+    );
+    let ports = |rule: &Yaml| -> BTreeSet<String> {
+        rule["ports"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let port = match &p["port"] {
+                    Yaml::String(s) => s.clone(),
+                    Yaml::Integer(n) => n.to_string(),
+                    other => panic!("port {other:?}"),
+                };
+                format!("{}/{}", port, p["protocol"].as_str().unwrap())
+            })
+            .collect()
+    };
+    let ingress = at(policy, &["spec", "ingress"]).as_vec().unwrap();
+    assert_eq!(ingress.len(), 2, "{ingress:?}");
+    // The Service's ports, from anyone.
+    let service_ports: BTreeSet<String> = at(service, &["spec", "ports"])
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}/TCP", p["targetPort"].as_str().unwrap()))
+        .collect();
+    assert!(ingress[0]["from"].is_badvalue());
+    assert_eq!(ports(&ingress[0]), service_ports);
+    // The debug port, from this namespace and the monitoring namespace only.
+    assert_eq!(
+        ports(&ingress[1]),
+        BTreeSet::from(["debug/TCP".to_string()])
+    );
+    let from = ingress[1]["from"].as_vec().unwrap();
+    assert_eq!(from.len(), 2);
+    assert_eq!(from[0]["podSelector"].as_hash().map(|h| h.len()), Some(0));
+    assert_eq!(
+        at(
+            &from[1],
+            &[
+                "namespaceSelector",
+                "matchLabels",
+                "kubernetes.io/metadata.name"
+            ]
+        )
+        .as_str(),
+        Some("monitoring")
+    );
+    // Every named port of a rule is a port of the container.
+    let container = &at(deployment, &["spec", "template", "spec", "containers"])[0];
+    let named: BTreeSet<&str> = container["ports"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for rule in ingress {
+        for port in ports(rule) {
+            assert!(named.contains(port.split('/').next().unwrap()), "{port}");
+        }
+    }
+    // Egress: DNS only, to the cluster resolver.
+    let egress = at(policy, &["spec", "egress"]).as_vec().unwrap();
+    assert_eq!(egress.len(), 1);
+    assert_eq!(
+        ports(&egress[0]),
+        BTreeSet::from(["53/TCP".to_string(), "53/UDP".to_string()])
+    );
+    assert_eq!(
+        at(
+            &egress[0]["to"][0],
+            &["podSelector", "matchLabels", "k8s-app"]
+        )
+        .as_str(),
+        Some("kube-dns")
+    );
+    // Ephemeral storage is requested and bounded in every overlay.
+    for overlay in ["dev", "prod"] {
+        let (_, docs) = kustomize(&project, overlay);
+        let container = &at(
+            object(&docs, "Deployment"),
+            &["spec", "template", "spec", "containers"],
+        )[0];
+        for kind in ["requests", "limits"] {
+            assert!(
+                container["resources"][kind]["ephemeral-storage"]
+                    .as_str()
+                    .is_some(),
+                "{overlay}: no ephemeral-storage {kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn discovery_and_tracing_components_open_their_egress_and_stay_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = kitgen_new(tmp.path(), "addsvc", &[]);
+    let prod = kube_score(&project, "prod");
+    // The components added to prod, as the README says.
+    let overlay = project.join("deploy/overlays/prod/kustomization.yaml");
+    let mut kustomization = fs::read_to_string(&overlay).unwrap();
+    kustomization.push_str(
+        "components:\n  - ../../components/etcd\n  - ../../components/consul\n  - ../../components/otlp\n",
+    );
+    fs::write(&overlay, kustomization).unwrap();
+    let (yaml, docs) = kustomize(&project, "prod");
+    let egress_ports: BTreeSet<i64> = docs
+        .iter()
+        .filter(|d| d["kind"].as_str() == Some("NetworkPolicy"))
+        .flat_map(|d| d["spec"]["egress"].as_vec().unwrap().clone())
+        .flat_map(|rule| rule["ports"].as_vec().unwrap().clone())
+        .filter_map(|p| p["port"].as_i64())
+        .collect();
+    assert_eq!(egress_ports, BTreeSet::from([53, 2379, 4317, 8500]));
+    let file = tmp.path().join("all.yaml");
+    fs::write(&file, yaml).unwrap();
+    for version in KUBERNETES_VERSIONS {
+        let out = tool(
+            "kubernetes-validate",
+            &["--strict", "-k", version, file.to_str().unwrap()],
+            tmp.path(),
+        );
+        let report = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success() && !report.contains("WARN"), "{report}");
+    }
+    // The same findings as before: the components add nothing to fix.
+    assert_eq!(kube_score(&project, "prod"), prod);
+}
+
+#[test]
+fn the_prod_image_can_be_pinned_by_digest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = kitgen_new(tmp.path(), "addsvc", &[]);
+    let image = |project: &Path| {
+        let (_, docs) = kustomize(project, "prod");
+        let deployment = object(&docs, "Deployment");
+        let container = &at(deployment, &["spec", "template", "spec", "containers"])[0];
+        (
+            container["image"].as_str().unwrap().to_string(),
+            container["imagePullPolicy"].as_str().map(str::to_string),
+        )
+    };
+    assert_eq!(
+        image(&project),
+        (
+            "registry.example.com/addsvc:0.1.0".to_string(),
+            Some("Always".to_string())
+        )
+    );
+    // What `kustomize edit set image addsvc=…@sha256:…` writes.
+    let path = project.join("deploy/overlays/prod/kustomization.yaml");
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let pinned = fs::read_to_string(&path).unwrap().replace(
+        "    newTag: \"0.1.0\"\n",
+        &format!("    newTag: \"0.1.0\"\n    digest: {digest}\n"),
+    );
+    fs::write(&path, pinned).unwrap();
+    // kustomize keeps a tag beside the digest; the runtime pulls by digest.
+    let pinned = image(&project).0;
+    assert!(
+        pinned.starts_with("registry.example.com/addsvc")
+            && pinned.ends_with(&format!("@{digest}")),
+        "{pinned}"
+    );
+}

@@ -238,6 +238,7 @@ fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
         ("Dockerfile", render(&Dockerfile { p })),
         (".dockerignore", render(&DockerIgnore { p })),
         ("Makefile", render(&Makefile { p })),
+        (".github/workflows/ci.yml", render(&CiWorkflow { p })),
         (
             "deploy/base/kustomization.yaml",
             render(&BaseKustomization { p }),
@@ -251,6 +252,34 @@ fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
         ("deploy/base/service.yaml", render(&K8sService { p })),
         ("deploy/base/hpa.yaml", render(&Hpa { p })),
         ("deploy/base/pdb.yaml", render(&Pdb { p })),
+        (
+            "deploy/base/networkpolicy.yaml",
+            render(&NetworkPolicy { p }),
+        ),
+        (
+            "deploy/components/etcd/kustomization.yaml",
+            render(&EtcdComponent { p }),
+        ),
+        (
+            "deploy/components/etcd/networkpolicy.yaml",
+            render(&EtcdPolicy { p }),
+        ),
+        (
+            "deploy/components/consul/kustomization.yaml",
+            render(&ConsulComponent { p }),
+        ),
+        (
+            "deploy/components/consul/networkpolicy.yaml",
+            render(&ConsulPolicy { p }),
+        ),
+        (
+            "deploy/components/otlp/kustomization.yaml",
+            render(&OtlpComponent { p }),
+        ),
+        (
+            "deploy/components/otlp/networkpolicy.yaml",
+            render(&OtlpPolicy { p }),
+        ),
         (
             "deploy/overlays/dev/kustomization.yaml",
             render(&DevOverlay { p }),
@@ -648,4 +677,12 @@ project_template! {
     DevOverlay => "go/deploy/overlays/dev/kustomization.yaml",
     ProdOverlay => "go/deploy/overlays/prod/kustomization.yaml",
     OpenApiGo => "go/openapi/openapi.go",
+    CiWorkflow => "go/github/ci.yml",
+    NetworkPolicy => "go/deploy/base/networkpolicy.yaml",
+    EtcdComponent => "go/deploy/components/etcd/kustomization.yaml",
+    EtcdPolicy => "go/deploy/components/etcd/networkpolicy.yaml",
+    ConsulComponent => "go/deploy/components/consul/kustomization.yaml",
+    ConsulPolicy => "go/deploy/components/consul/networkpolicy.yaml",
+    OtlpComponent => "go/deploy/components/otlp/kustomization.yaml",
+    OtlpPolicy => "go/deploy/components/otlp/networkpolicy.yaml",
 }
