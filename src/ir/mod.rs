@@ -5,6 +5,9 @@
 pub mod binding;
 pub mod path_template;
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 /// A whole API: the services to generate and every type they can reach.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Api {
@@ -17,6 +20,8 @@ pub struct Api {
     pub messages: Vec<Message>,
     /// Every enum reachable from the project, same order rules as messages.
     pub enums: Vec<Enum>,
+    /// Lookups by name, built on first use so that every lookup is O(1).
+    index: Index,
 }
 
 /// One source file (a .proto, or later a trait definition).
@@ -202,14 +207,127 @@ pub struct EnumValue {
 
 impl Api {
     pub fn message(&self, full_name: &str) -> Option<&Message> {
-        self.messages.iter().find(|m| m.full_name == full_name)
+        self.index()
+            .map_or_else(
+                || self.messages.iter().position(|m| m.full_name == full_name),
+                |maps| maps.messages.get(full_name).copied(),
+            )
+            .map(|i| &self.messages[i])
     }
 
     pub fn file(&self, name: &str) -> Option<&SourceFile> {
-        self.files.iter().find(|f| f.name == name)
+        self.index()
+            .map_or_else(
+                || self.files.iter().position(|f| f.name == name),
+                |maps| maps.files.get(name).copied(),
+            )
+            .map(|i| &self.files[i])
     }
 
     pub fn enum_type(&self, full_name: &str) -> Option<&Enum> {
-        self.enums.iter().find(|e| e.full_name == full_name)
+        self.index()
+            .map_or_else(
+                || self.enums.iter().position(|e| e.full_name == full_name),
+                |maps| maps.enums.get(full_name).copied(),
+            )
+            .map(|i| &self.enums[i])
+    }
+
+    /// The index, unless entries were added since it was built (frontends
+    /// build an `Api` by pushing; lookups come after): then `None`, and the
+    /// caller scans.
+    fn index(&self) -> Option<&Maps> {
+        let maps = self.index.0.get_or_init(|| Maps::of(self));
+        (maps.lens == Maps::lens_of(self)).then_some(maps)
+    }
+}
+
+/// Name → position maps of an [`Api`]. Not part of its value: two APIs are
+/// equal whether or not either was looked into.
+#[derive(Default)]
+struct Index(OnceLock<Maps>);
+
+impl Clone for Index {
+    fn clone(&self) -> Self {
+        Index::default()
+    }
+}
+
+impl PartialEq for Index {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Index {}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Index")
+    }
+}
+
+struct Maps {
+    lens: (usize, usize, usize),
+    files: HashMap<String, usize>,
+    messages: HashMap<String, usize>,
+    enums: HashMap<String, usize>,
+}
+
+impl Maps {
+    fn lens_of(api: &Api) -> (usize, usize, usize) {
+        (api.files.len(), api.messages.len(), api.enums.len())
+    }
+
+    /// The first entry of a name wins, as a scan would find it.
+    fn of(api: &Api) -> Maps {
+        fn positions<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+            let mut map = HashMap::new();
+            for (i, name) in names.enumerate() {
+                map.entry(name.clone()).or_insert(i);
+            }
+            map
+        }
+        Maps {
+            lens: Maps::lens_of(api),
+            files: positions(api.files.iter().map(|f| &f.name)),
+            messages: positions(api.messages.iter().map(|m| &m.full_name)),
+            enums: positions(api.enums.iter().map(|e| &e.full_name)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(full_name: &str, file: &str) -> Message {
+        Message {
+            name: full_name.rsplit('.').next().unwrap().into(),
+            full_name: full_name.into(),
+            file: file.into(),
+            doc: String::new(),
+            fields: Vec::new(),
+            oneofs: Vec::new(),
+            map_entry: false,
+        }
+    }
+
+    #[test]
+    fn lookups_see_entries_added_after_the_first_lookup() {
+        let mut api = Api::default();
+        api.messages.push(message("p.A", "a.proto"));
+        assert_eq!(api.message("p.A").map(|m| m.file.as_str()), Some("a.proto"));
+        assert!(api.message("p.B").is_none());
+        api.messages.push(message("p.B", "b.proto"));
+        assert_eq!(api.message("p.B").map(|m| m.file.as_str()), Some("b.proto"));
+        // A copy indexes itself afresh, and the index is no part of equality.
+        let copy = api.clone();
+        assert_eq!(
+            copy.message("p.B").map(|m| m.file.as_str()),
+            Some("b.proto")
+        );
+        assert_eq!(copy, api);
+        assert!(api.enum_type("p.A").is_none() && api.file("a.proto").is_none());
     }
 }
