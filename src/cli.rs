@@ -277,11 +277,18 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    if guard.is_none() {
+    let created = guard.is_none();
+    if created {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating '{}'", dir.display()))?;
         guard = Some(open_project(&dir, true)?);
     }
-    sync::apply(&dir, &plan).context("writing the project")?;
+    if let Err(e) = sync::apply(&dir, &plan) {
+        if created {
+            // All or nothing: the directory this run made goes too.
+            let _ = std::fs::remove_dir(&dir);
+        }
+        return Err(anyhow::Error::new(e).context("writing the project").into());
+    }
     drop(guard);
     println!(
         "created {} ({} files) in {}",

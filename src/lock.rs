@@ -133,9 +133,14 @@ impl Lock {
             let why = match crate::fileset::check_path(&file.path) {
                 Err(why) => Some(why),
                 Ok(()) if !seen.insert(file.path.as_str()) => Some("it is listed twice"),
-                Ok(()) if file.path == LOCK_FILE || file.path.starts_with(".kitgen/") => {
-                    Some("kitgen keeps it itself")
+                Ok(())
+                    if file.path == LOCK_FILE
+                        || file.path == crate::config::CONFIG_FILE
+                        || file.path.starts_with(".kitgen/") =>
+                {
+                    Some("kitgen never tracks it in the lock")
                 }
+                Ok(()) if file.path.starts_with(".git/") => Some("kitgen never writes into .git"),
                 Ok(()) => None,
             };
             if let Some(why) = why {
@@ -195,6 +200,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(LOCK_FILE), lock().to_toml()).unwrap();
         assert_eq!(Lock::load(dir.path()).unwrap(), Some(lock()));
+    }
+
+    #[test]
+    fn paths_leading_out_or_into_kitgens_own_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "../outside/secret.txt",
+            "/etc/passwd",
+            "a/../../b",
+            ".git/config",
+            "kitgen.toml",
+            ".kitgen/txn/journal",
+            "pb/x.pb.go",
+        ] {
+            let mut l = lock();
+            // The last case lists a path twice.
+            l.files[0].path = bad.into();
+            std::fs::write(dir.path().join(LOCK_FILE), l.to_toml()).unwrap();
+            let err = Lock::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("which kitgen refuses"), "{bad}: {err}");
+            assert!(err.contains("kitgen.lock:"), "{bad}: located: {err}");
+        }
+        std::fs::write(dir.path().join(LOCK_FILE), "\n").unwrap();
+        let err = Lock::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("kitgen.lock is empty"), "{err}");
     }
 
     #[test]

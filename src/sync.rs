@@ -58,34 +58,34 @@ pub fn check_target(dir: &Path, force: bool) -> Result<(), SyncError> {
     }
 }
 
-/// Writes `files` and removes `deletes` under `dir` (which must exist), all
-/// or nothing, without checking what was there before.
-pub fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<(), SyncError> {
-    let current: Vec<(String, Option<String>)> = files
-        .iter()
-        .map(|(p, _)| (p.to_string(), read_text(&dir.join(p))))
-        .collect();
-    let writes: Vec<(&str, Option<&str>, &str)> = files
-        .iter()
-        .zip(&current)
-        .map(|((p, f), (_, old))| (p, old.as_deref(), f.contents.as_str()))
-        .collect();
-    let olds: Vec<String> = deletes
-        .iter()
-        .map(|p| read_text(&dir.join(p)).unwrap_or_default())
-        .collect();
-    let deletes: Vec<(&str, &str)> = deletes
-        .iter()
-        .zip(&olds)
-        .filter(|(p, _)| fs::symlink_metadata(dir.join(p)).is_ok())
-        .map(|(p, o)| (*p, o.as_str()))
-        .collect();
-    journal::apply(dir, &writes, &deletes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes `files` and removes `deletes` under `dir` (which must exist), all
+    /// or nothing, without checking what was there before.
+    fn write_changes(dir: &Path, files: &FileSet, deletes: &[&str]) -> Result<(), SyncError> {
+        let current: Vec<(String, Option<String>)> = files
+            .iter()
+            .map(|(p, _)| (p.to_string(), read_text(&dir.join(p))))
+            .collect();
+        let writes: Vec<(&str, Option<&str>, &str)> = files
+            .iter()
+            .zip(&current)
+            .map(|((p, f), (_, old))| (p, old.as_deref(), f.contents.as_str()))
+            .collect();
+        let olds: Vec<String> = deletes
+            .iter()
+            .map(|p| read_text(&dir.join(p)).unwrap_or_default())
+            .collect();
+        let deletes: Vec<(&str, &str)> = deletes
+            .iter()
+            .zip(&olds)
+            .filter(|(p, _)| fs::symlink_metadata(dir.join(p)).is_ok())
+            .map(|(p, o)| (*p, o.as_str()))
+            .collect();
+        journal::apply(dir, &writes, &deletes)
+    }
 
     fn set(files: &[(&str, &str)]) -> FileSet {
         let mut s = FileSet::new();

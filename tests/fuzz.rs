@@ -240,23 +240,44 @@ const LOCK_TOKENS: &[&str] = &[
     "path = \"kitgen.lock\"",
 ];
 
-/// Runs `f` on every case; a panic fails the test with the input.
-fn fuzz(name: &str, cases: usize, mut f: impl FnMut(&mut XorShift) -> (Vec<u8>, bool)) {
+/// Runs every case: `make` builds an input, `check` runs the parser on it
+/// (true: accepted, false: refused with a diagnostic). A panic is a finding:
+/// its input is saved under `target/fuzz-findings/`, the run goes on, and
+/// the test fails at the end listing them.
+fn fuzz(
+    name: &str,
+    cases: usize,
+    mut make: impl FnMut(&mut XorShift) -> Vec<u8>,
+    mut check: impl FnMut(&[u8]) -> bool,
+) {
     let mut rng = XorShift(seed());
     let mut budget = Budget::new(cases);
     let (mut ok, mut refused) = (0usize, 0usize);
+    let mut findings = Vec::new();
     let start = Instant::now();
     while budget.more() {
-        match panic::catch_unwind(AssertUnwindSafe(|| f(&mut rng))) {
-            Ok((_, true)) => ok += 1,
-            Ok((_, false)) => refused += 1,
-            Err(_) => panic!("{name}: case {} panicked (seed {})", budget.done, seed()),
+        let input = make(&mut rng);
+        match panic::catch_unwind(AssertUnwindSafe(|| check(&input))) {
+            Ok(true) => ok += 1,
+            Ok(false) => refused += 1,
+            Err(_) => {
+                let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-findings");
+                fs::create_dir_all(&dir).unwrap();
+                let file = dir.join(format!("{name}-{}-{}", seed(), budget.done));
+                fs::write(&file, &input).unwrap();
+                findings.push(file);
+            }
         }
     }
     eprintln!(
-        "fuzz {name}: {} executions in {:.1?} ({ok} accepted, {refused} refused), 0 panics",
-        ok + refused,
-        start.elapsed()
+        "fuzz {name}: {} executions in {:.1?} ({ok} accepted, {refused} refused), {} panics",
+        ok + refused + findings.len(),
+        start.elapsed(),
+        findings.len()
+    );
+    assert!(
+        findings.is_empty(),
+        "{name}: inputs that panicked: {findings:#?}"
     );
 }
 
@@ -281,16 +302,18 @@ fn code_target(name: &str, ext: &str, tokens: &[&str], cases: usize) {
     let sandbox = tempfile::tempdir().unwrap();
     let seeds = seeds(ext);
     let path = sandbox.path().join(format!("fuzz.{ext}"));
-    fuzz(name, cases, |rng| {
-        let (_, src) = &seeds[rng.below(seeds.len())];
-        let bytes = mutate(src, tokens, rng);
-        fs::write(&path, &bytes).unwrap();
-        let ok = render(&Source::Code {
-            path: path.clone(),
-            shown_as: format!("fuzz.{ext}"),
-        });
-        (bytes, ok)
-    });
+    fuzz(
+        name,
+        cases,
+        |rng| mutate(&seeds[rng.below(seeds.len())].1, tokens, rng),
+        |bytes| {
+            fs::write(&path, bytes).unwrap();
+            render(&Source::Code {
+                path: path.clone(),
+                shown_as: format!("fuzz.{ext}"),
+            })
+        },
+    );
     assert_eq!(
         fs::read_dir(sandbox.path()).unwrap().count(),
         1,
@@ -315,16 +338,18 @@ fn fuzz_proto_frontend() {
         })
         .collect();
     assert!(seeds.len() >= 5, "{} valid proto seeds", seeds.len());
-    fuzz("proto", 600, |rng| {
-        let (_, src) = &seeds[rng.below(seeds.len())];
-        let bytes = mutate(src, PROTO_TOKENS, rng);
-        fs::write(&path, &bytes).unwrap();
-        let ok = render(&Source::Protos {
-            files: vec![path.clone()],
-            includes: vec![],
-        });
-        (bytes, ok)
-    });
+    fuzz(
+        "proto",
+        600,
+        |rng| mutate(&seeds[rng.below(seeds.len())].1, PROTO_TOKENS, rng),
+        |bytes| {
+            fs::write(&path, bytes).unwrap();
+            render(&Source::Protos {
+                files: vec![path.clone()],
+                includes: vec![],
+            })
+        },
+    );
     assert_eq!(
         fs::read_dir(sandbox.path()).unwrap().count(),
         1,
@@ -347,24 +372,27 @@ const CONFIG_SEED: &str = "# kitgen project file\n\nname = \"addsvc\"\nmodule = 
 #[test]
 fn fuzz_kitgen_toml() {
     let sandbox = tempfile::tempdir().unwrap();
-    fuzz("kitgen.toml", 3000, |rng| {
-        let bytes = mutate(CONFIG_SEED, TOML_TOKENS, rng);
-        fs::write(sandbox.path().join(CONFIG_FILE), &bytes).unwrap();
-        let ok = match Config::load(sandbox.path()) {
-            Ok(config) => {
-                // What loads is what `new` accepts: no name or module that
-                // could steer a path or a parameter.
-                assert!(kitgen::config::validate_name(&config.name).is_ok());
-                assert!(kitgen::config::validate_module(&config.module).is_ok());
-                true
+    fuzz(
+        "kitgen.toml",
+        3000,
+        |rng| mutate(CONFIG_SEED, TOML_TOKENS, rng),
+        |bytes| {
+            fs::write(sandbox.path().join(CONFIG_FILE), bytes).unwrap();
+            match Config::load(sandbox.path()) {
+                Ok(config) => {
+                    // What loads is what `new` accepts: no name or module that
+                    // could steer a path or a parameter.
+                    assert!(kitgen::config::validate_name(&config.name).is_ok());
+                    assert!(kitgen::config::validate_module(&config.module).is_ok());
+                    true
+                }
+                Err(d) => {
+                    assert!(d.to_string().starts_with("error: "), "{d}");
+                    false
+                }
             }
-            Err(d) => {
-                assert!(d.to_string().starts_with("error: "), "{d}");
-                false
-            }
-        };
-        (bytes, ok)
-    });
+        },
+    );
 }
 
 const LOCK_SEED: &str = "format = 1\nkitgen = \"0.1.0\"\nstubs_key = \"k\"\n\n[[file]]\npath = \"pb/x.pb.go\"\nowner = \"generated\"\nsha256 = \"ab\"\nstub = true\n\n[[file]]\npath = \"pkg/service/add.go\"\nowner = \"user\"\nsha256 = \"cd\"\nbase = \"\"\"\npackage service\n\"\"\"\n";
@@ -372,25 +400,28 @@ const LOCK_SEED: &str = "format = 1\nkitgen = \"0.1.0\"\nstubs_key = \"k\"\n\n[[
 #[test]
 fn fuzz_kitgen_lock() {
     let sandbox = tempfile::tempdir().unwrap();
-    fuzz("kitgen.lock", 3000, |rng| {
-        let bytes = mutate(LOCK_SEED, LOCK_TOKENS, rng);
-        fs::write(sandbox.path().join(LOCK_FILE), &bytes).unwrap();
-        let ok = match Lock::load(sandbox.path()) {
-            Ok(Some(lock)) => {
-                // Every path a loaded lock names is inside the project.
-                for f in &lock.files {
-                    assert!(kitgen::fileset::check_path(&f.path).is_ok(), "{:?}", f.path);
+    fuzz(
+        "kitgen.lock",
+        3000,
+        |rng| mutate(LOCK_SEED, LOCK_TOKENS, rng),
+        |bytes| {
+            fs::write(sandbox.path().join(LOCK_FILE), bytes).unwrap();
+            match Lock::load(sandbox.path()) {
+                Ok(Some(lock)) => {
+                    // Every path a loaded lock names is inside the project.
+                    for f in &lock.files {
+                        assert!(kitgen::fileset::check_path(&f.path).is_ok(), "{:?}", f.path);
+                    }
+                    true
                 }
-                true
+                Ok(None) => unreachable!("the lock was written"),
+                Err(d) => {
+                    assert!(d.to_string().starts_with("error: "), "{d}");
+                    false
+                }
             }
-            Ok(None) => unreachable!("the lock was written"),
-            Err(d) => {
-                assert!(d.to_string().starts_with("error: "), "{d}");
-                false
-            }
-        };
-        (bytes, ok)
-    });
+        },
+    );
 }
 
 /// Every file under `root` with its contents.

@@ -213,6 +213,9 @@ pub(super) fn apply(
     writes: &[(&str, Option<&str>, &str)],
     deletes: &[(&str, &str)],
 ) -> Result<(), SyncError> {
+    if writes.is_empty() && deletes.is_empty() {
+        return Ok(());
+    }
     let root = root_of(dir)?;
     let mut ops = Vec::new();
     let mut mkdirs: Vec<String> = Vec::new();
