@@ -12,7 +12,10 @@ use std::process::Command;
 use kitgen::frontend;
 use kitgen::ir;
 use kitgen::pipeline::{self, Settings, Source};
-use support::{GO_TIMEOUT, Server, agent, generate, go, go_build, request, run, run_ok, step};
+use support::{
+    GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go, go_build, request,
+    run, run_ok, step,
+};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -220,6 +223,7 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
             ));
         }
         assert!(server.terminate().success());
+        assert_exchanges_match_openapi(project, &http);
         answers.push(seen);
     }
     assert!(

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kitgen::pipeline::{self, Source};
-use support::{Server, agent, corpus, generate, go_build, request, run, step};
+use support::{
+    Server, agent, check_exchanges, corpus, generate, go_build, request, run, step, take_exchanges,
+};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const DOCUMENT: &str = "pkg/openapi/openapi.json";
@@ -467,81 +469,33 @@ fn served_exchanges_validate(test: &str, name: &str, args: &[&str], calls: Calls
     let file = fs::read_to_string(project.join(DOCUMENT)).expect("read the document");
     assert_eq!((served.status, served.body.as_str()), (200, file.as_str()));
 
-    let mut log = String::new();
     for (method, path, body) in calls {
         let reply = request(&agent, method, &format!("{http}{path}"), *body);
         step(test, format_args!("{method} {path} -> {}", reply.status));
-        let line = format!(
-            "{{\"method\":{},\"url\":{},\"body\":{},\"status\":{},\"response\":{}}}\n",
-            quote(method),
-            quote(path),
-            body.map_or("null".to_string(), quote),
-            reply.status,
-            quote(&reply.body)
-        );
-        log.push_str(&line);
     }
     drop(agent);
     assert!(server.terminate().success());
-    let exchanges = tmp.path().join("exchanges.jsonl");
-    fs::write(&exchanges, log).expect("write exchanges");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py");
-    let out = run(
-        Command::new("python3")
-            .arg(script)
-            .arg(project.join(DOCUMENT))
-            .arg(&exchanges),
-        std::time::Duration::from_secs(120),
-    );
-    step(test, out.stdout.trim());
+    let document = project.join(DOCUMENT);
+    let mut exchanges = take_exchanges(&http);
+    // The document's own fetch is outside the API, and counted as such.
+    assert_eq!(exchanges.len(), calls.len() + 1);
+    let report = check_exchanges(&document, &exchanges)
+        .unwrap_or_else(|report| panic!("exchanges do not match the document:\n{report}"));
+    step(test, report.trim());
     assert!(
-        out.status.success(),
-        "exchanges do not match the document:\n{}{}",
-        out.stdout,
-        out.stderr
-    );
-    assert!(
-        out.stdout
-            .contains(&format!("{} exchanges, 0 invalid", calls.len()))
+        report.contains(&format!(
+            "{} exchanges, 0 invalid, 1 outside the API",
+            calls.len() + 1
+        )),
+        "{report}"
     );
 
     // The check can fail: a reply the document does not allow is caught.
-    let (method, path, body) = calls[0];
-    let wrong = format!(
-        "{{\"method\":{},\"url\":{},\"body\":{},\"status\":200,\"response\":\"[]\"}}\n",
-        quote(method),
-        quote(path),
-        body.map_or("null".to_string(), quote),
-    );
-    fs::write(&exchanges, wrong).expect("write exchanges");
-    let out = run(
-        Command::new("python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py"))
-            .arg(project.join(DOCUMENT))
-            .arg(&exchanges),
-        std::time::Duration::from_secs(120),
-    );
-    assert!(
-        !out.status.success() && out.stdout.contains("1 exchanges, 1 invalid"),
-        "a wrong reply passed: {}{}",
-        out.stdout,
-        out.stderr
-    );
-}
-
-/// A JSON string literal.
-fn quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    let mut wrong = exchanges.swap_remove(1);
+    wrong.status = 200;
+    wrong.response = "[]".into();
+    let report = check_exchanges(&document, &[wrong]).expect_err("a wrong reply passed");
+    assert!(report.contains("1 exchanges, 1 invalid"), "{report}");
 }
 
 #[test]

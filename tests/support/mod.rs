@@ -405,11 +405,126 @@ pub fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>)
     };
     let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
-    let body = response
+    let reply = response
         .body_mut()
         .read_to_string()
         .unwrap_or_else(|e| panic!("{method} {url}: reading the body: {e}"));
-    Reply { status, body }
+    let (base, rest) = split_url(url);
+    EXCHANGES.lock().unwrap().push(Exchange {
+        base,
+        method: method.to_string(),
+        url: rest,
+        body: body.map(str::to_string),
+        status,
+        response: reply.clone(),
+    });
+    Reply {
+        status,
+        body: reply,
+    }
+}
+
+/// One HTTP exchange `request` made, kept to be checked against the
+/// server's OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// `http://host:port`: which server answered.
+    pub base: String,
+    pub method: String,
+    /// Path and query.
+    pub url: String,
+    pub body: Option<String>,
+    pub status: u16,
+    pub response: String,
+}
+
+/// Every exchange of this test process; tests run in parallel, so each takes
+/// those of its own server.
+static EXCHANGES: Mutex<Vec<Exchange>> = Mutex::new(Vec::new());
+
+fn split_url(url: &str) -> (String, String) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => (
+            url[..after_scheme + i].to_string(),
+            url[after_scheme + i..].to_string(),
+        ),
+        None => (url.to_string(), "/".to_string()),
+    }
+}
+
+/// Takes the exchanges made so far with the server at `base`
+/// (`http://host:port`).
+pub fn take_exchanges(base: &str) -> Vec<Exchange> {
+    let mut all = EXCHANGES.lock().unwrap();
+    let (mine, others) = all.drain(..).partition(|e| e.base == base);
+    *all = others;
+    mine
+}
+
+/// A JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Checks exchanges against an OpenAPI document with openapi-core
+/// (tests/support/openapi_exchanges.py, run by the `python3` on PATH, which
+/// scripts/test.sh makes its venv's). Requests outside the API (/healthz,
+/// /readyz, /openapi.json, unknown routes answered 404 or 405) are counted,
+/// not checked. Returns the script's report, or its failure.
+pub fn check_exchanges(document: &Path, exchanges: &[Exchange]) -> Result<String, String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("exchanges.jsonl");
+    let lines: String = exchanges
+        .iter()
+        .map(|e| {
+            format!(
+                "{{\"method\":{},\"url\":{},\"body\":{},\"status\":{},\"response\":{}}}\n",
+                json_string(&e.method),
+                json_string(&e.url),
+                e.body.as_deref().map_or("null".to_string(), json_string),
+                e.status,
+                json_string(&e.response)
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines).expect("write exchanges");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py");
+    let out = run(
+        Command::new("python3").arg(script).arg(document).arg(&log),
+        Duration::from_secs(120),
+    );
+    let report = format!("{}{}", out.stdout, out.stderr);
+    if out.status.success() {
+        Ok(report)
+    } else {
+        Err(report)
+    }
+}
+
+/// Checks every exchange made with the server at `base` against the
+/// project's generated OpenAPI document.
+pub fn assert_exchanges_match_openapi(project: &Path, base: &str) {
+    let exchanges = take_exchanges(base);
+    assert!(!exchanges.is_empty(), "no exchange with {base}");
+    let document = project.join("pkg/openapi/openapi.json");
+    match check_exchanges(&document, &exchanges) {
+        Ok(report) => eprintln!("[openapi] {}", report.trim()),
+        Err(report) => panic!(
+            "exchanges with {base} do not match {}:\n{report}",
+            document.display()
+        ),
+    }
 }
 
 /// The value of the sample of `metric` whose labels include every one of
