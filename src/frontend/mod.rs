@@ -10,6 +10,7 @@ pub mod derive;
 pub mod go_interface;
 pub mod proto;
 pub mod rust_trait;
+mod source_info;
 
 use std::path::Path;
 

@@ -12,6 +12,9 @@ use protox::file::{
     ChainFileResolver, File, FileResolver, GoogleFileResolver, IncludeFileResolver,
 };
 
+use prost_types::SourceCodeInfo;
+
+use super::source_info::{self, SetAside, SlimResolver};
 use crate::diagnostic::{self, Diagnostic};
 use crate::ir;
 
@@ -227,6 +230,11 @@ fn find_code(source: &str, needle: &str) -> Option<usize> {
 
 /// Compiles proto files from disk.
 pub fn compile(input: &ProtoInput) -> Result<Compiled, Diagnostic> {
+    compile_files(input, true)
+}
+
+/// `slim`: build the pool with the source info set aside (see source_info.rs).
+fn compile_files(input: &ProtoInput, slim: bool) -> Result<Compiled, Diagnostic> {
     if input.files.is_empty() {
         return Err(Diagnostic::new("no .proto file given").with_help("pass --proto FILE"));
     }
@@ -268,15 +276,19 @@ pub fn compile(input: &ProtoInput) -> Result<Compiled, Diagnostic> {
         }
     }
     let refused = RefusedEdition::default();
-    let mut resolver = ChainFileResolver::new();
-    for include in &includes {
-        resolver.add(EditionsBridge {
-            include: include.clone(),
-            inner: IncludeFileResolver::new(include.clone()),
-            refused: std::sync::Arc::clone(&refused),
-        });
-    }
-    compile_with(resolver, &input.files, Vec::new(), refused).map_err(|d| locate_eof(d, &includes))
+    let make_resolver = || {
+        let mut resolver = ChainFileResolver::new();
+        for include in &includes {
+            resolver.add(EditionsBridge {
+                include: include.clone(),
+                inner: IncludeFileResolver::new(include.clone()),
+                refused: std::sync::Arc::clone(&refused),
+            });
+        }
+        resolver
+    };
+    compile_with(&make_resolver, &input.files, Vec::new(), &refused, slim)
+        .map_err(|d| locate_eof(d, &includes))
 }
 
 /// protox reports an unexpected end of file without a span: point at the
@@ -306,18 +318,20 @@ fn locate_eof(d: Diagnostic, includes: &[PathBuf]) -> Diagnostic {
 /// Compiles a proto held in memory (the built-in starter) under the given name.
 pub fn compile_source(name: &str, source: &str) -> Result<Compiled, Diagnostic> {
     compile_with(
-        ChainFileResolver::new(),
+        &ChainFileResolver::new,
         &[PathBuf::from(name)],
         vec![(name.to_string(), source.to_string())],
-        RefusedEdition::default(),
+        &RefusedEdition::default(),
+        true,
     )
 }
 
 fn compile_with(
-    mut resolver: ChainFileResolver,
+    make_resolver: &dyn Fn() -> ChainFileResolver,
     files: &[PathBuf],
     extra: Vec<(String, String)>,
-    refused: RefusedEdition,
+    refused: &RefusedEdition,
+    slim: bool,
 ) -> Result<Compiled, Diagnostic> {
     let mut embedded: Vec<(String, String)> = extra;
     embedded.extend(
@@ -325,12 +339,77 @@ fn compile_with(
             .iter()
             .map(|(n, s)| (n.to_string(), s.to_string())),
     );
-    resolver.add(EmbeddedResolver { files: embedded });
-    resolver.add(GoogleFileResolver::new());
+    let resolver = || {
+        let mut resolver = make_resolver();
+        resolver.add(EmbeddedResolver {
+            files: embedded.clone(),
+        });
+        resolver.add(GoogleFileResolver::new());
+        resolver
+    };
 
+    // The pool is built with the source info set aside (see source_info.rs),
+    // which is linear; anything unusual takes protox's own way, which also
+    // locates errors.
+    let aside = SetAside::default();
+    let fast = slim
+        .then(|| {
+            open_all(
+                SlimResolver {
+                    inner: resolver(),
+                    aside: aside.clone(),
+                },
+                files,
+                refused,
+            )
+        })
+        .and_then(Result::ok)
+        .filter(|_| !shadowed(&resolver(), &aside, files))
+        .and_then(|compiler| {
+            let pool = compiler.descriptor_pool();
+            let infos = aside.merge(&pool)?;
+            let set = source_info::splice(&compiler.encode_file_descriptor_set(), &infos)?;
+            Some((compiler, pool, set, infos))
+        });
+    let (compiler, pool, descriptor_set, infos) = match fast {
+        Some(fast) => fast,
+        None => {
+            refused.lock().expect("not poisoned").take();
+            let compiler = open_all(resolver(), files, refused)?;
+            let pool = compiler.descriptor_pool();
+            let set = compiler.encode_file_descriptor_set();
+            let infos = pool
+                .files()
+                .filter_map(|f| {
+                    let info = f.file_descriptor_proto().source_code_info.clone()?;
+                    Some((f.name().to_string(), info))
+                })
+                .collect();
+            (compiler, pool, set, infos)
+        }
+    };
+    let opened: Vec<String> = compiler
+        .files()
+        .filter(|meta| !meta.is_import())
+        .map(|meta| meta.name().to_string())
+        .collect();
+    let project_files = project_files(&pool);
+    let api = Lowering::new(&pool, &infos, &opened, &project_files).lower()?;
+    Ok(Compiled {
+        api,
+        descriptor_set,
+        project_files,
+    })
+}
+
+/// Opens every file the user named.
+fn open_all(
+    resolver: impl FileResolver + 'static,
+    files: &[PathBuf],
+    refused: &RefusedEdition,
+) -> Result<protox::Compiler, Diagnostic> {
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
-    let mut opened = Vec::new();
     for file in files {
         compiler.open_file(file).map_err(|e| {
             match refused.lock().expect("not poisoned").take() {
@@ -344,19 +423,22 @@ fn compile_with(
             }
         })?;
     }
-    for meta in compiler.files() {
-        if !meta.is_import() {
-            opened.push(meta.name().to_string());
-        }
+    Ok(compiler)
+}
+
+/// protox's check, skipped when it cannot see paths: a file named by its path
+/// must be the one its name resolves to, not one of an earlier include root.
+fn shadowed(resolver: &ChainFileResolver, aside: &SetAside, files: &[PathBuf]) -> bool {
+    fn parts(p: &Path) -> Vec<std::path::Component<'_>> {
+        p.components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect()
     }
-    let pool = compiler.descriptor_pool();
-    let descriptor_set = compiler.encode_file_descriptor_set();
-    let project_files = project_files(&pool);
-    let api = Lowering::new(&pool, &opened, &project_files).lower()?;
-    Ok(Compiled {
-        api,
-        descriptor_set,
-        project_files,
+    files.iter().any(|file| {
+        resolver
+            .resolve_path(file)
+            .and_then(|name| aside.path_of(&name))
+            .is_some_and(|found| parts(&found) != parts(file))
     })
 }
 
@@ -397,9 +479,9 @@ fn project_files(pool: &DescriptorPool) -> Vec<String> {
 struct Comments(HashMap<Vec<i32>, String>);
 
 impl Comments {
-    fn of(file: &prost_types::FileDescriptorProto) -> Self {
+    fn of(info: Option<&SourceCodeInfo>) -> Self {
         let mut map = HashMap::new();
-        if let Some(info) = &file.source_code_info {
+        if let Some(info) = info {
             for loc in &info.location {
                 if let Some(text) = &loc.leading_comments {
                     map.insert(loc.path.clone(), clean_comment(text));
@@ -437,24 +519,27 @@ fn clean_comment(text: &str) -> String {
 
 struct Lowering<'a> {
     pool: &'a DescriptorPool,
+    /// Each file's source info (the pool may hold only part of it).
+    infos: &'a HashMap<String, SourceCodeInfo>,
     opened: &'a [String],
     project_files: &'a [String],
     comments: HashMap<String, Comments>,
 }
 
 impl<'a> Lowering<'a> {
-    fn new(pool: &'a DescriptorPool, opened: &'a [String], project_files: &'a [String]) -> Self {
+    fn new(
+        pool: &'a DescriptorPool,
+        infos: &'a HashMap<String, SourceCodeInfo>,
+        opened: &'a [String],
+        project_files: &'a [String],
+    ) -> Self {
         let comments = pool
             .files()
-            .map(|f| {
-                (
-                    f.name().to_string(),
-                    Comments::of(f.file_descriptor_proto()),
-                )
-            })
+            .map(|f| (f.name().to_string(), Comments::of(infos.get(f.name()))))
             .collect();
         Lowering {
             pool,
+            infos,
             opened,
             project_files,
             comments,
@@ -615,11 +700,10 @@ impl<'a> Lowering<'a> {
 
     /// A diagnostic pointing at the declaration with the given source path.
     fn locate(&self, file: &str, path: &[i32], message: String) -> Diagnostic {
-        let span = self.pool.get_file_by_name(file).and_then(|f| {
-            f.file_descriptor_proto()
-                .source_code_info
-                .as_ref()
-                .and_then(|i| i.location.iter().find(|l| l.path == path))
+        let span = self.infos.get(file).and_then(|info| {
+            info.location
+                .iter()
+                .find(|l| l.path == path)
                 .map(|l| (l.span[0] as usize + 1, l.span[1] as usize + 1))
         });
         match span {
@@ -844,6 +928,50 @@ mod tests {
         assert_eq!(&field_feature[at..at + 9], "features.");
         let newer = "edition = \"2024\";\n";
         assert!(bridge_edition(newer).unwrap_err().2.contains("2023 only"));
+    }
+
+    /// Every .proto under `dir`, with `dir` as its include root.
+    fn protos(dir: &Path) -> Vec<PathBuf> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|e| e.into_path())
+            .filter(|p| p.extension().is_some_and(|e| e == "proto"))
+            .collect()
+    }
+
+    #[test]
+    fn setting_source_info_aside_changes_nothing() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut inputs: Vec<ProtoInput> = protos(&root.join("fixtures"))
+            .into_iter()
+            .map(|file| ProtoInput {
+                files: vec![file],
+                includes: Vec::new(),
+            })
+            .collect();
+        let googleapis = root.join("../shared/corpus/googleapis");
+        for file in protos(&googleapis.join("google/example")) {
+            inputs.push(ProtoInput {
+                files: vec![file],
+                includes: vec![googleapis.clone()],
+            });
+        }
+        let mut compiled = 0;
+        for input in &inputs {
+            let (slim, plain) = (compile_files(input, true), compile_files(input, false));
+            match (slim, plain) {
+                (Ok(slim), Ok(plain)) => {
+                    assert_eq!(slim.descriptor_set, plain.descriptor_set, "{input:?}");
+                    assert_eq!(slim.api, plain.api, "{input:?}");
+                    assert_eq!(slim.project_files, plain.project_files);
+                    compiled += 1;
+                }
+                (Err(slim), Err(plain)) => assert_eq!(slim.to_string(), plain.to_string()),
+                (slim, plain) => panic!("{input:?}: {:?} vs {:?}", slim.err(), plain.err()),
+            }
+        }
+        assert!(compiled > 5, "only {compiled} compiled");
     }
 
     #[test]
