@@ -19,7 +19,7 @@
 //! The output is deterministic: keys in a fixed order, operations in source
 //! order, schemas sorted by full name.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::diagnostic::Diagnostic;
@@ -148,6 +148,7 @@ pub fn render(api: &Api, title: &str) -> Result<String, Diagnostic> {
     let mut doc = Document {
         api,
         wanted: BTreeSet::new(),
+        pending: Vec::new(),
     };
     let mut out = String::new();
     doc.build(title)?.write(&mut out, 0);
@@ -159,6 +160,8 @@ struct Document<'a> {
     api: &'a Api,
     /// Messages and enums the operations reference, by full name.
     wanted: BTreeSet<String>,
+    /// Those of `wanted` whose schema is still to be written.
+    pending: Vec<String>,
 }
 
 impl<'a> Document<'a> {
@@ -167,6 +170,8 @@ impl<'a> Document<'a> {
         let mut paths: Vec<(String, Json)> = Vec::new();
         // OpenAPI paths that differ only in parameter names are one path.
         let mut shapes: BTreeMap<String, String> = BTreeMap::new();
+        // Where each path sits in `paths`, which keeps the order of first use.
+        let mut path_at: HashMap<String, usize> = HashMap::new();
         let mut operation_ids = BTreeSet::new();
         let mut tags = Vec::new();
         for service in &api.services {
@@ -201,13 +206,11 @@ impl<'a> Document<'a> {
                         continue;
                     }
                     let op = self.operation(&id, &service.name, method, b, path_params);
-                    let item = match paths.iter_mut().find(|(p, _)| *p == path) {
-                        Some((_, item)) => item,
-                        None => {
-                            paths.push((path.clone(), Json::Obj(Vec::new())));
-                            &mut paths.last_mut().expect("just pushed").1
-                        }
-                    };
+                    let at = *path_at.entry(path.clone()).or_insert_with(|| {
+                        paths.push((path.clone(), Json::Obj(Vec::new())));
+                        paths.len() - 1
+                    });
+                    let item = &mut paths[at].1;
                     let Json::Obj(ops) = item else {
                         unreachable!("path items are objects")
                     };
@@ -500,7 +503,9 @@ impl<'a> Document<'a> {
     }
 
     fn reference(&mut self, full_name: &str) -> Json {
-        self.wanted.insert(full_name.to_string());
+        if self.wanted.insert(full_name.to_string()) {
+            self.pending.push(full_name.to_string());
+        }
         obj([("$ref", s(format!("#/components/schemas/{full_name}")))])
     }
 
@@ -594,10 +599,9 @@ impl<'a> Document<'a> {
     /// Every referenced message and enum, and what they reference in turn.
     fn schemas(&mut self) -> Vec<(String, Json)> {
         let api = self.api;
-        let mut done = BTreeSet::new();
         let mut out = Vec::new();
-        while let Some(name) = self.wanted.iter().find(|n| !done.contains(*n)).cloned() {
-            done.insert(name.clone());
+        // Each schema written may want more; the caller sorts them.
+        while let Some(name) = self.pending.pop() {
             let schema = if let Some(schema) = well_known_schema(&name) {
                 schema
             } else if let Some(msg) = api.message(&name) {
