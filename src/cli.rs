@@ -448,6 +448,15 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
             "no kitgen.lock: your files were kept as they are and recorded; later generations merge into them"
         );
     }
+    for (path, methods) in &plan.lacking {
+        eprintln!(
+            "warning: {path} was kept as it is (no lock to merge against), but it lacks what kitgen \
+             renders for it; add these methods (see a fresh `kitgen new` for their stubs):"
+        );
+        for m in methods {
+            eprintln!("  {m}");
+        }
+    }
     for path in &plan.orphaned {
         println!(
             "{:>9}  {path} (no longer generated; yours to keep or delete)",

@@ -220,6 +220,9 @@ pub struct Plan {
     pub orphaned: Vec<String>,
     /// User-owned files taken as they are because no lock existed.
     pub adopted: Vec<String>,
+    /// Adopted Go files lacking methods kitgen renders for them (a new
+    /// RPC's stub), which no file of their directory declares.
+    pub lacking: Vec<(String, Vec<String>)>,
     /// User-owned files on disk that still hold conflict markers.
     pub unresolved: Vec<String>,
     /// User-owned Go files found renamed, by what they declare: (kitgen's
@@ -519,6 +522,12 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
                     (true, None, Some(_)) if matches!(options.baseline, Baseline::Unlocked) => {
                         // No base to merge against: the user's file wins as is.
                         plan.adopted.push(path.to_string());
+                        if path.ends_with(".go") {
+                            let lacking = relocate::undeclared(dir, path, &file.contents);
+                            if !lacking.is_empty() {
+                                plan.lacking.push((path.to_string(), lacking));
+                            }
+                        }
                         record("", base, false);
                     }
                     (true, previous, ours) => {

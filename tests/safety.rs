@@ -647,6 +647,13 @@ fn without_a_lock_stale_generated_files_are_regenerated_not_called_edited() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("edited by hand"), "{}", stderr(&out));
     assert!(p.read("pkg/endpoints/endpoints.go").contains("Multiply"));
+    // The kept implementation has no Multiply stub: said, not left silent.
+    assert!(
+        stderr(&out).contains("pkg/service/add.go was kept as it is")
+            && stderr(&out).contains("func (addService) Multiply"),
+        "{}",
+        stderr(&out)
+    );
     p.assert_user_lines();
     assert_eq!(p.run(&["check"]).status.code(), Some(0));
 }

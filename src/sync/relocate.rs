@@ -72,6 +72,27 @@ pub(super) fn declares_types(source: &str) -> bool {
     declarations(source).iter().any(|d| d.starts_with("type "))
 }
 
+/// The methods `rendered` (kitgen's rendering of `rel`) declares that no Go
+/// file of `rel`'s directory on disk declares.
+pub(super) fn undeclared(dir: &Path, rel: &str, rendered: &str) -> Vec<String> {
+    let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+    let mut on_disk = BTreeSet::new();
+    if let Ok(entries) = fs::read_dir(dir.join(parent)) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if name.to_string_lossy().ends_with(".go")
+                && let Ok(text) = fs::read_to_string(e.path())
+            {
+                on_disk.extend(declarations(&text));
+            }
+        }
+    }
+    declarations(rendered)
+        .into_iter()
+        .filter(|d| d.starts_with("func (") && !on_disk.contains(d))
+        .collect()
+}
+
 /// The file in `rel`'s directory (relative to `dir`) that now holds what
 /// `base` (kitgen's last rendering of `rel`) declared: it must declare every
 /// type `base` declares, and the file sharing most declarations wins.
