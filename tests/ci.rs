@@ -186,3 +186,54 @@ fn set_executable(path: &Path) {
     perms.set_mode(0o755);
     fs::set_permissions(path, perms).expect("chmod");
 }
+
+/// The workflow's staticcheck step, as written, on projects of other shapes
+/// than the starter: a real-world API with well-known types and field
+/// behaviors, streaming methods, and well-known types in path and query.
+#[test]
+fn staticcheck_as_ci_runs_it_is_clean_on_other_shapes() {
+    const T: &str = "ci-staticcheck";
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let googleapis = support::corpus().join("googleapis");
+    let library = googleapis.join("google/example/library/v1/library.proto");
+    let streaming = fixtures.join("streaming/streaming.proto");
+    let wellknown = fixtures.join("wellknown/wellknown.proto");
+    let utf8 = |p: &Path| p.to_str().expect("UTF-8 path").to_string();
+    let projects = [
+        (
+            "library",
+            vec![
+                "--proto".to_string(),
+                utf8(&library),
+                "-I".into(),
+                utf8(&googleapis),
+            ],
+        ),
+        ("chat", vec!["--proto".to_string(), utf8(&streaming)]),
+        ("events", vec!["--proto".to_string(), utf8(&wellknown)]),
+    ];
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for (name, args) in projects {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let project = generate(tmp.path(), name, &args);
+        let text = fs::read_to_string(project.join(WORKFLOW)).expect("read the workflow");
+        let workflow = YamlLoader::load_from_str(&text).expect("YAML").remove(0);
+        let (_, _, script, _) = run_steps(&workflow)
+            .into_iter()
+            .find(|(_, n, _, _)| n == "staticcheck")
+            .expect("a staticcheck step");
+        step(T, format_args!("{name}: {script}"));
+        let out = run(
+            Command::new("bash")
+                .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+                .current_dir(&project),
+            GO_TIMEOUT,
+        );
+        assert!(
+            out.status.success(),
+            "{name}: staticcheck:\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
