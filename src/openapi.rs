@@ -848,6 +848,22 @@ fn error_schema() -> Json {
                                     ("description", s("What went wrong, for a developer.")),
                                 ]),
                             ),
+                            (
+                                "details",
+                                obj([
+                                    ("type", s("array")),
+                                    (
+                                        "description",
+                                        s(
+                                            "google.rpc.Status details, each a google.protobuf.Any in its JSON form.",
+                                        ),
+                                    ),
+                                    (
+                                        "items",
+                                        well_known_schema("google.protobuf.Any").expect("Any"),
+                                    ),
+                                ]),
+                            ),
                         ]),
                     ),
                     (
