@@ -80,6 +80,7 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
         module: settings.module.clone(),
         starter: starter || settings.addsvc_example,
         sources: settings.source_names.clone(),
+        go_packages: Default::default(),
     };
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {
@@ -100,12 +101,22 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
 }
 
 impl Rendered {
+    /// The proto files whose Go code the project holds, in dependency order.
+    fn files_to_generate(&self) -> Vec<String> {
+        self.compiled
+            .project_files
+            .iter()
+            .filter(|f| self.project.proto_packages.contains_key(*f))
+            .cloned()
+            .collect()
+    }
+
     /// Everything the protobuf plugins' output depends on, hashed: the request
     /// they would read and their versions (see [`plugins::cache_key`]).
     pub fn stubs_key(&self) -> String {
         plugins::cache_key(&plugins::StubRequest {
             descriptor_set: &self.compiled.descriptor_set,
-            files_to_generate: &self.compiled.project_files,
+            files_to_generate: &self.files_to_generate(),
             parameter: &go::plugin_parameter(&self.project),
         })
     }
@@ -118,6 +129,7 @@ pub fn add_stubs(
     previous: Option<(&Path, &Lock)>,
 ) -> Result<FileSet, PluginError> {
     let key = rendered.stubs_key();
+    let files_to_generate = rendered.files_to_generate();
     let Rendered {
         project,
         mut files,
@@ -132,7 +144,7 @@ pub fn add_stubs(
     let parameter = go::plugin_parameter(&project);
     let stubs = plugins::generate_stubs(&plugins::StubRequest {
         descriptor_set: &compiled.descriptor_set,
-        files_to_generate: &compiled.project_files,
+        files_to_generate: &files_to_generate,
         parameter: &parameter,
     })?;
     for stub in stubs {

@@ -36,6 +36,15 @@ fn shape(api: &ir::Api) -> (Vec<ir::Service>, Vec<ir::Message>, Vec<ir::Enum>) {
         .iter()
         .map(|s| ir::Service {
             file: String::new(),
+            position: None,
+            methods: s
+                .methods
+                .iter()
+                .map(|m| ir::Method {
+                    position: None,
+                    ..m.clone()
+                })
+                .collect(),
             ..s.clone()
         })
         .collect();
@@ -45,6 +54,7 @@ fn shape(api: &ir::Api) -> (Vec<ir::Service>, Vec<ir::Message>, Vec<ir::Enum>) {
         .filter(|m| project.contains(&m.file.as_str()))
         .map(|m| ir::Message {
             file: String::new(),
+            position: None,
             ..m.clone()
         })
         .collect();
@@ -54,6 +64,7 @@ fn shape(api: &ir::Api) -> (Vec<ir::Service>, Vec<ir::Message>, Vec<ir::Enum>) {
         .filter(|e| project.contains(&e.file.as_str()))
         .map(|e| ir::Enum {
             file: String::new(),
+            position: None,
             ..e.clone()
         })
         .collect();

@@ -201,6 +201,7 @@ impl Definition {
                         body: Some("*".into()),
                         response_body: None,
                     }],
+                    position: None,
                 });
             }
             api.services.push(ir::Service {
@@ -210,6 +211,7 @@ impl Definition {
                 file: proto_file.to_string(),
                 doc: s.doc.clone(),
                 methods,
+                position: None,
             });
         }
         for st in &self.structs {
@@ -235,6 +237,7 @@ impl Definition {
             imports,
             in_project: true,
             options: Vec::new(),
+            option_positions: Vec::new(),
         });
         Ok(api)
     }
@@ -298,6 +301,7 @@ impl Definition {
             fields: out,
             oneofs: Vec::new(),
             map_entry: false,
+            position: None,
         })
     }
 
@@ -428,6 +432,7 @@ impl Definition {
             file: proto_file.to_string(),
             doc: e.doc.clone(),
             values,
+            position: None,
         })
     }
 }

@@ -30,13 +30,6 @@ const EMBEDDED_GOOGLE_API: &[(&str, &str)] = &[
     ),
 ];
 
-/// Go packages that already exist as modules the generated project depends on;
-/// files that declare them are imported, never generated into the project.
-const EXTERNAL_GO_PACKAGE_PREFIXES: &[&str] = &[
-    "google.golang.org/protobuf/",
-    "google.golang.org/genproto/googleapis/api/",
-];
-
 /// What the user asked to compile.
 #[derive(Debug, Clone, Default)]
 pub struct ProtoInput {
@@ -193,7 +186,9 @@ fn find_statement(source: &str, keyword: &str) -> Option<usize> {
     while let Some(at) = find_code(&source[from..], keyword).map(|i| i + from) {
         let before_ok = at == 0 || source[..at].ends_with(|c: char| c.is_whitespace() || c == ';');
         let after = source[at + keyword.len()..].trim_start();
-        if before_ok && after.starts_with('=') {
+        // `edition = "2023";` takes a string; `string edition = 17;` is a field.
+        let value = after.strip_prefix('=').map(str::trim_start);
+        if before_ok && value.is_some_and(|v| v.starts_with(['"', '\''])) {
             return Some(at);
         }
         from = at + keyword.len();
@@ -454,35 +449,31 @@ fn protox_diagnostic(err: &protox::Error, fallback: &str) -> Diagnostic {
     d
 }
 
-/// Every file in the pool whose Go code the project must contain.
+/// Every file in the pool but the protobuf runtime's own (the well-known
+/// types): the backend decides which of them it generates and which it
+/// imports from published code.
 fn project_files(pool: &DescriptorPool) -> Vec<String> {
     pool.files()
-        .filter(|f| {
-            let go_package = f
-                .file_descriptor_proto()
-                .options
-                .as_ref()
-                .and_then(|o| o.go_package.clone());
-            let external = match &go_package {
-                Some(pkg) => EXTERNAL_GO_PACKAGE_PREFIXES
-                    .iter()
-                    .any(|p| pkg.starts_with(p)),
-                None => false,
-            };
-            !external && !f.name().starts_with("google/protobuf/")
-        })
+        .filter(|f| !f.name().starts_with("google/protobuf/"))
         .map(|f| f.name().to_string())
         .collect()
 }
 
-/// Doc comments of one file, keyed by source path.
-struct Comments(HashMap<Vec<i32>, String>);
+/// Doc comments and declaration positions of one file, keyed by source path.
+struct Comments(HashMap<Vec<i32>, String>, HashMap<Vec<i32>, (usize, usize)>);
 
 impl Comments {
     fn of(info: Option<&SourceCodeInfo>) -> Self {
         let mut map = HashMap::new();
+        let mut positions = HashMap::new();
         if let Some(info) = info {
             for loc in &info.location {
+                if loc.span.len() >= 2 {
+                    positions.insert(
+                        loc.path.clone(),
+                        (loc.span[0] as usize + 1, loc.span[1] as usize + 1),
+                    );
+                }
                 if let Some(text) = &loc.leading_comments {
                     map.insert(loc.path.clone(), clean_comment(text));
                 } else if let Some(text) = &loc.trailing_comments {
@@ -491,7 +482,7 @@ impl Comments {
                 }
             }
         }
-        Comments(map)
+        Comments(map, positions)
     }
 
     fn get(&self, path: &[i32]) -> String {
@@ -546,6 +537,10 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    fn position(&self, file: &str, path: &[i32]) -> Option<(usize, usize)> {
+        self.comments.get(file).and_then(|c| c.1.get(path).copied())
+    }
+
     fn doc(&self, file: &str, path: &[i32]) -> String {
         self.comments
             .get(file)
@@ -557,28 +552,36 @@ impl<'a> Lowering<'a> {
         let mut api = ir::Api::default();
         for file in self.pool.files() {
             let mut options = Vec::new();
-            if let Some(o) = &file.file_descriptor_proto().options {
-                for (name, value) in [
-                    ("go_package", &o.go_package),
-                    ("java_package", &o.java_package),
-                    ("csharp_namespace", &o.csharp_namespace),
-                    ("objc_class_prefix", &o.objc_class_prefix),
-                    ("php_namespace", &o.php_namespace),
-                    ("ruby_package", &o.ruby_package),
-                    ("swift_prefix", &o.swift_prefix),
+            let mut option_positions = Vec::new();
+            let proto = file.file_descriptor_proto();
+            if let Some(o) = &proto.options {
+                // FileDescriptorProto.options is field 8; the numbers are FileOptions'.
+                for (name, number, value) in [
+                    ("go_package", 11, &o.go_package),
+                    ("java_package", 1, &o.java_package),
+                    ("csharp_namespace", 37, &o.csharp_namespace),
+                    ("objc_class_prefix", 36, &o.objc_class_prefix),
+                    ("php_namespace", 41, &o.php_namespace),
+                    ("ruby_package", 45, &o.ruby_package),
+                    ("swift_prefix", 39, &o.swift_prefix),
                 ] {
                     if let Some(v) = value {
                         options.push((name.to_string(), v.clone()));
+                        if let Some((line, col)) = self.position(file.name(), &[8, number]) {
+                            option_positions.push((name.to_string(), line, col));
+                        }
                     }
                 }
             }
             options.sort();
+            option_positions.sort();
             api.files.push(ir::SourceFile {
                 name: file.name().to_string(),
                 package: file.package_name().to_string(),
                 imports: file.dependencies().map(|d| d.name().to_string()).collect(),
                 in_project: self.project_files.iter().any(|n| n == file.name()),
                 options,
+                option_positions,
             });
         }
         for file in self.pool.files() {
@@ -635,6 +638,7 @@ impl<'a> Lowering<'a> {
                 })
                 .collect(),
             map_entry: message.is_map_entry(),
+            position: self.position(&file, message.path()),
         });
         for nested in message.child_messages() {
             self.lower_message(&nested, api);
@@ -651,6 +655,7 @@ impl<'a> Lowering<'a> {
             full_name: en.full_name().to_string(),
             file: file.clone(),
             doc: self.doc(&file, en.path()),
+            position: self.position(&file, en.path()),
             values: en
                 .values()
                 .map(|v| ir::EnumValue {
@@ -686,6 +691,7 @@ impl<'a> Lowering<'a> {
                 client_streaming: method.is_client_streaming(),
                 server_streaming: method.is_server_streaming(),
                 http,
+                position: self.position(&file_name, method.path()),
             });
         }
         Ok(ir::Service {
@@ -695,6 +701,7 @@ impl<'a> Lowering<'a> {
             file: file_name.clone(),
             doc: self.doc(&file_name, service.path()),
             methods,
+            position: self.position(&file_name, service.path()),
         })
     }
 
@@ -972,6 +979,12 @@ mod tests {
             }
         }
         assert!(compiled > 5, "only {compiled} compiled");
+    }
+
+    #[test]
+    fn a_field_named_edition_is_not_an_editions_declaration() {
+        let src = "syntax = \"proto3\";\nmessage A {\n  string edition = 17;\n  int32 x = 1 [json_name = \"e\"];\n  Edition edition_2 = 2;\n}\n";
+        assert_eq!(bridge_edition(src).unwrap(), None);
     }
 
     #[test]

@@ -33,12 +33,14 @@ pub struct SourceFile {
     pub package: String,
     /// Files this one imports, by name.
     pub imports: Vec<String>,
-    /// True when the file's types belong to the project (false for imports
-    /// that already exist elsewhere, such as the well-known types).
+    /// False for the protobuf runtime's own files (the well-known types);
+    /// backends decide which of the others they generate or import.
     pub in_project: bool,
     /// File-level string options as written (`go_package`, `java_package`, …),
     /// sorted by name. Backends read the ones meant for them.
     pub options: Vec<(String, String)>,
+    /// Where each of `options` is written: (name, line, column), 1-based.
+    pub option_positions: Vec<(String, usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct Service {
     pub file: String,
     pub doc: String,
     pub methods: Vec<Method>,
+    /// Where it is declared: (line, column), 1-based, when known.
+    pub position: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +70,8 @@ pub struct Method {
     /// HTTP bindings: the primary rule first, then additional bindings.
     /// Empty when the source declares none.
     pub http: Vec<HttpRule>,
+    /// Where it is declared: (line, column), 1-based, when known.
+    pub position: Option<(usize, usize)>,
 }
 
 impl Method {
@@ -98,6 +104,8 @@ pub struct Message {
     pub oneofs: Vec<Oneof>,
     /// True for the synthetic entry message of a map field.
     pub map_entry: bool,
+    /// Where it is declared: (line, column), 1-based, when known.
+    pub position: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +204,8 @@ pub struct Enum {
     pub file: String,
     pub doc: String,
     pub values: Vec<EnumValue>,
+    /// Where it is declared: (line, column), 1-based, when known.
+    pub position: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,6 +8,10 @@
 //! Variable = "{" FieldPath [ "=" Segments ] "}" ;
 //! Verb     = ":" LITERAL ;
 //! ```
+//!
+//! As grpc-gateway reads it: at most one `**`, which may be followed by
+//! fixed segments (`{parent=projects/*/documents/**}/{collection_id}`);
+//! literals and verbs are RFC 3986 path characters.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathTemplate {
@@ -21,7 +25,7 @@ pub enum Segment {
     Literal(String),
     /// `*`: exactly one path segment.
     Wildcard,
-    /// `**`: one or more segments; only last.
+    /// `**`: the rest of the path but a fixed tail; at most one.
     DeepWildcard,
     /// `{field.path=segments}`; `{field}` means `{field=*}`.
     Variable {
@@ -65,10 +69,13 @@ pub fn parse(template: &str) -> Result<PathTemplate, String> {
         return Err(format!("unexpected '{}'", parser.chars[parser.pos]));
     }
     let all = flatten(&segments);
-    if let Some(i) = all.iter().position(|s| matches!(s, Segment::DeepWildcard))
-        && i + 1 != all.len()
+    if all
+        .iter()
+        .filter(|s| matches!(s, Segment::DeepWildcard))
+        .count()
+        > 1
     {
-        return Err("'**' may only be the last segment".into());
+        return Err("a template may have only one '**'".into());
     }
     let vars = PathTemplate {
         segments: segments.clone(),
@@ -113,10 +120,12 @@ impl Parser {
         }
     }
 
+    /// RFC 3986 path characters but the template's own delimiters.
     fn literal(&mut self) -> String {
         let mut s = String::new();
         while let Some(c) = self.peek() {
-            if matches!(c, '/' | '{' | '}' | ':' | '*' | '=') {
+            let pchar = c.is_ascii_alphanumeric() || "-._~%!$&'()+,;@".contains(c);
+            if !pchar {
                 break;
             }
             s.push(c);
@@ -211,12 +220,24 @@ mod tests {
     }
 
     #[test]
+    fn deep_wildcard_may_have_a_fixed_tail() {
+        let t = parse("/v1beta1/{parent=projects/*/documents/*/**}/{collection_id}").unwrap();
+        assert_eq!(
+            t.variables(),
+            vec!["parent".to_string(), "collection_id".to_string()]
+        );
+    }
+
+    #[test]
     fn rejects_bad_templates() {
         for (t, want) in [
             ("v1/x", "must start with '/'"),
             ("/v1/{name", "missing '}'"),
             ("/v1/{}", "not a field path"),
-            ("/v1/**/x", "last segment"),
+            ("/v1/**/x/**", "only one '**'"),
+            ("/v1/a b", "unexpected ' '"),
+            ("/v1/x:do it", "unexpected ' '"),
+            ("/v1/x?y", "unexpected '?'"),
             ("/v1//x", "unexpected '/'"),
             ("/v1/{a}/{a}", "bound twice"),
             ("/v1/x:", "followed by a verb"),

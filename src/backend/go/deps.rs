@@ -2,12 +2,85 @@
 //! `scripts/pin-go-deps.sh`: go.mod and go.sum are rendered from that data so
 //! the first `go build` needs no download of metadata and `go mod tidy`
 //! changes nothing.
+//!
+//! Besides the base every project needs, `deps/published.txt` lists the
+//! protobuf packages of published modules (googleapis' common types,
+//! longrunning, IAM, …) that a project imports instead of generating, each
+//! with exactly what it adds to a tidy go.mod and go.sum. All were resolved
+//! together, so any combination is the union of its parts.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use super::model::Project;
 
 const BASE_GO_MOD: &str = include_str!("deps/base.go.mod");
 const BASE_GO_SUM: &str = include_str!("deps/base.go.sum");
-const GOOGLEAPIS_API_GO_SUM: &str = include_str!("deps/googleapis-api.go.sum");
+const PUBLISHED: &str = include_str!("deps/published.txt");
+
+/// What one published package adds to the base.
+#[derive(Debug, Default)]
+struct Fragment {
+    module: &'static str,
+    version: &'static str,
+    /// Requirements the base lacks, besides the package's own module.
+    requires: Vec<(&'static str, &'static str)>,
+    sums: Vec<&'static str>,
+}
+
+fn published() -> &'static HashMap<&'static str, Fragment> {
+    static TABLE: OnceLock<HashMap<&'static str, Fragment>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = HashMap::new();
+        let mut current: Option<(&str, Fragment)> = None;
+        for line in PUBLISHED.lines() {
+            let mut words = line.splitn(2, ' ');
+            let (kind, rest) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            match kind {
+                "package" => {
+                    if let Some((pkg, f)) = current.take() {
+                        table.insert(pkg, f);
+                    }
+                    let mut parts = rest.split(' ');
+                    let (pkg, module, version) = (
+                        parts.next().unwrap_or(""),
+                        parts.next().unwrap_or(""),
+                        parts.next().unwrap_or(""),
+                    );
+                    current = Some((
+                        pkg,
+                        Fragment {
+                            module,
+                            version,
+                            ..Fragment::default()
+                        },
+                    ));
+                }
+                "require" => {
+                    if let (Some((_, f)), Some((m, v))) = (current.as_mut(), rest.split_once(' ')) {
+                        f.requires.push((m, v));
+                    }
+                }
+                "sum" => {
+                    if let Some((_, f)) = current.as_mut() {
+                        f.sums.push(rest);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((pkg, f)) = current {
+            table.insert(pkg, f);
+        }
+        table
+    })
+}
+
+/// Whether kitgen imports the Go package at `import_path` from a published
+/// module it pins, rather than generating it.
+pub fn is_published(import_path: &str) -> bool {
+    published().contains_key(import_path)
+}
 
 /// The Go version the pinned modules need, from their tidy go.mod.
 fn go_version() -> &'static str {
@@ -18,80 +91,100 @@ fn go_version() -> &'static str {
         .trim()
 }
 
-fn requires(go_mod: &str) -> Vec<(String, String, bool)> {
-    go_mod
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            !l.starts_with("module")
-                && !l.starts_with("go ")
-                && !l.starts_with("require")
-                && *l != ")"
-                && !l.is_empty()
-        })
-        .filter_map(|l| {
-            let indirect = l.ends_with("// indirect");
-            let mut parts = l.split_whitespace();
-            Some((
-                parts.next()?.to_string(),
-                parts.next()?.to_string(),
-                indirect,
-            ))
-        })
+/// The base's requirements: module → (version, indirect).
+fn base_requires() -> BTreeMap<&'static str, (&'static str, bool)> {
+    let mut out = BTreeMap::new();
+    let mut in_block = false;
+    for line in BASE_GO_MOD.lines() {
+        let line = line.trim();
+        if line.starts_with("require (") {
+            in_block = true;
+            continue;
+        }
+        if line == ")" {
+            in_block = false;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        if let (Some(path), Some(version)) = (parts.next(), parts.next()) {
+            out.insert(path, (version, line.ends_with("// indirect")));
+        }
+    }
+    out
+}
+
+/// Fragments of the published packages the project's code imports.
+fn fragments(p: &Project) -> Vec<&'static Fragment> {
+    p.published_imports
+        .iter()
+        .filter_map(|path| published().get(path.as_str()))
         .collect()
 }
 
 pub fn go_mod(p: &Project) -> String {
-    let mut direct = Vec::new();
-    let mut indirect = Vec::new();
-    for (path, version, is_indirect) in requires(BASE_GO_MOD) {
-        if is_indirect {
-            indirect.push((path, version));
+    let mut requires = base_requires();
+    let mut direct: BTreeSet<&str> = BTreeSet::new();
+    for f in fragments(p) {
+        direct.insert(f.module);
+        requires.entry(f.module).or_insert((f.version, true));
+        for (m, v) in &f.requires {
+            requires.entry(m).or_insert((v, true));
+        }
+    }
+    let mut direct_lines = String::new();
+    let mut indirect_lines = String::new();
+    for (path, (version, indirect)) in requires {
+        if !indirect || direct.contains(path) {
+            direct_lines.push_str(&format!("\t{path} {version}\n"));
         } else {
-            direct.push((path, version));
+            indirect_lines.push_str(&format!("\t{path} {version} // indirect\n"));
         }
     }
-    if p.uses_googleapis_api {
-        // Imported by the protobuf code: a direct requirement, whether the
-        // pinned graph already has it indirectly or not.
-        const API: &str = "google.golang.org/genproto/googleapis/api";
-        match indirect.iter().position(|(path, _)| path == API) {
-            Some(i) => direct.push(indirect.remove(i)),
-            None => {
-                let version = GOOGLEAPIS_API_GO_SUM
-                    .split_whitespace()
-                    .nth(1)
-                    .expect("pinned go.sum line")
-                    .to_string();
-                direct.push((API.to_string(), version));
-            }
-        }
-    }
-    direct.sort();
-    indirect.sort();
-    let block = |items: &[(String, String)], suffix: &str| {
-        items
-            .iter()
-            .map(|(p, v)| format!("\t{p} {v}{suffix}\n"))
-            .collect::<String>()
-    };
     format!(
-        "module {}\n\ngo {}\n\nrequire (\n{})\n\nrequire (\n{})\n",
+        "module {}\n\ngo {}\n\nrequire (\n{direct_lines})\n\nrequire (\n{indirect_lines})\n",
         p.module,
         go_version(),
-        block(&direct, ""),
-        block(&indirect, " // indirect"),
     )
 }
 
 pub fn go_sum(p: &Project) -> String {
-    let mut lines: Vec<&str> = BASE_GO_SUM.lines().collect();
-    if p.uses_googleapis_api {
-        lines.extend(GOOGLEAPIS_API_GO_SUM.lines());
+    let mut lines: BTreeSet<&str> = BASE_GO_SUM.lines().collect();
+    for f in fragments(p) {
+        lines.extend(f.sums.iter().copied());
     }
-    lines.sort();
-    lines.dedup();
-    let mut out = lines.join("\n");
+    let mut out = lines.into_iter().collect::<Vec<_>>().join("\n");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_table_knows_the_common_protos() {
+        for path in [
+            "google.golang.org/genproto/googleapis/type/date",
+            "google.golang.org/genproto/googleapis/rpc/status",
+            "google.golang.org/genproto/googleapis/api/annotations",
+            "cloud.google.com/go/longrunning/autogen/longrunningpb",
+            "cloud.google.com/go/iam/apiv1/iampb",
+            "google.golang.org/genproto/googleapis/cloud/location",
+        ] {
+            assert!(is_published(path), "{path}");
+        }
+        assert!(!is_published(
+            "google.golang.org/genproto/googleapis/grafeas/v1"
+        ));
+        let date = &published()["google.golang.org/genproto/googleapis/type/date"];
+        assert_eq!(date.module, "google.golang.org/genproto");
+        assert!(
+            date.sums
+                .iter()
+                .any(|s| s.starts_with("google.golang.org/genproto "))
+        );
+    }
 }

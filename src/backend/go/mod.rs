@@ -30,12 +30,21 @@ pub struct Options {
     pub starter: bool,
     /// Where the API comes from, for the README ("proto/addsvc.proto").
     pub sources: Vec<String>,
+    /// proto file → `import/path;name`: import that file's Go code from
+    /// there instead of generating it (protoc's `M` option).
+    pub go_packages: std::collections::BTreeMap<String, String>,
 }
 
 /// Renders every kitgen-authored file of the project (protobuf stubs are added
 /// by the caller from the plugins).
 pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagnostic> {
-    let project = model::build(api, &options.name, &options.module, options.starter)?;
+    let project = model::build(
+        api,
+        &options.name,
+        &options.module,
+        options.starter,
+        &options.go_packages,
+    )?;
     let mut files = FileSet::new();
     let p = &project;
     let sources = &options.sources;

@@ -1,13 +1,13 @@
 //! The Go view of an API: every name, import and route a template prints is
 //! decided here, so templates only lay text out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::ir::path_template::{self, Segment};
 use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
 
-use super::naming::{go_camel_case, go_type_name, service_base, snake, unexported};
+use super::naming::{self, go_camel_case, go_type_name, service_base, snake, unexported};
 
 /// Where a proto file's Go code lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +31,9 @@ pub struct Project {
     pub services: Vec<Service>,
     /// proto file name → Go package, for every file the project generates.
     pub proto_packages: BTreeMap<String, GoPackage>,
-    /// Whether protobuf code imports google.golang.org/genproto/googleapis/api.
-    pub uses_googleapis_api: bool,
+    /// Packages of published modules the protobuf code imports: go.mod
+    /// requires their modules.
+    pub published_imports: BTreeSet<String>,
     /// Go packages of imported protobuf types (well-known types and such).
     pub external_packages: Vec<GoPackage>,
     pub pad_service_fields: usize,
@@ -401,19 +402,34 @@ impl Project {
 }
 
 /// Decides every Go name for `api`.
-pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Project, Diagnostic> {
-    let proto_packages = proto_packages(api, module);
-    let mut resolver = TypeResolver::new(api, &proto_packages);
+pub fn build(
+    api: &Api,
+    name: &str,
+    module: &str,
+    starter: bool,
+    go_package_overrides: &BTreeMap<String, String>,
+) -> Result<Project, Diagnostic> {
+    let placement = place_files(api, module, go_package_overrides)?;
+    let proto_packages = placement.local.clone();
+    let mut resolver = TypeResolver::new(api, &placement);
     let mut services = Vec::new();
     let mut base_names: HashMap<String, String> = HashMap::new();
     // Method names seen in more than one service cannot be called by their bare name.
     let mut method_count: HashMap<String, usize> = HashMap::new();
-    for s in &api.services {
+    // A service without methods has nothing to serve (a user may comment
+    // out every RPC of one): it gets no code.
+    let with_methods: Vec<&ir::Service> = api
+        .services
+        .iter()
+        .filter(|s| !s.methods.is_empty())
+        .collect();
+    let several = with_methods.len() > 1;
+    for s in &with_methods {
         for m in &s.methods {
             *method_count.entry(m.name.clone()).or_default() += 1;
         }
     }
-    for s in &api.services {
+    for s in with_methods.iter().copied() {
         let grpc_name = go_camel_case(&s.name);
         let base = service_base(&grpc_name);
         if let Some(other) = base_names.insert(base.clone(), s.full_name.clone()) {
@@ -430,7 +446,7 @@ pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Proje
             .expect("services come from project files");
         let mut methods = Vec::new();
         for m in &s.methods {
-            let mut method = build_method(api, s, m, &mut resolver, &method_count)?;
+            let mut method = build_method(api, s, m, &mut resolver, &method_count, several)?;
             if starter {
                 method.example = example_for(s, m, &pb.name);
             }
@@ -473,12 +489,12 @@ pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Proje
             doc: doc_lines(&s.doc),
             lower: unexported(&base),
             iface: format!("{base}Service"),
-            endpoints: if api.services.len() == 1 {
+            endpoints: if !several {
                 "Set".to_string()
             } else {
                 format!("{base}Set")
             },
-            impl_file: format!("pkg/service/{}.go", snake(&base)),
+            impl_file: impl_file(&base),
             base,
             pb,
             grpc_name,
@@ -486,6 +502,16 @@ pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Proje
             pad_endpoint_fields,
             pad_handler_fields,
         });
+    }
+    if services.is_empty()
+        && let Some(s) = api.services.first()
+    {
+        let d = Diagnostic::new(format!("service '{}' declares no rpc", s.full_name));
+        let d = match s.position {
+            Some((line, col)) => d.at_line_col(&s.file, line, col),
+            None => d.at_file(&s.file),
+        };
+        return Err(d.with_help("kitgen generates a service project: add an rpc to a service"));
     }
     if services.is_empty() {
         let file = api
@@ -500,19 +526,11 @@ pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Proje
                 "kitgen generates a service project: add a `service` with at least one rpc",
             ));
     }
-    let uses_googleapis_api = api.files.iter().any(|f| {
-        !f.in_project
-            && go_package_option(f)
-                .is_some_and(|p| p.starts_with("google.golang.org/genproto/googleapis/api/"))
-            && api
-                .files
-                .iter()
-                .any(|g| g.in_project && g.imports.contains(&f.name))
-    });
     let cli_name = match name.strip_suffix("svc") {
         Some(stem) if !stem.is_empty() => format!("{stem}cli"),
         _ => format!("{name}cli"),
     };
+    check_names(api, &placement, &services, &with_methods)?;
     let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
     let external_packages = resolver.external_packages();
     Ok(Project {
@@ -523,10 +541,150 @@ pub fn build(api: &Api, name: &str, module: &str, starter: bool) -> Result<Proje
         metrics_namespace: snake(name),
         services,
         proto_packages,
-        uses_googleapis_api,
+        published_imports: placement.published_imports.clone(),
         external_packages,
         pad_service_fields,
     })
+}
+
+/// The user's implementation file: `pkg/service/<service>.go`, with `_impl`
+/// added where that name is kitgen's own file or one Go treats specially
+/// (`add_test.go` is a test, `store_windows.go` builds only on Windows).
+fn impl_file(base: &str) -> String {
+    let stem = snake(base);
+    let own = ["service", "errors", "middleware", "doc"];
+    if own.contains(&stem.as_str()) || naming::special_file_stem(&stem) {
+        format!("pkg/service/{stem}_impl.go")
+    } else {
+        format!("pkg/service/{stem}.go")
+    }
+}
+
+/// The naming pass: every Go name the project declares (kitgen's, and the
+/// ones protoc-gen-go and protoc-gen-go-grpc write into the pb packages) is
+/// unique in its package, or the second declaration is refused where it is.
+fn check_names(
+    api: &Api,
+    placement: &Placement,
+    services: &[Service],
+    sources: &[&ir::Service],
+) -> Result<(), Diagnostic> {
+    let mut ns = naming::Namespaces::default();
+    for (pkg, names) in naming::KITGEN_DECLARED {
+        ns.reserve(pkg, names);
+    }
+    let messages: HashSet<&str> = api.messages.iter().map(|m| m.full_name.as_str()).collect();
+    let package_of_file: HashMap<&str, &str> = api
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.package.as_str()))
+        .collect();
+    let origin = |what: String, file: &str, position| naming::Origin {
+        what,
+        file: file.to_string(),
+        position,
+    };
+    // protoc-gen-go: messages, enums and enum values.
+    for m in api.messages.iter().filter(|m| !m.map_entry) {
+        let Some(pkg) = placement.local.get(&m.file) else {
+            continue;
+        };
+        let proto_pkg = package_of_file.get(m.file.as_str()).copied().unwrap_or("");
+        let o = origin(format!("message '{}'", m.full_name), &m.file, m.position);
+        ns.declare(&pkg.import_path, go_type_name(&m.full_name, proto_pkg), &o)?;
+    }
+    for e in &api.enums {
+        let Some(pkg) = placement.local.get(&e.file) else {
+            continue;
+        };
+        let proto_pkg = package_of_file.get(e.file.as_str()).copied().unwrap_or("");
+        let go = go_type_name(&e.full_name, proto_pkg);
+        let o = origin(format!("enum '{}'", e.full_name), &e.file, e.position);
+        ns.declare(&pkg.import_path, go.clone(), &o)?;
+        ns.declare(&pkg.import_path, format!("{go}_name"), &o)?;
+        ns.declare(&pkg.import_path, format!("{go}_value"), &o)?;
+        // A nested enum's values are prefixed by the message, not the enum.
+        let prefix = match e.full_name.rsplit_once('.') {
+            Some((parent, _)) if messages.contains(parent) => go_type_name(parent, proto_pkg),
+            _ => go.clone(),
+        };
+        for v in &e.values {
+            let o = origin(
+                format!("enum value '{}.{}'", e.full_name, v.name),
+                &e.file,
+                e.position,
+            );
+            ns.declare(&pkg.import_path, format!("{prefix}_{}", v.name), &o)?;
+        }
+    }
+    // protoc-gen-go-grpc, and kitgen's names for each service and method.
+    for (s, src) in services.iter().zip(sources) {
+        let o = origin(
+            format!("service '{}'", s.full_name),
+            &src.file,
+            src.position,
+        );
+        let g = &s.grpc_name;
+        let pb = &s.pb.import_path;
+        for name in [
+            format!("{g}Client"),
+            format!("{g}Server"),
+            format!("New{g}Client"),
+            format!("Register{g}Server"),
+            format!("Unimplemented{g}Server"),
+            format!("Unsafe{g}Server"),
+            format!("{g}_ServiceDesc"),
+        ] {
+            ns.declare(pb, name, &o)?;
+        }
+        let (b, l) = (&s.base, &s.lower);
+        for (pkg, name) in [
+            ("service", s.iface.clone()),
+            ("service", format!("New{}", s.iface)),
+            ("service", format!("{l}Service")),
+            ("service", format!("{b}Middleware")),
+            ("service", format!("{b}LoggingMiddleware")),
+            ("service", format!("{l}Logging")),
+            ("servicetest", b.clone()),
+            ("endpoints", s.endpoints.clone()),
+            ("endpoints", format!("New{}", s.endpoints)),
+            ("transport", format!("New{b}GRPCClient")),
+            ("transport", format!("New{b}GRPCEndpoints")),
+            ("transport", format!("New{b}GRPCServer")),
+            ("transport", format!("New{b}HTTPClient")),
+            ("transport", format!("{l}GRPCServer")),
+            ("transport", format!("{l}GRPCStreams")),
+            ("transport", format!("{l}HTTPStreams")),
+            ("client", format!("balanced{b}")),
+        ] {
+            ns.declare(pkg, name, &o)?;
+        }
+        for (m, msrc) in s.methods.iter().zip(&src.methods) {
+            let o = origin(
+                format!("rpc '{}.{}'", s.full_name, m.proto_name),
+                &src.file,
+                msrc.position,
+            );
+            let n = &m.name;
+            ns.declare(pb, format!("{g}_{n}_FullMethodName"), &o)?;
+            if !m.is_unary() {
+                ns.declare(pb, format!("{g}_{n}Client"), &o)?;
+                ns.declare(pb, format!("{g}_{n}Server"), &o)?;
+            }
+            // The endpoint set's methods and fields share one namespace.
+            let set = format!("{}.", s.endpoints);
+            ns.declare("endpoints", format!("{set}{n}"), &o)?;
+            let field = if m.is_unary() { "Endpoint" } else { "Stream" };
+            ns.declare("endpoints", format!("{set}{n}{field}"), &o)?;
+            if m.is_unary() {
+                ns.declare("endpoints", m.make_endpoint.clone(), &o)?;
+                ns.declare("endpoints", format!("Test{b}{n}Endpoint"), &o)?;
+                ns.declare("transport", format!("TestHTTP{b}{n}"), &o)?;
+                ns.declare("transport", format!("TestGRPC{b}{n}"), &o)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn build_method(
@@ -535,6 +693,7 @@ fn build_method(
     m: &ir::Method,
     resolver: &mut TypeResolver<'_>,
     method_count: &HashMap<String, usize>,
+    several: bool,
 ) -> Result<Method, Diagnostic> {
     let streaming = match (m.client_streaming, m.server_streaming) {
         (false, false) => Streaming::Unary,
@@ -607,7 +766,7 @@ fn build_method(
         output: resolver.qualified(&m.output),
         label: format!("{}.{}", service.name, m.name),
         example: None,
-        make_endpoint: if api.services.len() > 1 {
+        make_endpoint: if several {
             format!(
                 "Make{}{name}Endpoint",
                 service_base(&go_camel_case(&service.name))
@@ -752,34 +911,187 @@ fn go_package_option(file: &ir::SourceFile) -> Option<&str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Parses a `go_package` option: `path;name` or `path`.
-fn parse_go_package(option: &str) -> GoPackage {
-    match option.split_once(';') {
-        Some((path, name)) => GoPackage {
-            import_path: path.to_string(),
-            name: name.to_string(),
-        },
-        None => GoPackage {
-            import_path: option.to_string(),
-            name: option
-                .rsplit('/')
-                .next()
-                .unwrap_or(option)
-                .replace(['-', '.'], "_"),
-        },
+/// A diagnostic at a file's `option <name>`, or at the file.
+fn at_option(file: &ir::SourceFile, option: &str, message: String) -> Diagnostic {
+    match file.option_positions.iter().find(|(k, _, _)| k == option) {
+        Some((_, line, col)) => Diagnostic::new(message).at_line_col(&file.name, *line, *col),
+        None => Diagnostic::new(message).at_file(&file.name),
     }
 }
 
-/// Places every project proto package under `<module>/pb`. The package of the
-/// services is `pb` itself, so importing another package later does not move
-/// the code users import; every other package gets a sub-package named as buf
-/// names them (`commonv1`). With services in several packages, all of them
-/// get sub-packages.
-fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
+/// Parses and validates a `go_package` option, `path;name` or `path`: the
+/// text reaches Go import blocks and the plugins, so it must be exactly an
+/// import path and an identifier.
+fn parse_go_package(file: &ir::SourceFile, option: &str) -> Result<GoPackage, Diagnostic> {
+    let (path, name) = match option.split_once(';') {
+        Some((path, name)) => (path, name.to_string()),
+        None => {
+            // As protoc-gen-go derives it; a keyword is renamed where used.
+            let last = option.rsplit('/').next().unwrap_or(option);
+            let mut name = last.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+            if name.starts_with(|c: char| c.is_ascii_digit()) {
+                name.insert(0, '_');
+            }
+            (option, name)
+        }
+    };
+    if let Err(why) = naming::check_import_path(path) {
+        return Err(at_option(
+            file,
+            "go_package",
+            format!("go_package '{option}' is not a Go import path: {why}"),
+        )
+        .with_help("write `option go_package = \"example.com/path/to/pkg;name\";`"));
+    }
+    if !naming::is_identifier(&name) {
+        return Err(at_option(
+            file,
+            "go_package",
+            format!(
+                "go_package '{option}' names the package '{name}', which is not a Go identifier"
+            ),
+        )
+        .with_help("give the package name after ';', e.g. \"example.com/pkg;pkgpb\""));
+    }
+    Ok(GoPackage {
+        import_path: path.to_string(),
+        name,
+    })
+}
+
+/// Decides which proto files the project generates and where every file's
+/// Go code lives.
+///
+/// A file whose `go_package` is a package of a published module kitgen pins
+/// (googleapis' common types, longrunning, IAM, …) is imported from it, as
+/// protoc users and buf do; every other file is generated under
+/// `<module>/pb`. Files with services are always generated, and so is any
+/// file that shares a Go package with, or imports, a generated one: the
+/// published package would register the same proto a second time, which
+/// panics at start-up.
+fn place_files(
+    api: &Api,
+    module: &str,
+    overrides: &BTreeMap<String, String>,
+) -> Result<Placement, Diagnostic> {
+    let service_files: BTreeSet<&str> = api.services.iter().map(|s| s.file.as_str()).collect();
+    let mut external: HashMap<&str, GoPackage> = HashMap::new();
+    for f in &api.files {
+        let overridden = overrides.get(&f.name).map(String::as_str);
+        // Every go_package is checked, used or not: it is text from outside.
+        let declared = go_package_option(f)
+            .map(|o| parse_go_package(f, o))
+            .transpose()?;
+        let pkg = match overridden {
+            Some(o) => Some(parse_go_package(f, o)?),
+            None => declared,
+        };
+        if !f.in_project {
+            // The protobuf runtime's own files (well-known types).
+            let pkg = pkg.ok_or_else(|| {
+                Diagnostic::new("a well-known type's file has no go_package").at_file(&f.name)
+            })?;
+            external.insert(&f.name, pkg);
+        } else if let Some(pkg) = pkg
+            && !service_files.contains(f.name.as_str())
+            && (overridden.is_some() || super::deps::is_published(&pkg.import_path))
+        {
+            external.insert(&f.name, pkg);
+        }
+    }
+    // A published package that imports or shares a package with a
+    // generated file must be generated too.
+    loop {
+        let local_paths: HashSet<&str> = api
+            .files
+            .iter()
+            .filter(|f| !external.contains_key(f.name.as_str()))
+            .filter_map(|f| go_package_option(f).map(|o| o.split(';').next().unwrap_or(o)))
+            .collect();
+        let demoted: Vec<&str> = api
+            .files
+            .iter()
+            .filter(|f| f.in_project)
+            .filter(|f| {
+                external.get(f.name.as_str()).is_some_and(|pkg| {
+                    local_paths.contains(pkg.import_path.as_str())
+                        || f.imports.iter().any(|i| !external.contains_key(i.as_str()))
+                })
+            })
+            .map(|f| f.name.as_str())
+            .collect();
+        if demoted.is_empty() {
+            break;
+        }
+        for name in demoted {
+            external.remove(name);
+        }
+    }
+    let local = proto_packages(api, module, &external);
+    // Imported code gets an identifier no other package and no name of
+    // kitgen's own code takes.
+    let mut used: BTreeSet<String> = local.values().map(|p| p.name.clone()).collect();
+    let mut by_path: BTreeMap<String, String> = BTreeMap::new();
+    let mut files = HashMap::new();
+    for f in &api.files {
+        let Some(pkg) = external.get(f.name.as_str()) else {
+            continue;
+        };
+        let name = by_path
+            .entry(pkg.import_path.clone())
+            .or_insert_with(|| {
+                let name = naming::package_name(&pkg.name, &used);
+                used.insert(name.clone());
+                name
+            })
+            .clone();
+        files.insert(
+            f.name.clone(),
+            GoPackage {
+                import_path: pkg.import_path.clone(),
+                name,
+            },
+        );
+    }
+    let mut published_imports = BTreeSet::new();
+    for f in api.files.iter().filter(|f| local.contains_key(&f.name)) {
+        for import in &f.imports {
+            if let Some(pkg) = files.get(import)
+                && super::deps::is_published(&pkg.import_path)
+            {
+                published_imports.insert(pkg.import_path.clone());
+            }
+        }
+    }
+    Ok(Placement {
+        local,
+        external: files,
+        published_imports,
+    })
+}
+
+struct Placement {
+    local: BTreeMap<String, GoPackage>,
+    external: HashMap<String, GoPackage>,
+    published_imports: BTreeSet<String>,
+}
+
+/// Places every generated proto package under `<module>/pb`. The package of
+/// the services is `pb` itself, so importing another package later does not
+/// move the code users import; every other package gets a sub-package named
+/// as buf names them (`commonv1`), never a Go keyword or a name kitgen's
+/// code uses (`typepb` for `google.type`). With services in several
+/// packages, all of them get sub-packages.
+fn proto_packages(
+    api: &Api,
+    module: &str,
+    external: &HashMap<&str, GoPackage>,
+) -> BTreeMap<String, GoPackage> {
+    let local = |f: &&ir::SourceFile| f.in_project && !external.contains_key(f.name.as_str());
     let packages: BTreeSet<&str> = api
         .files
         .iter()
-        .filter(|f| f.in_project)
+        .filter(local)
         .map(|f| f.package.as_str())
         .collect();
     let service_packages: BTreeSet<&str> =
@@ -817,17 +1129,15 @@ fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
                 .concat()
                 .to_ascii_lowercase()
                 .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-            if name.is_empty() {
-                name = "root".into();
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                name = format!("pkg{name}");
             }
             if !used.contains(&name) || take >= parts.len() {
                 break;
             }
             take += 1;
         }
-        while used.contains(&name) {
-            name.push('x');
-        }
+        let name = naming::package_name(&name, &used);
         used.insert(name.clone());
         by_package.insert(
             pkg,
@@ -839,7 +1149,7 @@ fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
     }
     api.files
         .iter()
-        .filter(|f| f.in_project)
+        .filter(local)
         .map(|f| (f.name.clone(), by_package[f.package.as_str()].clone()))
         .collect()
 }
@@ -847,21 +1157,53 @@ fn proto_packages(api: &Api, module: &str) -> BTreeMap<String, GoPackage> {
 /// Resolves proto type names to qualified Go types and records the imports used.
 pub struct TypeResolver<'a> {
     api: &'a Api,
-    project: &'a BTreeMap<String, GoPackage>,
-    external_names: BTreeMap<String, String>,
+    /// Every file's Go package, generated or imported.
+    packages: HashMap<&'a str, &'a GoPackage>,
+    /// Type full name → (file, package).
+    types: HashMap<&'a str, (&'a str, &'a str)>,
+    /// Imported packages the code refers to.
+    used_external: BTreeMap<String, String>,
+    local: &'a BTreeMap<String, GoPackage>,
 }
 
 impl<'a> TypeResolver<'a> {
-    fn new(api: &'a Api, project: &'a BTreeMap<String, GoPackage>) -> Self {
+    fn new(api: &'a Api, placement: &'a Placement) -> Self {
+        let mut packages: HashMap<&str, &GoPackage> = HashMap::new();
+        for (file, pkg) in &placement.local {
+            packages.insert(file, pkg);
+        }
+        for (file, pkg) in &placement.external {
+            packages.insert(file, pkg);
+        }
+        let file_package: HashMap<&str, &str> = api
+            .files
+            .iter()
+            .map(|f| (f.name.as_str(), f.package.as_str()))
+            .collect();
+        let mut types = HashMap::new();
+        for (name, file) in api
+            .messages
+            .iter()
+            .map(|m| (m.full_name.as_str(), m.file.as_str()))
+            .chain(
+                api.enums
+                    .iter()
+                    .map(|e| (e.full_name.as_str(), e.file.as_str())),
+            )
+        {
+            types.insert(name, (file, file_package.get(file).copied().unwrap_or("")));
+        }
         TypeResolver {
             api,
-            project,
-            external_names: BTreeMap::new(),
+            packages,
+            types,
+            used_external: BTreeMap::new(),
+            local: &placement.local,
         }
     }
 
     fn external_packages(&self) -> Vec<GoPackage> {
-        self.external_names
+        self.used_external
             .iter()
             .map(|(path, name)| GoPackage {
                 import_path: path.clone(),
@@ -871,47 +1213,19 @@ impl<'a> TypeResolver<'a> {
     }
 
     pub fn package_of(&mut self, full_name: &str) -> (GoPackage, String) {
-        let (file, package) = if let Some(m) = self.api.message(full_name) {
-            (
-                m.file.clone(),
-                self.api.file(&m.file).map(|f| f.package.clone()),
-            )
-        } else if let Some(e) = self.api.enum_type(full_name) {
-            (
-                e.file.clone(),
-                self.api.file(&e.file).map(|f| f.package.clone()),
-            )
-        } else {
-            (String::new(), None)
+        let (file, package) = self.types.get(full_name).copied().unwrap_or(("", ""));
+        let go_name = go_type_name(full_name, package);
+        let pkg = match self.packages.get(file) {
+            Some(p) => (*p).clone(),
+            None => GoPackage {
+                import_path: String::new(),
+                name: "pb".into(),
+            },
         };
-        let go_name = go_type_name(full_name, package.as_deref().unwrap_or(""));
-        let pkg = match self.project.get(&file) {
-            Some(p) => p.clone(),
-            None => {
-                let option = self
-                    .api
-                    .file(&file)
-                    .and_then(go_package_option)
-                    .unwrap_or("")
-                    .to_string();
-                let mut pkg = parse_go_package(&option);
-                // Two external packages with one name get distinct identifiers.
-                let taken = self
-                    .external_names
-                    .iter()
-                    .any(|(path, n)| *n == pkg.name && *path != pkg.import_path)
-                    || self.project.values().any(|p| p.name == pkg.name);
-                if taken {
-                    pkg.name = format!("{}{}", pkg.name, self.external_names.len() + 1);
-                }
-                let name = self
-                    .external_names
-                    .entry(pkg.import_path.clone())
-                    .or_insert(pkg.name.clone());
-                pkg.name = name.clone();
-                pkg
-            }
-        };
+        if !self.local.contains_key(file) {
+            self.used_external
+                .insert(pkg.import_path.clone(), pkg.name.clone());
+        }
         (pkg, go_name)
     }
 

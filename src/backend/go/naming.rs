@@ -59,7 +59,10 @@ pub fn getter(field: &str) -> String {
 /// `lowerCamel` for unexported Go identifiers, avoiding Go keywords.
 pub fn unexported(name: &str) -> String {
     let s = name.to_lower_camel_case();
-    if GO_KEYWORDS.contains(&s.as_str()) || PREDECLARED.contains(&s.as_str()) {
+    if GO_KEYWORDS.contains(&s.as_str())
+        || PREDECLARED.contains(&s.as_str())
+        || KITGEN_PACKAGES.contains(&s.as_str())
+    {
         format!("{s}_")
     } else {
         s
@@ -77,6 +80,138 @@ pub fn service_base(go_service: &str) -> String {
         _ => go_service.to_string(),
     }
 }
+
+/// Whether `s` is a Go identifier (ASCII letters, digits, `_`; no digit first).
+pub fn is_identifier(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks a Go import path as `go` does (golang.org/x/mod's
+/// `CheckImportPath`): slash-separated non-empty elements of letters,
+/// digits and `-._~+`, none `.`-led or `.`-ended. Anything else could
+/// carry code into an import block.
+pub fn check_import_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("it is empty".into());
+    }
+    for elem in path.split('/') {
+        if elem.is_empty() {
+            return Err("it has an empty path element (a leading, trailing or double '/')".into());
+        }
+        if let Some(c) = elem
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._~+".contains(*c)))
+        {
+            return Err(format!("it contains {c:?}"));
+        }
+        if elem.starts_with('.') || elem.ends_with('.') {
+            return Err(format!("the element '{elem}' starts or ends with a dot"));
+        }
+    }
+    Ok(())
+}
+
+/// A package identifier for kitgen's files: `name` unless it is a Go keyword,
+/// a predeclared identifier, a package or variable name kitgen's own code
+/// uses, or already `taken`; then `<name>pb`, then `<name>pb2`, ….
+pub fn package_name(name: &str, taken: &std::collections::BTreeSet<String>) -> String {
+    let reserved = |n: &str| {
+        GO_KEYWORDS.contains(&n)
+            || PREDECLARED.contains(&n)
+            || KITGEN_PACKAGES.contains(&n)
+            || taken.contains(n)
+    };
+    if !reserved(name) {
+        return name.to_string();
+    }
+    let base = format!("{name}pb");
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while reserved(&candidate) {
+        n += 1;
+        candidate = format!("{base}{n}");
+    }
+    candidate
+}
+
+/// Package names kitgen's generated files import or declare: an imported
+/// protobuf package must not take one.
+const KITGEN_PACKAGES: &[&str] = &[
+    "main",
+    "pb",
+    "service",
+    "servicetest",
+    "endpoints",
+    "transport",
+    "server",
+    "client",
+    "context",
+    "json",
+    "errors",
+    "flag",
+    "fmt",
+    "io",
+    "math",
+    "net",
+    "http",
+    "httptest",
+    "pprof",
+    "url",
+    "os",
+    "signal",
+    "strconv",
+    "strings",
+    "sync",
+    "atomic",
+    "syscall",
+    "testing",
+    "time",
+    "endpoint",
+    "grpctransport",
+    "httptransport",
+    "log",
+    "level",
+    "mux",
+    "run",
+    "ff",
+    "prometheus",
+    "collectors",
+    "promhttp",
+    "rate",
+    "grpc",
+    "insecure",
+    "health",
+    "healthpb",
+    "reflection",
+    "bufconn",
+    "protojson",
+    "proto",
+    "metadata",
+    "circuitbreaker",
+    "kitratelimit",
+    "sd",
+    "lb",
+    "consulsd",
+    "dnssrv",
+    "etcdv3",
+    "consul",
+    "gobreaker",
+    "otel",
+    "attribute",
+    "otlptracegrpc",
+    "propagation",
+    "resource",
+    "sdktrace",
+    "tracetest",
+    "trace",
+    "otelhttp",
+    "otelgrpc",
+    "codes",
+    "status",
+];
 
 pub const GO_KEYWORDS: &[&str] = &[
     "break",
@@ -106,10 +241,69 @@ pub const GO_KEYWORDS: &[&str] = &[
     "var",
 ];
 
+/// Go's predeclared identifiers, and the local names kitgen's code uses.
 const PREDECLARED: &[&str] = &[
-    "any", "bool", "byte", "error", "string", "len", "cap", "new", "make", "nil", "true", "false",
-    "int", "uint", "append", "copy", "close", "delete", "panic", "recover", "print", "println",
-    "ctx", "req", "resp", "err", "svc", "send", "recv", "logger",
+    "any",
+    "append",
+    "bool",
+    "byte",
+    "cap",
+    "clear",
+    "close",
+    "comparable",
+    "complex",
+    "complex64",
+    "complex128",
+    "copy",
+    "delete",
+    "error",
+    "false",
+    "float32",
+    "float64",
+    "imag",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "iota",
+    "len",
+    "make",
+    "max",
+    "min",
+    "new",
+    "nil",
+    "panic",
+    "print",
+    "println",
+    "real",
+    "recover",
+    "rune",
+    "string",
+    "true",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "ctx",
+    "req",
+    "resp",
+    "err",
+    "svc",
+    "send",
+    "recv",
+    "logger",
+    "options",
+    "opts",
+    "set",
+    "f",
+    "t",
+    "s",
+    "m",
+    "r",
+    "w",
 ];
 
 #[cfg(test)]
@@ -142,8 +336,259 @@ mod tests {
     }
 
     #[test]
+    fn import_paths_are_checked_as_go_does() {
+        for ok in [
+            "google.golang.org/genproto/googleapis/type/date",
+            "example.com/a-b/c_d/v2",
+            "x",
+        ] {
+            assert_eq!(check_import_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "a/",
+            "a b",
+            "a\"\n//go:generate sh",
+            "a/../b",
+            "a/.hidden",
+        ] {
+            assert!(check_import_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn package_names_avoid_keywords_and_kitgen_names() {
+        let taken = std::collections::BTreeSet::from(["datepb".to_string()]);
+        assert_eq!(package_name("type", &taken), "typepb");
+        assert_eq!(package_name("package", &taken), "packagepb");
+        assert_eq!(package_name("status", &taken), "statuspb");
+        assert_eq!(package_name("date", &taken), "date");
+        let taken = std::collections::BTreeSet::from(["date".to_string(), "datepb".to_string()]);
+        assert_eq!(package_name("date", &taken), "datepb2");
+    }
+
+    #[test]
     fn unexported_avoids_keywords() {
         assert_eq!(unexported("Type"), "type_");
         assert_eq!(unexported("GetFeature"), "getFeature");
+    }
+}
+
+/// What declared a Go name: a proto element (file and position) or kitgen's
+/// own code.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// How the message says it: "message 'a.B'".
+    pub what: String,
+    pub file: String,
+    pub position: Option<(usize, usize)>,
+}
+
+/// Every Go name kitgen's output declares, by package, so that two
+/// declarations of one name are refused where the second comes from
+/// instead of giving code that does not compile.
+#[derive(Debug, Default)]
+pub struct Namespaces {
+    seen: std::collections::HashMap<(String, String), Origin>,
+}
+
+impl Namespaces {
+    /// Names kitgen's own templates declare in `package`.
+    pub fn reserve(&mut self, package: &str, names: &[&str]) {
+        for name in names {
+            self.seen.insert(
+                (package.to_string(), name.to_string()),
+                Origin {
+                    what: String::new(),
+                    file: String::new(),
+                    position: None,
+                },
+            );
+        }
+    }
+
+    pub fn declare(
+        &mut self,
+        package: &str,
+        name: String,
+        origin: &Origin,
+    ) -> Result<(), crate::diagnostic::Diagnostic> {
+        use std::collections::hash_map::Entry;
+        match self.seen.entry((package.to_string(), name)) {
+            Entry::Vacant(v) => {
+                v.insert(origin.clone());
+                Ok(())
+            }
+            Entry::Occupied(o) if o.get().what == origin.what && o.get().file == origin.file => {
+                Ok(())
+            }
+            Entry::Occupied(o) => {
+                let name = &o.key().1;
+                let other = if o.get().what.is_empty() {
+                    "kitgen's own code".to_string()
+                } else {
+                    o.get().what.clone()
+                };
+                let message = format!(
+                    "{} and {other} both become the Go name '{name}' in package {package}",
+                    origin.what
+                );
+                let d = crate::diagnostic::Diagnostic::new(message);
+                let d = match origin.position {
+                    Some((line, col)) => d.at_line_col(&origin.file, line, col),
+                    None => d.at_file(&origin.file),
+                };
+                Err(d.with_help("rename one of them (see \"Names\" in kitgen's README)"))
+            }
+        }
+    }
+}
+
+/// Names kitgen's templates declare, by the directory of their package.
+pub const KITGEN_DECLARED: &[(&str, &[&str])] = &[
+    (
+        "service",
+        &[
+            "Code",
+            "CodeOf",
+            "Error",
+            "Errorf",
+            "MessageOf",
+            "ParseCode",
+            "codeNames",
+        ],
+    ),
+    ("servicetest", &["recorder"]),
+    (
+        "endpoints",
+        &[
+            "AuthMiddleware",
+            "Authenticate",
+            "ContextWithCredentials",
+            "Credentials",
+            "Instrumentation",
+            "InstrumentingMiddleware",
+            "LoggingMiddleware",
+            "Metrics",
+            "NewMetrics",
+            "RateLimitMiddleware",
+            "RecoveryMiddleware",
+            "TimeoutMiddleware",
+            "TracingMiddleware",
+            "credentialsKey",
+        ],
+    ),
+    (
+        "transport",
+        &[
+            "HTTPStatus",
+            "NewHTTPHandler",
+            "StreamAuthInterceptor",
+            "fakes",
+            "newFakes",
+            "messages",
+            "marshaler",
+            "notFound",
+        ],
+    ),
+    (
+        "client",
+        &[
+            "Client",
+            "Discovery",
+            "Instancer",
+            "Methods",
+            "NewBalanced",
+            "NewGRPC",
+            "NewHTTP",
+            "Options",
+            "balance",
+            "balanceInstances",
+            "breaker",
+            "instance",
+        ],
+    ),
+];
+
+/// Whether a file stem is one Go treats specially: a test file, or one
+/// built only for an OS or architecture (`x_test`, `x_windows`, `x_arm64`,
+/// `x_linux_amd64`), or one it ignores (`_x`, `.x`).
+pub fn special_file_stem(stem: &str) -> bool {
+    const GOOS: &[&str] = &[
+        "aix",
+        "android",
+        "darwin",
+        "dragonfly",
+        "freebsd",
+        "hurd",
+        "illumos",
+        "ios",
+        "js",
+        "linux",
+        "nacl",
+        "netbsd",
+        "openbsd",
+        "plan9",
+        "solaris",
+        "wasip1",
+        "windows",
+        "zos",
+    ];
+    const GOARCH: &[&str] = &[
+        "386",
+        "amd64",
+        "amd64p32",
+        "arm",
+        "armbe",
+        "arm64",
+        "arm64be",
+        "loong64",
+        "mips",
+        "mipsle",
+        "mips64",
+        "mips64le",
+        "mips64p32",
+        "mips64p32le",
+        "ppc",
+        "ppc64",
+        "ppc64le",
+        "riscv",
+        "riscv64",
+        "s390",
+        "s390x",
+        "sparc",
+        "sparc64",
+        "wasm",
+    ];
+    if stem.starts_with('_') || stem.starts_with('.') || stem.ends_with("_test") {
+        return true;
+    }
+    let parts: Vec<&str> = stem.split('_').collect();
+    let n = parts.len();
+    let last = parts[n - 1];
+    (n >= 2 && (GOOS.contains(&last) || GOARCH.contains(&last)))
+        || (n >= 3 && GOOS.contains(&parts[n - 2]) && GOARCH.contains(&last))
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::*;
+
+    #[test]
+    fn special_stems() {
+        for s in [
+            "add_test",
+            "store_windows",
+            "x_arm64",
+            "x_linux_amd64",
+            "_x",
+        ] {
+            assert!(special_file_stem(s), "{s}");
+        }
+        for s in ["windows", "test", "library", "add_tester", "linux_box"] {
+            assert!(!special_file_stem(s), "{s}");
+        }
     }
 }

@@ -12,10 +12,12 @@ import (
 // with the whole request as its body. Streaming methods are served over gRPC
 // only.
 func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{% if !loop.first %}, {% endif %}{{ s.lower }} endpoints.{{ s.endpoints }}{% endif %}{% endfor %}) http.Handler {
+{%- if p.has_unary() %}
 	options := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeHTTPError),
 		httptransport.ServerBefore(credentialsFromHTTP),
 	}
+{%- endif %}
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 {%- for s in p.services %}
