@@ -71,11 +71,11 @@ run_one() {
 	101) status=panicked ;;
 	*) if grep -q panicked "$out/log/$i.err"; then status=panicked; else status=failed; fi ;;
 	esac
-	echo "$i $status $proto"
+	echo "$i $status $proto" > "$out/log/$i.status"
 }
 export -f run_one
-nl -nln -w1 -s' ' "$out/protos" | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"' > "$out/results"
-sort -n -o "$out/results" "$out/results"
+nl -nln -w1 -s' ' "$out/protos" | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+for i in $(seq 1 "$total"); do cat "$out/log/$i.status"; done > "$out/results"
 
 count() { awk -v s="$1" '$2 == s' "$out/results" | wc -l | tr -d ' '; }
 echo "service protos: $total"
@@ -109,10 +109,11 @@ build_one() {
 	if ! (cd "$dir" && go build ./... && go vet ./...) > "$out/log/$i.build" 2>&1; then
 		status=failed
 	fi
-	echo "$status $family $i"
+	echo "$status $family $i" > "$out/log/$i.status"
 }
 export -f build_one
-xargs -P "$jobs" -L 1 bash -c 'build_one "$0" "$1"' < "$out/sample" | LC_ALL=C sort -k2 > "$out/builds"
+xargs -P "$jobs" -L 1 bash -c 'build_one "$0" "$1"' < "$out/sample"
+while read -r _ i; do cat "$out/log/$i.status"; done < "$out/sample" | LC_ALL=C sort -k2 > "$out/builds"
 ok=$(awk '$1 == "ok"' "$out/builds" | wc -l | tr -d ' ')
 echo "API families: $families; built and vetted (seed $seed): $ok of $built"
 awk '$1 == "failed" { print $2, $3 }' "$out/builds" | while read -r family i; do

@@ -388,6 +388,22 @@ fn compile_with(
         .filter(|meta| !meta.is_import())
         .map(|meta| meta.name().to_string())
         .collect();
+    if let Some((file, path)) = too_deep_http_rule(&descriptor_set) {
+        let d = Diagnostic::new(format!(
+            "google.api.http rule nests more than {MAX_HTTP_RULE_DEPTH} levels deep"
+        ))
+        .with_help("additional_bindings may not have additional_bindings of their own");
+        let span = infos.get(&file).and_then(|info| {
+            info.location
+                .iter()
+                .find(|l| l.path == path && l.span.len() >= 2)
+                .map(|l| (l.span[0] as usize + 1, l.span[1] as usize + 1))
+        });
+        return Err(match span {
+            Some((line, col)) => d.at_line_col(file, line, col),
+            None => d.at_file(file),
+        });
+    }
     let project_files = project_files(&pool);
     let api = Lowering::new(&pool, &infos, &opened, &project_files).lower()?;
     Ok(Compiled {
@@ -434,6 +450,87 @@ fn shadowed(resolver: &ChainFileResolver, aside: &SetAside, files: &[PathBuf]) -
             .resolve_path(file)
             .and_then(|name| aside.path_of(&name))
             .is_some_and(|found| parts(&found) != parts(file))
+    })
+}
+
+/// How deep `additional_bindings` may nest before kitgen refuses the rule:
+/// prost-reflect stops decoding options at 100 levels (with a panic).
+const MAX_HTTP_RULE_DEPTH: usize = 32;
+
+/// Finds a method whose `google.api.http` rule nests too deep, by reading
+/// the encoded descriptors directly (decoding it would fail): the file and
+/// the method's source path.
+fn too_deep_http_rule(set: &[u8]) -> Option<(String, Vec<i32>)> {
+    const HTTP_EXTENSION: u64 = 72295728;
+    for file in wire_fields(set).filter(|(n, _)| *n == 1) {
+        let fields: Vec<(u64, &[u8])> = wire_fields(file.1).collect();
+        let name = fields
+            .iter()
+            .find(|(n, _)| *n == 1)
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        for (si, service) in fields.iter().filter(|(n, _)| *n == 6).enumerate() {
+            for (mi, method) in wire_fields(service.1).filter(|(n, _)| *n == 2).enumerate() {
+                for options in wire_fields(method.1).filter(|(n, _)| *n == 4) {
+                    for rule in wire_fields(options.1).filter(|(n, _)| *n == HTTP_EXTENSION) {
+                        if http_rule_depth(rule.1, 0) > MAX_HTTP_RULE_DEPTH {
+                            return Some((name, vec![6, si as i32, 2, mi as i32]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The nesting depth of an encoded HttpRule's additional_bindings (field
+/// 11), counting no further than the limit.
+fn http_rule_depth(rule: &[u8], depth: usize) -> usize {
+    if depth > MAX_HTTP_RULE_DEPTH {
+        return depth;
+    }
+    wire_fields(rule)
+        .filter(|(n, _)| *n == 11)
+        .map(|(_, b)| http_rule_depth(b, depth + 1))
+        .max()
+        .unwrap_or(depth)
+}
+
+/// The length-delimited fields of an encoded protobuf message, as (field
+/// number, bytes); other wire types are skipped, and malformed input ends
+/// the iteration.
+fn wire_fields(mut buf: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    fn varint(buf: &mut &[u8]) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = buf.split_first()?;
+            *buf = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    std::iter::from_fn(move || {
+        loop {
+            let key = varint(&mut buf)?;
+            match key & 7 {
+                0 => {
+                    varint(&mut buf)?;
+                }
+                1 => buf = buf.get(8..)?,
+                5 => buf = buf.get(4..)?,
+                2 => {
+                    let len = usize::try_from(varint(&mut buf)?).ok()?;
+                    let (field, rest) = (buf.get(..len)?, buf.get(len..)?);
+                    buf = rest;
+                    return Some((key >> 3, field));
+                }
+                _ => return None,
+            }
+        }
     })
 }
 
@@ -680,7 +777,8 @@ impl<'a> Lowering<'a> {
                     && let Value::Message(rule) = options.get_extension(ext).as_ref()
                 {
                     let locate = |msg: String| self.locate(&file_name, method.path(), msg);
-                    collect_http_rules(rule, &mut http, &locate, &method.input())?;
+                    let messages = (&method.input(), &method.output());
+                    collect_http_rules(rule, &mut http, &locate, messages, false)?;
                 }
             }
             methods.push(ir::Method {
@@ -724,7 +822,8 @@ fn collect_http_rules(
     rule: &prost_reflect::DynamicMessage,
     out: &mut Vec<ir::HttpRule>,
     locate: &dyn Fn(String) -> Diagnostic,
-    input: &MessageDescriptor,
+    (input, output): (&MessageDescriptor, &MessageDescriptor),
+    nested: bool,
 ) -> Result<(), Diagnostic> {
     let string = |name: &str| {
         rule.get_field_by_name(name)
@@ -746,7 +845,15 @@ fn collect_http_rules(
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default()
         };
-        binding = Some((get("kind").to_ascii_uppercase(), get("path")));
+        let kind = get("kind");
+        // An HTTP method is a token (RFC 9110): no spaces, no separators.
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if kind.is_empty() || !kind.chars().all(token) {
+            return Err(locate(format!(
+                "google.api.http custom kind {kind:?} is not an HTTP method name"
+            )));
+        }
+        binding = Some((kind.to_ascii_uppercase(), get("path")));
     }
     let Some((verb, path)) = binding else {
         return Err(locate(
@@ -769,12 +876,23 @@ fn collect_http_rules(
         }
         check_field_path(input, b, true).map_err(|e| locate(format!("HTTP body '{b}': {e}")))?;
     }
-    if let Some(b) = response_body.as_deref()
-        && b.contains('.')
-    {
+    if body.is_some() && matches!(verb.as_str(), "GET" | "DELETE") {
         return Err(locate(format!(
-            "HTTP response_body '{b}' must name a top-level field of the response"
+            "HTTP {verb} '{path}' has a body: {verb} requests carry none, bind fields in the path or query"
         )));
+    }
+    if let Some(b) = response_body.as_deref() {
+        if b.contains('.') {
+            return Err(locate(format!(
+                "HTTP response_body '{b}' must name a top-level field of the response"
+            )));
+        }
+        if output.get_field_by_name(b).is_none() {
+            return Err(locate(format!(
+                "HTTP response_body '{b}': '{}' has no field '{b}'",
+                output.full_name()
+            )));
+        }
     }
     out.push(ir::HttpRule {
         verb,
@@ -783,9 +901,17 @@ fn collect_http_rules(
         response_body,
     });
     if let Some(Value::List(extra)) = rule.get_field_by_name("additional_bindings").as_deref() {
+        if nested && !extra.is_empty() {
+            // http.proto allows them at the top level only, which also
+            // bounds the recursion.
+            return Err(locate(
+                "google.api.http additional_bindings may not have additional_bindings of their own"
+                    .into(),
+            ));
+        }
         for value in extra {
             if let Value::Message(m) = value {
-                collect_http_rules(m, out, locate, input)?;
+                collect_http_rules(m, out, locate, (input, output), true)?;
             }
         }
     }

@@ -47,6 +47,38 @@ impl PathTemplate {
     }
 }
 
+impl PathTemplate {
+    /// The template with variable names erased (`/v1/shelves/*:merge`):
+    /// two templates of one shape match the same requests.
+    pub fn shape(&self) -> String {
+        let parts: Vec<String> = flatten(&self.segments)
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(l) => l.clone(),
+                Segment::Wildcard => "*".into(),
+                Segment::DeepWildcard => "**".into(),
+                Segment::Variable { .. } => unreachable!("flattened"),
+            })
+            .collect();
+        match &self.verb {
+            Some(v) => format!("/{}:{v}", parts.join("/")),
+            None => format!("/{}", parts.join("/")),
+        }
+    }
+
+    /// Whether the template matches the one-segment path `/<segment>`.
+    pub fn matches_segment(&self, segment: &str) -> bool {
+        if self.verb.is_some() {
+            return false;
+        }
+        match flatten(&self.segments).as_slice() {
+            [Segment::Literal(l)] => l == segment,
+            [Segment::Wildcard] | [Segment::DeepWildcard] => true,
+            _ => false,
+        }
+    }
+}
+
 pub fn parse(template: &str) -> Result<PathTemplate, String> {
     let rest = template
         .strip_prefix('/')
@@ -217,6 +249,16 @@ mod tests {
                 segments: vec![Segment::Wildcard]
             }
         );
+    }
+
+    #[test]
+    fn shapes_erase_variable_names() {
+        let a = parse("/v1/{name=shelves/*}:merge").unwrap();
+        let b = parse("/v1/shelves/{id}:merge").unwrap();
+        assert_eq!(a.shape(), b.shape());
+        assert!(parse("/{x}").unwrap().matches_segment("healthz"));
+        assert!(parse("/healthz").unwrap().matches_segment("healthz"));
+        assert!(!parse("/v1/healthz").unwrap().matches_segment("healthz"));
     }
 
     #[test]

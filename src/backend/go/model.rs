@@ -531,6 +531,7 @@ pub fn build(
         _ => format!("{name}cli"),
     };
     check_names(api, &placement, &services, &with_methods)?;
+    check_routes(&services, &with_methods)?;
     let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
     let external_packages = resolver.external_packages();
     Ok(Project {
@@ -545,6 +546,47 @@ pub fn build(
         external_packages,
         pad_service_fields,
     })
+}
+
+/// Paths the generated HTTP server answers itself.
+const SERVER_PATHS: &[&str] = &["healthz", "readyz", "metrics"];
+
+/// Refuses two methods bound to one verb and path (the second would never
+/// be reached) and routes that would take the server's own paths.
+fn check_routes(services: &[Service], sources: &[&ir::Service]) -> Result<(), Diagnostic> {
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    for (s, src) in services.iter().zip(sources) {
+        for (m, msrc) in s.methods.iter().zip(&src.methods) {
+            let at = |message: String| match msrc.position {
+                Some((line, col)) => Diagnostic::new(message).at_line_col(&src.file, line, col),
+                None => Diagnostic::new(message).at_file(&src.file),
+            };
+            let label = format!("{}.{}", s.full_name, m.proto_name);
+            for r in m.routes.iter().filter(|r| !r.is_default) {
+                let Ok(t) = path_template::parse(&r.template) else {
+                    continue;
+                };
+                if let Some(own) = SERVER_PATHS.iter().find(|p| t.matches_segment(p)) {
+                    return Err(at(format!(
+                        "HTTP {} '{}' of {label} would take /{own}, which the server answers itself",
+                        r.verb, r.template
+                    ))
+                    .with_help("put the route under a prefix such as /v1/"));
+                }
+                let key = (r.verb.clone(), t.shape());
+                if let Some(other) = seen.insert(key, label.clone())
+                    && other != label
+                {
+                    return Err(at(format!(
+                        "HTTP {} '{}' of {label} matches the same requests as a route of {other}",
+                        r.verb, r.template
+                    ))
+                    .with_help("give each method its own path"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The user's implementation file: `pkg/service/<service>.go`, with `_impl`
