@@ -225,6 +225,7 @@ mod tests {
             fields,
             oneofs: Vec::new(),
             map_entry: false,
+            position: None,
         }
     }
 
@@ -276,6 +277,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            position: None,
         };
         let s = Service {
             name: "Lib".into(),
@@ -284,6 +286,7 @@ mod tests {
             file: "x.proto".into(),
             doc: String::new(),
             methods: vec![m.clone()],
+            position: None,
         };
         (s, m)
     }

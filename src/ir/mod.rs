@@ -320,6 +320,7 @@ mod tests {
             fields: Vec::new(),
             oneofs: Vec::new(),
             map_entry: false,
+            position: None,
         }
     }
 
