@@ -43,7 +43,8 @@ fi
 # Refusals that are documented limitations, one extended regexp each (the
 # README's "Breadth" section lists the same reasons).
 documented='kitgen reads edition
-declares no rpc'
+declares no rpc
+matches the same requests as a route of'
 
 # Every .proto that declares a service, relative to the root, sorted.
 (cd "$root" && grep -rlE --include='*.proto' '^service[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\{' . |

@@ -108,6 +108,9 @@ pub enum Streaming {
 pub struct Method {
     pub proto_name: String,
     pub name: String,
+    /// The endpoint set's field: `SumEndpoint`, or `ChatStream` for a
+    /// streaming method (`_` added if a method of the service has that name).
+    pub field: String,
     pub lower: String,
     pub doc: Vec<String>,
     pub streaming: Streaming,
@@ -452,10 +455,11 @@ pub fn build(
             }
             methods.push(method);
         }
+        name_fields(&mut methods);
         let pad_endpoint_fields = methods
             .iter()
             .filter(|m| m.is_unary())
-            .map(|m| m.name.len() + "Endpoint".len())
+            .map(|m| m.field.len())
             .max()
             .unwrap_or(0);
         let pad_handler_fields = methods
@@ -470,18 +474,7 @@ pub fn build(
             )
             .max()
             .unwrap_or(0);
-        let pad_literal_keys = methods
-            .iter()
-            .map(|m| {
-                m.name.len()
-                    + if m.is_unary() {
-                        "Endpoint:".len()
-                    } else {
-                        "Stream:".len()
-                    }
-            })
-            .max()
-            .unwrap_or(0);
+        let pad_literal_keys = methods.iter().map(|m| m.field.len() + 1).max().unwrap_or(0);
         services.push(Service {
             pad_literal_keys,
             proto_name: s.name.clone(),
@@ -546,6 +539,22 @@ pub fn build(
         external_packages,
         pad_service_fields,
     })
+}
+
+/// Names the endpoint set's fields. The set has a method per RPC too, so a
+/// field that would take an RPC's name (`CreateIndexEndpoint` for
+/// `CreateIndex` beside an RPC `CreateIndexEndpoint`) gets a `_`.
+fn name_fields(methods: &mut [Method]) {
+    let mut taken: HashSet<String> = methods.iter().map(|m| m.name.clone()).collect();
+    for m in methods.iter_mut() {
+        let suffix = if m.is_unary() { "Endpoint" } else { "Stream" };
+        let mut field = format!("{}{suffix}", m.name);
+        while taken.contains(&field) {
+            field.push('_');
+        }
+        taken.insert(field.clone());
+        m.field = field;
+    }
 }
 
 /// Paths the generated HTTP server answers itself.
@@ -716,8 +725,7 @@ fn check_names(
             // The endpoint set's methods and fields share one namespace.
             let set = format!("{}.", s.endpoints);
             ns.declare("endpoints", format!("{set}{n}"), &o)?;
-            let field = if m.is_unary() { "Endpoint" } else { "Stream" };
-            ns.declare("endpoints", format!("{set}{n}{field}"), &o)?;
+            ns.declare("endpoints", format!("{set}{}", m.field), &o)?;
             if m.is_unary() {
                 ns.declare("endpoints", m.make_endpoint.clone(), &o)?;
                 ns.declare("endpoints", format!("Test{b}{n}Endpoint"), &o)?;
@@ -801,6 +809,7 @@ fn build_method(
     }
     Ok(Method {
         proto_name: m.name.clone(),
+        field: String::new(),
         lower: unexported(&name),
         doc: doc_lines(&m.doc),
         streaming,

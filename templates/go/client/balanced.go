@@ -116,14 +116,14 @@ func NewBalanced(instancer sd.Instancer, opts Options) *Client {
 func balanced{{ s.base }}(instancer sd.Instancer, opts Options) service.{{ s.iface }} {
 	var set endpoints.{{ s.endpoints }}
 {%- for m in s.unary_methods() %}
-	set.{{ m.name }}Endpoint = balance(instancer, opts, transport.New{{ s.base }}GRPCEndpoints, func(e endpoints.{{ s.endpoints }}) endpoint.Endpoint {
-		return e.{{ m.name }}Endpoint
+	set.{{ m.field }} = balance(instancer, opts, transport.New{{ s.base }}GRPCEndpoints, func(e endpoints.{{ s.endpoints }}) endpoint.Endpoint {
+		return e.{{ m.field }}
 	})
 {%- endfor %}
 {%- if s.has_streams() %}
 	instances := balanceInstances(instancer, opts, transport.New{{ s.base }}GRPCEndpoints)
 {%- for m in s.stream_methods() %}
-	set.{{ m.name }}Stream = func{{ m.signature() }} {
+	set.{{ m.field }} = func{{ m.signature() }} {
 		instance, err := pick[endpoints.{{ s.endpoints }}](ctx, instances)
 		if err != nil {
 {%- if m.is_client_streaming() %}

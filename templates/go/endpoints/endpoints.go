@@ -17,13 +17,13 @@ import (
 // client endpoints is a client of the remote service.
 type {{ s.endpoints }} struct {
 {%- for m in s.unary_methods() %}
-	{{ pad(m.name.clone() + "Endpoint", s.pad_endpoint_fields) }} endpoint.Endpoint
+	{{ pad(m.field.clone(), s.pad_endpoint_fields) }} endpoint.Endpoint
 {%- endfor %}
 {%- for m in s.stream_methods() %}
 {%- if !loop.first || s.has_unary() %}
 {% endif %}
-	// {{ m.name }}Stream serves the {{ m.kind_doc() }} {{ m.name }}.
-	{{ m.name }}Stream {{ m.func_type() }}
+	// {{ m.field }} serves the {{ m.kind_doc() }} {{ m.name }}.
+	{{ m.field }} {{ m.func_type() }}
 {%- endfor %}
 }
 
@@ -35,9 +35,9 @@ func New{{ s.endpoints }}(svc service.{{ s.iface }}, in Instrumentation) {{ s.en
 	return {{ s.endpoints }}{
 {%- for m in s.methods %}
 {%- if m.is_unary() %}
-		{{ pad(m.name.clone() + "Endpoint:", s.pad_literal_keys) }} in.Wrap("{{ m.label }}", {{ m.make_endpoint }}(svc)),
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} in.Wrap("{{ m.label }}", {{ m.make_endpoint }}(svc)),
 {%- else %}
-		{{ pad(m.name.clone() + "Stream:", s.pad_literal_keys) }} svc.{{ m.name }},
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} svc.{{ m.name }},
 {%- endif %}
 {%- endfor %}
 	}
@@ -52,16 +52,16 @@ func {{ m.make_endpoint }}(svc service.{{ s.iface }}) endpoint.Endpoint {
 }
 {% endif %}{% endfor %}
 {%- for m in s.methods %}
-// {{ m.name }} calls {% if m.is_unary() %}{{ m.name }}Endpoint{% else %}{{ m.name }}Stream{% endif %}.
+// {{ m.name }} calls {{ m.field }}.
 func (e {{ s.endpoints }}) {{ m.name }}{{ m.signature() }} {
 {%- if m.is_unary() %}
-	resp, err := e.{{ m.name }}Endpoint(ctx, req)
+	resp, err := e.{{ m.field }}(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	return resp.(*{{ m.output }}), nil
 {%- else %}
-	return e.{{ m.name }}Stream({{ m.call_args() }})
+	return e.{{ m.field }}({{ m.call_args() }})
 {%- endif %}
 }
 {% endfor %}

@@ -37,7 +37,7 @@ func grpcClientEndpoint(conn *grpc.ClientConn, serviceName, method string, reply
 func New{{ s.base }}GRPCServer(e endpoints.{{ s.endpoints }}) {{ s.pb.name }}.{{ s.grpc_name }}Server {
 	return &{{ s.lower }}GRPCServer{
 {%- for m in s.unary_methods() %}
-		{{ pad(m.lower.clone() + ":", s.pad_handler_fields + 1) }} grpctransport.NewServer(e.{{ m.name }}Endpoint, passThrough, passThrough, grpcServerOptions...),
+		{{ pad(m.lower.clone() + ":", s.pad_handler_fields + 1) }} grpctransport.NewServer(e.{{ m.field }}, passThrough, passThrough, grpcServerOptions...),
 {%- endfor %}
 {%- if s.has_streams() %}
 		{{ pad("streams:".to_string(), s.pad_handler_fields + 1) }} e,
@@ -69,11 +69,11 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(ctx context.Context, req *{{ m.in
 }
 {%- else if m.is_server_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(req *{{ m.input }}, stream grpc.ServerStreamingServer[{{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.name }}Stream(stream.Context(), req, stream.Send))
+	return grpcError(s.streams.{{ m.field }}(stream.Context(), req, stream.Send))
 }
 {%- else if m.is_client_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	resp, err := s.streams.{{ m.name }}Stream(stream.Context(), stream.Recv)
+	resp, err := s.streams.{{ m.field }}(stream.Context(), stream.Recv)
 	if err != nil {
 		return grpcError(err)
 	}
@@ -81,7 +81,7 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer
 }
 {%- else %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.BidiStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.name }}Stream(stream.Context(), stream.Recv, stream.Send))
+	return grpcError(s.streams.{{ m.field }}(stream.Context(), stream.Recv, stream.Send))
 }
 {%- endif %}
 {% endfor %}
@@ -100,9 +100,9 @@ func New{{ s.base }}GRPCEndpoints(conn *grpc.ClientConn) endpoints.{{ s.endpoint
 	return endpoints.{{ s.endpoints }}{
 {%- for m in s.methods %}
 {%- if m.is_unary() %}
-		{{ pad(m.name.clone() + "Endpoint:", s.pad_literal_keys) }} grpcClientEndpoint(conn, "{{ s.full_name }}", "{{ m.proto_name }}", {{ m.output }}{}),
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} grpcClientEndpoint(conn, "{{ s.full_name }}", "{{ m.proto_name }}", {{ m.output }}{}),
 {%- else %}
-		{{ pad(m.name.clone() + "Stream:", s.pad_literal_keys) }} streams.{{ m.lower }},
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} streams.{{ m.lower }},
 {%- endif %}
 {%- endfor %}
 	}

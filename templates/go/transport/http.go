@@ -25,7 +25,7 @@ func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{% if !loop.f
 
 	// {{ route.1.verb }} {{ route.1.template }}: {{ s.proto_name }}.{{ route.0.proto_name }}
 	r.Methods({{ quote(route.1.verb) }}).Path({{ quote(route.1.mux_path) }}).Handler(httptransport.NewServer(
-		{{ s.lower }}.{{ route.0.name }}Endpoint,
+		{{ s.lower }}.{{ route.0.field }},
 		decodeHTTPRequest(func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
 		encodeHTTPResponse({{ quote(route.1.response_body) }}),
 		options...,
@@ -59,9 +59,9 @@ func New{{ s.base }}HTTPClient(string, *http.Client) (service.{{ s.iface }}, err
 {%- for m in s.methods %}
 {%- if m.is_unary() %}
 {%- let route = m.first_route() %}
-		{{ pad(m.name.clone() + "Endpoint:", s.pad_literal_keys) }} httpClientEndpoint(base, client, {{ quote(route.verb) }}, {{ quote(route.template) }}, {{ quote(route.body) }}, {{ quote(route.response_body) }}, func() proto.Message { return new({{ m.output }}) }),
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} httpClientEndpoint(base, client, {{ quote(route.verb) }}, {{ quote(route.template) }}, {{ quote(route.body) }}, {{ quote(route.response_body) }}, func() proto.Message { return new({{ m.output }}) }),
 {%- else %}
-		{{ pad(m.name.clone() + "Stream:", s.pad_literal_keys) }} {{ s.lower }}HTTPStreams{}.{{ m.lower }},
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} {{ s.lower }}HTTPStreams{}.{{ m.lower }},
 {%- endif %}
 {%- endfor %}
 	}, nil
