@@ -990,7 +990,7 @@ fn parse_go_package(file: &ir::SourceFile, option: &str) -> Result<GoPackage, Di
         return Err(at_option(
             file,
             "go_package",
-            format!("go_package '{option}' is not a Go import path: {why}"),
+            format!("go_package {option:?} is not a Go import path: {why}"),
         )
         .with_help("write `option go_package = \"example.com/path/to/pkg;name\";`"));
     }
@@ -999,7 +999,7 @@ fn parse_go_package(file: &ir::SourceFile, option: &str) -> Result<GoPackage, Di
             file,
             "go_package",
             format!(
-                "go_package '{option}' names the package '{name}', which is not a Go identifier"
+                "go_package {option:?} names the package {name:?}, which is not a Go identifier"
             ),
         )
         .with_help("give the package name after ';', e.g. \"example.com/pkg;pkgpb\""));
