@@ -262,6 +262,9 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         },
     );
 
+    if refuse_unread(&plan) {
+        return Err(Failure::Reported);
+    }
     if args.dry_run {
         println!(
             "would write {} files to {}:",
@@ -398,6 +401,9 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
         print_diff(&plan);
         return Ok(());
     }
+    if refuse_unread(&plan) {
+        return Err(Failure::Reported);
+    }
     if !plan.unresolved.is_empty() {
         eprintln!(
             "error: conflict markers are still in these files of yours; nothing was changed:"
@@ -510,11 +516,27 @@ fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
     for path in &plan.missing {
         eprintln!("file of yours gone, with new code for it: {path}");
     }
+    for (path, why) in &plan.refused {
+        eprintln!("not read: {path}: {why}");
+    }
     if fail && !plan.is_clean() {
         eprintln!("error: the project is not what its sources generate; run `kitgen generate`");
         return Err(Failure::Reported);
     }
     Ok(())
+}
+
+/// Says which files kitgen would not read (see [`sync::read_inside`]), if any.
+fn refuse_unread(plan: &sync::Plan) -> bool {
+    if plan.refused.is_empty() {
+        return false;
+    }
+    eprintln!("error: kitgen will not read these files; nothing was changed:");
+    for (path, why) in &plan.refused {
+        eprintln!("  {path}: {why}");
+    }
+    eprintln!("  help: make each a regular file inside the project (or remove it)");
+    true
 }
 
 fn print_diff(plan: &sync::Plan) {

@@ -51,10 +51,26 @@ impl Config {
     /// Reads `kitgen.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<Config, Diagnostic> {
         let path = dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Diagnostic::new(format!("cannot read {}: {e}", path.display()))
-                .with_help("run kitgen in a project made by `kitgen new`, or pass --dir")
-        })?;
+        // Not through a link out of the project: an error would quote it.
+        let text = match crate::sync::read_inside(dir, CONFIG_FILE) {
+            Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| {
+                Diagnostic::new(format!("{CONFIG_FILE} is not UTF-8 text"))
+                    .at_file(path.display().to_string())
+            })?,
+            Ok(None) => {
+                return Err(Diagnostic::new(format!(
+                    "cannot read {}: there is no such file",
+                    path.display()
+                ))
+                .with_help("run kitgen in a project made by `kitgen new`, or pass --dir"));
+            }
+            Err(why) => {
+                return Err(
+                    Diagnostic::new(format!("refusing to read {}: {why}", path.display()))
+                        .at_file(path.display().to_string()),
+                );
+            }
+        };
         // A byte order mark, as some Windows editors save, means nothing here.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let config: Config = toml::from_str(text).map_err(|e| {

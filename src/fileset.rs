@@ -98,9 +98,52 @@ pub fn check_path(path: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Why kitgen may not write or remove `path` (a [`check_path`]-clean path),
+/// if it may not: nothing in a `.git` directory (its hooks are code git
+/// runs) nor the `.git` file of a worktree, and nothing in kitgen's own
+/// `.kitgen`. Compared as case-insensitive file systems (and Windows, which
+/// drops trailing dots and spaces) would.
+pub fn check_writable(path: &str) -> Result<(), &'static str> {
+    let is = |part: &str, name: &str| part.trim_end_matches(['.', ' ']).eq_ignore_ascii_case(name);
+    if path.split('/').any(|part| is(part, ".git")) {
+        return Err("kitgen never writes into .git");
+    }
+    if path
+        .split('/')
+        .next()
+        .is_some_and(|first| is(first, ".kitgen"))
+    {
+        return Err("it is kitgen's own state directory");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_and_kitgens_state_are_never_written() {
+        for bad in [
+            ".git",
+            ".git/hooks/pre-commit",
+            ".GIT/hooks/pre-commit",
+            ".git./config",
+            "sub/.git/hooks/x",
+            ".kitgen/txn/journal",
+            ".KitGen",
+        ] {
+            assert!(check_writable(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            ".gitignore",
+            ".github/workflows/ci.yml",
+            "a/.kitgen",
+            "kitgen.lock",
+        ] {
+            assert_eq!(check_writable(good), Ok(()), "{good}");
+        }
+    }
 
     #[test]
     fn only_clean_relative_paths_pass() {

@@ -78,14 +78,19 @@ impl Lock {
     /// Reads the lock of the project in `dir`; `None` when there is none.
     pub fn load(dir: &Path) -> Result<Option<Lock>, Diagnostic> {
         let path = dir.join(LOCK_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Diagnostic::new(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
+        // Not through a link out of the project: an error would quote it.
+        let text = match crate::sync::read_inside(dir, LOCK_FILE) {
+            Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| {
+                Diagnostic::new(format!("{LOCK_FILE} is not UTF-8 text"))
+                    .at_file(path.display().to_string())
+                    .with_help("restore it from version control")
+            })?,
+            Ok(None) => return Ok(None),
+            Err(why) => {
+                return Err(
+                    Diagnostic::new(format!("refusing to read {}: {why}", path.display()))
+                        .at_file(path.display().to_string()),
+                );
             }
         };
         // Editors on Windows may save a byte order mark; it means nothing here.

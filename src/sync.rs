@@ -87,6 +87,12 @@ mod tests {
         journal::apply(dir, &writes, &deletes)
     }
 
+    fn read_text(path: &Path) -> Option<String> {
+        fs::read(path)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
     fn set(files: &[(&str, &str)]) -> FileSet {
         let mut s = FileSet::new();
         for (p, c) in files {
@@ -231,6 +237,9 @@ pub struct Plan {
     /// User-owned Go files that kitgen has new code for but that are gone,
     /// with no file declaring their types: the new code would be lost.
     pub missing: Vec<String>,
+    /// Files kitgen will not read, with why (links leading out of the
+    /// project, devices, unreadable files): nothing is written while any is.
+    pub refused: Vec<(String, String)>,
     /// The lock after the generation.
     pub lock: crate::lock::Lock,
 }
@@ -265,6 +274,7 @@ impl Plan {
             && self.hand_edited.is_empty()
             && self.unresolved.is_empty()
             && self.missing.is_empty()
+            && self.refused.is_empty()
     }
 }
 
@@ -290,10 +300,53 @@ pub struct PlanOptions<'a> {
     pub untracked: &'a [&'a str],
 }
 
-fn read_text(path: &Path) -> Option<String> {
-    fs::read(path)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+/// Reads the project file `rel` in `dir`; `Ok(None)` when there is none (or
+/// a directory, or a dangling link, is in its place). A file that is no
+/// regular file inside the project is refused unread, with why: what a link
+/// leading out points to is none of kitgen's business (`diff` would print
+/// it), and a device or FIFO may never end.
+pub fn read_inside(dir: &Path, rel: &str) -> Result<Option<Vec<u8>>, String> {
+    let path = dir.join(rel);
+    if fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let (Ok(root), Ok(real)) = (fs::canonicalize(dir), fs::canonicalize(&path)) else {
+        return Ok(None);
+    };
+    if !real.starts_with(&root) {
+        // Name the link that leads out: the file itself or a directory above.
+        let mut at = dir.to_path_buf();
+        let mut shown = Vec::new();
+        for part in rel.split('/') {
+            at.push(part);
+            shown.push(part);
+            if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                let to = fs::canonicalize(&at).unwrap_or_else(|_| real.clone());
+                if !to.starts_with(&root) {
+                    return Err(format!(
+                        "'{}' is a symbolic link to '{}', outside the project; \
+                         kitgen neither reads nor writes there",
+                        shown.join("/"),
+                        to.display()
+                    ));
+                }
+            }
+        }
+        return Err(format!(
+            "it leads to '{}', outside the project",
+            real.display()
+        ));
+    }
+    let meta = fs::metadata(&real).map_err(|e| format!("cannot read it: {e}"))?;
+    if meta.is_dir() {
+        return Ok(None);
+    }
+    if !meta.is_file() {
+        return Err("it is not a regular file (a device, FIFO or socket)".to_string());
+    }
+    fs::read(&real)
+        .map(Some)
+        .map_err(|e| format!("cannot read it: {e}"))
 }
 
 /// Three-way merge of a user-owned file: `base` is what kitgen last wrote,
@@ -384,8 +437,16 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     let existing = !matches!(options.baseline, Baseline::New);
     let mut plan = Plan::default();
     let mut locked_files = Vec::new();
+    let mut refused = Vec::new();
+    let mut read = |rel: &str| match read_inside(dir, rel) {
+        Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Err(why) => {
+            refused.push((rel.to_string(), why));
+            None
+        }
+    };
     for (path, file) in files.iter() {
-        let disk = read_text(&dir.join(path));
+        let disk = read(path);
         let previous = lock.and_then(|l| l.get(path));
         // Generated files are locked by hash, user-owned ones by their base:
         // a user's own edits never change the lock.
@@ -566,7 +627,7 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
             if files.get(&old.path).is_some() {
                 continue;
             }
-            let disk = read_text(&dir.join(&old.path));
+            let disk = read(&old.path);
             match (old.owner, disk) {
                 (Owner::Generated, Some(d)) => {
                     if old.sha256.as_deref() != Some(sha256(lf(&d).as_bytes()).as_str())
@@ -594,7 +655,8 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
         files: locked_files,
     };
     let lock_text = plan.lock.to_toml();
-    let old_lock = read_text(&dir.join(crate::lock::LOCK_FILE));
+    let old_lock = read(crate::lock::LOCK_FILE);
+    plan.refused = refused;
     if old_lock.as_deref() != Some(lock_text.as_str()) {
         plan.writes.push(Change {
             path: crate::lock::LOCK_FILE.to_string(),

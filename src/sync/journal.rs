@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::SyncError;
-use crate::fileset::check_path;
+use crate::fileset::{check_path, check_writable};
 use crate::lock::sha256;
 
 /// kitgen's own directory in a project; it exists only while kitgen writes,
@@ -24,6 +24,9 @@ const JOURNAL: &str = "journal";
 const JOURNAL_HEADER: &str = "kitgen journal 1";
 /// Present in a transaction being rolled back.
 const ROLLBACK: &str = "rollback";
+/// A finished transaction is renamed to this (then removed), so that a kill
+/// while removing it never leaves a transaction without its journal.
+const DONE_PREFIX: &str = "done-";
 
 /// One step of a transaction. Hashes are sha256 of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +137,12 @@ pub(super) fn check_target(root: &Path, rel: &str) -> Result<(), SyncError> {
 
 /// [`check_target`] for a file (`dir` false) or a directory to create.
 fn check_entry(root: &Path, rel: &str, dir: bool) -> Result<(), SyncError> {
-    check_path(rel).map_err(|why| SyncError::Unsafe {
-        path: rel.to_string(),
-        why: why.to_string(),
-    })?;
+    check_path(rel)
+        .and_then(|()| check_writable(rel))
+        .map_err(|why| SyncError::Unsafe {
+            path: rel.to_string(),
+            why: why.to_string(),
+        })?;
     let parts: Vec<&str> = rel.split('/').collect();
     let mut at = root.to_path_buf();
     for (i, part) in parts.iter().enumerate() {
@@ -353,6 +358,7 @@ fn decode(text: &str) -> Option<Vec<Op>> {
         };
         // The journal is read from disk: its paths are checked as the lock's are.
         check_path(op.path()).ok()?;
+        check_writable(op.path()).ok()?;
         ops.push(op);
     }
     None
@@ -454,8 +460,7 @@ fn finish(root: &Path, ops: &[Op], steps: &mut Steps) {
         sync_dir(d);
     }
     let state = root.join(STATE_DIR);
-    let _ = fs::remove_dir_all(state.join(TXN));
-    sync_dir(&state);
+    drop_txn(&state.join(TXN));
     steps.step();
     let _ = fs::remove_dir(&state);
     for op in ops {
@@ -509,9 +514,49 @@ fn rollback(root: &Path, txn: &Path, ops: &[Op]) {
         }
     }
     let state = root.join(STATE_DIR);
-    let _ = fs::remove_dir_all(txn);
-    sync_dir(&state);
+    drop_txn(txn);
     let _ = fs::remove_dir(&state);
+}
+
+/// Removes a transaction: first renamed aside in one step (a removal killed
+/// midway would leave a transaction without its journal), then deleted.
+fn drop_txn(txn: &Path) {
+    let Some(state) = txn.parent() else { return };
+    let done = state.join(format!("{DONE_PREFIX}{}", std::process::id()));
+    let _ = fs::remove_dir_all(&done);
+    if fs::rename(txn, &done).is_ok() {
+        sync_dir(state);
+        let _ = fs::remove_dir_all(&done);
+    }
+}
+
+/// Whether `path` is a directory itself, not a link to one.
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// A transaction's directories must be real directories holding regular
+/// files only: a link there would move backups out of the project, or link
+/// a file from outside into it.
+fn txn_is_plain(txn: &Path) -> bool {
+    if !is_real_dir(txn) {
+        return false;
+    }
+    ["new", "old"].iter().all(|sub| {
+        let dir = txn.join(sub);
+        if !exists(&dir) {
+            return true;
+        }
+        is_real_dir(&dir)
+            && fs::read_dir(&dir).is_ok_and(|entries| {
+                entries.flatten().all(|e| {
+                    e.file_type().is_ok_and(|t| t.is_file())
+                        && e.file_name()
+                            .to_str()
+                            .is_some_and(|n| n.parse::<usize>().is_ok())
+                })
+            })
+    })
 }
 
 /// Finishes what a killed kitgen left: an uncommitted staging directory is
@@ -527,13 +572,18 @@ pub fn recover(dir: &Path) -> Result<Option<Recovered>, SyncError> {
     let entries = fs::read_dir(&state).map_err(io_err(format!("reading '{}'", state.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name();
-        if name.to_string_lossy().starts_with("staging-") {
-            // Never committed: the tree is as it was before that run.
+        let name = name.to_string_lossy();
+        if name.starts_with("staging-") || name.starts_with(DONE_PREFIX) {
+            // Never committed (the tree is as it was before that run), or
+            // finished (only its removal was interrupted).
             let _ = fs::remove_dir_all(entry.path());
         }
     }
     let txn = state.join(TXN);
     let outcome = if exists(&txn) {
+        if !txn_is_plain(&txn) {
+            return Err(SyncError::Journal(txn));
+        }
         let text = fs::read_to_string(txn.join(JOURNAL)).unwrap_or_default();
         let ops = decode(&text).ok_or_else(|| SyncError::Journal(txn.clone()))?;
         let mut steps = Steps::from_env();

@@ -127,7 +127,12 @@ pub(super) fn find_moved(
         if candidate == rel || taken(&candidate) {
             continue;
         }
-        let Ok(text) = fs::read_to_string(dir.join(&candidate)) else {
+        // Never through a link out of the project.
+        let Some(text) = super::read_inside(dir, &candidate)
+            .ok()
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok())
+        else {
             continue;
         };
         let found = declarations(&text);
