@@ -22,7 +22,6 @@ imports='
 	_ "github.com/go-kit/kit/transport/grpc"
 	_ "github.com/go-kit/kit/transport/http"
 	_ "github.com/go-kit/log"
-	_ "github.com/gorilla/mux"
 	_ "github.com/hashicorp/consul/api"
 	_ "github.com/oklog/run"
 	_ "github.com/peterbourgon/ff/v3"
@@ -41,6 +40,8 @@ imports='
 	_ "go.opentelemetry.io/otel/trace"
 	_ "golang.org/x/time/rate"
 	_ "google.golang.org/grpc"
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	_ "google.golang.org/genproto/googleapis/rpc/status"
 	_ "google.golang.org/grpc/test/bufconn"
 	_ "google.golang.org/protobuf/encoding/protojson"'
 
@@ -72,7 +73,7 @@ printf 'module example.com/pin\n\ngo 1.26.0\n' > go.mod
 main_go '' > main.go
 # shellcheck disable=SC2086
 go get github.com/go-kit/kit@v0.13.0 github.com/go-kit/log@v0.2.1 github.com/oklog/run@v1.2.0 \
-	github.com/gorilla/mux@v1.8.1 github.com/peterbourgon/ff/v3@v3.4.0 \
+	github.com/peterbourgon/ff/v3@v3.4.0 \
 	github.com/prometheus/client_golang@v1.25.0 golang.org/x/time@v0.16.0 \
 	github.com/sony/gobreaker@v1.0.0 go.etcd.io/etcd/client/v3@v3.7.3 \
 	github.com/hashicorp/consul/api@v1.34.5 \

@@ -329,7 +329,6 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("httptransport", "github.com/go-kit/kit/transport/http"),
     ("log", "github.com/go-kit/log"),
     ("level", "github.com/go-kit/log/level"),
-    ("mux", "github.com/gorilla/mux"),
     ("run", "github.com/oklog/run"),
     ("ff", "github.com/peterbourgon/ff/v3"),
     (
@@ -354,6 +353,12 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("protojson", "google.golang.org/protobuf/encoding/protojson"),
     ("proto", "google.golang.org/protobuf/proto"),
     ("metadata", "google.golang.org/grpc/metadata"),
+    ("status", "google.golang.org/grpc/status"),
+    ("codes", "google.golang.org/grpc/codes"),
+    (
+        "errdetails",
+        "google.golang.org/genproto/googleapis/rpc/errdetails",
+    ),
     ("circuitbreaker", "github.com/go-kit/kit/circuitbreaker"),
     ("kitratelimit", "github.com/go-kit/kit/ratelimit"),
     ("sd", "github.com/go-kit/kit/sd"),

@@ -83,8 +83,8 @@ impl Service {
     pub fn has_streams(&self) -> bool {
         self.methods.iter().any(|m| !m.is_unary())
     }
-    /// Unary methods' routes, custom verbs first: gorilla/mux takes the first
-    /// match, and `/v1/{name=shelves/*}` would otherwise swallow `…:merge`.
+    /// Unary methods' routes, custom verbs first: the router takes the first
+    /// match, and `/v1/{name=**}` would otherwise swallow `…:merge`.
     pub fn http_routes(&self) -> Vec<(&Method, &Route)> {
         let mut routes: Vec<(&Method, &Route)> = self
             .methods
@@ -180,6 +180,15 @@ impl Method {
                 "(ctx context.Context, recv func() (*{i}, error), send func(*{o}) error) (err error)"
             ),
         }
+    }
+    /// The constructor of a streaming method's middleware-wrapped function,
+    /// named like the unary methods' `Make…Endpoint`.
+    pub fn make_stream(&self) -> String {
+        let stem = self
+            .make_endpoint
+            .strip_suffix("Endpoint")
+            .unwrap_or(&self.make_endpoint);
+        format!("{stem}Stream")
     }
     pub fn first_route(&self) -> &Route {
         &self.routes[0]
@@ -291,8 +300,8 @@ pub struct Route {
     pub verb: String,
     /// The template as written in the proto (or the default route).
     pub template: String,
-    /// The gorilla/mux path pattern that matches it.
-    pub mux_path: String,
+    /// The parsed template as a Go `pathPattern` literal.
+    pub pattern: String,
     /// `*`, a field path, or empty for no body.
     pub body: String,
     pub response_body: String,
@@ -341,6 +350,12 @@ impl Project {
             .iter()
             .flat_map(|s| s.methods.iter().map(move |m| (s, m)))
             .find(|(_, m)| m.is_unary())
+    }
+    pub fn first_stream(&self) -> Option<(&Service, &Method)> {
+        self.services
+            .iter()
+            .flat_map(|s| s.methods.iter().map(move |m| (s, m)))
+            .find(|(_, m)| !m.is_unary())
     }
     pub fn first_method(&self) -> (&Service, &Method) {
         self.first_unary()
@@ -757,9 +772,13 @@ fn build_method(
     if streaming == Streaming::Unary {
         if m.http.is_empty() {
             let template = format!("/{}/{}", service.full_name, m.name);
+            let parsed = path_template::parse(&template).map_err(|e| {
+                Diagnostic::new(format!("invalid default route '{template}': {e}"))
+                    .at_file(&service.file)
+            })?;
             routes.push(Route {
                 verb: "POST".into(),
-                mux_path: template.clone(),
+                pattern: go_pattern(&template, &parsed),
                 sample_path: template.clone(),
                 template,
                 body: "*".into(),
@@ -775,7 +794,7 @@ fn build_method(
             routes.push(Route {
                 verb: rule.verb.clone(),
                 template: rule.path.clone(),
-                mux_path: mux_path(&parsed),
+                pattern: go_pattern(&rule.path, &parsed),
                 sample_path: sample_path(&parsed),
                 body: rule.body.clone().unwrap_or_default(),
                 response_body: rule.response_body.clone().unwrap_or_default(),
@@ -890,56 +909,57 @@ fn sample_path(t: &path_template::PathTemplate) -> String {
     out
 }
 
-/// Maps a path template onto a gorilla/mux pattern: each variable becomes a
-/// named mux variable whose regexp matches the variable's segments.
-fn mux_path(t: &path_template::PathTemplate) -> String {
-    let mut anonymous = 0;
-    let mut parts = Vec::new();
+/// Writes a parsed template as the Go `pathPattern` the router and the HTTP
+/// client share: flat segments (literals, `*`, `**`) and the range of
+/// segments each variable binds.
+fn go_pattern(template: &str, t: &path_template::PathTemplate) -> String {
+    let mut segments = Vec::new();
+    let mut vars = Vec::new();
     for seg in &t.segments {
-        parts.push(match seg {
-            Segment::Literal(l) => l.clone(),
-            Segment::Variable { field, segments } => {
-                format!("{{{field}:{}}}", segments_regexp(segments))
+        match seg {
+            Segment::Variable {
+                field,
+                segments: inner,
+            } => {
+                let start = segments.len();
+                flatten_segments(inner, &mut segments);
+                vars.push(format!(
+                    "{{{}, {start}, {}}}",
+                    super::quote(field),
+                    segments.len()
+                ));
             }
-            Segment::Wildcard | Segment::DeepWildcard => {
-                anonymous += 1;
-                format!(
-                    "{{_{anonymous}:{}}}",
-                    segments_regexp(std::slice::from_ref(seg))
-                )
-            }
-        });
-    }
-    let mut out = format!("/{}", parts.join("/"));
-    if let Some(verb) = &t.verb {
-        out.push(':');
-        out.push_str(verb);
-    }
-    out
-}
-
-fn segments_regexp(segments: &[Segment]) -> String {
-    segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(l) => regex_quote(l),
-            Segment::Wildcard => "[^/]+".to_string(),
-            Segment::DeepWildcard => ".+".to_string(),
-            Segment::Variable { segments, .. } => segments_regexp(segments),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn regex_quote(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
+            other => flatten_segments(std::slice::from_ref(other), &mut segments),
         }
-        out.push(c);
     }
+    let mut out = format!(
+        "pathPattern{{template: {}, segments: []string{{{}}}",
+        super::quote(template),
+        segments
+            .iter()
+            .map(super::quote)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(verb) = &t.verb {
+        out.push_str(&format!(", verb: {}", super::quote(verb)));
+    }
+    if !vars.is_empty() {
+        out.push_str(&format!(", vars: []pathVar{{{}}}", vars.join(", ")));
+    }
+    out.push('}');
     out
+}
+
+fn flatten_segments(segments: &[Segment], out: &mut Vec<String>) {
+    for s in segments {
+        match s {
+            Segment::Literal(l) => out.push(l.clone()),
+            Segment::Wildcard => out.push("*".into()),
+            Segment::DeepWildcard => out.push("**".into()),
+            Segment::Variable { segments, .. } => flatten_segments(segments, out),
+        }
+    }
 }
 
 /// Splits a doc comment into lines for `//` comments.

@@ -37,7 +37,7 @@ func New{{ s.endpoints }}(svc service.{{ s.iface }}, in Instrumentation) {{ s.en
 {%- if m.is_unary() %}
 		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} in.Wrap("{{ m.label }}", {{ m.make_endpoint }}(svc)),
 {%- else %}
-		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} svc.{{ m.name }},
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} {{ m.make_stream() }}(svc, in),
 {%- endif %}
 {%- endfor %}
 	}
@@ -48,6 +48,25 @@ func New{{ s.endpoints }}(svc service.{{ s.iface }}, in Instrumentation) {{ s.en
 func {{ m.make_endpoint }}(svc service.{{ s.iface }}) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		return svc.{{ m.name }}(ctx, request.(*{{ m.input }}))
+	}
+}
+{% else %}
+// {{ m.make_stream() }} returns svc.{{ m.name }} run through the middleware of
+// in, as the unary methods' endpoints are.
+func {{ m.make_stream() }}(svc service.{{ s.iface }}, in Instrumentation) {{ m.func_type() }} {
+	run := in.WrapStream("{{ m.label }}")
+	return func{% if m.is_client_streaming() %}{{ m.named_result_signature() }}{% else %}{{ m.signature() }}{% endif %} {
+{%- if m.is_client_streaming() %}
+		err = run(ctx, func(ctx context.Context) (err error) {
+			resp, err = svc.{{ m.name }}({{ m.call_args() }})
+			return err
+		})
+		return resp, err
+{%- else %}
+		return run(ctx, func(ctx context.Context) error {
+			return svc.{{ m.name }}({{ m.call_args() }})
+		})
+{%- endif %}
 	}
 }
 {% endif %}{% endfor %}

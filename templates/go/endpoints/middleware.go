@@ -46,6 +46,24 @@ func (in Instrumentation) Wrap(method string, e endpoint.Endpoint) endpoint.Endp
 	if in.Timeout > 0 {
 		e = TimeoutMiddleware(in.Timeout)(e)
 	}
+	return in.wrap(method, e)
+}
+
+// WrapStream returns a function that runs a streaming call of method
+// through the same middleware as Wrap, but for the timeout: a stream lasts
+// as long as its caller wants, within the caller's own deadline. A panic in
+// the call answers CodeInternal and the server carries on.
+func (in Instrumentation) WrapStream(method string) func(ctx context.Context, call func(context.Context) error) error {
+	e := in.wrap(method, func(ctx context.Context, request any) (any, error) {
+		return nil, request.(func(context.Context) error)(ctx)
+	})
+	return func(ctx context.Context, call func(context.Context) error) error {
+		_, err := e(ctx, call)
+		return err
+	}
+}
+
+func (in Instrumentation) wrap(method string, e endpoint.Endpoint) endpoint.Endpoint {
 	if in.Authenticate != nil {
 		e = AuthMiddleware(method, in.Authenticate)(e)
 	}
@@ -65,7 +83,9 @@ func (in Instrumentation) Wrap(method string, e endpoint.Endpoint) endpoint.Endp
 	return e
 }
 
-// LoggingMiddleware logs the outcome and duration of every request.
+// LoggingMiddleware logs the outcome and duration of every request. The
+// error is logged in full, its causes included, even when callers are told
+// only "internal error".
 func LoggingMiddleware(logger log.Logger) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (response any, err error) {
@@ -152,16 +172,23 @@ func RecoveryMiddleware(logger log.Logger) endpoint.Middleware {
 	}
 }
 
+// errServerTimeout is the cause of a deadline TimeoutMiddleware set.
+var errServerTimeout = errors.New("server timeout")
+
 // TimeoutMiddleware bounds each request to d; one that runs out answers
-// CodeDeadlineExceeded (HTTP 504).
+// CodeDeadlineExceeded (HTTP 504), saying whether the server's limit or
+// the caller's own deadline ended it.
 func TimeoutMiddleware(d time.Duration) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
-			ctx, cancel := context.WithTimeout(ctx, d)
+			inner, cancel := context.WithTimeoutCause(ctx, d, errServerTimeout)
 			defer cancel()
-			response, err := next(ctx, request)
+			response, err := next(inner, request)
 			if errors.Is(err, context.DeadlineExceeded) {
-				return nil, service.Errorf(service.CodeDeadlineExceeded, "the request took longer than %s", d)
+				if ctx.Err() == nil && errors.Is(context.Cause(inner), errServerTimeout) {
+					return nil, service.Errorf(service.CodeDeadlineExceeded, "the request took longer than the server's limit of %s", d)
+				}
+				return nil, service.Errorf(service.CodeDeadlineExceeded, "the caller's deadline expired")
 			}
 			return response, err
 		}
@@ -193,8 +220,8 @@ func AuthMiddleware(method string, authenticate func(ctx context.Context, method
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			if err := authenticate(ctx, method); err != nil {
-				if service.CodeOf(err) == service.CodeUnknown {
-					err = service.Errorf(service.CodeUnauthenticated, "%v", err)
+				if _, ok := errors.AsType[*service.Error](err); !ok {
+					err = service.Errorf(service.CodeUnauthenticated, "%w", err)
 				}
 				return nil, err
 			}

@@ -126,7 +126,6 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 	{
 		server := grpc.NewServer(
 			grpc.StatsHandler(otelgrpc.NewServerHandler()),
-			grpc.ChainStreamInterceptor(transport.StreamAuthInterceptor(endpoints.Authenticate)),
 		)
 {%- for s in p.services %}
 		{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, transport.New{{ s.base }}GRPCServer({{ s.lower }}))

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // Code classifies a service error. The values are the canonical codes of
@@ -73,45 +75,81 @@ func ParseCode(name string) Code {
 }
 
 // Error is a failure with a Code. Return one (see Errorf) to choose what
-// callers see: the gRPC code and the HTTP status both derive from Code.
+// callers see: the gRPC code and the HTTP status both derive from Code, and
+// Message and Details reach the caller as they are. Any other error a
+// service returns is answered as CodeInternal "internal error": its text is
+// logged, never sent.
 type Error struct {
 	Code    Code
 	Message string
+	// Details are google.rpc.Status details, such as errdetails.ErrorInfo
+	// or errdetails.BadRequest from google.golang.org/genproto/googleapis/rpc/errdetails.
+	// Both transports carry them.
+	Details []proto.Message
+
+	cause error
 }
 
 func (e *Error) Error() string {
 	return e.Code.String() + ": " + e.Message
 }
 
-// Errorf returns an *Error with the given code and a formatted message.
-func Errorf(code Code, format string, args ...any) error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+// Unwrap returns the errors Errorf's %w verbs wrapped, so errors.Is and
+// errors.As see through an *Error to its cause.
+func (e *Error) Unwrap() error {
+	return e.cause
 }
 
-// CodeOf reports the code of err: CodeOK for nil, the code of an *Error in
-// its chain, CodeCanceled or CodeDeadlineExceeded for context errors, and
-// CodeUnknown for anything else.
-func CodeOf(err error) Code {
+// WithDetails returns e carrying details too, for chaining after Errorf.
+func (e *Error) WithDetails(details ...proto.Message) *Error {
+	e.Details = append(e.Details, details...)
+	return e
+}
+
+// Errorf returns an *Error with the given code and a message formatted as
+// fmt.Errorf does: a %w operand becomes the error's cause. The message is
+// sent to callers, so wrap only causes whose text they may see; to keep a
+// cause from them, log it and say less.
+func Errorf(code Code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	e := &Error{Code: code, Message: err.Error()}
+	switch err.(type) {
+	case interface{ Unwrap() error }, interface{ Unwrap() []error }:
+		e.cause = err
+	}
+	return e
+}
+
+// Public returns what callers are told about err: the *Error in its chain,
+// CodeCanceled or CodeDeadlineExceeded for context errors, and for anything
+// else CodeInternal "internal error", which keeps an internal error's text
+// (a database address, a file path) from reaching a client. nil stays nil.
+func Public(err error) *Error {
 	var e *Error
 	switch {
 	case err == nil:
-		return CodeOK
+		return nil
 	case errors.As(err, &e):
-		return e.Code
+		return e
 	case errors.Is(err, context.Canceled):
-		return CodeCanceled
+		return &Error{Code: CodeCanceled, Message: "the request was canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
-		return CodeDeadlineExceeded
+		return &Error{Code: CodeDeadlineExceeded, Message: "the request's deadline expired"}
 	default:
-		return CodeUnknown
+		return &Error{Code: CodeInternal, Message: "internal error"}
 	}
+}
+
+// CodeOf reports the code callers see for err: CodeOK for nil, else the
+// code of Public(err).
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	return Public(err).Code
 }
 
 // MessageOf returns the message callers see for err.
 func MessageOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return err.Error()
+	return Public(err).Message
 }

@@ -5,13 +5,10 @@ package transport
 import (
 	"context"
 	"net/http"
-	"strings"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"{{ p.module }}/pkg/endpoints"
-	"{{ p.module }}/pkg/service"
 )
 
 // credentialsFromHTTP keeps the request's Authorization header for
@@ -45,27 +42,22 @@ func credentialsToGRPC(ctx context.Context, md *metadata.MD) context.Context {
 	return ctx
 }
 
-// StreamAuthInterceptor runs authenticate for streaming RPCs, which do not
-// pass through the endpoint middleware.
-func StreamAuthInterceptor(authenticate func(ctx context.Context, method string) error) grpc.StreamServerInterceptor {
-	return func(srv any, stream grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx := stream.Context()
-		if md, ok := metadata.FromIncomingContext(ctx); ok {
-			ctx = credentialsFromGRPC(ctx, md)
-		}
-		if err := authenticate(ctx, methodLabel(info.FullMethod)); err != nil {
-			if service.CodeOf(err) == service.CodeUnknown {
-				err = service.Errorf(service.CodeUnauthenticated, "%v", err)
-			}
-			return grpcError(err)
-		}
-		return handler(srv, stream)
+// streamContext returns the context of a stream carrying its credentials,
+// as ServerBefore(credentialsFromGRPC) does for unary calls, so the stream
+// middleware and the service see them through Credentials(ctx).
+func streamContext(ctx context.Context) context.Context {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		return credentialsFromGRPC(ctx, md)
 	}
+	return ctx
 }
 
-// methodLabel turns "/pkg.Service/Method" into "Service.Method", the name
-// the endpoint middleware uses.
-func methodLabel(fullMethod string) string {
-	serviceName, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
-	return serviceName[strings.LastIndex(serviceName, ".")+1:] + "." + method
+// outgoingCredentials returns ctx with the caller's credentials in its
+// outgoing gRPC metadata, as ClientBefore(credentialsToGRPC) does for unary
+// calls, for the streaming methods of the gRPC client.
+func outgoingCredentials(ctx context.Context) context.Context {
+	if credentials := endpoints.Credentials(ctx); credentials != "" {
+		return metadata.AppendToOutgoingContext(ctx, "authorization", credentials)
+	}
+	return ctx
 }

@@ -10,11 +10,14 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 
-	"google.golang.org/grpc/codes"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"{{ p.module }}/pkg/service"
 )
@@ -78,55 +81,107 @@ func codeFromHTTPStatus(status int) service.Code {
 	}
 }
 
-// grpcError converts a service error into a gRPC status error.
+// grpcError converts a service error into a gRPC status with its details.
+// An error that is not a *service.Error is answered as INTERNAL "internal
+// error" (see service.Public): the endpoint middleware logs its text.
 func grpcError(err error) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
+	public := service.Public(err)
+	st := &spb.Status{Code: int32(public.Code), Message: public.Message}
+	for _, detail := range public.Details {
+		a, err := anypb.New(detail)
+		if err != nil {
+			continue // a nil detail; the rest still go out
+		}
+		st.Details = append(st.Details, a)
 	}
-	return status.Error(codes.Code(service.CodeOf(err)), service.MessageOf(err))
+	return status.FromProto(st).Err()
 }
 
-// fromGRPCError converts a gRPC status error back into a *service.Error.
+// fromGRPCError converts a gRPC status error back into a *service.Error,
+// with the details whose types this program knows.
 func fromGRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok || err == nil {
 		return err
 	}
-	return &service.Error{Code: service.Code(st.Code()), Message: st.Message()}
+	e := &service.Error{Code: service.Code(st.Code()), Message: st.Message()}
+	for _, a := range st.Proto().GetDetails() {
+		if detail, err := a.UnmarshalNew(); err == nil {
+			e.Details = append(e.Details, detail)
+		}
+	}
+	return e
 }
 
 // httpErrorBody is the JSON body of an HTTP error, shaped like Google APIs':
-// {"error": {"code": 404, "status": "NOT_FOUND", "message": "..."}}.
+// {"error": {"code": 404, "status": "NOT_FOUND", "message": "...", "details": [...]}},
+// each detail a google.protobuf.Any in its JSON form, with "@type".
 type httpErrorBody struct {
 	Error struct {
-		Code    int    `json:"code"`
-		Status  string `json:"status"`
-		Message string `json:"message"`
+		Code    int               `json:"code"`
+		Status  string            `json:"status"`
+		Message string            `json:"message"`
+		Details []json.RawMessage `json:"details,omitempty"`
 	} `json:"error"`
 }
 
+// httpStatusError is a failure of the HTTP layer itself whose status no
+// code maps to, such as 405 Method Not Allowed and 413 Content Too Large.
+type httpStatusError struct {
+	status int
+	err    *service.Error
+}
+
+func (e *httpStatusError) Error() string { return e.err.Error() }
+func (e *httpStatusError) Unwrap() error { return e.err }
+
 // encodeHTTPError writes err as a JSON error with the status of its code.
+// An error that is not a *service.Error is answered as 500 "internal
+// error" (see service.Public).
 func encodeHTTPError(_ context.Context, err error, w http.ResponseWriter) {
-	code := service.CodeOf(err)
+	public := service.Public(err)
 	var body httpErrorBody
-	body.Error.Code = HTTPStatus(code)
-	body.Error.Status = code.String()
-	body.Error.Message = service.MessageOf(err)
+	body.Error.Code = HTTPStatus(public.Code)
+	if se, ok := errors.AsType[*httpStatusError](err); ok {
+		body.Error.Code = se.status
+	}
+	body.Error.Status = public.Code.String()
+	body.Error.Message = public.Message
+	for _, detail := range public.Details {
+		a, err := anypb.New(detail)
+		if err != nil {
+			continue
+		}
+		if data, err := protojson.Marshal(a); err == nil {
+			body.Error.Details = append(body.Error.Details, data)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(body.Error.Code)
 	_ = json.NewEncoder(w).Encode(body)
 }
 
 // decodeHTTPError reads an error response back into a *service.Error,
-// keeping the body's message so callers see what the server said.
+// keeping the body's message and the details whose types this program
+// knows, so callers see what the server said.
 func decodeHTTPError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var body httpErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Status != "" {
-		return &service.Error{Code: service.ParseCode(body.Error.Status), Message: body.Error.Message}
+		e := &service.Error{Code: service.ParseCode(body.Error.Status), Message: body.Error.Message}
+		for _, raw := range body.Error.Details {
+			var a anypb.Any
+			if protojson.Unmarshal(raw, &a) != nil {
+				continue
+			}
+			if detail, err := a.UnmarshalNew(); err == nil {
+				e.Details = append(e.Details, detail)
+			}
+		}
+		return e
 	}
 	return &service.Error{Code: codeFromHTTPStatus(resp.StatusCode), Message: resp.Status + ": " + string(data)}
 }

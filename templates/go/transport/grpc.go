@@ -69,11 +69,11 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(ctx context.Context, req *{{ m.in
 }
 {%- else if m.is_server_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(req *{{ m.input }}, stream grpc.ServerStreamingServer[{{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.field }}(stream.Context(), req, stream.Send))
+	return grpcError(s.streams.{{ m.field }}(streamContext(stream.Context()), req, stream.Send))
 }
 {%- else if m.is_client_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	resp, err := s.streams.{{ m.field }}(stream.Context(), stream.Recv)
+	resp, err := s.streams.{{ m.field }}(streamContext(stream.Context()), stream.Recv)
 	if err != nil {
 		return grpcError(err)
 	}
@@ -81,7 +81,7 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer
 }
 {%- else %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.BidiStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.field }}(stream.Context(), stream.Recv, stream.Send))
+	return grpcError(s.streams.{{ m.field }}(streamContext(stream.Context()), stream.Recv, stream.Send))
 }
 {%- endif %}
 {% endfor %}
@@ -118,7 +118,7 @@ type {{ s.lower }}GRPCStreams struct {
 {%- if m.is_server_streaming() %}
 
 func (c {{ s.lower }}GRPCStreams) {{ m.lower }}(ctx context.Context, req *{{ m.input }}, send func(*{{ m.output }}) error) error {
-	stream, err := c.client.{{ m.name }}(ctx, req)
+	stream, err := c.client.{{ m.name }}(outgoingCredentials(ctx), req)
 	if err != nil {
 		return fromGRPCError(err)
 	}
@@ -138,7 +138,7 @@ func (c {{ s.lower }}GRPCStreams) {{ m.lower }}(ctx context.Context, req *{{ m.i
 {%- else if m.is_client_streaming() %}
 
 func (c {{ s.lower }}GRPCStreams) {{ m.lower }}(ctx context.Context, recv func() (*{{ m.input }}, error)) (*{{ m.output }}, error) {
-	stream, err := c.client.{{ m.name }}(ctx)
+	stream, err := c.client.{{ m.name }}(outgoingCredentials(ctx))
 	if err != nil {
 		return nil, fromGRPCError(err)
 	}
@@ -166,7 +166,7 @@ func (c {{ s.lower }}GRPCStreams) {{ m.lower }}(ctx context.Context, recv func()
 func (c {{ s.lower }}GRPCStreams) {{ m.lower }}(ctx context.Context, recv func() (*{{ m.input }}, error), send func(*{{ m.output }}) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.client.{{ m.name }}(ctx)
+	stream, err := c.client.{{ m.name }}(outgoingCredentials(ctx))
 	if err != nil {
 		return fromGRPCError(err)
 	}

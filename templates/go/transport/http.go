@@ -8,35 +8,34 @@ import (
 
 // NewHTTPHandler serves the unary methods over HTTP with JSON bodies in the
 // protobuf JSON mapping. Routes come from the methods' google.api.http
-// annotations; a method without one is served at POST /<package>.<Service>/<Method>
-// with the whole request as its body. Streaming methods are served over gRPC
-// only.
-func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{% if !loop.first %}, {% endif %}{{ s.lower }} endpoints.{{ s.endpoints }}{% endif %}{% endfor %}) http.Handler {
+// annotations and match the escaped request path; a method without one is
+// served at POST /<package>.<Service>/<Method> with the whole request as its
+// body. Streaming methods are served over gRPC only.
+func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{{ s.lower }} endpoints.{{ s.endpoints }}, {% endif %}{% endfor %}opts ...HTTPOption) http.Handler {
+	r := &router{}
 {%- if p.has_unary() %}
+	config := &httpConfig{}
+	for _, opt := range opts {
+		opt(config)
+	}
 	options := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeHTTPError),
 		httptransport.ServerBefore(credentialsFromHTTP),
 	}
 {%- endif %}
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(notFound)
 {%- for s in p.services %}
 {%- for route in s.http_routes() %}
 
 	// {{ route.1.verb }} {{ route.1.template }}: {{ s.proto_name }}.{{ route.0.proto_name }}
-	r.Methods({{ quote(route.1.verb) }}).Path({{ quote(route.1.mux_path) }}).Handler(httptransport.NewServer(
+	r.handle({{ quote(route.1.verb) }}, {{ route.1.pattern }}, httptransport.NewServer(
 		{{ s.lower }}.{{ route.0.field }},
-		decodeHTTPRequest(func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
+		decodeHTTPRequest(config, func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
 		encodeHTTPResponse({{ quote(route.1.response_body) }}),
 		options...,
 	))
 {%- endfor %}
 {%- endfor %}
 	return r
-}
-
-func notFound(w http.ResponseWriter, r *http.Request) {
-	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path), w)
 }
 {%- for s in p.services %}
 
@@ -59,7 +58,7 @@ func New{{ s.base }}HTTPClient(string, *http.Client) (service.{{ s.iface }}, err
 {%- for m in s.methods %}
 {%- if m.is_unary() %}
 {%- let route = m.first_route() %}
-		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} httpClientEndpoint(base, client, {{ quote(route.verb) }}, {{ quote(route.template) }}, {{ quote(route.body) }}, {{ quote(route.response_body) }}, func() proto.Message { return new({{ m.output }}) }),
+		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} httpClientEndpoint(base, client, {{ quote(route.verb) }}, {{ route.pattern }}, {{ quote(route.body) }}, {{ quote(route.response_body) }}, func() proto.Message { return new({{ m.output }}) }),
 {%- else %}
 		{{ pad(m.field.clone() + ":", s.pad_literal_keys) }} {{ s.lower }}HTTPStreams{}.{{ m.lower }},
 {%- endif %}

@@ -4,22 +4,31 @@ package transport
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-kit/kit/endpoint"
 	httptransport "github.com/go-kit/kit/transport/http"
-	"github.com/gorilla/mux"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"{{ p.module }}/pkg/service"
 )
@@ -32,149 +41,428 @@ const maxBodyBytes = 4 << 20
 // null, which would come back as a set google.protobuf.Value.
 var marshaler = protojson.MarshalOptions{EmitDefaultValues: true}
 
+// HTTPOption configures NewHTTPHandler.
+type HTTPOption func(*httpConfig)
+
+type httpConfig struct {
+	strict bool
+}
+
+// RejectUnknownFields makes the server answer 400 to a JSON body field or a
+// query parameter the request message does not have. By default they are
+// ignored, as grpc-gateway does, so an older server accepts a newer client's
+// requests during a rolling deploy.
+func RejectUnknownFields() HTTPOption {
+	return func(c *httpConfig) { c.strict = true }
+}
+
+// pathPattern is a parsed google.api.http path template: its segments
+// (literals, "*" or "**"), its custom verb, and the segments each variable
+// binds.
+type pathPattern struct {
+	template string
+	segments []string
+	verb     string
+	vars     []pathVar
+}
+
+// pathVar binds the field at a dotted path to segments[start:end].
+type pathVar struct {
+	field      string
+	start, end int
+}
+
+// multiSegment reports whether v spans several segments (or "**"): its
+// value keeps "/" and, as http.proto says, "%2F" stays escaped in it.
+func (p pathPattern) multiSegment(v pathVar) bool {
+	return v.end-v.start > 1 || p.segments[v.start] == "**"
+}
+
+// match matches the escaped path components of a request against p, and
+// returns the value of each variable, unescaped per segment, so an escaped
+// "/" never changes which route a request takes.
+func (p pathPattern) match(components []string) ([]string, bool) {
+	if p.verb != "" {
+		last := components[len(components)-1]
+		stem, ok := strings.CutSuffix(last, ":"+p.verb)
+		if !ok || stem == "" {
+			return nil, false
+		}
+		components = append(components[:len(components)-1:len(components)-1], stem)
+	}
+	// spans[i] is the range of components segment i matches.
+	spans := make([][2]int, len(p.segments))
+	deep := slices.Index(p.segments, "**")
+	switch {
+	case deep < 0 && len(components) != len(p.segments):
+		return nil, false
+	case deep >= 0 && len(components) < len(p.segments)-1:
+		return nil, false
+	}
+	pos := 0
+	for i, segment := range p.segments {
+		n := 1
+		if i == deep {
+			n = len(components) - (len(p.segments) - 1)
+		}
+		spans[i] = [2]int{pos, pos + n}
+		if segment != "*" && segment != "**" {
+			if unescaped, err := url.PathUnescape(components[pos]); err != nil || unescaped != segment {
+				return nil, false
+			}
+		}
+		pos += n
+	}
+	values := make([]string, len(p.vars))
+	for i, v := range p.vars {
+		raw := components[spans[v.start][0]:spans[v.end-1][1]]
+		if !p.multiSegment(v) {
+			value, err := url.PathUnescape(raw[0])
+			if err != nil {
+				return nil, false
+			}
+			values[i] = value
+			continue
+		}
+		parts := make([]string, len(raw))
+		for j, component := range raw {
+			part, err := unescapeKeepingSlash(component)
+			if err != nil {
+				return nil, false
+			}
+			parts[j] = part
+		}
+		values[i] = strings.Join(parts, "/")
+	}
+	return values, true
+}
+
+// unescapeKeepingSlash unescapes s except for "%2F", which stays as it is.
+func unescapeKeepingSlash(s string) (string, error) {
+	parts := strings.Split(strings.ReplaceAll(s, "%2f", "%2F"), "%2F")
+	for i, part := range parts {
+		unescaped, err := url.PathUnescape(part)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = unescaped
+	}
+	return strings.Join(parts, "%2F"), nil
+}
+
+// expand fills p from the fields of m and returns the escaped path and the
+// fields it used. A value must fit its variable's segments: a name such as
+// "shelves/1/books/2" cannot be sent where "shelves/*" is expected, so it
+// never reaches another method's route.
+func (p pathPattern) expand(m protoreflect.Message) (string, []string, error) {
+	for i, segment := range p.segments {
+		if (segment == "*" || segment == "**") && !p.inVar(i) {
+			return "", nil, fmt.Errorf("path template %s has a wildcard outside any variable, which a client cannot fill", p.template)
+		}
+	}
+	parts := slices.Clone(p.segments)
+	for i := range parts {
+		parts[i] = url.PathEscape(parts[i])
+	}
+	var bound []string
+	for _, v := range p.vars {
+		value, err := fieldString(m, v.field)
+		if err != nil {
+			return "", nil, err
+		}
+		if value == "" {
+			return "", nil, service.Errorf(service.CodeInvalidArgument, "field %q is part of the URL and must be set", v.field)
+		}
+		want := p.segments[v.start:v.end]
+		var got []string
+		if p.multiSegment(v) {
+			got = strings.Split(value, "/")
+		} else {
+			got = []string{value}
+		}
+		if !segmentsFit(want, got) {
+			return "", nil, service.Errorf(service.CodeInvalidArgument, "field %q is %q, which does not match %s in %s", v.field, value, strings.Join(want, "/"), p.template)
+		}
+		for j := range got {
+			got[j] = escapeSegment(got[j])
+		}
+		parts[v.start] = strings.Join(got, "/")
+		for j := v.start + 1; j < v.end; j++ {
+			parts[j] = ""
+		}
+		bound = append(bound, v.field)
+	}
+	var path strings.Builder
+	for i, part := range parts {
+		if i > 0 && !p.inVarTail(i) {
+			path.WriteByte('/')
+		}
+		path.WriteString(part)
+	}
+	out := "/" + path.String()
+	if p.verb != "" {
+		out += ":" + p.verb
+	}
+	return out, bound, nil
+}
+
+// inVarTail reports whether segment i belongs to a variable that does not
+// start at i: its text was written with the variable's first segment.
+func (p pathPattern) inVarTail(i int) bool {
+	for _, v := range p.vars {
+		if i > v.start && i < v.end {
+			return true
+		}
+	}
+	return false
+}
+
+// inVar reports whether segment i lies in a variable.
+func (p pathPattern) inVar(i int) bool {
+	return slices.ContainsFunc(p.vars, func(v pathVar) bool { return i >= v.start && i < v.end })
+}
+
+// segmentsFit reports whether the value's segments match the template's.
+func segmentsFit(want, got []string) bool {
+	deep := slices.Index(want, "**")
+	if deep < 0 && len(got) != len(want) || deep >= 0 && len(got) < len(want)-1 {
+		return false
+	}
+	for i, w := range want {
+		j := i
+		if deep >= 0 && i > deep {
+			j = len(got) - (len(want) - i)
+		}
+		switch {
+		case w == "**":
+		case w == "*":
+			if got[j] == "" {
+				return false
+			}
+		case got[j] != w:
+			return false
+		}
+	}
+	return true
+}
+
+// escapeSegment percent-encodes every byte of s but the unreserved ones
+// ([-_.~0-9a-zA-Z]), as http.proto asks of clients.
+func escapeSegment(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// httpRoute is one google.api.http binding served by the router.
+type httpRoute struct {
+	method  string
+	pattern pathPattern
+	handler http.Handler
+}
+
+// router dispatches requests on the escaped path, as google.api.http
+// specifies: the first route whose method and pattern match serves it.
+type router struct {
+	routes []httpRoute
+}
+
+type pathValuesKey struct{}
+
+// handle adds a route; decode finds the path values through the context.
+func (rt *router) handle(method string, pattern pathPattern, handler http.Handler) {
+	rt.routes = append(rt.routes, httpRoute{method: method, pattern: pattern, handler: handler})
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") {
+		encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path must start with /"), w)
+		return
+	}
+	components := strings.Split(path[1:], "/")
+	var allowed []string
+	for i := range rt.routes {
+		route := &rt.routes[i]
+		values, ok := route.pattern.match(components)
+		if !ok {
+			continue
+		}
+		if route.method != r.Method {
+			if !slices.Contains(allowed, route.method) {
+				allowed = append(allowed, route.method)
+			}
+			continue
+		}
+		ctx := context.WithValue(r.Context(), pathValuesKey{}, pathValues{pattern: &route.pattern, values: values})
+		route.handler.ServeHTTP(w, r.WithContext(ctx))
+		return
+	}
+	if len(allowed) > 0 {
+		slices.Sort(allowed)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		encodeHTTPError(r.Context(), &httpStatusError{
+			status: http.StatusMethodNotAllowed,
+			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")),
+		}, w)
+		return
+	}
+	// A path that fits no template, a malformed resource name included,
+	// answers 404 as grpc-gateway does: the message says no route matched.
+	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", r.Method, r.URL.Path), w)
+}
+
+// pathValues are the variables a route matched, in the pattern's order.
+type pathValues struct {
+	pattern *pathPattern
+	values  []string
+}
+
 // decodeHTTPRequest reads a request message from r, as google.api.http
 // defines it: the body (the whole message for "*", one field otherwise),
-// then the path variables, then, unless the body is the whole message, the
-// query parameters.
-func decodeHTTPRequest(newRequest func() proto.Message, body string) httptransport.DecodeRequestFunc {
-	return func(_ context.Context, r *http.Request) (any, error) {
+// then the path variables, then the query parameters, which set only the
+// fields neither the path nor the body binds.
+func decodeHTTPRequest(config *httpConfig, newRequest func() proto.Message, body string) httptransport.DecodeRequestFunc {
+	unmarshal := protojson.UnmarshalOptions{DiscardUnknown: !config.strict}
+	return func(ctx context.Context, r *http.Request) (any, error) {
 		msg := newRequest()
 		if body != "" {
 			data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-			if err != nil {
-				return nil, service.Errorf(service.CodeInvalidArgument, "reading the request body: %v", err)
+			var tooLarge *http.MaxBytesError
+			if len(data) > maxBodyBytes || errors.As(err, &tooLarge) {
+				return nil, &httpStatusError{
+					status: http.StatusRequestEntityTooLarge,
+					err:    service.Errorf(service.CodeInvalidArgument, "the request body exceeds %d bytes", maxBodyBytes),
+				}
 			}
-			if len(data) > maxBodyBytes {
-				return nil, service.Errorf(service.CodeInvalidArgument, "the request body exceeds %d bytes", maxBodyBytes)
+			if err != nil {
+				return nil, service.Errorf(service.CodeInvalidArgument, "reading the request body: %w", err)
 			}
 			if len(bytes.TrimSpace(data)) > 0 {
-				if body != "*" {
-					// Wrap the body in an object that holds it in its field.
-					data = []byte("{" + strconv.Quote(body) + ":" + string(data) + "}")
-				}
-				if err := protojson.Unmarshal(data, msg); err != nil {
-					return nil, service.Errorf(service.CodeInvalidArgument, "invalid JSON body: %v", err)
+				if err := unmarshalBody(unmarshal, data, msg, body); err != nil {
+					return nil, service.Errorf(service.CodeInvalidArgument, "invalid JSON body: %w", err)
 				}
 			}
 		}
-		for name, value := range mux.Vars(r) {
-			if strings.HasPrefix(name, "_") {
-				continue // a wildcard outside any variable
+		bound := []string{}
+		if body != "" && body != "*" {
+			bound = append(bound, body)
+		}
+		if pv, ok := ctx.Value(pathValuesKey{}).(pathValues); ok {
+			for i, v := range pv.pattern.vars {
+				if err := setField(msg.ProtoReflect(), v.field, []string{pv.values[i]}, true); err != nil {
+					return nil, err
+				}
+				bound = append(bound, v.field)
 			}
-			if err := setField(msg.ProtoReflect(), name, value); err != nil {
+		}
+		if body != "*" {
+			query, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				return nil, service.Errorf(service.CodeInvalidArgument, "invalid query string: %w", err)
+			}
+			if err := decodeQuery(msg.ProtoReflect(), query, bound, config.strict); err != nil {
 				return nil, err
 			}
 		}
-		if body != "*" {
-			for name, values := range r.URL.Query() {
-				for _, value := range values {
-					if err := setField(msg.ProtoReflect(), name, value); err != nil {
-						return nil, err
-					}
-				}
-			}
-		}
 		return msg, nil
 	}
 }
 
-// encodeHTTPResponse writes the response message, or only its field
-// responseBody when the rule names one, as JSON.
-func encodeHTTPResponse(responseBody string) httptransport.EncodeResponseFunc {
-	return func(_ context.Context, w http.ResponseWriter, response any) error {
-		msg := response.(proto.Message)
-		data, err := marshaler.Marshal(msg)
-		if err != nil {
-			return err
-		}
-		if responseBody != "" {
-			if data, err = fieldJSON(msg, data, responseBody); err != nil {
-				return err
-			}
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, err = w.Write(data)
+// unmarshalBody reads data into msg, or into its field named field: a
+// message field is unmarshaled into its own message, any other field's
+// JSON must be one JSON value before it is wrapped, so a body can never
+// add fields beside its own.
+func unmarshalBody(options protojson.UnmarshalOptions, data []byte, msg proto.Message, field string) error {
+	if field == "*" {
+		return options.Unmarshal(data, msg)
+	}
+	m, fd, err := lookupField(msg.ProtoReflect(), field, true, true)
+	if err != nil {
 		return err
 	}
+	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
+		return options.Unmarshal(data, m.Mutable(fd).Message().Interface())
+	}
+	if !json.Valid(data) {
+		return errors.New("the body is not one JSON value")
+	}
+	key, err := json.Marshal(fd.JSONName())
+	if err != nil {
+		return err
+	}
+	wrapped := append(append(append([]byte("{"), key...), ':'), data...)
+	wrapped = append(wrapped, '}')
+	return options.Unmarshal(wrapped, m.Interface())
 }
 
-// httpClientEndpoint calls one HTTP route of the remote service: it fills the
-// path template from the request, sends the field the rule names as the body
-// and the remaining fields as query parameters, and decodes the response.
-func httpClientEndpoint(base *url.URL, client *http.Client, verb, template, body, responseBody string, newResponse func() proto.Message) endpoint.Endpoint {
-	encode := func(_ context.Context, r *http.Request, request any) error {
-		msg := request.(proto.Message)
-		path, bound, err := expandTemplate(template, msg.ProtoReflect())
-		if err != nil {
+// mapKeyParam matches a query parameter such as "labels[env]".
+var mapKeyParam = regexp.MustCompile(`^(.*)\[(.*)\]$`)
+
+// decodeQuery sets the fields named by query parameters, skipping those
+// whose field path starts with a bound one (a path variable or the body
+// field): they come from the path or the body only, as http.proto says and
+// grpc-gateway does. An unknown parameter is ignored unless strict.
+func decodeQuery(m protoreflect.Message, query url.Values, bound []string, strict bool) error {
+	keys := make([]string, 0, len(query))
+	for key := range query {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		values := query[key]
+		name := key
+		if match := mapKeyParam.FindStringSubmatch(key); match != nil {
+			name = match[1]
+			values = append([]string{match[2]}, values...)
+		}
+		path := normalizeFieldPath(m.Descriptor(), name)
+		if slices.ContainsFunc(bound, func(b string) bool { return path == b || strings.HasPrefix(path, b+".") }) {
+			continue
+		}
+		if err := setField(m, path, values, strict); err != nil {
 			return err
 		}
-		r.URL.Path = strings.TrimSuffix(base.Path, "/") + path
-		var data []byte
-		if body != "" {
-			if data, err = marshaler.Marshal(msg); err != nil {
-				return err
-			}
-			if body != "*" {
-				if data, err = fieldJSON(msg, data, body); err != nil {
-					return err
-				}
-				bound[body] = true
-			}
-			r.Header.Set("Content-Type", "application/json")
-			r.Body = io.NopCloser(bytes.NewReader(data))
-			r.ContentLength = int64(len(data))
-		}
-		if body != "*" {
-			query := url.Values{}
-			if err := encodeQuery(query, "", msg.ProtoReflect(), bound); err != nil {
-				return err
-			}
-			r.URL.RawQuery = query.Encode()
-		}
-		return nil
 	}
-	decode := func(_ context.Context, resp *http.Response) (any, error) {
-		if resp.StatusCode != http.StatusOK {
-			return nil, decodeHTTPError(resp)
-		}
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return nil, err
-		}
-		if responseBody != "" {
-			data = []byte("{" + strconv.Quote(responseBody) + ":" + string(data) + "}")
-		}
-		msg := newResponse()
-		// Unknown fields come from a newer server: ignore them.
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, msg); err != nil {
-			return nil, fmt.Errorf("decoding the response of %s %s: %w", verb, template, err)
-		}
-		return msg, nil
-	}
-	return httptransport.NewClient(verb, base, encode, decode,
-		httptransport.SetClient(client),
-		httptransport.ClientBefore(credentialsToHTTP),
-	).Endpoint()
+	return nil
 }
 
-// fieldJSON returns the JSON of the top-level field named field out of
-// data, the JSON of msg.
-func fieldJSON(msg proto.Message, data []byte, field string) ([]byte, error) {
-	name := field
-	if fd := msg.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(field)); fd != nil {
-		name = fd.JSONName()
+// normalizeFieldPath spells a dotted path of proto or JSON names in proto
+// names, as far as it resolves.
+func normalizeFieldPath(md protoreflect.MessageDescriptor, path string) string {
+	names := strings.Split(path, ".")
+	for i, name := range names {
+		if md == nil {
+			break
+		}
+		fd := md.Fields().ByName(protoreflect.Name(name))
+		if fd == nil {
+			fd = md.Fields().ByJSONName(name)
+		}
+		if fd == nil {
+			break
+		}
+		names[i] = string(fd.Name())
+		md = nil
+		if !fd.IsList() && !fd.IsMap() {
+			md = fd.Message()
+		}
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return nil, err
-	}
-	return fields[name], nil
+	return strings.Join(names, ".")
 }
 
 // lookupField finds the field at a dotted path of proto or JSON names,
-// creating the messages on the way when create is set. It returns the message
-// holding the field.
-func lookupField(m protoreflect.Message, path string, create bool) (protoreflect.Message, protoreflect.FieldDescriptor, error) {
+// creating the messages on the way when create is set. It returns the
+// message holding the field. When known is false an unknown field is no
+// error: it returns a nil descriptor.
+func lookupField(m protoreflect.Message, path string, create, known bool) (protoreflect.Message, protoreflect.FieldDescriptor, error) {
 	names := strings.Split(path, ".")
 	for i, name := range names {
 		fields := m.Descriptor().Fields()
@@ -183,7 +471,15 @@ func lookupField(m protoreflect.Message, path string, create bool) (protoreflect
 			fd = fields.ByJSONName(name)
 		}
 		if fd == nil {
+			if !known {
+				return nil, nil, nil
+			}
 			return nil, nil, service.Errorf(service.CodeInvalidArgument, "%s has no field %q", m.Descriptor().FullName(), path)
+		}
+		if of := fd.ContainingOneof(); of != nil && !of.IsSynthetic() {
+			if set := m.WhichOneof(of); set != nil && set != fd {
+				return nil, nil, service.Errorf(service.CodeInvalidArgument, "field %q: oneof %s already has %s set", path, of.Name(), set.Name())
+			}
 		}
 		if i == len(names)-1 {
 			return m, fd, nil
@@ -200,30 +496,63 @@ func lookupField(m protoreflect.Message, path string, create bool) (protoreflect
 	return nil, nil, service.Errorf(service.CodeInvalidArgument, "empty field path")
 }
 
-// setField sets the field at path from its string form, appending to a
-// repeated field.
-func setField(m protoreflect.Message, path, value string) error {
-	m, fd, err := lookupField(m, path, true)
-	if err != nil {
+// setField sets the field at path from the string forms in values: one for
+// a singular field, any number for a repeated one, a key and a value for a
+// map. known says whether an unknown field is an error.
+func setField(m protoreflect.Message, path string, values []string, known bool) error {
+	m, fd, err := lookupField(m, path, true, known)
+	if err != nil || fd == nil {
 		return err
 	}
-	if fd.IsMap() {
-		return service.Errorf(service.CodeInvalidArgument, "map field %q cannot be set from the URL", path)
+	parse := func(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, error) {
+		v, err := parseValue(fd, s)
+		if err != nil {
+			return v, service.Errorf(service.CodeInvalidArgument, "field %q: %w", path, err)
+		}
+		return v, nil
 	}
-	v, err := parseValue(m, fd, value)
-	if err != nil {
-		return service.Errorf(service.CodeInvalidArgument, "field %q: %v", path, err)
-	}
-	if fd.IsList() {
-		m.Mutable(fd).List().Append(v)
-	} else {
+	switch {
+	case fd.IsMap():
+		if len(values) != 2 {
+			return service.Errorf(service.CodeInvalidArgument, "map field %q takes one value per key, as %s[key]=value", path, path)
+		}
+		key, err := parse(fd.MapKey(), values[0])
+		if err != nil {
+			return err
+		}
+		value, err := parse(fd.MapValue(), values[1])
+		if err != nil {
+			return err
+		}
+		m.Mutable(fd).Map().Set(key.MapKey(), value)
+	case fd.IsList():
+		for _, s := range values {
+			v, err := parse(fd, s)
+			if err != nil {
+				return err
+			}
+			m.Mutable(fd).List().Append(v)
+		}
+	default:
+		if len(values) != 1 {
+			return service.Errorf(service.CodeInvalidArgument, "field %q takes one value, got %d", path, len(values))
+		}
+		v, err := parse(fd, values[0])
+		if err != nil {
+			return err
+		}
 		m.Set(fd, v)
 	}
 	return nil
 }
 
-// parseValue parses the string form of a value of fd, as protojson spells it.
-func parseValue(m protoreflect.Message, fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, error) {
+// parseValue parses the string form of a value of fd, as protojson spells
+// it; durations may also be written as Go durations ("1h30m") and field
+// masks as comma-separated proto paths, as grpc-gateway reads them.
+func parseValue(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, error) {
+	if !utf8.ValidString(s) && fd.Kind() != protoreflect.BytesKind {
+		return protoreflect.Value{}, errors.New("the value is not valid UTF-8")
+	}
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		b, err := strconv.ParseBool(s)
@@ -259,82 +588,183 @@ func parseValue(m protoreflect.Message, fd protoreflect.FieldDescriptor, s strin
 		if v := fd.Enum().Values().ByName(protoreflect.Name(s)); v != nil {
 			return protoreflect.ValueOfEnum(v.Number()), nil
 		}
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			return protoreflect.Value{}, fmt.Errorf("%q is not a value of %s", s, fd.Enum().FullName())
+		if n, err := strconv.ParseInt(s, 10, 32); err == nil && fd.Enum().Values().ByNumber(protoreflect.EnumNumber(n)) != nil {
+			return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
 		}
-		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
+		return protoreflect.Value{}, fmt.Errorf("%q is not a value of %s", s, fd.Enum().FullName())
 	default:
-		// Messages in a URL are the well-known types whose JSON form is a
-		// string or a number, such as Timestamp, Duration and the wrappers.
-		var v protoreflect.Value
-		if fd.IsList() {
-			v = m.Mutable(fd).List().NewElement()
-		} else {
-			v = m.NewField(fd)
-		}
-		msg := v.Message().Interface()
-		if err := protojson.Unmarshal([]byte(strconv.Quote(s)), msg); err != nil {
-			if protojson.Unmarshal([]byte(s), msg) != nil {
-				return protoreflect.Value{}, err
-			}
-		}
-		return v, nil
+		return parseMessage(fd.Message(), s)
 	}
 }
 
-// expandTemplate fills the variables of a path template from m and returns
-// the path and the fields it used.
-func expandTemplate(template string, m protoreflect.Message) (string, map[string]bool, error) {
-	bound := map[string]bool{}
-	var path strings.Builder
-	for {
-		start := strings.IndexByte(template, '{')
-		if start < 0 {
-			path.WriteString(template)
-			return path.String(), bound, nil
+// parseMessage parses the well-known messages whose JSON form is a string
+// or a number, such as Timestamp, Duration and the wrappers, and Struct and
+// Value from their JSON.
+func parseMessage(md protoreflect.MessageDescriptor, s string) (protoreflect.Value, error) {
+	switch md.FullName() {
+	case "google.protobuf.Duration":
+		if d, err := time.ParseDuration(s); err == nil {
+			return protoreflect.ValueOfMessage(durationpb.New(d).ProtoReflect()), nil
 		}
-		end := strings.IndexByte(template[start:], '}')
-		if end < 0 {
-			return "", nil, fmt.Errorf("malformed path template %q", template)
+	case "google.protobuf.FieldMask":
+		mask := &fieldmaskpb.FieldMask{}
+		for path := range strings.SplitSeq(s, ",") {
+			mask.Paths = append(mask.Paths, snakeCase(path))
 		}
-		path.WriteString(template[:start])
-		field, _, _ := strings.Cut(template[start+1:start+end], "=")
-		value, err := fieldString(m, field)
-		if err != nil {
-			return "", nil, err
-		}
-		if value == "" {
-			return "", nil, service.Errorf(service.CodeInvalidArgument, "field %q is part of the URL and must be set", field)
-		}
-		path.WriteString(value)
-		bound[field] = true
-		template = template[start+end+1:]
+		return protoreflect.ValueOfMessage(mask.ProtoReflect()), nil
 	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName())
+	if err != nil {
+		return protoreflect.Value{}, fmt.Errorf("a %s cannot be read from a URL", md.FullName())
+	}
+	msg := mt.New().Interface()
+	if err := protojson.Unmarshal([]byte(strconv.Quote(s)), msg); err != nil {
+		if protojson.Unmarshal([]byte(s), msg) != nil {
+			return protoreflect.Value{}, err
+		}
+	}
+	return protoreflect.ValueOfMessage(msg.ProtoReflect()), nil
+}
+
+// snakeCase turns a lowerCamelCase field path into snake_case; snake_case
+// stays as it is.
+func snakeCase(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if unicode.IsUpper(r) {
+			b.WriteByte('_')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// encodeHTTPResponse writes the response message, or only its field
+// responseBody when the rule names one, as JSON.
+func encodeHTTPResponse(responseBody string) httptransport.EncodeResponseFunc {
+	return func(_ context.Context, w http.ResponseWriter, response any) error {
+		msg := response.(proto.Message)
+		data, err := marshaler.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		if responseBody != "" {
+			if data, err = fieldJSON(msg, data, responseBody); err != nil {
+				return err
+			}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, err = w.Write(data)
+		return err
+	}
+}
+
+// httpClientEndpoint calls one HTTP route of the remote service: it fills the
+// path template from the request, sends the field the rule names as the body
+// and the remaining fields as query parameters, and decodes the response.
+func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern pathPattern, body, responseBody string, newResponse func() proto.Message) endpoint.Endpoint {
+	encode := func(_ context.Context, r *http.Request, request any) error {
+		msg := request.(proto.Message)
+		path, bound, err := pattern.expand(msg.ProtoReflect())
+		if err != nil {
+			return err
+		}
+		basePath := strings.TrimSuffix(base.EscapedPath(), "/")
+		if r.URL, err = r.URL.Parse(basePath + path); err != nil {
+			return err
+		}
+		var data []byte
+		if body != "" {
+			if data, err = marshaler.Marshal(msg); err != nil {
+				return err
+			}
+			if body != "*" {
+				if data, err = fieldJSON(msg, data, body); err != nil {
+					return err
+				}
+				bound = append(bound, body)
+			}
+			r.Header.Set("Content-Type", "application/json")
+			r.Body = io.NopCloser(bytes.NewReader(data))
+			r.ContentLength = int64(len(data))
+		}
+		if body != "*" {
+			query := url.Values{}
+			if err := encodeQuery(query, "", msg.ProtoReflect(), bound); err != nil {
+				return err
+			}
+			r.URL.RawQuery = query.Encode()
+		}
+		return nil
+	}
+	decode := func(_ context.Context, resp *http.Response) (any, error) {
+		if resp.StatusCode != http.StatusOK {
+			return nil, decodeHTTPError(resp)
+		}
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, err
+		}
+		msg := newResponse()
+		if len(bytes.TrimSpace(data)) == 0 {
+			return msg, nil // an unset response_body field
+		}
+		// Unknown fields come from a newer server: ignore them.
+		if err := unmarshalBody(protojson.UnmarshalOptions{DiscardUnknown: true}, data, msg, cmp.Or(responseBody, "*")); err != nil {
+			return nil, fmt.Errorf("decoding the response of %s %s: %w", verb, pattern.template, err)
+		}
+		return msg, nil
+	}
+	return httptransport.NewClient(verb, base, encode, decode,
+		httptransport.SetClient(client),
+		httptransport.ClientBefore(credentialsToHTTP),
+	).Endpoint()
+}
+
+// fieldJSON returns the JSON of the top-level field named field out of
+// data, the JSON of msg.
+func fieldJSON(msg proto.Message, data []byte, field string) ([]byte, error) {
+	name := field
+	if fd := msg.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(field)); fd != nil {
+		name = fd.JSONName()
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
+	}
+	return fields[name], nil
 }
 
 // fieldString formats the value of the singular field at path.
 func fieldString(m protoreflect.Message, path string) (string, error) {
-	m, fd, err := lookupField(m, path, false)
+	m, fd, err := lookupField(m, path, false, true)
 	if err != nil {
 		return "", err
 	}
-	if !m.Has(fd) {
+	if !m.IsValid() || !m.Has(fd) {
 		return "", nil
 	}
 	return formatValue(fd, m.Get(fd))
 }
 
 // encodeQuery adds every populated field of m that no path variable or body
-// took to query, nested fields with dotted names.
-func encodeQuery(query url.Values, prefix string, m protoreflect.Message, bound map[string]bool) error {
+// took to query, nested fields with dotted names and map entries as
+// name[key]=value.
+func encodeQuery(query url.Values, prefix string, m protoreflect.Message, bound []string) error {
 	var err error
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		name := prefix + string(fd.Name())
 		switch {
-		case bound[name]:
+		case slices.Contains(bound, name):
 		case fd.IsMap():
-			err = service.Errorf(service.CodeInvalidArgument, "map field %q cannot be sent in a URL query; use a route with a body", name)
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				var s string
+				if s, err = formatValue(fd.MapValue(), mv); err == nil {
+					query.Add(name+"["+k.String()+"]", s)
+				}
+				return err == nil
+			})
 		case fd.IsList():
 			list := v.List()
 			for i := 0; i < list.Len() && err == nil; i++ {

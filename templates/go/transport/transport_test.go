@@ -32,10 +32,16 @@ func startHTTP(t *testing.T, f fakes) *httptest.Server {
 // startGRPC serves the fakes over an in-memory gRPC connection.
 func startGRPC(t *testing.T, f fakes) *grpc.ClientConn {
 	t.Helper()
+	return startGRPCWith(t, {% for s in p.services %}f.{{ s.lower }}, {% endfor %}endpoints.Instrumentation{})
+}
+
+// startGRPCWith serves the given services through the middleware of in.
+func startGRPCWith(t *testing.T, {% for s in p.services %}{{ s.lower }} service.{{ s.iface }}, {% endfor %}in endpoints.Instrumentation) *grpc.ClientConn {
+	t.Helper()
 	listener := bufconn.Listen(1 << 20)
 	server := grpc.NewServer()
 {%- for s in p.services %}
-	{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, New{{ s.base }}GRPCServer(endpoints.New{{ s.endpoints }}(f.{{ s.lower }}, endpoints.Instrumentation{})))
+	{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, New{{ s.base }}GRPCServer(endpoints.New{{ s.endpoints }}({{ s.lower }}, in)))
 {%- endfor %}
 	go server.Serve(listener)
 	t.Cleanup(server.Stop)
@@ -188,7 +194,7 @@ func TestHTTPErrorStatusAndBody(t *testing.T) {
 	f.{{ first.0.lower }}.Err = service.Errorf(service.CodeUnimplemented, "not yet")
 	srv := startHTTP(t, f)
 	req := {{ first.1.sample_input }}
-	path, _, err := expandTemplate({{ quote(first.1.first_route().template) }}, req.ProtoReflect())
+	path, _, err := {{ first.1.first_route().pattern }}.expand(req.ProtoReflect())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +243,120 @@ func TestGRPCStatusCarriesTheCode(t *testing.T) {
 	}
 	if grpcError(nil) != nil || fromGRPCError(nil) != nil {
 		t.Error("nil must stay nil")
+	}
+}
+
+func TestErrorsWrapTheirCause(t *testing.T) {
+	err := service.Errorf(service.CodeUnavailable, "reading shelf: %w", io.ErrUnexpectedEOF)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("errors.Is(%v, io.ErrUnexpectedEOF) = false", err)
+	}
+	if e, ok := errors.AsType[*service.Error](fmt.Errorf("calling: %w", err)); !ok || e.Code != service.CodeUnavailable {
+		t.Errorf("errors.As through a wrapper = %v, %v", e, ok)
+	}
+}
+
+func TestErrorDetailsCrossBothTransports(t *testing.T) {
+	f := newFakes()
+	info := &errdetails.ErrorInfo{Reason: "QUOTA_EXCEEDED", Domain: "example.com", Metadata: map[string]string{"limit": "10"}}
+	f.{{ first.0.lower }}.Err = service.Errorf(service.CodeFailedPrecondition, "over quota").WithDetails(info)
+	httpClient, err := New{{ first.0.base }}HTTPClient(startHTTP(t, f).URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]service.{{ first.0.iface }}{
+		"HTTP": httpClient,
+		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
+	}
+	for name, c := range clients {
+		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+		e, ok := errors.AsType[*service.Error](err)
+		if !ok || e.Code != service.CodeFailedPrecondition || e.Message != "over quota" {
+			t.Fatalf("%s: err = %v, want FAILED_PRECONDITION: over quota", name, err)
+		}
+		if len(e.Details) != 1 || !proto.Equal(e.Details[0], info) {
+			t.Errorf("%s: details = %v, want [%v]", name, e.Details, info)
+		}
+	}
+}
+
+func TestInternalErrorsAreHiddenFromCallers(t *testing.T) {
+	f := newFakes()
+	f.{{ first.0.lower }}.Err = fmt.Errorf("loading: %w", errors.New("pq: password authentication failed for user app at 10.0.0.5:5432"))
+	srv := startHTTP(t, f)
+	httpClient, err := New{{ first.0.base }}HTTPClient(srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]service.{{ first.0.iface }}{
+		"HTTP": httpClient,
+		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
+	}
+	for name, c := range clients {
+		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+		if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" || strings.Contains(err.Error(), "10.0.0.5") {
+			t.Errorf("%s: err = %v, want INTERNAL: internal error and nothing more", name, err)
+		}
+	}
+}
+{%- endif %}
+{%- if let Some(stream) = p.first_stream() %}
+
+// panicking{{ stream.0.base }} panics in {{ stream.1.name }} after noting the
+// credentials it was called with.
+type panicking{{ stream.0.base }} struct {
+	*servicetest.{{ stream.0.base }}
+	credentials chan string
+}
+
+func (p panicking{{ stream.0.base }}) {{ stream.1.name }}{{ stream.1.signature() }} {
+	p.credentials <- endpoints.Credentials(ctx)
+	panic("boom")
+}
+
+// call{{ stream.1.name }} calls the streaming {{ stream.1.name }} with one message.
+func call{{ stream.1.name }}(ctx context.Context, c service.{{ stream.0.iface }}) error {
+	req := {{ stream.1.sample_input }}
+{%- if stream.1.is_server_streaming() %}
+	return c.{{ stream.1.name }}(ctx, req, func(*{{ stream.1.output }}) error { return nil })
+{%- else if stream.1.is_client_streaming() %}
+	_, err := c.{{ stream.1.name }}(ctx, messages(req))
+	return err
+{%- else %}
+	return c.{{ stream.1.name }}(ctx, messages(req), func(*{{ stream.1.output }}) error { return nil })
+{%- endif %}
+}
+
+func TestStreamsPassTheMiddleware(t *testing.T) {
+	f := newFakes()
+	p := panicking{{ stream.0.base }}{ {{- stream.0.base }}: f.{{ stream.0.lower }}, credentials: make(chan string, 2)}
+	refused := make(chan string, 1)
+	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, method string) error {
+		if endpoints.Credentials(ctx) != "Bearer good" {
+			refused <- method
+			return errors.New("a valid token is required")
+		}
+		return nil
+	}}
+	conn := startGRPCWith(t, {% for s in p.services %}{% if s.lower == stream.0.lower %}p{% else %}f.{{ s.lower }}{% endif %}, {% endfor %}in)
+	c := New{{ stream.0.base }}GRPCClient(conn)
+
+	err := call{{ stream.1.name }}(endpoints.ContextWithCredentials(t.Context(), "Bearer bad"), c)
+	if service.CodeOf(err) != service.CodeUnauthenticated {
+		t.Fatalf("without credentials: err = %v, want UNAUTHENTICATED", err)
+	}
+	if method := <-refused; method != "{{ stream.1.label }}" {
+		t.Errorf("refused method %q, want {{ stream.1.label }}", method)
+	}
+	// A panic in a streaming method answers INTERNAL; the server carries on.
+	for i := 0; i < 2; i++ {
+		err = call{{ stream.1.name }}(endpoints.ContextWithCredentials(t.Context(), "Bearer good"), c)
+		if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" {
+			t.Fatalf("call %d: err = %v, want INTERNAL: internal error", i, err)
+		}
+		if got := <-p.credentials; got != "Bearer good" {
+			t.Errorf("call %d: the service saw credentials %q, want the caller's", i, got)
+		}
 	}
 }
 {%- endif %}

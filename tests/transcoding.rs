@@ -1,0 +1,62 @@
+//! google.api.http transcoding, the error model and streaming middleware,
+//! tested in generated projects: the Go tests in `tests/transcoding/` are
+//! copied into a generated project's `pkg/transport` and run there with the
+//! project's own tests (which cover streams and errors on both transports).
+//!
+//! These need `go` on PATH and the shared proto corpus at `../shared/corpus`.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use support::{GO_TIMEOUT, corpus, generate, go, run_ok, step};
+
+/// Generates `name` from `args`, adds the Go test file `test`, then vets
+/// and tests the transport package, the added tests included.
+fn check(name: &str, args: &[String], test: &str) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let project = generate(tmp.path(), name, &args);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/transcoding")
+        .join(test);
+    fs::copy(&source, project.join("pkg/transport").join(test)).expect("copy the Go test");
+    step(name, "go vet and go test ./pkg/transport");
+    run_ok(&mut go(&project, &["vet", "./pkg/transport"]), GO_TIMEOUT);
+    let out = run_ok(
+        &mut go(&project, &["test", "-count=1", "-v", "./pkg/transport"]),
+        GO_TIMEOUT,
+    );
+    let stdout = &out.stdout;
+    let passed = stdout
+        .lines()
+        .filter(|l| l.starts_with("--- PASS: TestTranscoding"))
+        .count();
+    assert!(passed >= 1, "no transcoding test ran:\n{stdout}");
+    assert!(!stdout.contains("--- FAIL"), "{stdout}");
+}
+
+#[test]
+fn library_transcoding() {
+    let corpus = corpus();
+    let args = vec![
+        "--proto".to_string(),
+        corpus
+            .join("googleapis/google/example/library/v1/library.proto")
+            .to_string_lossy()
+            .into_owned(),
+        "-I".into(),
+        corpus.join("googleapis").to_string_lossy().into_owned(),
+        "--module".into(),
+        "example.com/library".into(),
+    ];
+    check("library", &args, "library_test.go");
+}
+
+#[test]
+fn httprules_transcoding() {
+    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/httprules/httprules.proto");
+    let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
+    check("files", &args, "files_test.go");
+}

@@ -1,0 +1,80 @@
+package transport
+
+// Transcoding tests for fixtures/httprules, copied into a generated project
+// by tests/transcoding.rs: "**" variables, custom verbs and methods, and
+// query parameters of every kind.
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"files/pb"
+	"files/pkg/endpoints"
+	"files/pkg/service/servicetest"
+	"google.golang.org/protobuf/proto"
+)
+
+func startFiles(t *testing.T) (*servicetest.Files, *httptest.Server) {
+	t.Helper()
+	fake := &servicetest.Files{}
+	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	t.Cleanup(srv.Close)
+	return fake, srv
+}
+
+func call(t *testing.T, srv *httptest.Server, method, target, body string) int {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+target, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestTranscodingFiles(t *testing.T) {
+	cases := []struct {
+		method, target, body string
+		want                 proto.Message
+	}{
+		// "**" keeps "/" and leaves %2F escaped; other escapes are undone.
+		{"GET", "/v1/files/a/b%2Fc/d%3Ae%20f", "", &pb.GetFileRequest{Name: "a/b%2Fc/d:e f"}},
+		{"GET", "/v1/folders/1/files/x%2Fy", "", &pb.GetFileRequest{Name: "folders/1/files/x%2Fy"}},
+		// A custom verb, and a value that contains ':' itself.
+		{"POST", "/v1/folders/1/files/a:b:copy", `{"destination":"d"}`, &pb.CopyFileRequest{Name: "folders/1/files/a:b", Destination: "d"}},
+		// A custom method; repeated enums by name and number; a nested field.
+		{"SEARCH", "/v1/files:search?query=q&kinds=KIND_TEXT&kinds=2&filter.minSize=7&page_size=3", "", &pb.SearchRequest{
+			Query: "q", Kinds: []pb.Kind{pb.Kind_KIND_TEXT, pb.Kind_KIND_BINARY}, PageSize: 3, Filter: &pb.SearchRequest_Filter{MinSize: 7},
+		}},
+		// The body field's message carries the path-bound field.
+		{"PATCH", "/v1/folders/1/files/2?file.name=other&file.size=9", `{"size":"4"}`, &pb.UpdateFileRequest{File: &pb.File{Name: "folders/1/files/2", Size: 4}}},
+	}
+	for _, c := range cases {
+		fake, srv := startFiles(t)
+		if status := call(t, srv, c.method, c.target, c.body); status != 200 {
+			t.Errorf("%s %s: status %d", c.method, c.target, status)
+			continue
+		}
+		got := fake.Requests()
+		if len(got) != 1 || !proto.Equal(got[0], c.want) {
+			t.Errorf("%s %s: the service received %v, want %v", c.method, c.target, got, c.want)
+		}
+	}
+	for _, target := range []string{"/v1/files:search?kinds=KIND_NONE", "/v1/files:search?kinds=7", "/v1/files:search?page_size=x"} {
+		_, srv := startFiles(t)
+		if status := call(t, srv, "SEARCH", target, ""); status != 400 {
+			t.Errorf("SEARCH %s: status %d, want 400", target, status)
+		}
+	}
+}
