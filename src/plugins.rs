@@ -150,6 +150,24 @@ pub fn generate_stubs(req: &StubRequest<'_>) -> Result<Vec<StubFile>, PluginErro
     Ok(files)
 }
 
+/// Runs any protoc plugin executable on the request, as protoc would, and
+/// returns its files sorted by path. For test harnesses that compare
+/// kitgen's output with another generator's (tests/gateway.rs runs
+/// protoc-gen-grpc-gateway through it); kitgen itself runs only the two
+/// pinned plugins.
+pub fn run_external(exe: &Path, req: &StubRequest<'_>) -> Result<Vec<StubFile>, PluginError> {
+    let plugin = Plugin {
+        name: "external plugin",
+        env_override: "",
+        package: "",
+        version: "",
+    };
+    let stdout = invoke(&plugin, exe, &build_request(req)?)?;
+    let mut files = parse_response(&plugin, &stdout)?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
 /// The key under which `kitgen.lock` remembers the plugins' output: a hash of
 /// the exact request the plugins would read and of what the plugins are.
 /// Where they were found plays no part, so a clone of the project on another

@@ -83,6 +83,11 @@ impl Service {
     pub fn has_streams(&self) -> bool {
         self.methods.iter().any(|m| !m.is_unary())
     }
+    /// Whether any method is served over HTTP: every unary method is, and
+    /// server-streaming methods with a google.api.http rule.
+    pub fn has_http(&self) -> bool {
+        self.methods.iter().any(|m| !m.routes.is_empty())
+    }
     /// Unary methods' routes, custom verbs first: the router takes the first
     /// match, and `/v1/{name=**}` would otherwise swallow `…:merge`.
     pub fn http_routes(&self) -> Vec<(&Method, &Route)> {
@@ -334,6 +339,16 @@ impl Project {
     pub fn has_unary(&self) -> bool {
         self.services.iter().any(Service::has_unary)
     }
+    pub fn has_http(&self) -> bool {
+        self.services.iter().any(Service::has_http)
+    }
+    /// Whether a server-streaming method is served over HTTP.
+    pub fn has_http_streams(&self) -> bool {
+        self.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .any(|m| m.is_server_streaming() && !m.routes.is_empty())
+    }
     pub fn has_streams(&self) -> bool {
         self.services.iter().any(Service::has_streams)
     }
@@ -392,7 +407,7 @@ impl Project {
     pub fn http_handler_args(&self) -> String {
         self.services
             .iter()
-            .filter(|s| s.has_unary())
+            .filter(|s| s.has_http())
             .map(|s| s.lower.clone())
             .collect::<Vec<_>>()
             .join(", ")
@@ -401,7 +416,7 @@ impl Project {
     pub fn test_http_handler_args(&self) -> String {
         self.services
             .iter()
-            .filter(|s| s.has_unary())
+            .filter(|s| s.has_http())
             .map(|s| {
                 format!(
                     "endpoints.New{}(f.{}, endpoints.Instrumentation{{}})",
@@ -769,8 +784,10 @@ fn build_method(
     let name = go_camel_case(&m.name);
     let input_msg = api.message(&m.input).expect("linked by the frontend");
     let mut routes = Vec::new();
-    if streaming == Streaming::Unary {
-        if m.http.is_empty() {
+    // Unary methods are served over HTTP, at a default route without a rule;
+    // server-streaming ones only with a rule, as newline-delimited JSON.
+    if matches!(streaming, Streaming::Unary | Streaming::Server) {
+        if m.http.is_empty() && streaming == Streaming::Unary {
             let template = format!("/{}/{}", service.full_name, m.name);
             let parsed = path_template::parse(&template).map_err(|e| {
                 Diagnostic::new(format!("invalid default route '{template}': {e}"))

@@ -142,6 +142,15 @@ func (e *httpStatusError) Unwrap() error { return e.err }
 // An error that is not a *service.Error is answered as 500 "internal
 // error" (see service.Public).
 func encodeHTTPError(_ context.Context, err error, w http.ResponseWriter) {
+	status, body := httpErrorJSON(err)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// httpErrorJSON returns the status and the JSON body, newline ended, that
+// answer err.
+func httpErrorJSON(err error) (int, []byte) {
 	public := service.Public(err)
 	var body httpErrorBody
 	body.Error.Code = HTTPStatus(public.Code)
@@ -159,9 +168,8 @@ func encodeHTTPError(_ context.Context, err error, w http.ResponseWriter) {
 			body.Error.Details = append(body.Error.Details, data)
 		}
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(body.Error.Code)
-	_ = json.NewEncoder(w).Encode(body)
+	data, _ := json.Marshal(body) // strings and valid JSON only: it cannot fail
+	return body.Error.Code, append(data, '\n')
 }
 
 // decodeHTTPError reads an error response back into a *service.Error,

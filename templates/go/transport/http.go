@@ -10,14 +10,17 @@ import (
 // protobuf JSON mapping. Routes come from the methods' google.api.http
 // annotations and match the escaped request path; a method without one is
 // served at POST /<package>.<Service>/<Method> with the whole request as its
-// body. Streaming methods are served over gRPC only.
-func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{{ s.lower }} endpoints.{{ s.endpoints }}, {% endif %}{% endfor %}opts ...HTTPOption) http.Handler {
+// body. Server-streaming methods with a rule answer newline-delimited JSON,
+// as grpc-gateway does; other streaming methods are served over gRPC only.
+func NewHTTPHandler({% for s in p.services %}{% if s.has_http() %}{{ s.lower }} endpoints.{{ s.endpoints }}, {% endif %}{% endfor %}opts ...HTTPOption) http.Handler {
 	r := &router{}
-{%- if p.has_unary() %}
+{%- if p.has_http() %}
 	config := &httpConfig{}
 	for _, opt := range opts {
 		opt(config)
 	}
+{%- endif %}
+{%- if p.has_unary() %}
 	options := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeHTTPError),
 		httptransport.ServerBefore(credentialsFromHTTP),
@@ -27,12 +30,22 @@ func NewHTTPHandler({% for s in p.services %}{% if s.has_unary() %}{{ s.lower }}
 {%- for route in s.http_routes() %}
 
 	// {{ route.1.verb }} {{ route.1.template }}: {{ s.proto_name }}.{{ route.0.proto_name }}
+{%- if route.0.is_unary() %}
 	r.handle({{ quote(route.1.verb) }}, {{ route.1.pattern }}, httptransport.NewServer(
 		{{ s.lower }}.{{ route.0.field }},
 		decodeHTTPRequest(config, func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
 		encodeHTTPResponse({{ quote(route.1.response_body) }}),
 		options...,
 	))
+{%- else %}
+	r.handle({{ quote(route.1.verb) }}, {{ route.1.pattern }}, serverStreamHandler(
+		decodeHTTPRequest(config, func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
+		{{ quote(route.1.response_body) }},
+		func(ctx context.Context, req any, send func(proto.Message) error) error {
+			return {{ s.lower }}.{{ route.0.name }}Stream(ctx, req.(*{{ route.0.input }}), func(resp *{{ route.0.output }}) error { return send(resp) })
+		},
+	))
+{%- endif %}
 {%- endfor %}
 {%- endfor %}
 	return r

@@ -660,43 +660,63 @@ func encodeHTTPResponse(responseBody string) httptransport.EncodeResponseFunc {
 	}
 }
 
+// serverStreamHandler serves a server-streaming method as grpc-gateway
+// does: each message is one line of JSON, {"result": message}, flushed as
+// it is sent. An error before the first message is an ordinary JSON error
+// with its status; after it, the status is sent already, so the error ends
+// the stream as a line {"error": {...}} in the shape of encodeHTTPError.
+func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody string, call func(ctx context.Context, req any, send func(proto.Message) error) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := credentialsFromHTTP(r.Context(), r)
+		req, err := decode(ctx, r)
+		if err != nil {
+			encodeHTTPError(ctx, err, w)
+			return
+		}
+		started := false
+		err = call(ctx, req, func(msg proto.Message) error {
+			data, err := marshaler.Marshal(msg)
+			if err != nil {
+				return err
+			}
+			if responseBody != "" {
+				if data, err = fieldJSON(msg, data, responseBody); err != nil {
+					return err
+				}
+			}
+			if !started {
+				w.Header().Set("Content-Type", "application/x-ndjson")
+				started = true
+			}
+			if len(data) == 0 {
+				data = []byte("null") // an unset response_body field
+			}
+			line := append(append([]byte(`{"result":`), data...), "}\n"...)
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
+			return http.NewResponseController(w).Flush()
+		})
+		switch {
+		case err == nil:
+			if !started {
+				w.Header().Set("Content-Type", "application/x-ndjson")
+			}
+		case !started:
+			encodeHTTPError(ctx, err, w)
+		default:
+			_, body := httpErrorJSON(err)
+			_, _ = w.Write(body)
+		}
+	})
+}
+
 // httpClientEndpoint calls one HTTP route of the remote service: it fills the
 // path template from the request, sends the field the rule names as the body
 // and the remaining fields as query parameters, and decodes the response.
 func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern pathPattern, body, responseBody string, newResponse func() proto.Message) endpoint.Endpoint {
 	encode := func(_ context.Context, r *http.Request, request any) error {
-		msg := request.(proto.Message)
-		path, bound, err := pattern.expand(msg.ProtoReflect())
-		if err != nil {
-			return err
-		}
-		basePath := strings.TrimSuffix(base.EscapedPath(), "/")
-		if r.URL, err = r.URL.Parse(basePath + path); err != nil {
-			return err
-		}
-		var data []byte
-		if body != "" {
-			if data, err = marshaler.Marshal(msg); err != nil {
-				return err
-			}
-			if body != "*" {
-				if data, err = fieldJSON(msg, data, body); err != nil {
-					return err
-				}
-				bound = append(bound, body)
-			}
-			r.Header.Set("Content-Type", "application/json")
-			r.Body = io.NopCloser(bytes.NewReader(data))
-			r.ContentLength = int64(len(data))
-		}
-		if body != "*" {
-			query := url.Values{}
-			if err := encodeQuery(query, "", msg.ProtoReflect(), bound); err != nil {
-				return err
-			}
-			r.URL.RawQuery = query.Encode()
-		}
-		return nil
+		return fillHTTPRequest(r, base, pattern, body, request.(proto.Message))
 	}
 	decode := func(_ context.Context, resp *http.Response) (any, error) {
 		if resp.StatusCode != http.StatusOK {
@@ -720,6 +740,44 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern
 		httptransport.SetClient(client),
 		httptransport.ClientBefore(credentialsToHTTP),
 	).Endpoint()
+}
+
+// fillHTTPRequest sets the URL and body of r to call the route of pattern
+// and body with msg, under base: the path from msg's path fields, the body
+// from the field the rule names (or all of msg), and every other populated
+// field as a query parameter.
+func fillHTTPRequest(r *http.Request, base *url.URL, pattern pathPattern, body string, msg proto.Message) error {
+	path, bound, err := pattern.expand(msg.ProtoReflect())
+	if err != nil {
+		return err
+	}
+	basePath := strings.TrimSuffix(base.EscapedPath(), "/")
+	if r.URL, err = base.Parse(basePath + path); err != nil {
+		return err
+	}
+	if body != "" {
+		data, err := marshaler.Marshal(msg)
+		if err != nil {
+			return err
+		}
+		if body != "*" {
+			if data, err = fieldJSON(msg, data, body); err != nil {
+				return err
+			}
+			bound = append(bound, body)
+		}
+		r.Header.Set("Content-Type", "application/json")
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		r.ContentLength = int64(len(data))
+	}
+	if body != "*" {
+		query := url.Values{}
+		if err := encodeQuery(query, "", msg.ProtoReflect(), bound); err != nil {
+			return err
+		}
+		r.URL.RawQuery = query.Encode()
+	}
+	return nil
 }
 
 // fieldJSON returns the JSON of the top-level field named field out of

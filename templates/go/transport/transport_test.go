@@ -360,3 +360,52 @@ func TestStreamsPassTheMiddleware(t *testing.T) {
 	}
 }
 {%- endif %}
+{%- for s in p.services %}
+{%- for m in s.methods %}
+{%- if m.is_server_streaming() && !m.routes.is_empty() %}
+
+func TestHTTP{{ s.base }}{{ m.name }}StreamsNewlineDelimitedJSON(t *testing.T) {
+	f := newFakes()
+	want := {{ m.sample_output }}
+	f.{{ s.lower }}.Responses = map[string]proto.Message{"{{ m.name }}": want}
+	srv := startHTTP(t, f)
+	req := {{ m.sample_input }}
+	base, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpReq, err := http.NewRequestWithContext(t.Context(), {{ quote(m.first_route().verb) }}, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fillHTTPRequest(httpReq, base, {{ m.first_route().pattern }}, {{ quote(m.first_route().body) }}, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(httpReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// The fake sends its response twice.
+	dec := json.NewDecoder(resp.Body)
+	for i := 0; i < 2; i++ {
+		var line struct{ Result json.RawMessage }
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		got := new({{ m.output }})
+		if err := protojson.Unmarshal(line.Result, got); err != nil || !proto.Equal(got, want) {
+			t.Errorf("line %d = %s, want %v (%v)", i, line.Result, want, err)
+		}
+	}
+	if dec.More() {
+		t.Error("more than two lines")
+	}
+	checkReceived(t, f.{{ s.lower }}.Requests(), req)
+}
+{%- endif %}
+{%- endfor %}
+{%- endfor %}
