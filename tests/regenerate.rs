@@ -459,8 +459,8 @@ fn a_hand_edited_generated_file_stops_generate_unless_forced() {
     let p = Project::new();
     p.edit(
         "pkg/transport/http.go",
-        "func notFound(",
-        "// hand edit\nfunc notFound(",
+        "func NewHTTPHandler(",
+        "// hand edit\nfunc NewHTTPHandler(",
     );
     add_multiply(&p);
     let before = p.tree();

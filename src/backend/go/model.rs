@@ -1385,3 +1385,30 @@ fn scalar_literal(s: Scalar, sample: &Sample, field: &str) -> String {
         _ => "7".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_flatten_variables_into_segment_ranges() {
+        let t = "/v1/{name=shelves/*/books/*}:move";
+        let parsed = path_template::parse(t).unwrap();
+        assert_eq!(
+            go_pattern(t, &parsed),
+            r#"pathPattern{template: "/v1/{name=shelves/*/books/*}:move", segments: []string{"v1", "shelves", "*", "books", "*"}, verb: "move", vars: []pathVar{{"name", 1, 5}}}"#
+        );
+        let t = "/v1/{parent=folders/*}/files/{name=**}";
+        let parsed = path_template::parse(t).unwrap();
+        assert_eq!(
+            go_pattern(t, &parsed),
+            r#"pathPattern{template: "/v1/{parent=folders/*}/files/{name=**}", segments: []string{"v1", "folders", "*", "files", "**"}, vars: []pathVar{{"parent", 1, 3}, {"name", 4, 5}}}"#
+        );
+        let t = "/pkg.Service/Method";
+        let parsed = path_template::parse(t).unwrap();
+        assert_eq!(
+            go_pattern(t, &parsed),
+            r#"pathPattern{template: "/pkg.Service/Method", segments: []string{"pkg.Service", "Method"}}"#
+        );
+    }
+}

@@ -91,8 +91,8 @@ func TestRecoveryTurnsPanicsIntoInternalErrors(t *testing.T) {
 	e := RecoveryMiddleware(nil)(func(context.Context, any) (any, error) {
 		panic("boom")
 	})
-	if _, err := e(t.Context(), nil); service.CodeOf(err) != service.CodeInternal {
-		t.Errorf("err = %v, want INTERNAL", err)
+	if _, err := e(t.Context(), nil); service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" {
+		t.Errorf("err = %v, want INTERNAL: internal error", err)
 	}
 }
 
@@ -101,8 +101,20 @@ func TestTimeoutAnswersDeadlineExceeded(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
-	if _, err := e(t.Context(), nil); service.CodeOf(err) != service.CodeDeadlineExceeded {
-		t.Errorf("err = %v, want DEADLINE_EXCEEDED", err)
+	_, err := e(t.Context(), nil)
+	if service.CodeOf(err) != service.CodeDeadlineExceeded || service.MessageOf(err) != "the request took longer than the server's limit of 10ms" {
+		t.Errorf("err = %v, want DEADLINE_EXCEEDED for the server's limit", err)
+	}
+	// The caller's own, shorter deadline is named as such.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+	defer cancel()
+	e = TimeoutMiddleware(time.Hour)(func(ctx context.Context, _ any) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	_, err = e(ctx, nil)
+	if service.CodeOf(err) != service.CodeDeadlineExceeded || service.MessageOf(err) != "the caller's deadline expired" {
+		t.Errorf("err = %v, want DEADLINE_EXCEEDED for the caller's deadline", err)
 	}
 }
 

@@ -38,6 +38,9 @@ type Config struct {
 	OTLPEndpoint string
 	// Discovery registers the gRPC address with etcd or Consul.
 	Discovery Discovery
+	// HTTPOptions configure the HTTP transcoding, such as
+	// transport.RejectUnknownFields().
+	HTTPOptions []transport.HTTPOption
 }
 
 // Services holds the implementation of each service to serve.
@@ -107,7 +110,7 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 		})
 		// The API's description is served beside the API, to its clients.
 		routes.Handle("GET /openapi.json", openapi.Handler())
-		routes.Handle("/", transport.NewHTTPHandler({{ p.http_handler_args() }}))
+		routes.Handle("/", transport.NewHTTPHandler({% if p.has_http() %}{{ p.http_handler_args() }}, {% endif %}cfg.HTTPOptions...))
 		server := &http.Server{
 			Handler:           otelhttp.NewHandler(http.MaxBytesHandler(routes, maxRequestBytes), "http"),
 			ReadHeaderTimeout: 10 * time.Second,
