@@ -42,7 +42,7 @@ func NewHTTPHandler({% for s in p.services %}{% if s.has_http() %}{{ s.lower }} 
 		decodeHTTPRequest(config, func() proto.Message { return new({{ route.0.input }}) }, {{ quote(route.1.body) }}),
 		{{ quote(route.1.response_body) }},
 		func(ctx context.Context, req any, send func(proto.Message) error) error {
-			return {{ s.lower }}.{{ route.0.name }}Stream(ctx, req.(*{{ route.0.input }}), func(resp *{{ route.0.output }}) error { return send(resp) })
+			return {{ s.lower }}.{{ route.0.field }}(ctx, req.(*{{ route.0.input }}), func(resp *{{ route.0.output }}) error { return send(resp) })
 		},
 	))
 {%- endif %}
