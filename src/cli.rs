@@ -517,7 +517,7 @@ fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
         eprintln!("file of yours gone, with new code for it: {path}");
     }
     for (path, why) in &plan.refused {
-        eprintln!("not read: {path}: {why}");
+        eprintln!("refused: {path}: {why}");
     }
     if fail && !plan.is_clean() {
         eprintln!("error: the project is not what its sources generate; run `kitgen generate`");
@@ -526,16 +526,17 @@ fn check(dir: &Path, fail: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Says which files kitgen would not read (see [`sync::read_inside`]), if any.
+/// Says which files kitgen would not read (see [`sync::read_inside`]) or
+/// merge into (not UTF-8), if any.
 fn refuse_unread(plan: &sync::Plan) -> bool {
     if plan.refused.is_empty() {
         return false;
     }
-    eprintln!("error: kitgen will not read these files; nothing was changed:");
+    eprintln!("error: kitgen will not touch these files; nothing was changed:");
     for (path, why) in &plan.refused {
         eprintln!("  {path}: {why}");
     }
-    eprintln!("  help: make each a regular file inside the project (or remove it)");
+    eprintln!("  help: make each a regular UTF-8 file inside the project (or remove it)");
     true
 }
 

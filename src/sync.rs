@@ -438,8 +438,16 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     let mut plan = Plan::default();
     let mut locked_files = Vec::new();
     let mut refused = Vec::new();
+    // Files that are not UTF-8: read lossily, fine for comparing, but a merge
+    // written back would replace the user's bytes with U+FFFD.
+    let mut lossy = std::collections::HashSet::new();
     let mut read = |rel: &str| match read_inside(dir, rel) {
-        Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Ok(bytes) => bytes.map(|b| {
+            String::from_utf8(b).unwrap_or_else(|e| {
+                lossy.insert(rel.to_string());
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            })
+        }),
         Err(why) => {
             refused.push((rel.to_string(), why));
             None
@@ -656,6 +664,19 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Plan {
     };
     let lock_text = plan.lock.to_toml();
     let old_lock = read(crate::lock::LOCK_FILE);
+    for change in &plan.writes {
+        let user = files
+            .get(&change.path)
+            .is_none_or(|f| f.ownership == Ownership::User);
+        if user && lossy.contains(&change.path) {
+            refused.push((
+                change.path.clone(),
+                "it is not UTF-8 text, and kitgen has changes to merge into it: \
+                 convert it to UTF-8, then run kitgen again"
+                    .to_string(),
+            ));
+        }
+    }
     plan.refused = refused;
     if old_lock.as_deref() != Some(lock_text.as_str()) {
         plan.writes.push(Change {

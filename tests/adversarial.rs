@@ -235,3 +235,36 @@ fn a_kill_while_removing_a_finished_transaction_leaves_nothing_to_repair() {
     );
     assert_eq!(p.everything(), before);
 }
+
+/// A user file that is not UTF-8 (a Latin-1 `é`): a merge into it wrote it
+/// back read lossily, every such byte replaced by U+FFFD. kitgen refuses
+/// to merge into it, and changes nothing; with nothing to merge it is fine.
+#[test]
+fn a_user_file_that_is_not_utf8_is_never_rewritten_lossily() {
+    let p = Project::new();
+    let mut readme = fs::read(p.path("README.md")).unwrap();
+    readme.extend_from_slice(b"user: caf\xe9\n");
+    fs::write(p.path("README.md"), &readme).unwrap();
+    let out = p.run(&["check"]);
+    assert!(out.status.success(), "nothing to merge: {}", stderr(&out));
+    let proto = fs::read_to_string(p.path("proto/addsvc.proto")).unwrap();
+    fs::write(
+        p.path("proto/addsvc.proto"),
+        proto.replacen(
+            "  // Concat returns",
+            "  rpc Multiply(SumRequest) returns (SumResponse) {}\n  // Concat returns",
+            1,
+        ),
+    )
+    .unwrap();
+    let before = p.everything();
+    let out = p.run(&["generate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("README.md") && stderr(&out).contains("not UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.everything(), before, "nothing written");
+    assert!(!p.run(&["check"]).status.success());
+}
