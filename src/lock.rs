@@ -138,15 +138,14 @@ impl Lock {
             let why = match crate::fileset::check_path(&file.path) {
                 Err(why) => Some(why),
                 Ok(()) if !seen.insert(file.path.as_str()) => Some("it is listed twice"),
+                // Compared as a case-insensitive file system would.
                 Ok(())
-                    if file.path == LOCK_FILE
-                        || file.path == crate::config::CONFIG_FILE
-                        || file.path.starts_with(".kitgen/") =>
+                    if file.path.eq_ignore_ascii_case(LOCK_FILE)
+                        || file.path.eq_ignore_ascii_case(crate::config::CONFIG_FILE) =>
                 {
                     Some("kitgen never tracks it in the lock")
                 }
-                Ok(()) if file.path.starts_with(".git/") => Some("kitgen never writes into .git"),
-                Ok(()) => None,
+                Ok(()) => crate::fileset::check_writable(&file.path).err(),
             };
             if let Some(why) = why {
                 let needle = format!("path = {:?}", file.path);
@@ -217,6 +216,11 @@ mod tests {
             ".git/config",
             "kitgen.toml",
             ".kitgen/txn/journal",
+            // A worktree's .git is a file a lock could name; case-insensitive
+            // file systems see these as .git and the lock itself.
+            ".git",
+            ".GIT/config",
+            "KITGEN.LOCK",
             "pb/x.pb.go",
         ] {
             let mut l = lock();

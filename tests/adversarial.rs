@@ -268,3 +268,29 @@ fn a_user_file_that_is_not_utf8_is_never_rewritten_lossily() {
     assert_eq!(p.everything(), before, "nothing written");
     assert!(!p.run(&["check"]).status.success());
 }
+
+/// A worktree's (or submodule's) `.git` is a file: a lock naming it, with
+/// its hash, made `generate` delete it, cutting the checkout off its
+/// repository. Such a lock is refused on load, located, as `.git/…` is.
+#[test]
+fn a_lock_naming_a_worktrees_git_file_is_refused() {
+    let p = Project::new();
+    let gitfile = b"gitdir: /somewhere/.git/worktrees/addsvc\n";
+    fs::write(p.path(".git"), gitfile).unwrap();
+    let lock = fs::read_to_string(p.path("kitgen.lock")).unwrap();
+    for path in [".git", ".GIT/config"] {
+        fs::write(
+            p.path("kitgen.lock"),
+            format!(
+                "{lock}\n[[file]]\npath = {path:?}\nowner = \"generated\"\nsha256 = \"{}\"\n",
+                sha256_hex(gitfile)
+            ),
+        )
+        .unwrap();
+        let before = p.everything();
+        let out = p.run(&["generate", "--force"]);
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
+        assert!(stderr(&out).contains("kitgen.lock:"), "{}", stderr(&out));
+        assert_eq!(p.everything(), before, "{path}");
+    }
+}
