@@ -64,6 +64,16 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
             ],
         ),
         ("directory", proto("services/services.proto")),
+        (
+            "shopnames",
+            vec![
+                "--proto".into(),
+                path("naming/acme/shop/v1/shop.proto"),
+                "-I".into(),
+                path("naming"),
+            ],
+        ),
+        ("assist", proto("streamonly/assist.proto")),
         ("events", proto("wellknown/wellknown.proto")),
         ("inventory", proto("types/types.proto")),
         ("chat", proto("streaming/streaming.proto")),

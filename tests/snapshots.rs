@@ -114,6 +114,26 @@ fn http_rules() {
     );
 }
 
+#[test]
+fn naming_clashes() {
+    snapshot_project(
+        "naming",
+        protos(&["naming/acme/shop/v1/shop.proto"], &["naming"]),
+        "shopnames",
+        "example.com/shopnames",
+    );
+}
+
+#[test]
+fn streaming_only_after_an_empty_service() {
+    snapshot_project(
+        "streamonly",
+        protos(&["streamonly/assist.proto"], &[]),
+        "assist",
+        "assist",
+    );
+}
+
 fn code(file: &str) -> (Source, Vec<String>) {
     let source = Source::Code {
         path: fixtures().join(file),

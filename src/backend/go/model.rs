@@ -510,7 +510,7 @@ pub fn build(
             proto_name: s.name.clone(),
             full_name: s.full_name.clone(),
             doc: doc_lines(&s.doc),
-            lower: unexported(&base),
+            lower: naming::service_var(&base),
             iface: format!("{base}Service"),
             endpoints: if !several {
                 "Set".to_string()
