@@ -96,6 +96,127 @@ fn an_http_rule_naming_a_missing_field_is_refused() {
 }
 
 #[test]
+fn a_go_package_that_is_not_an_import_path_never_becomes_code() {
+    assert_rejected(
+        "bad/gopackage/main.proto",
+        &["inject/inject.proto:6:1:", "is not a Go import path"],
+    );
+}
+
+#[test]
+fn names_protoc_gen_go_grpc_would_declare_twice_are_refused_where_they_are() {
+    assert_rejected(
+        "bad/name_clash.proto",
+        &[
+            "name_clash.proto:5:1:",
+            "service 'clash.v1.Store' and message 'clash.v1.StoreClient'",
+            "'StoreClient'",
+        ],
+    );
+}
+
+#[test]
+fn two_rpcs_on_one_route_are_refused() {
+    assert_rejected(
+        "bad/http_invalid.proto",
+        &[
+            "http_invalid.proto:12:3:",
+            "matches the same requests as a route of invalid.v1.Shelf.Get",
+        ],
+    );
+}
+
+/// Each invalid google.api.http rule is refused at its RPC (file:line:col,
+/// exit 2, nothing written).
+#[test]
+fn invalid_http_rules_are_refused() {
+    let cases = [
+        (r#"get: "/v1/x" body: "*""#, "has a body"),
+        (r#"delete: "/v1/x" body: "*""#, "has a body"),
+        (
+            r#"post: "/v1/x" body: "*" response_body: "nope""#,
+            "has no field 'nope'",
+        ),
+        (r#"get: "/healthz""#, "would take /healthz"),
+        (r#"get: "/{name}""#, "would take /healthz"),
+        (r#"post: "/metrics" body: "*""#, "would take /metrics"),
+        (
+            r#"custom: {kind: "MY VERB" path: "/v1/x"}"#,
+            "not an HTTP method",
+        ),
+        (r#"get: "/v1/a b""#, "unexpected ' '"),
+        (r#"get: "/v1/{name=**}/{id=**}""#, "only one '**'"),
+        (
+            r#"get: "/v1/a" additional_bindings {get: "/v1/b" additional_bindings {get: "/v1/c"}}"#,
+            "may not have additional_bindings",
+        ),
+    ];
+    for (rule, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let proto = tmp.path().join("rule.proto");
+        fs::write(
+            &proto,
+            format!(
+                "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
+                 service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
+                 message M {{ string name = 1; string id = 2; }}\n"
+            ),
+        )
+        .unwrap();
+        let out = kitgen(&["new", "x", "--proto", "rule.proto"], tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{rule}: {err}");
+        assert!(err.contains("rule.proto:5:3:"), "{rule}: {err}");
+        assert!(err.contains(want), "{rule}: want {want:?} in {err}");
+        assert!(!tmp.path().join("x").exists(), "{rule}: wrote a project");
+    }
+    // Nesting past what the descriptor decoder takes is refused, not a panic.
+    let tmp = tempfile::tempdir().unwrap();
+    let depth = 3000;
+    let rule = format!(
+        "get: \"/v1/a\" {}{}",
+        "additional_bindings { get: \"/v1/b\" ".repeat(depth),
+        "}".repeat(depth)
+    );
+    fs::write(
+        tmp.path().join("deep.proto"),
+        format!(
+            "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
+             service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
+             message M {{ string name = 1; }}\n"
+        ),
+    )
+    .unwrap();
+    let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("deep.proto:5:"), "{err}");
+    assert!(err.contains("nesting deeper than"), "{err}");
+    // Within what the parser takes, the rule itself is refused.
+    let rule = format!(
+        "get: \"/v1/a\" {}{}",
+        "additional_bindings { get: \"/v1/b\" ".repeat(40),
+        "}".repeat(40)
+    );
+    fs::write(
+        tmp.path().join("deep.proto"),
+        format!(
+            "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
+             service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
+             message M {{ string name = 1; }}\n"
+        ),
+    )
+    .unwrap();
+    let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("deep.proto:5:3: google.api.http rule nests more than"),
+        "{err}"
+    );
+}
+
+#[test]
 fn editions_beyond_proto3_semantics_are_refused_with_the_reason() {
     assert_rejected(
         "bad/explicit_edition.proto",

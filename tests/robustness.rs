@@ -111,11 +111,66 @@ const TOKENS: &[&str] = &[
     "google.protobuf.Empty",
 ];
 
+/// Names that clash with Go, with what protoc-gen-go and protoc-gen-go-grpc
+/// declare, with kitgen's own names and with Go's special file suffixes.
+const CLASHING_NAMES: &[&str] = &[
+    "type",
+    "package",
+    "func",
+    "string",
+    "Service",
+    "Service_",
+    "Errors",
+    "Middleware",
+    "Set",
+    "Routes",
+    "Server",
+    "AddTest",
+    "StoreWindows",
+    "StoreLinuxAmd64",
+    "AddClient",
+    "AddServer",
+    "UnimplementedAddServer",
+    "Add_SumClient",
+    "SumStream",
+    "SumEndpoint",
+    "get_sum",
+    "GetSum",
+    "Outer_Inner",
+    "X_",
+    "_x",
+    "edition",
+];
+
+/// Replaces one identifier of `src` by a clashing name.
+fn rename(chars: &mut Vec<char>, rng: &mut XorShift) {
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_alphabetic() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            words.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    if words.is_empty() {
+        return;
+    }
+    let (start, end) = words[rng.below(words.len())];
+    let name = CLASHING_NAMES[rng.below(CLASHING_NAMES.len())];
+    chars.splice(start..end, name.chars());
+}
+
 fn mutate(src: &str, rng: &mut XorShift) -> String {
     let mut bytes: Vec<char> = src.chars().collect();
     for _ in 0..=rng.below(3) {
         let at = rng.below(bytes.len() + 1);
-        match rng.below(4) {
+        match rng.below(6) {
+            4 | 5 => rename(&mut bytes, rng),
             0 => bytes.truncate(at),
             1 if at < bytes.len() => {
                 bytes.remove(at);

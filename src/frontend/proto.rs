@@ -96,7 +96,7 @@ impl FileResolver for EditionsBridge {
         // A UTF-8 byte order mark is skipped, as protoc does.
         let bom = source.starts_with('\u{feff}');
         let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
-        match bridge_edition(source) {
+        match too_deep(source).map_or_else(|| bridge_edition(source), Err) {
             Ok(None) if bom => File::from_source(name, source),
             Ok(None) => self.inner.open_file(name),
             Ok(Some(rewritten)) => File::from_source(name, &rewritten),
@@ -124,6 +124,46 @@ pub(crate) struct EditionError {
     pub offset: usize,
     pub len: usize,
     pub message: String,
+}
+
+/// How deep braces, brackets and parentheses may nest in a .proto: real
+/// files stay under 10; the parser recurses per level and would overflow
+/// its stack thousands of levels down.
+const MAX_NESTING: usize = 64;
+
+/// The first bracket past [`MAX_NESTING`] levels, outside comments and
+/// strings, as a refusal.
+fn too_deep(source: &str) -> Option<(usize, usize, String)> {
+    let bytes = source.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = source[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |n| i + 2 + n + 1);
+            }
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' | b'<' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((i, 1, format!("nesting deeper than {MAX_NESTING} levels")));
+                }
+            }
+            b'}' | b']' | b')' | b'>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Returns the proto3 rewrite of an edition file, `None` for other files, or
