@@ -48,3 +48,7 @@ export PATH="$tools/bin:$PATH"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --nocapture 2>&1
+
+# Breadth on the real googleapis families of the shared corpus: every service
+# proto generates, and ten families build and vet (about two minutes warm).
+scripts/breadth.sh ../shared/corpus/googleapis --sample 10 --seed 1

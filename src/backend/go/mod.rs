@@ -127,11 +127,14 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .map(newline)
             .expect("template renders"),
     );
-    files.add(
-        "pkg/endpoints/endpoints_test.go",
-        gen_,
-        go(EndpointsTestGo { p }, p, &["service", "servicetest"]),
-    );
+    if p.has_unary() {
+        // One test per unary endpoint: nothing to test without one.
+        files.add(
+            "pkg/endpoints/endpoints_test.go",
+            gen_,
+            go(EndpointsTestGo { p }, p, &["service", "servicetest"]),
+        );
+    }
     files.add(
         "pkg/transport/errors.go",
         gen_,
