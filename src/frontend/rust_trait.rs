@@ -16,11 +16,42 @@ const HELP_TYPES: &str = "supported: bool, i32, i64, u32, u64, f32, f64, String,
      HashMap/BTreeMap with string or integer keys, Option<T>, std::time::{SystemTime, Duration}, \
      and structs and unit-only enums declared in this file";
 
+const MAX_NESTING: usize = 64;
+
+/// The offset of the first `<`, `(`, `[` or `{` past [`MAX_NESTING`] open
+/// ones (comments and strings are not told apart: a false alarm needs 64
+/// unclosed brackets in them).
+fn too_deep(source: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in source.bytes().enumerate() {
+        match b {
+            b'<' | b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b'>' | b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
     let mut def = Definition {
         file: file.to_string(),
         ..Definition::default()
     };
+    // syn recurses per level of nesting and would overflow the stack on
+    // `Vec<Vec<…>>` thousands deep: refuse past a depth no API needs.
+    if let Some(at) = too_deep(source) {
+        return Err(
+            Diagnostic::new(format!("nesting deeper than {MAX_NESTING} levels"))
+                .at_offset(file, source, at, 1)
+                .with_help("types and expressions nest a few levels in a service trait"),
+        );
+    }
     let syntax = syn::parse_file(source).map_err(|e| {
         let p = pos(e.span());
         Diagnostic::new(format!("syntax error: {e}"))
@@ -402,4 +433,21 @@ fn result_ok(ty: &Type) -> Option<&Type> {
         GenericArgument::Type(t) => Some(t),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    #[test]
+    fn types_nested_thousands_deep_are_refused_not_a_stack_overflow() {
+        let deep = format!(
+            "pub trait Add {{\n    fn sum(&self, a: {}i64{}) -> Result<i64, String>;\n}}\n",
+            "Vec<".repeat(5000),
+            ">".repeat(5000)
+        );
+        let err = super::parse("deep.rs", &deep).unwrap_err().to_string();
+        assert!(
+            err.contains("deep.rs:2:") && err.contains("nesting deeper than 64"),
+            "{err}"
+        );
+    }
 }
