@@ -227,6 +227,16 @@ fn editions_beyond_proto3_semantics_are_refused_with_the_reason() {
 }
 
 #[test]
+fn rpcs_whose_handler_fields_clash_are_refused() {
+    assert_rejected(
+        "bad/handler_clash.proto",
+        &[
+            "handler_clash.proto:9:3: rpc 'clash.Things.Get_' and rpc 'clash.Things.Get' both become the Go name 'thingsGRPCServer.get' in package transport",
+        ],
+    );
+}
+
+#[test]
 fn a_missing_proto_file_is_bad_input() {
     assert_rejected("bad/nope.proto", &["file '", "nope.proto' not found"]);
 }

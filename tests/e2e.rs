@@ -78,6 +78,7 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
         ("inventory", proto("types/types.proto")),
         ("chat", proto("streaming/streaming.proto")),
         ("files", proto("httprules/httprules.proto")),
+        ("names", proto("names/names.proto")),
         ("addgo", from("interfaces/addsvc.go")),
         ("addrs", from("interfaces/addsvc.rs")),
         ("invgo", from("interfaces/inventory.go")),

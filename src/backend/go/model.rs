@@ -37,6 +37,9 @@ pub struct Project {
     /// Go packages of imported protobuf types (well-known types and such).
     pub external_packages: Vec<GoPackage>,
     pub pad_service_fields: usize,
+    /// Width of the longest `lower`: it differs from `base` in length when
+    /// `base` has a '_' (`Foo_Baz` → `fooBaz`) or `lower` takes one (`type_`).
+    pub pad_service_lower: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +66,10 @@ pub struct Service {
     pub pad_endpoint_fields: usize,
     /// Width to pad unexported gRPC handler fields to.
     pub pad_handler_fields: usize,
+    /// The gRPC server's field holding the endpoint set for streaming RPCs:
+    /// `streams`, or `streams_` beside a unary RPC whose handler field is
+    /// `streams` (an RPC named Streams).
+    pub streams_field: String,
     /// Width to pad `Key:` of an endpoint set literal to.
     pub pad_literal_keys: usize,
 }
@@ -492,6 +499,11 @@ pub fn build(
             .map(|m| m.field.len())
             .max()
             .unwrap_or(0);
+        let streams_field = if methods.iter().any(|m| m.is_unary() && m.lower == "streams") {
+            "streams_"
+        } else {
+            "streams"
+        };
         let pad_handler_fields = methods
             .iter()
             .filter(|m| m.is_unary())
@@ -500,7 +512,7 @@ pub fn build(
                 methods
                     .iter()
                     .any(|m| !m.is_unary())
-                    .then_some("streams".len()),
+                    .then_some(streams_field.len()),
             )
             .max()
             .unwrap_or(0);
@@ -524,6 +536,7 @@ pub fn build(
             methods,
             pad_endpoint_fields,
             pad_handler_fields,
+            streams_field: streams_field.to_string(),
         });
     }
     if services.is_empty()
@@ -556,6 +569,7 @@ pub fn build(
     check_names(api, &placement, &services, &with_methods)?;
     check_routes(&services, &with_methods)?;
     let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
+    let pad_service_lower = services.iter().map(|s| s.lower.len()).max().unwrap_or(0);
     let external_packages = resolver.external_packages();
     Ok(Project {
         name: name.to_string(),
@@ -568,6 +582,7 @@ pub fn build(
         published_imports: placement.published_imports.clone(),
         external_packages,
         pad_service_fields,
+        pad_service_lower,
     })
 }
 
@@ -740,6 +755,16 @@ fn check_names(
         ] {
             ns.declare(pkg, name, &o)?;
         }
+        // Members of the unexported transport types: a struct's fields and
+        // methods share one namespace (the gRPC server's handler fields, the
+        // stream adapters' methods beside their client field).
+        ns.reserve(
+            "transport",
+            &[
+                &format!("{l}GRPCServer.{}", s.streams_field),
+                &format!("{l}GRPCStreams.client"),
+            ],
+        );
         for (m, msrc) in s.methods.iter().zip(&src.methods) {
             let o = origin(
                 format!("rpc '{}.{}'", s.full_name, m.proto_name),
@@ -756,6 +781,12 @@ fn check_names(
             let set = format!("{}.", s.endpoints);
             ns.declare("endpoints", format!("{set}{n}"), &o)?;
             ns.declare("endpoints", format!("{set}{}", m.field), &o)?;
+            if m.is_unary() {
+                ns.declare("transport", format!("{l}GRPCServer.{}", m.lower), &o)?;
+            } else {
+                ns.declare("transport", format!("{l}GRPCStreams.{}", m.lower), &o)?;
+                ns.declare("transport", format!("{l}HTTPStreams.{}", m.lower), &o)?;
+            }
             if m.is_unary() {
                 ns.declare("endpoints", m.make_endpoint.clone(), &o)?;
                 ns.declare("endpoints", format!("Test{b}{n}Endpoint"), &o)?;

@@ -107,7 +107,7 @@ func NewBalanced(instancer sd.Instancer, opts Options) *Client {
 	opts = opts.withDefaults()
 	return &Client{
 {%- for s in p.services %}
-		{{ pad(s.lower.clone() + ":", p.pad_service_fields + 1) }} balanced{{ s.base }}(instancer, opts),
+		{{ pad(s.lower.clone() + ":", p.pad_service_lower + 1) }} balanced{{ s.base }}(instancer, opts),
 {%- endfor %}
 	}
 }

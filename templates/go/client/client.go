@@ -11,7 +11,7 @@ import (
 // Client calls {{ p.name }} over one transport.
 type Client struct {
 {%- for s in p.services %}
-	{{ pad(s.lower.clone(), p.pad_service_fields) }} service.{{ s.iface }}
+	{{ pad(s.lower.clone(), p.pad_service_lower) }} service.{{ s.iface }}
 {%- endfor %}
 }
 
@@ -19,7 +19,7 @@ type Client struct {
 func NewGRPC(conn *grpc.ClientConn) *Client {
 	return &Client{
 {%- for s in p.services %}
-		{{ pad(s.lower.clone() + ":", p.pad_service_fields + 1) }} transport.New{{ s.base }}GRPCClient(conn),
+		{{ pad(s.lower.clone() + ":", p.pad_service_lower + 1) }} transport.New{{ s.base }}GRPCClient(conn),
 {%- endfor %}
 	}
 }

@@ -40,7 +40,7 @@ func New{{ s.base }}GRPCServer(e endpoints.{{ s.endpoints }}) {{ s.pb.name }}.{{
 		{{ pad(m.lower.clone() + ":", s.pad_handler_fields + 1) }} grpctransport.NewServer(e.{{ m.field }}, passThrough, passThrough, grpcServerOptions...),
 {%- endfor %}
 {%- if s.has_streams() %}
-		{{ pad("streams:".to_string(), s.pad_handler_fields + 1) }} e,
+		{{ pad(s.streams_field.clone() + ":", s.pad_handler_fields + 1) }} e,
 {%- endif %}
 	}
 }
@@ -54,7 +54,7 @@ type {{ s.lower }}GRPCServer struct {
 	{{ pad(m.lower.clone(), s.pad_handler_fields) }} grpctransport.Handler
 {%- endfor %}
 {%- if s.has_streams() %}
-	{{ pad("streams".to_string(), s.pad_handler_fields) }} endpoints.{{ s.endpoints }}
+	{{ pad(s.streams_field.clone(), s.pad_handler_fields) }} endpoints.{{ s.endpoints }}
 {%- endif %}
 }
 {% for m in s.methods %}
@@ -69,11 +69,11 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(ctx context.Context, req *{{ m.in
 }
 {%- else if m.is_server_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(req *{{ m.input }}, stream grpc.ServerStreamingServer[{{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.field }}(streamContext(stream.Context()), req, stream.Send))
+	return grpcError(s.{{ s.streams_field }}.{{ m.field }}(streamContext(stream.Context()), req, stream.Send))
 }
 {%- else if m.is_client_streaming() %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	resp, err := s.streams.{{ m.field }}(streamContext(stream.Context()), stream.Recv)
+	resp, err := s.{{ s.streams_field }}.{{ m.field }}(streamContext(stream.Context()), stream.Recv)
 	if err != nil {
 		return grpcError(err)
 	}
@@ -81,7 +81,7 @@ func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.ClientStreamingServer
 }
 {%- else %}
 func (s *{{ s.lower }}GRPCServer) {{ m.name }}(stream grpc.BidiStreamingServer[{{ m.input }}, {{ m.output }}]) error {
-	return grpcError(s.streams.{{ m.field }}(streamContext(stream.Context()), stream.Recv, stream.Send))
+	return grpcError(s.{{ s.streams_field }}.{{ m.field }}(streamContext(stream.Context()), stream.Recv, stream.Send))
 }
 {%- endif %}
 {% endfor %}

@@ -9,14 +9,14 @@ import (
 // fakes holds one recording fake per service.
 type fakes struct {
 {%- for s in p.services %}
-	{{ pad(s.lower.clone(), p.pad_service_fields) }} *servicetest.{{ s.base }}
+	{{ pad(s.lower.clone(), p.pad_service_lower) }} *servicetest.{{ s.base }}
 {%- endfor %}
 }
 
 func newFakes() fakes {
 	return fakes{
 {%- for s in p.services %}
-		{{ pad(s.lower.clone() + ":", p.pad_service_fields + 1) }} &servicetest.{{ s.base }}{},
+		{{ pad(s.lower.clone() + ":", p.pad_service_lower + 1) }} &servicetest.{{ s.base }}{},
 {%- endfor %}
 	}
 }
