@@ -34,7 +34,8 @@ pub fn go_camel_case(s: &str) -> String {
 }
 
 /// The Go name of a message or enum: its name relative to the package, each
-/// nesting level camel-cased and joined by `_` (protoc-gen-go's rule).
+/// nesting level camel-cased and joined by `_` unless the inner name starts
+/// lowercase (protoc-gen-go's rule).
 pub fn go_type_name(full_name: &str, package: &str) -> String {
     let relative = if package.is_empty() {
         full_name
@@ -44,11 +45,9 @@ pub fn go_type_name(full_name: &str, package: &str) -> String {
             .and_then(|r| r.strip_prefix('.'))
             .unwrap_or(full_name)
     };
-    relative
-        .split('.')
-        .map(go_camel_case)
-        .collect::<Vec<_>>()
-        .join("_")
+    // One pass over the dotted name: a '.' before a lowercase letter keeps no
+    // separator (`req.resp` → `ReqResp`), as in protoc-gen-go.
+    go_camel_case(relative)
 }
 
 /// The getter protoc-gen-go emits for a field.
@@ -456,6 +455,7 @@ mod tests {
         assert_eq!(go_type_name("a.b.Outer.Inner", "a.b"), "Outer_Inner");
         assert_eq!(go_type_name("Top", ""), "Top");
         assert_eq!(go_type_name("pkg.route_note", "pkg"), "RouteNote");
+        assert_eq!(go_type_name("pkg.req.resp", "pkg"), "ReqResp");
     }
 
     #[test]
