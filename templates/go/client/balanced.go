@@ -245,6 +245,13 @@ func callerMistake(code service.Code) bool {
 func retryable(tries int) lb.Callback {
 	return func(n int, err error) (bool, error) {
 		if errors.Is(err, lb.ErrNoEndpoints) {
+			// An endpointer fills its cache asynchronously after it subscribes,
+			// so a call right after NewBalanced may find it still empty: wait
+			// a moment before calling the service unavailable.
+			if n < tries {
+				time.Sleep(time.Duration(n) * 20 * time.Millisecond)
+				return true, nil
+			}
 			return false, service.Errorf(service.CodeUnavailable, "no instance of {{ p.name }} is available")
 		}
 		return n < tries && service.CodeOf(err) == service.CodeUnavailable, nil
