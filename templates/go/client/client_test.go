@@ -72,27 +72,37 @@ func TestTheBreakerOpensWhileAnInstanceIsDownAndClosesWhenItReturns(t *testing.T
 		_, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 		return err
 	}
-	// Every call to the dead instance is UNAVAILABLE; the first may also
-	// find the client's endpointer not yet filled. Two failures reaching the
-	// instance open its breaker, which then answers without dialling.
-	opened := false
-	for i := 0; i < 10 && !opened; i++ {
+	// Every call to the dead instance is UNAVAILABLE. Until the client's
+	// endpointer has its first instances (it fills them asynchronously) a
+	// call finds no instance at all; after two failures that reach the
+	// instance its breaker opens and answers without dialling.
+	failures := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for {
 		err := call()
 		if service.CodeOf(err) != service.CodeUnavailable {
-			t.Fatalf("call %d to a dead instance: err = %v, want UNAVAILABLE", i, err)
+			t.Fatalf("a call to a dead instance: err = %v, want UNAVAILABLE", err)
 		}
-		opened = strings.Contains(service.MessageOf(err), "circuit breaker open")
-		if opened && i < 2 {
-			t.Fatalf("call %d: the breaker opened before two failures", i)
+		message := service.MessageOf(err)
+		if strings.Contains(message, "circuit breaker open") {
+			if failures < 2 {
+				t.Fatalf("the breaker opened after %d failures, want 2", failures)
+			}
+			break
 		}
-	}
-	if !opened {
-		t.Fatal("the breaker never opened")
+		if strings.Contains(message, "is available") {
+			time.Sleep(10 * time.Millisecond)
+		} else {
+			failures++
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the breaker never opened (%d failures reached the instance)", failures)
+		}
 	}
 	startInstance(t, addr)
 	// The breaker lets a trial call through after its cooldown; gRPC's own
 	// reconnect backoff may fail the first few, so poll for a bounded time.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for err := call(); err != nil; err = call() {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the instance returned: %v", err)
