@@ -9,6 +9,9 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::tree;
+
 /// A project in `<tmp>/work/addsvc`, beside `<tmp>/outside`.
 struct Project {
     tmp: tempfile::TempDir,
@@ -42,28 +45,6 @@ impl Project {
     fn everything(&self) -> BTreeMap<String, Vec<u8>> {
         tree(self.tmp.path())
     }
-}
-
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            if meta.file_type().is_symlink() {
-                let to = fs::read_link(&path).unwrap();
-                out.insert(rel, format!("-> {}", to.display()).into_bytes());
-            } else if meta.is_dir() {
-                out.insert(format!("{rel}/"), Vec::new());
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 fn kitgen(args: &[&str], cwd: &Path) -> Output {

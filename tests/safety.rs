@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+use support::tree;
+
 const PROTO: &str = "proto/addsvc.proto";
 
 const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
@@ -139,28 +142,6 @@ impl Project {
     fn project_tree(&self) -> BTreeMap<String, Vec<u8>> {
         tree(&self.dir)
     }
-}
-
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            let meta = fs::symlink_metadata(&path).unwrap();
-            if meta.file_type().is_symlink() {
-                let to = fs::read_link(&path).unwrap();
-                out.insert(rel, format!("-> {}", to.display()).into_bytes());
-            } else if meta.is_dir() {
-                out.insert(format!("{rel}/"), Vec::new());
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 #[track_caller]

@@ -579,3 +579,27 @@ pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walk(root, root, &mut files);
     files
 }
+
+/// Every file, directory and symlink under `root` (links as their target,
+/// never followed), so a comparison catches any write, delete or new link.
+pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                let to = std::fs::read_link(&path).unwrap();
+                out.insert(rel, format!("-> {}", to.display()).into_bytes());
+            } else if meta.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
