@@ -593,3 +593,52 @@ fn a_lock_from_another_kitgen_is_refused_and_nothing_changes() {
     assert_same(&p.tree(), &before, "a refused upgrade changed the project");
     assert_eq!(p.check().status.code(), Some(2));
 }
+
+/// Projects made before the .gitignore listed kitgen's staging directory
+/// (`/.kitgen/`, present while kitgen writes or after a killed run) gain the
+/// line on `generate`, by the three-way merge, keeping the user's own lines.
+#[test]
+fn an_older_gitignore_gains_the_staging_directory_and_keeps_user_lines() {
+    let p = Project::new();
+    let fresh = p.read(".gitignore");
+    assert!(fresh.starts_with("/.kitgen/\n"), "{fresh}");
+    // What an older kitgen wrote, as the lock's base and on disk, where the
+    // user added lines of their own (the line goes first, so appending
+    // lines, the usual edit, never conflicts with it).
+    let older = fresh.replacen("/.kitgen/\n", "", 1);
+    let lock = p.read("kitgen.lock");
+    let entry = format!(
+        "path = \".gitignore\"\nowner = \"user\"\nsha256 = \"{}\"\nbase = \"\"\"\n{fresh}\"\"\"",
+        kitgen::lock::sha256(fresh.as_bytes())
+    );
+    assert!(
+        lock.contains(&entry),
+        "the lock's .gitignore entry moved:\n{lock}"
+    );
+    let older_entry = format!(
+        "path = \".gitignore\"\nowner = \"user\"\nsha256 = \"{}\"\nbase = \"\"\"\n{older}\"\"\"",
+        kitgen::lock::sha256(older.as_bytes())
+    );
+    p.write("kitgen.lock", &lock.replacen(&entry, &older_entry, 1));
+    let user =
+        older.replacen("/addsvc\n", "/addsvc\n/secrets.env\n", 1) + "# user: my editor\n/.idea/\n";
+    assert_ne!(user, older.clone() + "# user: my editor\n/.idea/\n");
+    p.write(".gitignore", &user);
+    let check = p.check();
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains("+/.kitgen/\n"),
+        "{}",
+        stdout(&check)
+    );
+
+    let out = p.generate();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(p.read(".gitignore"), format!("/.kitgen/\n{user}"));
+    let lock = p.read("kitgen.lock");
+    assert!(lock.contains(&entry), "the new base is recorded:\n{lock}");
+    // And from then on it is settled.
+    let before = p.tree();
+    assert!(p.generate().status.success());
+    assert_same(&p.tree(), &before, "a second generate changed the project");
+}

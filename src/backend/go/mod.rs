@@ -79,7 +79,14 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         ".gitignore",
         user,
-        format!("/bin/\n/{}\n/{}\n", p.name, p.cli_name),
+        // kitgen's staging directory, present only while it writes (or
+        // after a run was killed mid-write), is never the user's to commit.
+        format!(
+            "/{}/\n/bin/\n/{}\n/{}\n",
+            crate::sync::STATE_DIR,
+            p.name,
+            p.cli_name
+        ),
     );
     for (path, text) in deploy_files(p) {
         files.add(path, user, text);
