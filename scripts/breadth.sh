@@ -102,7 +102,9 @@ awk '$2 == "generated" { print $1, $3 }' "$out/results" | while read -r i proto;
 	echo "$family $i"
 done | awk '!seen[$1]++' > "$out/families"
 families=$(wc -l < "$out/families")
-shuf --random-source=<(yes "$seed") "$out/families" | head -n "$sample" | LC_ALL=C sort > "$out/sample"
+# (Through a file: `shuf | head` fails with SIGPIPE under pipefail.)
+shuf --random-source=<(yes "$seed") "$out/families" > "$out/shuffled"
+head -n "$sample" "$out/shuffled" | LC_ALL=C sort > "$out/sample"
 built=$(wc -l < "$out/sample")
 
 build_one() {
