@@ -420,3 +420,66 @@ fn without_go_or_plugins_the_error_says_what_to_install() {
     );
     assert!(!tmp.path().join("addsvc").exists(), "nothing is written");
 }
+
+/// Writes `text` as `t.proto` in a fresh directory and runs `kitgen new x`
+/// on it: the diagnostic must hold each of `want`, exit 2, nothing written.
+fn assert_proto_rejected(text: &str, want: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("t.proto"), text).unwrap();
+    let out = kitgen(&["new", "x", "--proto", "t.proto"], tmp.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}\n{err}");
+    for w in want {
+        assert!(err.contains(w), "want {w:?} in:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!tmp.path().join("x").exists(), "{text}: wrote a project");
+}
+
+#[test]
+fn rules_binding_two_fields_of_one_oneof_are_refused() {
+    let proto = |rule: &str| {
+        format!(
+            "syntax = \"proto3\";\npackage o.v1;\nimport \"google/api/annotations.proto\";\n\
+             service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
+             message M {{ oneof key {{ string name = 1; string id = 2; N n = 3; }} }}\n\
+             message N {{ oneof k {{ string a = 1; string b = 2; }} }}\n"
+        )
+    };
+    assert_proto_rejected(
+        &proto(r#"get: "/v1/{name}/{id}""#),
+        &[
+            "t.proto:5:3:",
+            "'name' and 'id' are both in oneof 'key' of 'o.v1.M': a request sets only one of them",
+        ],
+    );
+    assert_proto_rejected(
+        &proto(r#"post: "/v1/{id}" body: "n""#),
+        &["t.proto:5:3:", "'id' and 'n' are both in oneof 'key'"],
+    );
+    assert_proto_rejected(
+        &proto(r#"get: "/v1/{n.a}/{n.b}""#),
+        &[
+            "t.proto:5:3:",
+            "'n.a' and 'n.b' are both in oneof 'k' of 'o.v1.N'",
+        ],
+    );
+}
+
+#[test]
+fn a_oneof_wrapper_type_taken_by_a_message_is_refused() {
+    // protoc-gen-go declares Req_Id for the oneof field id: a top-level
+    // message named Req_Id would be declared twice.
+    assert_proto_rejected(
+        "syntax = \"proto3\";\npackage o.v1;\n\
+         service S {\n  rpc X(Req) returns (Req);\n}\n\
+         message Req { oneof key { string id = 1; } }\n\
+         message Req_Id { string v = 1; }\n",
+        &[
+            "t.proto:",
+            "'Req_Id'",
+            "oneof field 'o.v1.Req.id'",
+            "message 'o.v1.Req_Id'",
+        ],
+    );
+}

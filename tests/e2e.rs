@@ -79,6 +79,15 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
         ("chat", proto("streaming/streaming.proto")),
         ("files", proto("httprules/httprules.proto")),
         ("names", proto("names/names.proto")),
+        (
+            "presence",
+            vec![
+                "--proto".into(),
+                path("presence/presence.proto"),
+                "-I".into(),
+                path("presence"),
+            ],
+        ),
         ("addgo", from("interfaces/addsvc.go")),
         ("addrs", from("interfaces/addsvc.rs")),
         ("invgo", from("interfaces/inventory.go")),

@@ -50,6 +50,10 @@ fn sources() -> Vec<(String, Source)> {
             "httprules".into(),
             protos(&["httprules/httprules.proto"], &[]),
         ),
+        (
+            "presence".into(),
+            protos(&["presence/presence.proto"], &["presence"]),
+        ),
     ];
     for file in ["addsvc.go", "addsvc.rs", "inventory.go", "inventory.rs"] {
         out.push((

@@ -134,6 +134,16 @@ fn streaming_only_after_an_empty_service() {
     );
 }
 
+#[test]
+fn presence_and_oneofs() {
+    snapshot_project(
+        "presence",
+        protos(&["presence/presence.proto"], &["presence"]),
+        "presence",
+        "example.com/presence",
+    );
+}
+
 fn code(file: &str) -> (Source, Vec<String>) {
     let source = Source::Code {
         path: fixtures().join(file),

@@ -283,6 +283,8 @@ impl Definition {
             }
             let (ty, cardinality) = self.field_type(package, &f.ty, f.pos, imports)?;
             out.push(ir::Field {
+                synthetic_oneof: (cardinality == Cardinality::Optional)
+                    .then(|| format!("_{field_name}")),
                 json_name: ir::default_json_name(&field_name),
                 behavior: ir::FieldBehavior::default(),
                 name: field_name,

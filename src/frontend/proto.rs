@@ -759,6 +759,10 @@ impl<'a> Lowering<'a> {
                     .containing_oneof()
                     .filter(|o| !o.is_synthetic())
                     .and_then(|o| oneofs.iter().position(|x| x.full_name() == o.full_name())),
+                synthetic_oneof: field
+                    .containing_oneof()
+                    .filter(|o| o.is_synthetic())
+                    .map(|o| o.name().to_string()),
             })
             .collect();
         api.messages.push(ir::Message {
@@ -916,6 +920,12 @@ fn collect_http_rules(
         }
         check_field_path(input, b, true).map_err(|e| locate(format!("HTTP body '{b}': {e}")))?;
     }
+    let variables = parsed.variables();
+    let mut bound: Vec<&str> = variables.iter().map(String::as_str).collect();
+    if let Some(b) = body.as_deref().filter(|b| *b != "*") {
+        bound.push(b);
+    }
+    one_field_per_oneof(input, &bound).map_err(|e| locate(format!("HTTP path '{path}': {e}")))?;
     if body.is_some() && matches!(verb.as_str(), "GET" | "DELETE") {
         return Err(locate(format!(
             "HTTP {verb} '{path}' has a body: {verb} requests carry none, bind fields in the path or query"
@@ -958,6 +968,47 @@ fn collect_http_rules(
     Ok(())
 }
 
+/// Refuses a rule whose path variables and body field set two fields of one
+/// oneof (`{id}` and `{name}` of `oneof key`): a request holds only one of
+/// them, so the route could never be called with both.
+fn one_field_per_oneof(message: &MessageDescriptor, paths: &[&str]) -> Result<(), String> {
+    // (path of the message, oneof) → the field path that set it.
+    let mut set: HashMap<(String, String), (String, &str)> = HashMap::new();
+    for path in paths {
+        let mut current = message.clone();
+        let mut prefix = String::new();
+        for part in path.split('.') {
+            let Some(field) = current.get_field_by_name(part) else {
+                break;
+            };
+            if let Some(oneof) = field.containing_oneof().filter(|o| !o.is_synthetic()) {
+                let key = (prefix.clone(), oneof.name().to_string());
+                match set.get(&key) {
+                    Some((other, other_path)) if *other != field.name() => {
+                        return Err(format!(
+                            "'{other_path}' and '{path}' are both in oneof '{}' of '{}': a request sets only one of them",
+                            oneof.name(),
+                            current.full_name()
+                        ));
+                    }
+                    _ => {
+                        set.insert(key, (field.name().to_string(), path));
+                    }
+                }
+            }
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            match field.kind() {
+                Kind::Message(m) => current = m,
+                _ => break,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks that a dotted field path names a singular field of `message`
 /// (a message field when `want_message`, else a scalar or enum).
 fn check_field_path(
@@ -980,9 +1031,17 @@ fn check_field_path(
         }
         match field.kind() {
             Kind::Message(m) if !last => current = m,
-            Kind::Message(_) if last && !allow_message => {
+            // The well-known messages whose JSON form is a string or a
+            // number (wrappers, Timestamp, Duration, FieldMask) fit in a
+            // path segment, as grpc-gateway reads them.
+            Kind::Message(m)
+                if last
+                    && !allow_message
+                    && !crate::ir::binding::is_json_scalar_message(m.full_name()) =>
+            {
                 return Err(format!(
-                    "field '{part}' is a message; path variables must be scalars"
+                    "field '{part}' is a message; path variables must be scalars \
+                     or well-known types whose JSON is a string or number"
                 ));
             }
             _ if !last => return Err(format!("field '{part}' is not a message")),

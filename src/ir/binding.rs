@@ -211,6 +211,7 @@ mod tests {
             ty,
             cardinality: Cardinality::Single,
             oneof: None,
+            synthetic_oneof: None,
             json_name: crate::ir::default_json_name(name),
             behavior: FieldBehavior::default(),
         }

@@ -123,6 +123,10 @@ pub struct Field {
     pub cardinality: Cardinality,
     /// Index into the message's `oneofs`.
     pub oneof: Option<usize>,
+    /// A proto3 `optional` field: explicit presence (`Optional`) through a
+    /// synthetic oneof of this name (`_field`), which protoc-gen-go names
+    /// too. `None` for every other field.
+    pub synthetic_oneof: Option<String>,
     /// The field's name in the proto3 JSON mapping (`json_name`, by default
     /// the lowerCamelCase of `name`).
     pub json_name: String,

@@ -689,6 +689,29 @@ fn check_names(
         let o = origin(format!("message '{}'", m.full_name), &m.file, m.position);
         ns.declare(&pkg.import_path, go_type_name(&m.full_name, proto_pkg), &o)?;
     }
+    // The wrapper type of each oneof field (`Msg_Field`).
+    let nested = nested_types(api);
+    for m in api.messages.iter().filter(|m| !m.map_entry) {
+        let Some(pkg) = placement.local.get(&m.file) else {
+            continue;
+        };
+        if m.oneofs.is_empty() {
+            continue;
+        }
+        let proto_pkg = package_of_file.get(m.file.as_str()).copied().unwrap_or("");
+        let names = message_field_names(m, proto_pkg, &nested);
+        for (f, wrapper) in m.fields.iter().zip(&names.wrappers) {
+            if wrapper.is_empty() {
+                continue;
+            }
+            let o = origin(
+                format!("oneof field '{}.{}'", m.full_name, f.name),
+                &m.file,
+                m.position,
+            );
+            ns.declare(&pkg.import_path, wrapper.clone(), &o)?;
+        }
+    }
     for e in &api.enums {
         let Some(pkg) = placement.local.get(&e.file) else {
             continue;
@@ -857,7 +880,26 @@ fn build_method(
         let parsed = path_template::parse(&route.template).expect("parsed above");
         for seg in &parsed.segments {
             if let Segment::Variable { field, segments } = seg {
-                assignments.push((field.clone(), Sample::PathValue(sample_segments(segments))));
+                // A well-known message (StringValue, Timestamp, …) is set
+                // through its own field.
+                let mut value = sample_segments(segments);
+                let path = match field_type_at(api, &m.input, field) {
+                    Some(FieldType::Message(wkt)) => match wkt.as_str() {
+                        "google.protobuf.Timestamp" | "google.protobuf.Duration" => {
+                            format!("{field}.seconds")
+                        }
+                        "google.protobuf.FieldMask" => {
+                            // A mask's paths are field names.
+                            if matches!(segments.as_slice(), [Segment::Wildcard]) {
+                                value = "name".into();
+                            }
+                            format!("{field}.paths")
+                        }
+                        _ => format!("{field}.value"),
+                    },
+                    _ => field.clone(),
+                };
+                assignments.push((path, Sample::PathValue(value)));
             }
         }
     }
@@ -900,19 +942,47 @@ fn build_method(
     })
 }
 
-/// A field with a simple scalar type not already assigned, for sample literals.
+/// A field with a simple scalar type not already assigned, for sample
+/// literals: a plain one if there is one, else one with explicit presence or
+/// in a oneof none of `taken` is in.
 fn first_plain_field(msg: &ir::Message, taken: &[(String, Sample)]) -> Option<String> {
+    let oneof_of = |name: &str| {
+        msg.fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.oneof)
+    };
+    let free = |f: &&ir::Field| {
+        f.cardinality != Cardinality::Repeated
+            && matches!(f.ty, FieldType::Scalar(s) if s != Scalar::Bytes)
+            && !taken.iter().any(|(p, _)| {
+                let head = p.split('.').next().unwrap_or(p);
+                head == f.name || (f.oneof.is_some() && oneof_of(head) == f.oneof)
+            })
+    };
     msg.fields
         .iter()
-        .find(|f| {
-            f.oneof.is_none()
-                && f.cardinality == Cardinality::Single
-                && matches!(f.ty, FieldType::Scalar(s) if s != Scalar::Bytes)
-                && !taken
-                    .iter()
-                    .any(|(p, _)| p.split('.').next() == Some(f.name.as_str()))
-        })
+        .filter(free)
+        .find(|f| f.oneof.is_none() && f.cardinality == Cardinality::Single)
+        .or_else(|| msg.fields.iter().find(|f| free(f)))
         .map(|f| f.name.clone())
+}
+
+/// The type of the field at a dotted path of a message.
+fn field_type_at<'a>(api: &'a Api, message: &str, path: &str) -> Option<&'a FieldType> {
+    let mut msg = api.message(message)?;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let field = msg.fields.iter().find(|f| f.name == part)?;
+        if parts.peek().is_none() {
+            return Some(&field.ty);
+        }
+        match &field.ty {
+            FieldType::Message(inner) => msg = api.message(inner)?,
+            _ => return None,
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone)]
@@ -1273,6 +1343,39 @@ fn proto_packages(
         .collect()
 }
 
+/// The messages and enums declared directly inside each message, by the
+/// message's full name.
+fn nested_types(api: &Api) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for name in api
+        .messages
+        .iter()
+        .map(|m| m.full_name.as_str())
+        .chain(api.enums.iter().map(|e| e.full_name.as_str()))
+    {
+        if let Some((parent, _)) = name.rsplit_once('.') {
+            out.entry(parent).or_default().push(name);
+        }
+    }
+    out
+}
+
+/// protoc-gen-go's names for the fields of `msg`, declared in the proto
+/// package `package` (see [`naming::field_names`]).
+fn message_field_names(
+    msg: &ir::Message,
+    package: &str,
+    nested: &HashMap<&str, Vec<&str>>,
+) -> naming::FieldNames {
+    let nested: HashSet<String> = nested
+        .get(msg.full_name.as_str())
+        .into_iter()
+        .flatten()
+        .map(|n| go_type_name(n, package))
+        .collect();
+    naming::field_names(msg, &go_type_name(&msg.full_name, package), &nested)
+}
+
 /// Resolves proto type names to qualified Go types and records the imports used.
 pub struct TypeResolver<'a> {
     api: &'a Api,
@@ -1283,6 +1386,9 @@ pub struct TypeResolver<'a> {
     /// Imported packages the code refers to.
     used_external: BTreeMap<String, String>,
     local: &'a BTreeMap<String, GoPackage>,
+    /// protoc-gen-go's field names, by message full name.
+    field_names: HashMap<String, naming::FieldNames>,
+    nested: HashMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> TypeResolver<'a> {
@@ -1318,6 +1424,8 @@ impl<'a> TypeResolver<'a> {
             types,
             used_external: BTreeMap::new(),
             local: &placement.local,
+            field_names: HashMap::new(),
+            nested: nested_types(api),
         }
     }
 
@@ -1354,36 +1462,94 @@ impl<'a> TypeResolver<'a> {
         format!("{}.{}", pkg.name, name)
     }
 
+    /// protoc-gen-go's names for the fields of a message (see
+    /// [`naming::field_names`]).
+    fn field_names(&mut self, msg: &ir::Message) -> naming::FieldNames {
+        if let Some(names) = self.field_names.get(&msg.full_name) {
+            return names.clone();
+        }
+        let (_, package) = self
+            .types
+            .get(msg.full_name.as_str())
+            .copied()
+            .unwrap_or(("", ""));
+        let names = message_field_names(msg, package, &self.nested);
+        self.field_names
+            .insert(msg.full_name.clone(), names.clone());
+        names
+    }
+
+    /// The qualified Go name of an enum's first value (`pb.Kind_KIND_A`):
+    /// protoc-gen-go prefixes a nested enum's values with the message.
+    fn enum_value(&mut self, full_name: &str) -> Option<String> {
+        let e = self.api.enum_type(full_name)?;
+        let value = e.values.first()?.name.clone();
+        let (pkg, go) = self.package_of(full_name);
+        let (_, package) = self.types.get(full_name).copied().unwrap_or(("", ""));
+        let prefix = match full_name.rsplit_once('.') {
+            Some((parent, _)) if self.api.message(parent).is_some() => {
+                go_type_name(parent, package)
+            }
+            _ => go,
+        };
+        Some(format!("{}.{prefix}_{value}", pkg.name))
+    }
+
     /// A one-line composite literal `&pkg.Msg{Field: value}` for tests.
+    ///
+    /// A field with explicit presence (proto3 `optional`, proto2) is a
+    /// pointer (`proto.String(…)`); a field of a oneof is set through its
+    /// wrapper (`Kind: &pkg.Msg_Id{Id: …}`), one field per oneof.
     fn literal(&mut self, full_name: &str, assignments: &[(String, Sample)]) -> String {
+        self.literal_at(full_name, assignments, 0)
+    }
+
+    fn literal_at(
+        &mut self,
+        full_name: &str,
+        assignments: &[(String, Sample)],
+        depth: usize,
+    ) -> String {
         let mut tree: BTreeMap<String, Vec<(String, Sample)>> = BTreeMap::new();
-        let mut order = Vec::new();
         for (path, sample) in assignments {
             let (head, rest) = match path.split_once('.') {
-                Some((h, r)) => (h.to_string(), Some(r.to_string())),
-                None => (path.clone(), None),
+                Some((h, r)) => (h.to_string(), r.to_string()),
+                None => (path.clone(), String::new()),
             };
-            if !order.contains(&head) {
-                order.push(head.clone());
-            }
-            if let Some(rest) = rest {
-                tree.entry(head).or_default().push((rest, sample.clone()));
-            } else {
-                tree.entry(head.clone()).or_default();
-                tree.get_mut(&head)
-                    .expect("inserted")
-                    .push((String::new(), sample.clone()));
-            }
+            tree.entry(head).or_default().push((rest, sample.clone()));
         }
-        let msg = self.api.message(full_name).cloned();
         let mut parts = Vec::new();
-        if let Some(msg) = msg {
+        if let Some(msg) = self.api.message(full_name).cloned() {
+            // proto2's required fields must be set, or the message does not
+            // marshal (a required message without them can never be; the
+            // depth bounds that).
+            if depth < 8 {
+                for f in msg
+                    .fields
+                    .iter()
+                    .filter(|f| f.cardinality == Cardinality::Required)
+                {
+                    tree.entry(f.name.clone())
+                        .or_insert_with(|| vec![(String::new(), Sample::Default)]);
+                }
+            }
+            let names = self.field_names(&msg);
+            let mut oneofs_set = HashSet::new();
             // Keep field declaration order, as a person would write it.
-            for field in &msg.fields {
+            for (i, field) in msg.fields.iter().enumerate() {
                 let Some(items) = tree.get(&field.name) else {
                     continue;
                 };
-                let go_field = go_camel_case(&field.name);
+                let repeated = field.cardinality == Cardinality::Repeated;
+                if repeated && !matches!(field.ty, FieldType::Scalar(_)) {
+                    continue;
+                }
+                let go_field = &names.fields[i];
+                let pointer = field.oneof.is_none()
+                    && matches!(
+                        field.cardinality,
+                        Cardinality::Optional | Cardinality::Required
+                    );
                 let value = match &field.ty {
                     FieldType::Message(inner) => {
                         let nested: Vec<(String, Sample)> = items
@@ -1391,29 +1557,84 @@ impl<'a> TypeResolver<'a> {
                             .filter(|(p, _)| !p.is_empty())
                             .cloned()
                             .collect();
-                        self.literal(inner, &nested)
+                        self.literal_at(inner, &nested, depth + 1)
                     }
-                    FieldType::Scalar(s) => {
-                        let sample = &items[0].1;
-                        scalar_literal(*s, sample, &field.name)
+                    FieldType::Scalar(s) if repeated => format!(
+                        "[]{}{{{}}}",
+                        scalar_go_type(*s),
+                        scalar_literal(*s, &items[0].1, &field.name, false)
+                    ),
+                    FieldType::Scalar(s) => scalar_literal(*s, &items[0].1, &field.name, pointer),
+                    FieldType::Enum(e) if field.cardinality == Cardinality::Required => {
+                        match self.enum_value(e) {
+                            Some(v) => format!("{v}.Enum()"),
+                            None => continue,
+                        }
                     }
                     FieldType::Enum(_) | FieldType::Map(..) => continue,
                 };
-                parts.push(format!("{go_field}: {value}"));
+                match field.oneof {
+                    Some(o) => {
+                        // A oneof holds one field: the first assigned wins.
+                        if !oneofs_set.insert(o) {
+                            continue;
+                        }
+                        let (pkg, _) = self.package_of(full_name);
+                        parts.push(format!(
+                            "{}: &{}.{}{{{go_field}: {value}}}",
+                            names.oneofs[o], pkg.name, names.wrappers[i]
+                        ));
+                    }
+                    None => parts.push(format!("{go_field}: {value}")),
+                }
             }
         }
         format!("&{}{{{}}}", self.qualified(full_name), parts.join(", "))
     }
 }
 
-fn scalar_literal(s: Scalar, sample: &Sample, field: &str) -> String {
-    match (s, sample) {
+/// protoc-gen-go's Go type of a scalar.
+fn scalar_go_type(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Bytes => "[]byte",
+        Scalar::String => "string",
+        Scalar::Bool => "bool",
+        Scalar::Double => "float64",
+        Scalar::Float => "float32",
+        Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => "int32",
+        Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => "int64",
+        Scalar::Uint32 | Scalar::Fixed32 => "uint32",
+        Scalar::Uint64 | Scalar::Fixed64 => "uint64",
+    }
+}
+
+/// A Go expression of scalar type `s` for a sample: a pointer to it (through
+/// google.golang.org/protobuf/proto's helpers) when `pointer`, as
+/// protoc-gen-go declares scalars with explicit presence (bytes excepted).
+fn scalar_literal(s: Scalar, sample: &Sample, field: &str, pointer: bool) -> String {
+    let helper = match s {
+        // protoc-gen-go's bytes are a slice, presence or not.
+        Scalar::Bytes => return "[]byte(\"sample\")".into(),
+        Scalar::String => "String",
+        Scalar::Bool => "Bool",
+        Scalar::Double => "Float64",
+        Scalar::Float => "Float32",
+        Scalar::Int32 | Scalar::Sint32 | Scalar::Sfixed32 => "Int32",
+        Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => "Int64",
+        Scalar::Uint32 | Scalar::Fixed32 => "Uint32",
+        Scalar::Uint64 | Scalar::Fixed64 => "Uint64",
+    };
+    let value = match (s, sample) {
         (Scalar::String, Sample::PathValue(v)) => format!("{v:?}"),
         (Scalar::String, Sample::Default) => format!("{:?}", format!("{field} sample")),
         (Scalar::Bool, _) => "true".into(),
         (Scalar::Double | Scalar::Float, _) => "1.5".into(),
-        (Scalar::Bytes, _) => "[]byte(\"sample\")".into(),
         _ => "7".into(),
+    };
+    if pointer {
+        format!("proto.{helper}({value})")
+    } else {
+        value
     }
 }
 

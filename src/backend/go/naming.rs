@@ -55,6 +55,100 @@ pub fn getter(field: &str) -> String {
     format!("Get{}", go_camel_case(field))
 }
 
+/// protoc-gen-go's Go names for a message's fields and oneofs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldNames {
+    /// The struct field (and `Get…` getter stem) of each field, in order.
+    pub fields: Vec<String>,
+    /// The interface-typed struct field of each real oneof.
+    pub oneofs: Vec<String>,
+    /// For a field of a real oneof, its wrapper type (`Msg_Field`), without
+    /// the package; empty for the others.
+    pub wrappers: Vec<String>,
+}
+
+/// Names a message's fields as protogen does: each field, then (at its first
+/// field) each oneof, synthetic ones included, takes its camel-cased name
+/// with `_` added until it clashes with no method of a message (`Reset`,
+/// `String`, `Descriptor`, …), no earlier name and no earlier getter; a
+/// oneof field's wrapper type `Msg_Field` gets `_` added while a nested
+/// message or enum of the message has that name.
+///
+/// `go_message` is the message's Go name; `nested` the Go names of the
+/// messages and enums declared directly inside it.
+pub fn field_names(
+    message: &crate::ir::Message,
+    go_message: &str,
+    nested: &std::collections::HashSet<String>,
+) -> FieldNames {
+    // name → whether a getter comes with it, as protogen's usedNames.
+    let mut used: std::collections::HashMap<String, bool> = [
+        "Reset",
+        "String",
+        "ProtoMessage",
+        "Marshal",
+        "Unmarshal",
+        "ExtensionRangeArray",
+        "ExtensionMap",
+        "Descriptor",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), true))
+    .collect();
+    let mut unique = |name: String, getter: bool| {
+        let mut name = name;
+        while used.get(&name) == Some(&true)
+            || (getter && used.get(&format!("Get{name}")) == Some(&true))
+        {
+            name.push('_');
+        }
+        used.insert(name.clone(), true);
+        used.insert(format!("Get{name}"), getter);
+        name
+    };
+    let mut fields = Vec::new();
+    let mut oneofs = vec![String::new(); message.oneofs.len()];
+    let mut seen_oneofs = std::collections::HashSet::new();
+    for f in &message.fields {
+        fields.push(unique(go_camel_case(&f.name), true));
+        // The oneof is named at its first field, synthetic ones too.
+        let oneof = match (&f.oneof, &f.synthetic_oneof) {
+            (Some(i), _) => message.oneofs.get(*i).map(|o| (Some(*i), o.name.clone())),
+            (None, Some(name)) => Some((None, name.clone())),
+            (None, None) => None,
+        };
+        if let Some((index, name)) = oneof {
+            let key = index.map_or_else(|| format!("synthetic {name}"), |i| i.to_string());
+            if seen_oneofs.insert(key) {
+                let go = unique(go_camel_case(&name), false);
+                if let Some(i) = index {
+                    oneofs[i] = go;
+                }
+            }
+        }
+    }
+    let wrappers = message
+        .fields
+        .iter()
+        .zip(&fields)
+        .map(|(f, go)| {
+            if f.oneof.is_none() {
+                return String::new();
+            }
+            let mut wrapper = format!("{go_message}_{go}");
+            while nested.contains(&wrapper) {
+                wrapper.push('_');
+            }
+            wrapper
+        })
+        .collect();
+    FieldNames {
+        fields,
+        oneofs,
+        wrappers,
+    }
+}
+
 /// `lowerCamel` for unexported Go identifiers, avoiding Go keywords.
 pub fn unexported(name: &str) -> String {
     let s = name.to_lower_camel_case();
@@ -448,6 +542,59 @@ mod tests {
         ] {
             assert_eq!(go_camel_case(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn field_names_follow_protogen() {
+        use crate::ir::{Cardinality, Field, FieldBehavior, FieldType, Message, Oneof, Scalar};
+        let field = |name: &str, oneof: Option<usize>, synthetic: Option<&str>| Field {
+            name: name.into(),
+            number: 1,
+            doc: String::new(),
+            ty: FieldType::Scalar(Scalar::String),
+            cardinality: if synthetic.is_some() {
+                Cardinality::Optional
+            } else {
+                Cardinality::Single
+            },
+            oneof,
+            synthetic_oneof: synthetic.map(str::to_string),
+            json_name: String::new(),
+            behavior: FieldBehavior::default(),
+        };
+        let oneof = |name: &str| Oneof {
+            name: name.into(),
+            doc: String::new(),
+        };
+        let msg = Message {
+            name: "Req".into(),
+            full_name: "p.Req".into(),
+            file: "p.proto".into(),
+            doc: String::new(),
+            fields: vec![
+                field("reset", None, Some("_reset")),
+                field("string", None, None),
+                field("x_reset", Some(0), None),
+                field("get_name", None, None),
+                field("name", None, None),
+                field("id", Some(1), None),
+            ],
+            oneofs: vec![oneof("reset_"), oneof("kind")],
+            map_entry: false,
+            position: None,
+        };
+        let nested = std::collections::HashSet::from(["Req_Id".to_string()]);
+        let names = field_names(&msg, "Req", &nested);
+        // reset → Reset_ (a method); its synthetic oneof _reset takes XReset,
+        // so x_reset is XReset_; the oneof reset_ finds Reset_ taken; name
+        // would have the getter GetName of get_name.
+        assert_eq!(
+            names.fields,
+            ["Reset_", "String_", "XReset_", "GetName", "Name_", "Id"]
+        );
+        assert_eq!(names.oneofs, ["Reset__", "Kind"]);
+        // The wrapper of id takes a '_': a nested message is Req_Id.
+        assert_eq!(names.wrappers, ["", "", "Req_XReset_", "", "", "Req_Id_"]);
     }
 
     #[test]
