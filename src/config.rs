@@ -189,15 +189,12 @@ pub fn validate_module(module: &str) -> Result<(), Diagnostic> {
 pub fn relative_to(path: &Path, base: &Path, cwd: &Path) -> String {
     let path = normalize(&cwd.join(path));
     let base = normalize(&cwd.join(base));
-    let p: Vec<_> = path.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
-    parts.extend(
-        p[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
+    // Both are absolute, so a relative path always exists.
+    let relative = pathdiff::diff_paths(&path, &base).unwrap_or(path);
+    let parts: Vec<_> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     if parts.is_empty() {
         ".".to_string()
     } else {

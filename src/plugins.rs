@@ -377,50 +377,40 @@ fn resolve_plugin(plugin: &Plugin) -> Result<PathBuf, PluginError> {
     if let Some(exe) = find_executable(plugin.name, &path_var) {
         return Ok(exe);
     }
-    ensure_built(plugin, &cache_dir(non_empty_var), &path_var)
+    ensure_built(
+        plugin,
+        &cache_dir(non_empty_var, dirs::cache_dir()),
+        &path_var,
+    )
 }
 
 fn non_empty_var(key: &str) -> Option<OsString> {
     std::env::var_os(key).filter(|v| !v.is_empty())
 }
 
-/// `$KITGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/kitgen`, else `$HOME/.cache/kitgen`.
-/// Takes the environment as a function so tests need not mutate the process environment.
-fn cache_dir(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+/// `$KITGEN_CACHE_DIR`, else `kitgen` in the platform's cache directory
+/// (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
+/// `%LOCALAPPDATA%` on Windows), else the temporary directory.
+/// Takes the environment and the platform's directory as arguments so tests
+/// need not mutate the process environment.
+fn cache_dir(var: impl Fn(&str) -> Option<OsString>, platform: Option<PathBuf>) -> PathBuf {
     if let Some(dir) = var("KITGEN_CACHE_DIR") {
         return PathBuf::from(dir);
     }
-    if let Some(dir) = var("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("kitgen");
-    }
-    if let Some(home) = var("HOME") {
-        return PathBuf::from(home).join(".cache").join("kitgen");
-    }
-    std::env::temp_dir().join("kitgen")
+    platform.unwrap_or_else(std::env::temp_dir).join("kitgen")
 }
 
-/// Searches `path_var` (a PATH-style list) like a shell would.
+/// Searches `path_var` (a PATH-style list) like a shell would, except that
+/// an empty entry is skipped rather than taken for the current directory.
 fn find_executable(name: &str, path_var: &OsStr) -> Option<PathBuf> {
-    let file_name = format!("{name}{EXE_SUFFIX}");
-    std::env::split_paths(path_var)
+    let dirs: Vec<PathBuf> = std::env::split_paths(path_var)
         .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(&file_name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    let Ok(meta) = fs::metadata(path) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+        .collect();
+    let dirs = std::env::join_paths(dirs).ok()?;
+    if dirs.is_empty() {
+        return None;
     }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
+    which::which_in_global(name, Some(dirs)).ok()?.next()
 }
 
 /// Returns the cached pinned build, building it with `go install` on first use.
@@ -942,14 +932,29 @@ service Greeter {
                     .map(|(_, v)| OsString::from(v))
             }
         };
-        let all = &[
-            ("KITGEN_CACHE_DIR", "/k"),
-            ("XDG_CACHE_HOME", "/x"),
-            ("HOME", "/h"),
-        ];
-        assert_eq!(cache_dir(env(all)), PathBuf::from("/k"));
-        assert_eq!(cache_dir(env(&all[1..])), PathBuf::from("/x/kitgen"));
-        assert_eq!(cache_dir(env(&all[2..])), PathBuf::from("/h/.cache/kitgen"));
+        let all = &[("KITGEN_CACHE_DIR", "/k")];
+        let platform = || Some(PathBuf::from("/x"));
+        assert_eq!(cache_dir(env(all), platform()), PathBuf::from("/k"));
+        assert_eq!(
+            cache_dir(env(&all[1..]), platform()),
+            PathBuf::from("/x/kitgen")
+        );
+        assert_eq!(
+            cache_dir(env(&all[1..]), None),
+            std::env::temp_dir().join("kitgen")
+        );
+    }
+
+    /// On Linux the platform's cache directory is `$XDG_CACHE_HOME`, else
+    /// `~/.cache`, as kitgen's own lookup was before it used `dirs`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn cache_dir_on_linux_is_xdg() {
+        let expected = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+            Some(x) if Path::new(&x).is_absolute() => PathBuf::from(x),
+            _ => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"),
+        };
+        assert_eq!(dirs::cache_dir(), Some(expected));
     }
 
     #[test]
@@ -1138,7 +1143,12 @@ service Greeter {
     fn a_pinned_build_is_known_by_its_version_wherever_it_is() {
         let path_var = std::env::var_os("PATH").unwrap_or_default();
         for plugin in [&GO_PLUGIN, &GRPC_PLUGIN] {
-            let built = ensure_built(plugin, &cache_dir(non_empty_var), &path_var).unwrap();
+            let built = ensure_built(
+                plugin,
+                &cache_dir(non_empty_var, dirs::cache_dir()),
+                &path_var,
+            )
+            .unwrap();
             assert_eq!(
                 binary_identity(&built),
                 format!("{}@{}", plugin.package, plugin.version)

@@ -364,7 +364,8 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
         .set_incomplete_hunk_style(diffy::IncompleteHunkStyle::Git)
         .merge(base, ours, theirs)
         .map_err(|conflicted| {
-            // diffy names the base "original"; the README (and git) say "base".
+            // diffy names the base "original" and has no option to name it
+            // otherwise; the README (and git) say "base".
             let mut out = String::with_capacity(conflicted.len());
             for line in conflicted.split_inclusive('\n') {
                 match line.strip_prefix("||||||| original") {
@@ -726,22 +727,16 @@ pub fn has_conflict_markers(text: &str) -> bool {
 pub fn unified_diff(change: &Change) -> String {
     let old = change.old.as_deref().unwrap_or("");
     let new = change.new.as_deref().unwrap_or("");
-    let patch = diffy::DiffOptions::new().create_patch(old, new);
-    let text = patch.to_string();
-    // diffy labels the sides "original" and "modified"; name the file instead.
-    let from = if change.old.is_some() {
-        format!("a/{}", change.path)
-    } else {
-        "/dev/null".to_string()
+    let side = |present: bool, prefix: &str| {
+        if present {
+            format!("{prefix}/{}", change.path)
+        } else {
+            "/dev/null".to_string()
+        }
     };
-    let to = if change.new.is_some() {
-        format!("b/{}", change.path)
-    } else {
-        "/dev/null".to_string()
-    };
-    let body = text
-        .split_once('\n')
-        .and_then(|(_, rest)| rest.split_once('\n'))
-        .map_or("", |(_, rest)| rest);
-    format!("--- {from}\n+++ {to}\n{body}")
+    diffy::DiffOptions::new()
+        .set_original_filename(side(change.old.is_some(), "a"))
+        .set_modified_filename(side(change.new.is_some(), "b"))
+        .create_patch(old, new)
+        .to_string()
 }

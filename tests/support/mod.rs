@@ -552,54 +552,46 @@ pub fn scrape_metrics(server: &Server) -> String {
     reply.body
 }
 
+/// Every entry under `root` (not `root` itself), links not followed.
+fn walk(root: &Path) -> impl Iterator<Item = walkdir::DirEntry> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .map(|e| e.unwrap_or_else(|e| panic!("walk {}: {e}", root.display())))
+}
+
 /// Every regular file under `root`, by path relative to it, with contents.
 pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-            .map(|e| e.expect("directory entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let kind = std::fs::symlink_metadata(&path)
-                .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
-                .file_type();
-            if kind.is_dir() {
-                walk(root, &path, files);
-            } else {
-                assert!(kind.is_file(), "{} is not a regular file", path.display());
-                let bytes =
-                    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-                let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-                files.insert(rel, bytes);
-            }
-        }
-    }
     let mut files = BTreeMap::new();
-    walk(root, root, &mut files);
+    for entry in walk(root) {
+        let (path, kind) = (entry.path(), entry.file_type());
+        if kind.is_dir() {
+            continue;
+        }
+        assert!(kind.is_file(), "{} is not a regular file", path.display());
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+        files.insert(rel, bytes);
+    }
     files
 }
 
 /// Every file, directory and symlink under `root` (links as their target,
 /// never followed), so a comparison catches any write, delete or new link.
 pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().display().to_string();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            if meta.file_type().is_symlink() {
-                let to = std::fs::read_link(&path).unwrap();
-                out.insert(rel, format!("-> {}", to.display()).into_bytes());
-            } else if meta.is_dir() {
-                out.insert(format!("{rel}/"), Vec::new());
-                walk(root, &path, out);
-            } else {
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
+    let mut out = BTreeMap::new();
+    for entry in walk(root) {
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        let kind = entry.file_type();
+        if kind.is_symlink() {
+            let to = std::fs::read_link(path).unwrap();
+            out.insert(rel, format!("-> {}", to.display()).into_bytes());
+        } else if kind.is_dir() {
+            out.insert(format!("{rel}/"), Vec::new());
+        } else {
+            out.insert(rel, std::fs::read(path).unwrap());
         }
     }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
     out
 }
