@@ -329,7 +329,8 @@ ghz = json.load(open(sys.argv[2]))
 ok = ghz.get("statusCodeDistribution", {}).get("OK", 0)
 # ghz closes its connections when the duration ends, failing the calls in
 # flight on its side: those are no server's errors.
-errors = {e: n for e, n in ghz.get("errorDistribution", {}).items() if "use of closed network connection" not in e}
+closing = ("use of closed network connection", "the client connection is closing")
+errors = {e: n for e, n in ghz.get("errorDistribution", {}).items() if not any(c in e for c in closing)}
 if errors or ok == 0:
     sys.exit("error: $name: gRPC errors under load: %s" % errors)
 print("$round $name", reqs, rps, $c1 - $c0, ok, ok / (ghz["total"] / 1e9), $c2 - $c1, $c3, "$spans", warm + 1 + reqs + ok)
