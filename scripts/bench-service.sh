@@ -131,7 +131,9 @@ wrk_version=$("$wrk" -v 2>&1 | head -n 1 | cut -d' ' -f2 || true)
 echo "building kitgen" >&2
 cargo build --release --locked --quiet
 kitgen=$repo/target/release/kitgen
-kitgen_commit=$(git rev-parse --short HEAD)
+# The commit that last changed what generates the server: stable when
+# unrelated commits (this script's own) are rebased.
+kitgen_commit=$(git log -1 --format=%h -- src templates Cargo.toml Cargo.lock)
 [ -z "$(git status --porcelain -- src templates Cargo.toml Cargo.lock)" ] || kitgen_commit="$kitgen_commit+changes"
 
 # go_build DIR PACKAGE NAME: the server as the Makefile builds it, and the
