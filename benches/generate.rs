@@ -74,7 +74,8 @@ fn bench(title: &str, dir: &Path, source: &Source, settings: &Settings, runs: (u
             stubs_key: key,
             untracked: &[],
         },
-    );
+    )
+    .expect("reads");
     sync::apply(dir, &plan).expect("writes");
     let lock = Lock::load(dir).expect("reads").expect("exists");
 
@@ -99,7 +100,8 @@ fn bench(title: &str, dir: &Path, source: &Source, settings: &Settings, runs: (u
                 stubs_key: key,
                 untracked: &[],
             },
-        );
+        )
+        .expect("reads");
         assert!(plan.is_clean());
         black_box(plan);
     });

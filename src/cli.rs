@@ -14,7 +14,7 @@ use crate::config::{
 };
 use crate::diagnostic::Diagnostic;
 use crate::fileset::Ownership;
-use crate::lock::{LOCK_FILE, Lock};
+use crate::lock::Lock;
 use crate::pipeline::{self, Source};
 use crate::sync::{self, ChangeKind};
 
@@ -260,7 +260,8 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             stubs_key,
             untracked,
         },
-    );
+    )
+    .context("reading the project")?;
 
     if refuse_unread(&plan) {
         return Err(Failure::Reported);
@@ -268,10 +269,10 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     if args.dry_run {
         println!(
             "would write {} files to {}:",
-            plan.writes.len(),
+            plan.writes.len() + usize::from(plan.lock_write.is_some()),
             dir.display()
         );
-        for change in &plan.writes {
+        for change in plan.writes.iter().chain(&plan.lock_write) {
             let owner = match files.get(&change.path).map(|f| f.ownership) {
                 Some(Ownership::Generated) | None => "generated",
                 Some(Ownership::User) => "yours",
@@ -296,7 +297,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     println!(
         "created {} ({} files) in {}",
         args.name,
-        plan.writes.len(),
+        plan.writes.len() + usize::from(plan.lock_write.is_some()),
         dir.display()
     );
     for path in &plan.adopted {
@@ -382,7 +383,7 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
         Some(lock) => sync::Baseline::Locked(lock),
         None => sync::Baseline::Unlocked,
     };
-    Ok(sync::plan(
+    let plan = sync::plan(
         dir,
         &files,
         &sync::PlanOptions {
@@ -391,7 +392,9 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
             stubs_key,
             untracked: &[CONFIG_FILE],
         },
-    ))
+    )
+    .context("reading the project")?;
+    Ok(plan)
 }
 
 fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
@@ -428,7 +431,7 @@ fn generate(dir: &Path, force: bool, dry_run: bool) -> Result<(), Failure> {
     }
     sync::apply(dir, &plan).context("writing the project")?;
     let mut changed = 0;
-    for change in plan.writes.iter().filter(|c| c.path != LOCK_FILE) {
+    for change in &plan.writes {
         changed += 1;
         let what = match change.kind {
             ChangeKind::Create => "created",
@@ -542,9 +545,6 @@ fn refuse_unread(plan: &sync::Plan) -> bool {
 
 fn print_diff(plan: &sync::Plan) {
     for change in plan.writes.iter().chain(&plan.deletes) {
-        if change.path == LOCK_FILE {
-            continue;
-        }
         print!("{}", sync::unified_diff(change));
     }
 }

@@ -3,8 +3,12 @@
 
 use std::collections::BTreeMap;
 
-/// Who owns a file, which decides how regeneration treats it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Who owns a file, which decides how regeneration treats it (and how
+/// `kitgen.lock` names it: `generated` or `user`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Ownership {
     /// Rewritten on every generation; carries a DO NOT EDIT header.
     Generated,

@@ -32,7 +32,7 @@ pub struct Lock {
 #[serde(deny_unknown_fields)]
 pub struct LockedFile {
     pub path: String,
-    pub owner: Owner,
+    pub owner: Ownership,
     /// sha256 of what kitgen rendered: the bytes it wrote for a generated
     /// file, the base for a user-owned one (so your edits never change it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,22 +47,6 @@ pub struct LockedFile {
     /// A user-owned file the user deleted: it stays deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Owner {
-    Generated,
-    User,
-}
-
-impl From<Ownership> for Owner {
-    fn from(o: Ownership) -> Self {
-        match o {
-            Ownership::Generated => Owner::Generated,
-            Ownership::User => Owner::User,
-        }
-    }
 }
 
 impl Lock {
@@ -181,7 +165,7 @@ mod tests {
             files: vec![
                 LockedFile {
                     path: "pkg/service/add.go".into(),
-                    owner: Owner::User,
+                    owner: Ownership::User,
                     sha256: None,
                     stub: false,
                     deleted: false,
@@ -189,7 +173,7 @@ mod tests {
                 },
                 LockedFile {
                     path: "pb/x.pb.go".into(),
-                    owner: Owner::Generated,
+                    owner: Ownership::Generated,
                     sha256: Some(sha256(b"y")),
                     stub: true,
                     base: None,

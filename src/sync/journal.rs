@@ -113,11 +113,9 @@ fn exists(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 
-/// The hash the plan gave the file's text (read lossily, as the plan reads).
+/// The hash of the file's bytes, as the plan read them.
 fn hash_of(path: &Path) -> Option<String> {
-    fs::read(path)
-        .ok()
-        .map(|b| sha256(String::from_utf8_lossy(&b).as_bytes()))
+    fs::read(path).ok().map(|b| sha256(&b))
 }
 
 fn sync_dir(dir: &Path) {
@@ -210,15 +208,18 @@ fn root_of(dir: &Path) -> Result<PathBuf, SyncError> {
     Ok(root)
 }
 
-/// Writes `writes` (path, text the plan read, new text) and removes `deletes`
-/// (path, text the plan read) under `dir`, crash-safely, in this order:
-/// directories, writes, deletes, then the lock.
+/// Writes `writes` (path, bytes the plan read, new text), removes `deletes`
+/// (path, bytes the plan read) and writes the `lock` (bytes the plan read,
+/// new text) under `dir`, crash-safely, in this order: directories, writes,
+/// deletes, then the lock: until it is in place, the previous lock describes
+/// the tree, and a recovery completes the rest first.
 pub(super) fn apply(
     dir: &Path,
-    writes: &[(&str, Option<&str>, &str)],
-    deletes: &[(&str, &str)],
+    writes: &[(&str, Option<&[u8]>, &str)],
+    deletes: &[(&str, &[u8])],
+    lock: Option<(Option<&[u8]>, &str)>,
 ) -> Result<(), SyncError> {
-    if writes.is_empty() && deletes.is_empty() {
+    if writes.is_empty() && deletes.is_empty() && lock.is_none() {
         return Ok(());
     }
     let root = root_of(dir)?;
@@ -238,7 +239,7 @@ pub(super) fn apply(
         }
         ops.push(Op::Write {
             path: path.to_string(),
-            old: old.map(|o| sha256(o.as_bytes())),
+            old: old.map(sha256),
             new: sha256(new.as_bytes()),
         });
     }
@@ -246,17 +247,23 @@ pub(super) fn apply(
         check_target(&root, path)?;
         ops.push(Op::Delete {
             path: path.to_string(),
-            old: sha256(old.as_bytes()),
+            old: sha256(old),
         });
     }
-    // The lock goes last: until it is in place, the previous lock describes
-    // the tree, and a recovery completes the rest first.
-    if let Some(i) = ops.iter().position(|o| o.path() == crate::lock::LOCK_FILE) {
-        let lock = ops.remove(i);
-        ops.push(lock);
+    let lock_file = crate::lock::LOCK_FILE;
+    if let Some((old, new)) = lock {
+        check_target(&root, lock_file)?;
+        ops.push(Op::Write {
+            path: lock_file.to_string(),
+            old: old.map(sha256),
+            new: sha256(new.as_bytes()),
+        });
     }
-    let contents: std::collections::HashMap<&str, &str> =
-        writes.iter().map(|(p, _, n)| (*p, *n)).collect();
+    let contents: std::collections::HashMap<&str, &str> = writes
+        .iter()
+        .map(|(p, _, n)| (*p, *n))
+        .chain(lock.map(|(_, n)| (lock_file, n)))
+        .collect();
     let mut all: Vec<Op> = mkdirs.into_iter().map(Op::Mkdir).collect();
     all.extend(ops);
 
