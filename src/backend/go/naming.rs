@@ -163,14 +163,105 @@ pub fn unexported(name: &str) -> String {
 }
 
 /// A service's unexported name, which templates also use as a variable:
-/// besides what [`unexported`] avoids, never one of their local variables.
+/// besides what [`unexported`] avoids, never one of their local variables,
+/// nor any other identifier kitgen's Go templates spell (see
+/// [`template_identifiers`]).
 pub fn service_var(name: &str) -> String {
     let s = unexported(name);
-    if TEMPLATE_LOCALS.contains(&s.as_str()) {
+    if TEMPLATE_LOCALS.contains(&s.as_str()) || template_identifiers().contains(s.as_str()) {
         format!("{s}_")
     } else {
         s
     }
+}
+
+/// kitgen's Go templates, whose identifiers a service's variable avoids.
+const GO_TEMPLATES: &[&str] = &[
+    include_str!("../../../templates/go/client/balanced.go"),
+    include_str!("../../../templates/go/client/client.go"),
+    include_str!("../../../templates/go/client/client_test.go"),
+    include_str!("../../../templates/go/cmd/cli_main.go"),
+    include_str!("../../../templates/go/cmd/server_main.go"),
+    include_str!("../../../templates/go/endpoints/auth.go"),
+    include_str!("../../../templates/go/endpoints/endpoints.go"),
+    include_str!("../../../templates/go/endpoints/endpoints_test.go"),
+    include_str!("../../../templates/go/endpoints/middleware.go"),
+    include_str!("../../../templates/go/openapi/openapi.go"),
+    include_str!("../../../templates/go/server/discovery.go"),
+    include_str!("../../../templates/go/server/server.go"),
+    include_str!("../../../templates/go/service/errors.go"),
+    include_str!("../../../templates/go/service/example_test.go"),
+    include_str!("../../../templates/go/service/impl.go"),
+    include_str!("../../../templates/go/service/middleware.go"),
+    include_str!("../../../templates/go/service/service.go"),
+    include_str!("../../../templates/go/servicetest/fake.go"),
+    include_str!("../../../templates/go/transport/credentials.go"),
+    include_str!("../../../templates/go/transport/errors.go"),
+    include_str!("../../../templates/go/transport/grpc.go"),
+    include_str!("../../../templates/go/transport/http.go"),
+    include_str!("../../../templates/go/transport/httprule.go"),
+    include_str!("../../../templates/go/transport/transport_test.go"),
+];
+
+/// Every lowercase identifier kitgen's Go templates spell outside template
+/// tags, comments and strings, and not after a `.`: their local variables,
+/// parameters, package-level names and packages. A service's variable
+/// (`config` for `service Config`) that took one would shadow it or be
+/// declared twice, so it avoids them all, whatever a template change adds.
+pub fn template_identifiers() -> &'static std::collections::HashSet<&'static str> {
+    static IDENTS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    IDENTS.get_or_init(|| GO_TEMPLATES.iter().flat_map(|t| identifiers_of(t)).collect())
+}
+
+fn identifiers_of(template: &'static str) -> Vec<&'static str> {
+    let b = template.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_to = |from: usize, end: &str| {
+        template[from..]
+            .find(end)
+            .map_or(template.len(), |k| from + k + end.len())
+    };
+    while i < b.len() {
+        let rest = &template[i..];
+        if rest.starts_with("{{") {
+            i = skip_to(i + 2, "}}");
+        } else if rest.starts_with("{%") {
+            i = skip_to(i + 2, "%}");
+        } else if rest.starts_with("{#") {
+            i = skip_to(i + 2, "#}");
+        } else if rest.starts_with("//") {
+            i = skip_to(i, "\n");
+        } else if rest.starts_with("/*") {
+            i = skip_to(i + 2, "*/");
+        } else if b[i] == b'"' || b[i] == b'`' || b[i] == b'\'' {
+            let quote = b[i];
+            i += 1;
+            while i < b.len() && b[i] != quote && b[i] != b'\n' {
+                if b[i] == b'\\' && quote != b'`' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i += 1;
+        } else if b[i].is_ascii_alphabetic() || b[i] == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            // A selector (x.field) declares nothing; an identifier glued to
+            // a template tag (`{{ s.lower }}Logging`) is part of a name.
+            let after_dot = start > 0 && b[start - 1] == b'.';
+            let glued = (start > 0 && b[start - 1] == b'}') || template[i..].starts_with("{{");
+            if !after_dot && !glued && b[start].is_ascii_lowercase() {
+                out.push(&template[start..i]);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Local variables kitgen's templates declare: a service's unexported
@@ -542,6 +633,21 @@ mod tests {
         ] {
             assert_eq!(go_camel_case(input), want, "{input}");
         }
+    }
+
+    #[test]
+    fn service_variables_avoid_every_template_identifier() {
+        let idents = template_identifiers();
+        // Locals and parameters of server.go, http.go and client.go.
+        for local in ["config", "opts", "conn", "logger", "instrumentation"] {
+            assert!(idents.contains(local), "{local}");
+        }
+        // Not the template's own expressions nor selectors.
+        for not in ["lower", "endpoints_", "pb_name"] {
+            assert!(!idents.contains(not), "{not}");
+        }
+        assert_eq!(service_var("Config"), "config_");
+        assert_eq!(service_var("Library"), "library");
     }
 
     #[test]
