@@ -131,6 +131,7 @@ fn main() {
             module: "addsvc".into(),
             addsvc_example: true,
             source_names: vec![pipeline::STARTER_PROTO_PATH.into()],
+            go_packages: Vec::new(),
         },
         (15, 50),
     );
@@ -150,6 +151,7 @@ fn main() {
             module: format!("example.com/synth{rpcs}"),
             addsvc_example: false,
             source_names: vec![format!("synth{rpcs}.proto")],
+            go_packages: Vec::new(),
         },
         (1, 5),
     );

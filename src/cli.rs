@@ -102,6 +102,13 @@ struct NewArgs {
     #[arg(short = 'I', long = "include", value_name = "DIR")]
     includes: Vec<PathBuf>,
 
+    /// Where a proto file's Go code lives, as protoc's M option (repeatable):
+    /// FILE as imports name it, then an import path inside the module to move
+    /// its generated package there, or any other to import it from there.
+    /// Kept in kitgen.toml's [go.go_package].
+    #[arg(long = "go-package", value_name = "FILE=IMPORT_PATH[;NAME]")]
+    go_packages: Vec<String>,
+
     /// Go module path of the project [default: the project name]
     #[arg(long, value_name = "PATH")]
     module: Option<String>,
@@ -201,6 +208,34 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             .into());
     }
 
+    let mut go_package = std::collections::BTreeMap::new();
+    let mut overrides = Vec::new();
+    for flag in &args.go_packages {
+        let Some((proto, value)) = flag.split_once('=') else {
+            return Err(Diagnostic::new(format!(
+                "--go-package {flag:?}: expected FILE=IMPORT_PATH[;NAME]"
+            ))
+            .with_help(
+                "e.g. --go-package 'acme/money/v1/money.proto=example.com/acme/money;moneypb'",
+            )
+            .into());
+        };
+        if go_package
+            .insert(proto.to_string(), value.to_string())
+            .is_some()
+        {
+            return Err(Diagnostic::new(format!(
+                "--go-package {flag:?}: '{proto}' is given a go_package twice"
+            ))
+            .into());
+        }
+        overrides.push(crate::backend::go::GoPackageOverride {
+            proto: proto.to_string(),
+            value: value.to_string(),
+            source: None,
+        });
+    }
+
     // kitgen.toml names the sources relative to the project, so `generate`
     // works from anywhere; the starter's proto becomes the project's own.
     let cwd = std::env::current_dir().context("reading the current directory")?;
@@ -225,6 +260,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
                 addsvc_example: false,
             }
         },
+        go: crate::config::GoConfig { go_package },
     };
     let source = if starter {
         Source::Starter
@@ -239,7 +275,8 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             includes: args.includes.clone(),
         }
     };
-    let rendered = pipeline::render(&source, &settings(&config))?;
+    let rendered = pipeline::render(&source, &settings(&config, overrides))?;
+    note_unpinned(&rendered.project);
     // The starter compiles from memory under the same name as the file it
     // writes, so this key matches what `generate` computes from disk.
     let stubs_key = rendered.stubs_key();
@@ -312,8 +349,23 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn settings(config: &Config) -> pipeline::Settings {
+/// Says which imported packages no module kitgen pins holds: their modules
+/// are the user's to require.
+fn note_unpinned(project: &crate::backend::go::Project) {
+    for path in &project.unpinned_imports {
+        eprintln!(
+            "note: {path} is imported as kitgen.toml says, but kitgen pins no module that holds it: \
+             add its module to go.mod (go get <module>@<version>); kitgen keeps what you add"
+        );
+    }
+}
+
+fn settings(
+    config: &Config,
+    go_packages: Vec<crate::backend::go::GoPackageOverride>,
+) -> pipeline::Settings {
     pipeline::Settings {
+        go_packages,
         name: config.name.clone(),
         module: config.module.clone(),
         addsvc_example: config.source.addsvc_example,
@@ -372,9 +424,10 @@ fn open_project(dir: &Path, exclusive: bool) -> Result<sync::ProjectLock, Failur
 
 /// Renders the project in `dir` from its kitgen.toml and plans the changes.
 fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
-    let config = Config::load(dir)?;
+    let (config, overrides) = Config::load_with_overrides(dir)?;
     let lock = Lock::load(dir)?;
-    let rendered = pipeline::render(&config_source(dir, &config), &settings(&config))?;
+    let rendered = pipeline::render(&config_source(dir, &config), &settings(&config, overrides))?;
+    note_unpinned(&rendered.project);
     let stubs_key = rendered.stubs_key();
     let files = pipeline::add_stubs(rendered, lock.as_ref().map(|l| (dir, l)))
         .context("generating protobuf Go code")?;

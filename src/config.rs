@@ -1,10 +1,13 @@
 //! `kitgen.toml`: what a project is generated from, so `kitgen generate` and
 //! `kitgen check` need no flags. It is the user's file: kitgen writes it once.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::go::{GoPackageOverride, OverrideSource};
 use crate::diagnostic::Diagnostic;
 
 pub const CONFIG_FILE: &str = "kitgen.toml";
@@ -19,6 +22,27 @@ pub struct Config {
     /// Target language; only "go" today.
     pub target: String,
     pub source: SourceConfig,
+    /// The Go target's settings.
+    #[serde(default, skip_serializing_if = "GoConfig::is_empty")]
+    pub go: GoConfig,
+}
+
+/// `[go]`: settings of the Go target.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoConfig {
+    /// `[go.go_package]`: proto file (as imports name it) → `import/path`
+    /// or `import/path;name`, as protoc's `M` option. An import path inside
+    /// the module moves the generated package there; any other imports the
+    /// file's Go code from that package instead of generating it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub go_package: BTreeMap<String, String>,
+}
+
+impl GoConfig {
+    fn is_empty(&self) -> bool {
+        self.go_package.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +136,58 @@ impl Config {
             );
         }
         Ok(config)
+    }
+
+    /// Reads `kitgen.toml` from `dir` with the Go package overrides located
+    /// where they are written, so that a refusal names kitgen.toml:line:col.
+    pub fn load_with_overrides(dir: &Path) -> Result<(Config, Vec<GoPackageOverride>), Diagnostic> {
+        let config = Config::load(dir)?;
+        if config.go.go_package.is_empty() {
+            return Ok((config, Vec::new()));
+        }
+        let path = dir.join(CONFIG_FILE);
+        // Load read it as UTF-8 already.
+        let text = crate::sync::read_inside(dir, CONFIG_FILE)
+            .ok()
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        #[derive(Deserialize)]
+        struct Spans {
+            go: GoSpans,
+        }
+        #[derive(Deserialize)]
+        struct GoSpans {
+            go_package: BTreeMap<toml::Spanned<String>, toml::Spanned<String>>,
+        }
+        let spans = toml::from_str::<Spans>(text).ok();
+        let shared: Arc<str> = Arc::from(text);
+        let file = path.display().to_string();
+        let overrides = config
+            .go
+            .go_package
+            .iter()
+            .map(|(proto, value)| {
+                let source = spans.as_ref().and_then(|s| {
+                    s.go.go_package
+                        .iter()
+                        .find(|(k, _)| k.get_ref() == proto)
+                        .map(|(k, v)| OverrideSource {
+                            file: file.clone(),
+                            text: shared.clone(),
+                            key: k.span(),
+                            value: v.span(),
+                        })
+                });
+                GoPackageOverride {
+                    proto: proto.clone(),
+                    value: value.clone(),
+                    source,
+                }
+            })
+            .collect();
+        Ok((config, overrides))
     }
 
     pub fn proto_paths(&self, dir: &Path) -> Vec<PathBuf> {
@@ -295,6 +371,12 @@ mod tests {
                 from: None,
                 includes: vec!["proto".into()],
                 addsvc_example: true,
+            },
+            go: GoConfig {
+                go_package: BTreeMap::from([(
+                    "google/type/money.proto".to_string(),
+                    "google.golang.org/genproto/googleapis/type/money".to_string(),
+                )]),
             },
         };
         let text = config.to_toml();

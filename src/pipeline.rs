@@ -52,6 +52,8 @@ pub struct Settings {
     pub addsvc_example: bool,
     /// The sources as the README names them (relative to the project).
     pub source_names: Vec<String>,
+    /// kitgen.toml's `[go.go_package]`: where proto files' Go code lives.
+    pub go_packages: Vec<go::GoPackageOverride>,
 }
 
 /// Compiles the source and renders every kitgen-authored file.
@@ -80,7 +82,7 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
         module: settings.module.clone(),
         starter: starter || settings.addsvc_example,
         sources: settings.source_names.clone(),
-        go_packages: Default::default(),
+        go_packages: settings.go_packages.clone(),
     };
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {

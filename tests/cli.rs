@@ -483,3 +483,315 @@ fn a_oneof_wrapper_type_taken_by_a_message_is_refused() {
         ],
     );
 }
+
+/// Every file of a directory tree with its contents, to compare before and
+/// after a refused run.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A project made from the overrides fixture without overrides, and the
+/// path of its kitgen.toml.
+fn overrides_project(tmp: &Path) -> PathBuf {
+    let out = kitgen(
+        &[
+            "new",
+            "store",
+            "--proto",
+            &fixture("overrides/acme/store/v1/store.proto"),
+            "-I",
+            &fixture("overrides"),
+            "--module",
+            "example.com/store",
+        ],
+        tmp,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    tmp.join("store")
+}
+
+#[test]
+fn go_package_overrides_in_kitgen_toml_are_honoured_by_generate_and_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = overrides_project(tmp.path());
+    let dir = project.to_str().unwrap();
+    assert!(project.join("pb/commonv1/common.pb.go").exists());
+    assert!(project.join("pb/typepb/money.pb.go").exists());
+    let config = project.join("kitgen.toml");
+    let original = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!(
+            "{original}\n[go.go_package]\n\
+             \"acme/common/v1/common.proto\" = \"example.com/store/internal/commonpb\"\n\
+             \"google/type/money.proto\" = \"google.golang.org/genproto/googleapis/type/money;money\"\n"
+        ),
+    )
+    .unwrap();
+    // Stale until generated.
+    let out = kitgen(&["check", "--dir", dir], tmp.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = kitgen(&["generate", "--dir", dir], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(project.join("internal/commonpb/common.pb.go").exists());
+    assert!(!project.join("pb/commonv1").exists());
+    // Imported from genproto, not generated; go.mod requires it.
+    assert!(!project.join("pb/typepb").exists());
+    let types = fs::read_to_string(project.join("pb/types.pb.go")).unwrap();
+    assert!(
+        types.contains("\"google.golang.org/genproto/googleapis/type/money\""),
+        "{types}"
+    );
+    let go_mod = fs::read_to_string(project.join("go.mod")).unwrap();
+    assert!(go_mod.contains("google.golang.org/genproto v"), "{go_mod}");
+    let out = kitgen(&["check", "--dir", dir], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Each hostile or wrong `[go.go_package]` entry is refused at the key or
+/// value that is wrong (kitgen.toml:line:col), exit 2, the project unchanged.
+#[test]
+fn bad_go_package_overrides_are_refused_where_they_are_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = overrides_project(tmp.path());
+    let dir = project.to_str().unwrap();
+    let config = project.join("kitgen.toml");
+    let original = fs::read_to_string(&config).unwrap();
+    let line = original.lines().count() + 3;
+    let m = "example.com/store";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            r#""nope/x.proto" = "example.com/x""#.into(),
+            "none of the project's proto files",
+        ),
+        (
+            r#""google/protobuf/descriptor.proto" = "example.com/ts""#.into(),
+            "belongs to the protobuf runtime",
+        ),
+        (
+            r#""acme/common/v1/common.proto" = "../outside;x""#.into(),
+            "is not a Go import path",
+        ),
+        (
+            r#""acme/common/v1/common.proto" = "/abs/common""#.into(),
+            "is not a Go import path",
+        ),
+        (
+            r#""acme/common/v1/common.proto" = "example.com/a,Mfoo.proto=evil""#.into(),
+            "is not a Go import path",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/internal/type""#),
+            "cannot be a Go package name",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/internal/c;main""#),
+            "cannot be a Go package name",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/pkg/service""#),
+            "a package kitgen writes itself",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/cmd/storecli;c""#),
+            "a package kitgen writes itself",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/pb/common""#),
+            "inside pb/",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/vendor/common""#),
+            "treats specially",
+        ),
+        (
+            r#""acme/store/v1/store.proto" = "google.golang.org/genproto/googleapis/type/money""#
+                .into(),
+            "declares services",
+        ),
+        // A local file pointed at the package a generated file declares.
+        (
+            r#""acme/common/v1/common.proto" = "example.com/acme/store/v1""#.into(),
+            "the program would link two copies of 'acme/store/v1/store.proto'",
+        ),
+        // An imported file that imports a generated one.
+        (
+            format!(
+                "\"acme/store/v1/types.proto\" = \"example.com/other/types\"\n\
+                 \"google/type/money.proto\" = \"{m}/internal/money\""
+            ),
+            "whose Go code the project generates",
+        ),
+        // Two overrides: one import path, two package names.
+        (
+            format!(
+                "\"acme/common/v1/common.proto\" = \"{m}/internal/shared;a\"\n\
+                 \"google/type/money.proto\" = \"{m}/internal/shared;b\""
+            ),
+            "one import path holds one package",
+        ),
+    ];
+    let before = tree(&project);
+    for (entry, want) in cases {
+        fs::write(&config, format!("{original}\n[go.go_package]\n{entry}\n")).unwrap();
+        let before_config = tree(&project);
+        for command in ["generate", "check"] {
+            let out = kitgen(&[command, "--dir", dir], tmp.path());
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{entry}: {err}");
+            assert!(err.contains(want), "{entry}: want {want:?} in:\n{err}");
+            assert!(err.contains("kitgen.toml:"), "{entry}: {err}");
+            // The last entry is the culprit where two are given.
+            let at = if entry.contains('\n') && !want.contains("two copies") {
+                line + 1
+            } else {
+                line
+            };
+            let located = err.contains(&format!("kitgen.toml:{at}:"))
+                || err.contains(&format!("kitgen.toml:{}:", at - 1));
+            assert!(located, "{entry}: not at line {at}:\n{err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert_eq!(
+                tree(&project),
+                before_config,
+                "{entry}: changed the project"
+            );
+        }
+    }
+    fs::write(&config, &original).unwrap();
+    assert_eq!(tree(&project), before);
+}
+
+#[test]
+fn go_package_flags_of_new_are_checked_and_kept_in_kitgen_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proto = fixture("overrides/acme/store/v1/store.proto");
+    let include = fixture("overrides");
+    let base = ["new", "store", "--proto", &proto, "-I", &include];
+    for (flag, want) in [
+        ("acme/common/v1/common.proto", "expected FILE=IMPORT_PATH"),
+        (
+            "acme/common/v1/common.proto=store/internal/c;type",
+            "--go-package \"acme/common/v1/common.proto=store/internal/c;type\": go_package",
+        ),
+        ("nope.proto=store/x", "none of the project's proto files"),
+    ] {
+        let mut args = base.to_vec();
+        args.extend(["--go-package", flag]);
+        let out = kitgen(&args, tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains(want), "{flag}: want {want:?} in:\n{err}");
+        assert!(
+            !tmp.path().join("store").exists(),
+            "{flag}: wrote a project"
+        );
+    }
+    let mut args = base.to_vec();
+    args.extend([
+        "--go-package",
+        "acme/common/v1/common.proto=store/internal/commonpb",
+    ]);
+    let out = kitgen(&args, tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let toml = fs::read_to_string(tmp.path().join("store/kitgen.toml")).unwrap();
+    assert!(
+        toml.contains(
+            "[go.go_package]\n\"acme/common/v1/common.proto\" = \"store/internal/commonpb\""
+        ),
+        "{toml}"
+    );
+    assert!(
+        tmp.path()
+            .join("store/internal/commonpb/common.pb.go")
+            .exists()
+    );
+    let out = kitgen(&["check", "--dir", "store"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Placements the plugins or the go command cannot take: two files of one
+/// name in one package, and Go packages that would import each other.
+#[test]
+fn go_package_overrides_that_collide_or_cycle_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join("api").join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    write(
+        "a/x.proto",
+        "syntax = \"proto3\";\npackage a;\nmessage A {}\n",
+    );
+    write(
+        "b/x.proto",
+        "syntax = \"proto3\";\npackage b;\nmessage B {}\n",
+    );
+    write(
+        "s.proto",
+        "syntax = \"proto3\";\npackage s;\nimport \"a/x.proto\";\nimport \"b/x.proto\";\n\
+         import \"p/one.proto\";\nimport \"q/two.proto\";\n\
+         service S { rpc Get(a.A) returns (b.B); }\n",
+    );
+    // one.proto (p) imports q's three.proto; two.proto (q) imports p's four.proto.
+    write(
+        "p/four.proto",
+        "syntax = \"proto3\";\npackage p;\nmessage Four {}\n",
+    );
+    write(
+        "q/three.proto",
+        "syntax = \"proto3\";\npackage q;\nmessage Three {}\n",
+    );
+    write(
+        "p/one.proto",
+        "syntax = \"proto3\";\npackage p;\nimport \"q/three.proto\";\nmessage One { q.Three t = 1; }\n",
+    );
+    write(
+        "q/two.proto",
+        "syntax = \"proto3\";\npackage q;\nimport \"p/four.proto\";\nmessage Two { p.Four f = 1; }\n",
+    );
+    let run = |flags: &[&str]| {
+        let mut args = vec!["new", "x", "--proto", "api/s.proto", "-I", "api"];
+        for f in flags {
+            args.extend(["--go-package", f]);
+        }
+        let out = kitgen(&args, tmp.path());
+        assert!(!tmp.path().join("x").exists(), "wrote a project");
+        (out.status.code(), stderr(&out))
+    };
+    let (code, err) = run(&["a/x.proto=x/internal/x", "b/x.proto=x/internal/x"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "'a/x.proto' and 'b/x.proto' would both be generated as x.pb.go in x/internal/x"
+        ),
+        "{err}"
+    );
+    // p and q are one package each: p/one imports q, q/two imports p.
+    let (code, err) = run(&[
+        "p/one.proto=x/internal/p",
+        "p/four.proto=x/internal/p",
+        "q/two.proto=x/internal/q",
+        "q/three.proto=x/internal/q",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("would import each other"), "{err}");
+    assert!(
+        err.contains("x/internal/p → x/internal/q → x/internal/p"),
+        "{err}"
+    );
+}

@@ -88,6 +88,38 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
                 path("presence"),
             ],
         ),
+        (
+            "store",
+            vec![
+                "--proto".into(),
+                path("overrides/acme/store/v1/store.proto"),
+                "-I".into(),
+                path("overrides"),
+                "--module".into(),
+                "example.com/store".into(),
+                "--go-package".into(),
+                "acme/store/v1/store.proto=example.com/store/api/store/v1;storev1".into(),
+                "--go-package".into(),
+                "acme/common/v1/common.proto=example.com/store/internal/commonpb".into(),
+                "--go-package".into(),
+                "google/type/money.proto=google.golang.org/genproto/googleapis/type/money;money"
+                    .into(),
+            ],
+        ),
+        (
+            // The services' package named like a package kitgen's code
+            // imports (service): the package says so, kitgen's code
+            // imports it as servicepb.
+            "storealias",
+            vec![
+                "--proto".into(),
+                path("overrides/acme/store/v1/store.proto"),
+                "-I".into(),
+                path("overrides"),
+                "--go-package".into(),
+                "acme/store/v1/store.proto=storealias/api;service".into(),
+            ],
+        ),
         ("addgo", from("interfaces/addsvc.go")),
         ("addrs", from("interfaces/addsvc.rs")),
         ("invgo", from("interfaces/inventory.go")),

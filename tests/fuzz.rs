@@ -288,6 +288,7 @@ fn render(source: &Source) -> bool {
         module: "fuzz".into(),
         addsvc_example: false,
         source_names: vec!["fuzz".into()],
+        go_packages: Vec::new(),
     };
     match pipeline::render(source, &settings) {
         Ok(_) => true,

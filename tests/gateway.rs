@@ -98,6 +98,7 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             module: name.to_string(),
             addsvc_example: false,
             source_names: Vec::new(),
+            go_packages: Vec::new(),
         },
     )
     .expect("the proto compiles");

@@ -78,6 +78,7 @@ fn the_builtin_proto_the_go_interface_and_the_rust_trait_give_the_same_ir() {
         module: "addsvc".into(),
         addsvc_example: false,
         source_names: vec!["x".into()],
+        go_packages: Vec::new(),
     };
     let builtin = pipeline::render(&Source::Starter, &settings)
         .unwrap()

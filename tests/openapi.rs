@@ -120,6 +120,7 @@ fn try_render(source: &Source) -> Result<pipeline::Rendered, kitgen::diagnostic:
             module: "example.com/svc".into(),
             addsvc_example: false,
             source_names: Vec::new(),
+            go_packages: Vec::new(),
         },
     )
 }
@@ -132,6 +133,7 @@ fn render(source: &Source) -> String {
             module: "example.com/svc".into(),
             addsvc_example: false,
             source_names: Vec::new(),
+            go_packages: Vec::new(),
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));

@@ -205,6 +205,7 @@ fn mutated_protos_never_panic() {
         module: "fuzz".into(),
         addsvc_example: true,
         source_names: vec!["fuzz.proto".into()],
+        go_packages: Vec::new(),
     };
     for (name, src) in seeds() {
         for round in 0..150 {

@@ -21,11 +21,16 @@ fn protos(files: &[&str], includes: &[&str]) -> (Source, Vec<String>) {
 }
 
 /// Renders a fixture and snapshots each file under `<fixture>@<path>`.
-fn snapshot_project(
+fn snapshot_project(fixture: &str, source: (Source, Vec<String>), name: &str, module: &str) {
+    snapshot_with(fixture, source, name, module, Vec::new());
+}
+
+fn snapshot_with(
     fixture: &str,
     (source, source_names): (Source, Vec<String>),
     name: &str,
     module: &str,
+    go_packages: Vec<kitgen::backend::go::GoPackageOverride>,
 ) {
     let rendered = pipeline::render(
         &source,
@@ -34,6 +39,7 @@ fn snapshot_project(
             module: module.into(),
             addsvc_example: false,
             source_names,
+            go_packages,
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));
@@ -141,6 +147,38 @@ fn presence_and_oneofs() {
         protos(&["presence/presence.proto"], &["presence"]),
         "presence",
         "example.com/presence",
+    );
+}
+
+/// kitgen.toml's [go.go_package]: store.proto's package moved to
+/// api/store/v1, common.proto's to internal/commonpb (named by its last
+/// element), the vendored money.proto imported from genproto.
+#[test]
+fn go_package_overrides() {
+    let o = |proto: &str, value: &str| kitgen::backend::go::GoPackageOverride {
+        proto: proto.into(),
+        value: value.into(),
+        source: None,
+    };
+    snapshot_with(
+        "overrides",
+        protos(&["overrides/acme/store/v1/store.proto"], &["overrides"]),
+        "store",
+        "example.com/store",
+        vec![
+            o(
+                "acme/store/v1/store.proto",
+                "example.com/store/api/store/v1;storev1",
+            ),
+            o(
+                "acme/common/v1/common.proto",
+                "example.com/store/internal/commonpb",
+            ),
+            o(
+                "google/type/money.proto",
+                "google.golang.org/genproto/googleapis/type/money;money",
+            ),
+        ],
     );
 }
 

@@ -8,6 +8,7 @@ use crate::ir::path_template::{self, Segment};
 use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
 
 use super::naming::{self, go_camel_case, go_type_name, service_base, snake, unexported};
+use super::overrides::{self, GoPackageOverride};
 
 /// Where a proto file's Go code lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,15 @@ pub struct Project {
     /// Packages of published modules the protobuf code imports: go.mod
     /// requires their modules.
     pub published_imports: BTreeSet<String>,
+    /// Imported packages no module kitgen pins holds (a kitgen.toml
+    /// override named them): the user requires their modules.
+    pub unpinned_imports: BTreeSet<String>,
+    /// Import path → package clause of generated packages kitgen's code
+    /// calls by another name.
+    pub package_clauses: BTreeMap<String, String>,
+    /// Imported proto files a kitgen.toml override placed, with their
+    /// package clause: the plugins are told, as protoc's `M` option.
+    pub imported_overrides: BTreeMap<String, GoPackage>,
     /// Go packages of imported protobuf types (well-known types and such).
     pub external_packages: Vec<GoPackage>,
     pub pad_service_fields: usize,
@@ -447,9 +457,26 @@ pub fn build(
     name: &str,
     module: &str,
     starter: bool,
-    go_package_overrides: &BTreeMap<String, String>,
+    go_package_overrides: &[GoPackageOverride],
 ) -> Result<Project, Diagnostic> {
-    let placement = place_files(api, module, go_package_overrides)?;
+    let cli_name = match name.strip_suffix("svc") {
+        Some(stem) if !stem.is_empty() => format!("{stem}cli"),
+        _ => format!("{name}cli"),
+    };
+    let own_dirs: Vec<String> = [
+        "pkg/service",
+        "pkg/service/servicetest",
+        "pkg/endpoints",
+        "pkg/transport",
+        "pkg/server",
+        "pkg/client",
+        "pkg/openapi",
+    ]
+    .iter()
+    .map(|d| d.to_string())
+    .chain([format!("cmd/{name}"), format!("cmd/{cli_name}")])
+    .collect();
+    let placement = place_files(api, module, go_package_overrides, &own_dirs)?;
     let proto_packages = placement.local.clone();
     let mut resolver = TypeResolver::new(api, &placement);
     let mut services = Vec::new();
@@ -562,10 +589,6 @@ pub fn build(
                 "kitgen generates a service project: add a `service` with at least one rpc",
             ));
     }
-    let cli_name = match name.strip_suffix("svc") {
-        Some(stem) if !stem.is_empty() => format!("{stem}cli"),
-        _ => format!("{name}cli"),
-    };
     check_names(api, &placement, &services, &with_methods)?;
     check_routes(&services, &with_methods)?;
     let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
@@ -580,6 +603,9 @@ pub fn build(
         services,
         proto_packages,
         published_imports: placement.published_imports.clone(),
+        unpinned_imports: placement.unpinned_imports.clone(),
+        package_clauses: placement.package_clauses.clone(),
+        imported_overrides: placement.imported_overrides.clone(),
         external_packages,
         pad_service_fields,
         pad_service_lower,
@@ -1158,65 +1184,161 @@ fn parse_go_package(file: &ir::SourceFile, option: &str) -> Result<GoPackage, Di
 /// file that shares a Go package with, or imports, a generated one: the
 /// published package would register the same proto a second time, which
 /// panics at start-up.
+///
+/// kitgen.toml's `[go.go_package]` overrides decide for the files they
+/// name: an import path inside the module places the generated package
+/// there, any other imports the file from it. `own_dirs` are the
+/// directories of kitgen's own packages, which no override may take.
 fn place_files(
     api: &Api,
     module: &str,
-    overrides: &BTreeMap<String, String>,
+    overrides: &[GoPackageOverride],
+    own_dirs: &[String],
 ) -> Result<Placement, Diagnostic> {
     let service_files: BTreeSet<&str> = api.services.iter().map(|s| s.file.as_str()).collect();
+    // The validated overrides, by file.
+    let mut chosen: HashMap<&str, (&GoPackageOverride, overrides::Target)> = HashMap::new();
+    for o in overrides {
+        let Some(file) = api.file(&o.proto) else {
+            return Err(o
+                .at_key(Diagnostic::new(format!(
+                    "go_package names '{}', which is none of the project's proto files or their imports",
+                    o.proto
+                )))
+                .with_help(
+                    "name a file as imports spell it, relative to its include root (e.g. acme/money/v1/money.proto)",
+                ));
+        };
+        if !file.in_project {
+            return Err(o
+                .at_key(Diagnostic::new(format!(
+                    "'{}' belongs to the protobuf runtime: its Go package is google.golang.org/protobuf's own",
+                    o.proto
+                )))
+                .with_help("remove this entry"));
+        }
+        if chosen.contains_key(file.name.as_str()) {
+            return Err(o.at_key(Diagnostic::new(format!(
+                "'{}' is given a go_package twice",
+                o.proto
+            ))));
+        }
+        let target = o.target(module)?;
+        if let Some(dir) = &target.local_dir
+            && own_dirs.contains(dir)
+        {
+            return Err(o
+                .at_value(Diagnostic::new(format!(
+                    "go_package {:?} puts protobuf code into {}, a package kitgen writes itself",
+                    o.value,
+                    if dir.is_empty() {
+                        "the module's root".to_string()
+                    } else {
+                        format!("{dir}/")
+                    }
+                )))
+                .with_help(
+                    "choose a directory of its own, such as internal/<name>pb or api/<name>",
+                ));
+        }
+        if target.local_dir.is_none() && service_files.contains(file.name.as_str()) {
+            return Err(o
+                .at_value(Diagnostic::new(format!(
+                    "'{}' declares services, whose Go code kitgen generates: its go_package must be inside the module '{module}'",
+                    o.proto
+                )))
+                .with_help(format!("use an import path such as {module}/api/<name>, or remove this entry")));
+        }
+        chosen.insert(file.name.as_str(), (o, target));
+    }
     let mut external: HashMap<&str, GoPackage> = HashMap::new();
     for f in &api.files {
-        let overridden = overrides.get(&f.name).map(String::as_str);
         // Every go_package is checked, used or not: it is text from outside.
         let declared = go_package_option(f)
             .map(|o| parse_go_package(f, o))
             .transpose()?;
-        let pkg = match overridden {
-            Some(o) => Some(parse_go_package(f, o)?),
-            None => declared,
-        };
         if !f.in_project {
             // The protobuf runtime's own files (well-known types).
-            let pkg = pkg.ok_or_else(|| {
+            let pkg = declared.ok_or_else(|| {
                 Diagnostic::new("a well-known type's file has no go_package").at_file(&f.name)
             })?;
             external.insert(&f.name, pkg);
-        } else if let Some(pkg) = pkg
+        } else if let Some((_, target)) = chosen.get(f.name.as_str()) {
+            if target.local_dir.is_none() {
+                external.insert(
+                    &f.name,
+                    GoPackage {
+                        import_path: target.import_path.clone(),
+                        name: target.name.clone(),
+                    },
+                );
+            }
+        } else if let Some(pkg) = declared
             && !service_files.contains(f.name.as_str())
-            && (overridden.is_some() || super::deps::is_published(&pkg.import_path))
+            && super::deps::is_published(&pkg.import_path)
         {
             external.insert(&f.name, pkg);
         }
     }
     // A published package that imports or shares a package with a
-    // generated file must be generated too.
+    // generated file must be generated too; one the user chose to import
+    // is refused instead.
     loop {
-        let local_paths: HashSet<&str> = api
+        let local_paths: HashMap<&str, &str> = api
             .files
             .iter()
             .filter(|f| !external.contains_key(f.name.as_str()))
-            .filter_map(|f| go_package_option(f).map(|o| o.split(';').next().unwrap_or(o)))
-            .collect();
-        let demoted: Vec<&str> = api
-            .files
-            .iter()
-            .filter(|f| f.in_project)
-            .filter(|f| {
-                external.get(f.name.as_str()).is_some_and(|pkg| {
-                    local_paths.contains(pkg.import_path.as_str())
-                        || f.imports.iter().any(|i| !external.contains_key(i.as_str()))
-                })
+            .filter_map(|f| {
+                go_package_option(f).map(|o| (o.split(';').next().unwrap_or(o), f.name.as_str()))
             })
-            .map(|f| f.name.as_str())
             .collect();
+        let mut demoted: Vec<(&str, String)> = Vec::new();
+        for f in api.files.iter().filter(|f| f.in_project) {
+            let Some(pkg) = external.get(f.name.as_str()) else {
+                continue;
+            };
+            let path = pkg.import_path.as_str();
+            if let Some(other) = local_paths.get(path) {
+                demoted.push((
+                    &f.name,
+                    format!(
+                        "'{}' is imported from {path}, but the project generates '{other}', whose go_package is {path} too: the program would link two copies of '{other}'",
+                        f.name
+                    ),
+                ));
+            } else if let Some(i) = f
+                .imports
+                .iter()
+                .find(|i| !external.contains_key(i.as_str()))
+            {
+                demoted.push((
+                    &f.name,
+                    format!(
+                        "'{}' is imported from {path}, but it imports '{i}', whose Go code the project generates: a package outside the project cannot refer to it",
+                        f.name
+                    ),
+                ));
+            }
+        }
         if demoted.is_empty() {
             break;
         }
-        for name in demoted {
+        for (name, why) in demoted {
+            if let Some((o, _)) = chosen.get(name) {
+                return Err(o.at_value(Diagnostic::new(why)).with_help(format!(
+                    "give it an import path inside the module '{module}' (or remove this entry) to generate it"
+                )));
+            }
             external.remove(name);
         }
     }
-    let local = proto_packages(api, module, &external);
+    let moved: HashMap<&str, &(&GoPackageOverride, overrides::Target)> = chosen
+        .iter()
+        .filter(|(_, (_, t))| t.local_dir.is_some())
+        .map(|(f, c)| (*f, c))
+        .collect();
+    let (local, package_clauses) = proto_packages(api, module, &external, &moved)?;
+    check_local_packages(api, &local, &chosen)?;
     // Imported code gets an identifier no other package and no name of
     // kitgen's own code takes.
     let mut used: BTreeSet<String> = local.values().map(|p| p.name.clone()).collect();
@@ -1242,13 +1364,31 @@ fn place_files(
             },
         );
     }
+    // The plugins read an imported file's package from its go_package
+    // unless told otherwise: an override tells them.
+    let imported_overrides: BTreeMap<String, GoPackage> = chosen
+        .iter()
+        .filter(|(f, (_, t))| t.local_dir.is_none() && external.contains_key(*f))
+        .map(|(f, (_, t))| {
+            (
+                f.to_string(),
+                GoPackage {
+                    import_path: t.import_path.clone(),
+                    name: t.name.clone(),
+                },
+            )
+        })
+        .collect();
     let mut published_imports = BTreeSet::new();
+    let mut unpinned_imports = BTreeSet::new();
     for f in api.files.iter().filter(|f| local.contains_key(&f.name)) {
         for import in &f.imports {
-            if let Some(pkg) = files.get(import)
-                && super::deps::is_published(&pkg.import_path)
-            {
-                published_imports.insert(pkg.import_path.clone());
+            if let Some(pkg) = files.get(import) {
+                if super::deps::is_published(&pkg.import_path) {
+                    published_imports.insert(pkg.import_path.clone());
+                } else if api.file(import).is_some_and(|i| i.in_project) {
+                    unpinned_imports.insert(pkg.import_path.clone());
+                }
             }
         }
     }
@@ -1256,13 +1396,134 @@ fn place_files(
         local,
         external: files,
         published_imports,
+        unpinned_imports,
+        package_clauses,
+        imported_overrides,
     })
+}
+
+/// Refuses local placements the plugins or the go command cannot take: two
+/// files whose `.pb.go` would have one name in one package, and Go packages
+/// that would import each other.
+fn check_local_packages(
+    api: &Api,
+    local: &BTreeMap<String, GoPackage>,
+    chosen: &HashMap<&str, (&GoPackageOverride, overrides::Target)>,
+) -> Result<(), Diagnostic> {
+    let at = |file: &str, message: String| match chosen.get(file) {
+        Some((o, _)) => o.at_value(Diagnostic::new(message)),
+        None => Diagnostic::new(message).at_file(file),
+    };
+    // protoc-gen-go names a file's output after the file's base name.
+    let mut outputs: HashMap<(String, String), &str> = HashMap::new();
+    for (file, pkg) in local {
+        let base = file.rsplit('/').next().unwrap_or(file);
+        let stem = base.strip_suffix(".proto").unwrap_or(base).to_string();
+        if let Some(other) = outputs.insert((pkg.import_path.clone(), stem.clone()), file) {
+            let (first, second) = if chosen.contains_key(file.as_str()) {
+                (other, file.as_str())
+            } else {
+                (file.as_str(), other)
+            };
+            return Err(at(
+                second,
+                format!(
+                    "'{first}' and '{second}' would both be generated as {stem}.pb.go in {}",
+                    pkg.import_path
+                ),
+            )
+            .with_help("give one of them a go_package of its own in kitgen.toml"));
+        }
+    }
+    // Go packages, and which files make each import which.
+    let mut edges: BTreeMap<&str, BTreeMap<&str, (&str, &str)>> = BTreeMap::new();
+    for f in &api.files {
+        let Some(from) = local.get(&f.name) else {
+            continue;
+        };
+        for i in &f.imports {
+            if let Some(to) = local.get(i)
+                && to.import_path != from.import_path
+            {
+                edges
+                    .entry(from.import_path.as_str())
+                    .or_default()
+                    .entry(to.import_path.as_str())
+                    .or_insert((f.name.as_str(), i.as_str()));
+            }
+        }
+    }
+    // Depth-first search for a cycle, in a deterministic order.
+    fn visit<'a>(
+        node: &'a str,
+        edges: &BTreeMap<&'a str, BTreeMap<&'a str, (&'a str, &'a str)>>,
+        state: &mut HashMap<&'a str, bool>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        match state.get(node) {
+            Some(true) => return None,
+            Some(false) => {
+                let start = stack.iter().position(|n| *n == node).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(node);
+                return Some(cycle);
+            }
+            None => {}
+        }
+        state.insert(node, false);
+        stack.push(node);
+        for next in edges.get(node).into_iter().flat_map(|e| e.keys()) {
+            if let Some(cycle) = visit(next, edges, state, stack) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        state.insert(node, true);
+        None
+    }
+    let mut state = HashMap::new();
+    for node in edges.keys() {
+        if let Some(cycle) = visit(node, &edges, &mut state, &mut Vec::new()) {
+            let files: Vec<(&str, &str)> = cycle
+                .windows(2)
+                .filter_map(|w| edges.get(w[0]).and_then(|e| e.get(w[1])).copied())
+                .collect();
+            let culprit = files
+                .iter()
+                .flat_map(|(a, b)| [*a, *b])
+                .find(|f| chosen.contains_key(f))
+                .or(files.first().map(|(a, _)| *a))
+                .unwrap_or_default();
+            let how = files
+                .iter()
+                .map(|(a, b)| format!("'{a}' imports '{b}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(at(
+                culprit,
+                format!(
+                    "the Go packages {} would import each other ({how})",
+                    cycle.join(" → ")
+                ),
+            )
+            .with_help("put files that import each other's packages in one Go package"));
+        }
+    }
+    Ok(())
 }
 
 struct Placement {
     local: BTreeMap<String, GoPackage>,
     external: HashMap<String, GoPackage>,
     published_imports: BTreeSet<String>,
+    /// Imported packages outside the project that no pinned module holds:
+    /// the user requires their modules in go.mod.
+    unpinned_imports: BTreeSet<String>,
+    /// Import path → package clause, where kitgen's code calls a package
+    /// by another name (an override named it `grpc`, which kitgen imports).
+    package_clauses: BTreeMap<String, String>,
+    /// Imported files an override placed: file → import path and clause.
+    imported_overrides: BTreeMap<String, GoPackage>,
 }
 
 /// Places every generated proto package under `<module>/pb`. The package of
@@ -1270,28 +1531,76 @@ struct Placement {
 /// move the code users import; every other package gets a sub-package named
 /// as buf names them (`commonv1`), never a Go keyword or a name kitgen's
 /// code uses (`typepb` for `google.type`). With services in several
-/// packages, all of them get sub-packages.
+/// packages, all of them get sub-packages. Files an override moves go where
+/// it says, under a name kitgen's code can use.
+#[allow(clippy::type_complexity)]
 fn proto_packages(
     api: &Api,
     module: &str,
     external: &HashMap<&str, GoPackage>,
-) -> BTreeMap<String, GoPackage> {
-    let local = |f: &&ir::SourceFile| f.in_project && !external.contains_key(f.name.as_str());
+    moved: &HashMap<&str, &(&GoPackageOverride, overrides::Target)>,
+) -> Result<(BTreeMap<String, GoPackage>, BTreeMap<String, String>), Diagnostic> {
+    let mut used = BTreeSet::from(["pb".to_string()]);
+    // Overrides first, in file order: one import path, one package clause.
+    let mut clause_of: BTreeMap<&str, (&str, &GoPackageOverride)> = BTreeMap::new();
+    let mut moved_packages: BTreeMap<&str, GoPackage> = BTreeMap::new();
+    let mut clauses = BTreeMap::new();
+    let mut ordered: Vec<(&&str, &&(&GoPackageOverride, overrides::Target))> =
+        moved.iter().collect();
+    ordered.sort_by_key(|(f, _)| **f);
+    for (file, (o, target)) in ordered {
+        let path = target.import_path.as_str();
+        if let Some((clause, first)) = clause_of.get(path) {
+            if *clause != target.name {
+                return Err(o
+                    .at_value(Diagnostic::new(format!(
+                        "go_package {:?} names the package {:?}, but '{}' puts the package {clause:?} at {path}",
+                        o.value, target.name, first.proto
+                    )))
+                    .with_help("one import path holds one package: use the same name for both"));
+            }
+        } else {
+            clause_of.insert(path, (&target.name, o));
+        }
+        let pkg = moved_packages
+            .entry(path)
+            .or_insert_with(|| {
+                let name = naming::package_name(&target.name, &used);
+                used.insert(name.clone());
+                if name != target.name {
+                    clauses.insert(path.to_string(), target.name.clone());
+                }
+                GoPackage {
+                    import_path: path.to_string(),
+                    name,
+                }
+            })
+            .clone();
+        moved_packages.insert(file, pkg);
+    }
+    let local = |f: &&ir::SourceFile| {
+        f.in_project
+            && !external.contains_key(f.name.as_str())
+            && !moved.contains_key(f.name.as_str())
+    };
     let packages: BTreeSet<&str> = api
         .files
         .iter()
         .filter(local)
         .map(|f| f.package.as_str())
         .collect();
-    let service_packages: BTreeSet<&str> =
-        api.services.iter().map(|s| s.package.as_str()).collect();
+    let service_packages: BTreeSet<&str> = api
+        .services
+        .iter()
+        .filter(|s| !moved.contains_key(s.file.as_str()))
+        .map(|s| s.package.as_str())
+        .collect();
     let root = match (service_packages.len(), packages.len()) {
         (_, 1) => packages.iter().next().copied(),
         (1, _) => service_packages.iter().next().copied(),
         _ => None,
     };
     let mut by_package: BTreeMap<&str, GoPackage> = BTreeMap::new();
-    let mut used = BTreeSet::from(["pb".to_string()]);
     for pkg in &packages {
         if Some(*pkg) == root {
             by_package.insert(
@@ -1336,11 +1645,18 @@ fn proto_packages(
             },
         );
     }
-    api.files
+    let mut out: BTreeMap<String, GoPackage> = api
+        .files
         .iter()
         .filter(local)
         .map(|f| (f.name.clone(), by_package[f.package.as_str()].clone()))
-        .collect()
+        .collect();
+    for (file, pkg) in moved_packages {
+        if moved.contains_key(file) {
+            out.insert(file.to_string(), pkg);
+        }
+    }
+    Ok((out, clauses))
 }
 
 /// The messages and enums declared directly inside each message, by the

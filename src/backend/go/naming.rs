@@ -211,7 +211,12 @@ const GO_TEMPLATES: &[&str] = &[
 pub fn template_identifiers() -> &'static std::collections::HashSet<&'static str> {
     static IDENTS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
         std::sync::OnceLock::new();
-    IDENTS.get_or_init(|| GO_TEMPLATES.iter().flat_map(|t| identifiers_of(t)).collect())
+    IDENTS.get_or_init(|| {
+        GO_TEMPLATES
+            .iter()
+            .flat_map(|t| identifiers_of(t))
+            .collect()
+    })
 }
 
 fn identifiers_of(template: &'static str) -> Vec<&'static str> {
