@@ -105,11 +105,29 @@ impl Config {
             }
         })?;
         if config.source.protos.is_empty() == config.source.from.is_none() {
-            return Err(Diagnostic::new(format!(
+            let d = Diagnostic::new(format!(
                 "{CONFIG_FILE} must name either [source] protos or [source] from"
             ))
-            .at_file(path.display().to_string())
-            .with_help("protos = [\"api/x.proto\"] for .proto files, from = \"service.go\" for an interface or trait"));
+            .with_help("protos = [\"api/x.proto\"] for .proto files, from = \"service.go\" for an interface or trait");
+            // At the [source] table's header, where there is one.
+            let header = text.lines().scan(0, |offset, line| {
+                let here = *offset;
+                *offset += line.len() + 1;
+                Some((here, line))
+            });
+            let at = header
+                .filter(|(_, line)| line.trim_start().starts_with("[source]"))
+                .map(|(offset, line)| {
+                    (
+                        offset + line.len() - line.trim_start().len(),
+                        "[source]".len(),
+                    )
+                })
+                .next();
+            return Err(match at {
+                Some((offset, len)) => d.at_offset(path.display().to_string(), text, offset, len),
+                None => d.at_file(path.display().to_string()),
+            });
         }
         // The name becomes a directory (cmd/<name>) and identifiers, the
         // module goes into go.mod and the plugins' parameter: both are held
@@ -118,6 +136,7 @@ impl Config {
         struct Spans {
             name: toml::Spanned<String>,
             module: toml::Spanned<String>,
+            target: toml::Spanned<String>,
         }
         let spans: Option<Spans> = toml::from_str(text).ok();
         let locate = |d: Diagnostic, span: Option<std::ops::Range<usize>>| match span {
@@ -129,11 +148,11 @@ impl Config {
         validate_module(&config.module)
             .map_err(|d| locate(d, spans.as_ref().map(|s| s.module.span())))?;
         if config.target != "go" {
-            return Err(
+            return Err(locate(
                 Diagnostic::new(format!("unknown target '{}'", config.target))
-                    .at_file(path.display().to_string())
                     .with_help("the only target today is \"go\""),
-            );
+                spans.as_ref().map(|s| s.target.span()),
+            ));
         }
         Ok(config)
     }

@@ -91,11 +91,15 @@ impl Lock {
             format: Option<u32>,
             kitgen: Option<String>,
         }
-        let header: Header = toml::from_str(text).map_err(|e| {
-            Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
-                .at_file(path.display().to_string())
-                .with_help("restore it from version control")
-        })?;
+        let corrupt = |e: toml::de::Error| {
+            let d = Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
+                .with_help("restore it from version control");
+            match e.span() {
+                Some(span) => d.at_offset(path.display().to_string(), text, span.start, span.len()),
+                None => d.at_file(path.display().to_string()),
+            }
+        };
+        let header: Header = toml::from_str(text).map_err(corrupt)?;
         if header.format != Some(FORMAT) {
             let by = header
                 .kitgen
@@ -103,18 +107,27 @@ impl Lock {
             let format = header
                 .format
                 .map_or("no lock format".to_string(), |f| format!("lock format {f}"));
-            return Err(Diagnostic::new(format!(
+            let d = Diagnostic::new(format!(
                 "{LOCK_FILE} was written by {by} in {format}; this kitgen {} reads format {FORMAT} only",
                 env!("CARGO_PKG_VERSION"),
             ))
-            .at_file(path.display().to_string())
-            .with_help("use the kitgen version that made the project; nothing was changed"));
+            .with_help("use the kitgen version that made the project; nothing was changed");
+            // At the format line, where there is one.
+            let at = text
+                .lines()
+                .scan(0, |offset, line| {
+                    let here = *offset;
+                    *offset += line.len() + 1;
+                    Some((here, line))
+                })
+                .find(|(_, line)| line.trim_start().starts_with("format"))
+                .map(|(offset, line)| (offset, line.trim_end().len()));
+            return Err(match at {
+                Some((offset, len)) => d.at_offset(path.display().to_string(), text, offset, len),
+                None => d.at_file(path.display().to_string()),
+            });
         }
-        let lock: Lock = toml::from_str(text).map_err(|e| {
-            Diagnostic::new(format!("{LOCK_FILE} is corrupt: {}", e.message()))
-                .at_file(path.display().to_string())
-                .with_help("restore it from version control")
-        })?;
+        let lock: Lock = toml::from_str(text).map_err(corrupt)?;
         // The lock names the files kitgen deletes and merges into: a path that
         // leads out of the project would let an edited lock touch anything.
         let mut seen = std::collections::HashSet::new();

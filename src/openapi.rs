@@ -184,8 +184,11 @@ impl<'a> Document<'a> {
             }
             for method in &service.methods {
                 let bindings = binding::bindings(service, method).map_err(|(path, e)| {
-                    Diagnostic::new(format!("invalid HTTP path template '{path}': {e}"))
-                        .at_file(&service.file)
+                    let d = Diagnostic::new(format!("invalid HTTP path template '{path}': {e}"));
+                    match method.position {
+                        Some((line, col)) => d.at_line_col(&service.file, line, col),
+                        None => d.at_file(&service.file),
+                    }
                 })?;
                 for (i, b) in bindings.iter().enumerate() {
                     let Some(verb) = openapi_verb(&b.verb) else {

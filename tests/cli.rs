@@ -795,3 +795,74 @@ fn go_package_overrides_that_collide_or_cycle_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn two_services_of_one_go_name_are_refused_at_the_second() {
+    assert_proto_rejected(
+        "syntax = \"proto3\";\npackage x;\n\
+         service Library {\n  rpc Get(M) returns (M);\n}\n\
+         service LibraryService {\n  rpc Put(M) returns (M);\n}\n\
+         message M {}\n",
+        &[
+            "error: t.proto:6:1: services 'x.Library' and 'x.LibraryService' both map to the Go name 'LibraryService'",
+        ],
+    );
+}
+
+/// Refusals of a project's own files name kitgen.toml or kitgen.lock with
+/// the line and column of what is wrong; nothing is changed.
+#[test]
+fn bad_project_files_are_refused_at_their_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(&["new", "addsvc"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let project = tmp.path().join("addsvc");
+    let config = fs::read_to_string(project.join("kitgen.toml")).unwrap();
+    let lock = fs::read_to_string(project.join("kitgen.lock")).unwrap();
+    let line_of = |text: &str, prefix: &str| {
+        text.lines()
+            .position(|l| l.starts_with(prefix))
+            .map(|i| i + 1)
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+    };
+    let target = line_of(&config, "target");
+    let source = line_of(&config, "[source]");
+    let format = line_of(&lock, "format");
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "kitgen.toml",
+            config.replace("target = \"go\"", "target = \"rust\""),
+            format!("kitgen.toml:{target}:10: unknown target 'rust'"),
+        ),
+        (
+            "kitgen.toml",
+            config.replace("protos = [\"proto/addsvc.proto\"]\n", ""),
+            format!(
+                "kitgen.toml:{source}:1: kitgen.toml must name either [source] protos or [source] from"
+            ),
+        ),
+        (
+            "kitgen.lock",
+            lock.replacen("format = ", "format = \"x\" #", 1),
+            format!("kitgen.lock:{format}:"),
+        ),
+        (
+            "kitgen.lock",
+            lock.replacen("format = ", "format = 999 #", 1),
+            format!("kitgen.lock:{format}:1: kitgen.lock was written by"),
+        ),
+    ];
+    let before = tree(&project);
+    for (file, text, want) in cases {
+        let original = fs::read_to_string(project.join(file)).unwrap();
+        fs::write(project.join(file), &text).unwrap();
+        let changed = tree(&project);
+        let out = kitgen(&["generate", "--dir", "addsvc"], tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(&want), "{file}: want {want:?} in:\n{err}");
+        assert_eq!(tree(&project), changed, "{file}: changed the project");
+        fs::write(project.join(file), original).unwrap();
+    }
+    assert_eq!(tree(&project), before);
+}

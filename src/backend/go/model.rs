@@ -500,12 +500,15 @@ pub fn build(
         let grpc_name = go_camel_case(&s.name);
         let base = service_base(&grpc_name);
         if let Some(other) = base_names.insert(base.clone(), s.full_name.clone()) {
-            return Err(Diagnostic::new(format!(
+            let d = Diagnostic::new(format!(
                 "services '{other}' and '{}' both map to the Go name '{base}Service'",
                 s.full_name
-            ))
-            .at_file(&s.file)
-            .with_help("rename one of the services"));
+            ));
+            let d = match s.position {
+                Some((line, col)) => d.at_line_col(&s.file, line, col),
+                None => d.at_file(&s.file),
+            };
+            return Err(d.with_help("rename one of the services"));
         }
         let pb = proto_packages
             .get(&s.file)
@@ -870,8 +873,11 @@ fn build_method(
         if m.http.is_empty() && streaming == Streaming::Unary {
             let template = format!("/{}/{}", service.full_name, m.name);
             let parsed = path_template::parse(&template).map_err(|e| {
-                Diagnostic::new(format!("invalid default route '{template}': {e}"))
-                    .at_file(&service.file)
+                at_method(
+                    service,
+                    m,
+                    format!("invalid default route '{template}': {e}"),
+                )
             })?;
             routes.push(Route {
                 verb: "POST".into(),
@@ -885,8 +891,11 @@ fn build_method(
         }
         for rule in &m.http {
             let parsed = path_template::parse(&rule.path).map_err(|e| {
-                Diagnostic::new(format!("invalid HTTP path template '{}': {e}", rule.path))
-                    .at_file(&service.file)
+                at_method(
+                    service,
+                    m,
+                    format!("invalid HTTP path template '{}': {e}", rule.path),
+                )
             })?;
             routes.push(Route {
                 verb: rule.verb.clone(),
@@ -966,6 +975,14 @@ fn build_method(
         sample_output,
         name,
     })
+}
+
+/// A diagnostic at an rpc, or at its file.
+fn at_method(service: &ir::Service, m: &ir::Method, message: String) -> Diagnostic {
+    match m.position {
+        Some((line, col)) => Diagnostic::new(message).at_line_col(&service.file, line, col),
+        None => Diagnostic::new(message).at_file(&service.file),
+    }
 }
 
 /// A field with a simple scalar type not already assigned, for sample
