@@ -262,6 +262,17 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         },
         go: crate::config::GoConfig { go_package },
     };
+    // Interface first: the Go interface is copied into the project as the
+    // user's package, and kitgen.toml names the copy from now on.
+    let mut config = config;
+    let copied = match &args.from {
+        Some(from) if from.extension().is_some_and(|e| e == "go") => {
+            let (path, text) = interface_copy(from)?;
+            config.source.from = Some(path.clone());
+            Some((path, text))
+        }
+        _ => None,
+    };
     let source = if starter {
         Source::Starter
     } else if let Some(from) = &args.from {
@@ -282,12 +293,17 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     let stubs_key = rendered.stubs_key();
     let mut files = pipeline::add_stubs(rendered, None).context("generating protobuf Go code")?;
     files.add(CONFIG_FILE, Ownership::User, config.to_toml());
-    // The starter's proto is the user's source from now on, not an output.
-    let untracked: &[&str] = if starter {
-        &[CONFIG_FILE, pipeline::STARTER_PROTO_PATH]
-    } else {
-        &[CONFIG_FILE]
-    };
+    // The starter's proto and the user's interface are the user's sources
+    // from now on, not outputs.
+    let mut untracked: Vec<&str> = vec![CONFIG_FILE];
+    if starter {
+        untracked.push(pipeline::STARTER_PROTO_PATH);
+    }
+    if let Some((path, text)) = &copied {
+        files.add(path.as_str(), Ownership::User, text.as_str());
+        untracked.push(path);
+    }
+    let untracked = untracked.as_slice();
     let plan = sync::plan(
         &dir,
         &files,
@@ -358,6 +374,42 @@ fn note_unpinned(project: &crate::backend::go::Project) {
              add its module to go.mod (go get <module>@<version>); kitgen keeps what you add"
         );
     }
+}
+
+/// Where `kitgen new` puts a Go interface file in the project, and its text:
+/// `internal/<package>/<file>` (a name Go would build only for tests or one
+/// platform becomes `<package>.go`).
+fn interface_copy(from: &Path) -> Result<(String, String), Failure> {
+    let shown = from.display().to_string();
+    let text = std::fs::read_to_string(from).map_err(|e| {
+        Diagnostic::new(format!("cannot read {shown}: {e}"))
+            .with_help("--from takes a .go or .rs file")
+    })?;
+    let definition = crate::frontend::go_interface::parse(&shown, &text)?;
+    let package = definition.go.map(|g| g.package).unwrap_or_default();
+    let stem = from
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let clean = naming_ok(&stem);
+    let file = if clean {
+        format!("{stem}.go")
+    } else {
+        format!("{package}.go")
+    };
+    Ok((
+        format!("{}/{file}", crate::backend::go::iface::package_dir(&package)),
+        text,
+    ))
+}
+
+/// Whether a file stem is one Go builds always, and safe as a path element.
+fn naming_ok(stem: &str) -> bool {
+    !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !crate::backend::go::naming::special_file_stem(stem)
 }
 
 fn settings(

@@ -36,6 +36,28 @@ pub fn derived_proto_path(name: &str) -> String {
     format!("proto/{name}.proto")
 }
 
+/// Interface first: a Go interface file inside the project (as `kitgen new`
+/// puts it, in `internal/<package>/`) is the service layer, its directory
+/// the user's package. A file outside the project (a project made before
+/// kitgen kept interfaces) and a Rust trait give the derived-proto project.
+fn interface_placement(
+    settings: &Settings,
+    definition: frontend::definition::Definition,
+) -> Option<go::iface::Placement> {
+    let name = settings.source_names.first()?;
+    let path = Path::new(name);
+    let inside = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if definition.go.is_none() || !inside || !name.ends_with(".go") {
+        return None;
+    }
+    let dir = path.parent().map(|d| d.to_string_lossy().replace('\\', "/"));
+    Some(go::iface::Placement {
+        definition,
+        dir: dir.unwrap_or_default(),
+        file: path.file_name()?.to_string_lossy().into_owned(),
+    })
+}
+
 /// A project rendered in memory, still without its protobuf stubs.
 pub struct Rendered {
     pub project: go::Project,
@@ -59,6 +81,7 @@ pub struct Settings {
 /// Compiles the source and renders every kitgen-authored file.
 pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnostic> {
     let mut derived = None;
+    let mut interface = None;
     let compiled = match source {
         Source::Starter => proto::compile_source("addsvc.proto", STARTER_PROTO)?,
         Source::Protos { files, includes } => proto::compile(&ProtoInput {
@@ -73,6 +96,7 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
                 &format!("{}.proto", settings.name),
             )?;
             derived = Some(from.proto);
+            interface = interface_placement(settings, from.definition);
             from.compiled
         }
     };
@@ -83,6 +107,7 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
         starter: starter || settings.addsvc_example,
         sources: settings.source_names.clone(),
         go_packages: settings.go_packages.clone(),
+        interface,
     };
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {

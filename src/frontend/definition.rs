@@ -8,7 +8,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Cardinality, FieldType, Scalar};
 
 /// A place in the source file, 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
@@ -22,6 +22,19 @@ pub struct Definition {
     pub services: Vec<Service>,
     pub structs: Vec<Struct>,
     pub enums: Vec<Enum>,
+    /// What only a Go file has: its package and the names it declares.
+    pub go: Option<GoFile>,
+}
+
+/// A Go file's package clause and top-level names, which code generated
+/// beside or around it must not take.
+#[derive(Debug, Clone, Default)]
+pub struct GoFile {
+    pub package: String,
+    pub package_pos: Pos,
+    /// Every top-level name the file declares: types, functions, constants
+    /// and variables.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +54,9 @@ pub struct Method {
     pub params: Vec<Field>,
     /// Named results; unnamed ones have an empty name.
     pub results: Vec<Field>,
+    /// Go: the signature as written, from the parameter list to the end
+    /// (`(ctx context.Context, a, b int) (int, error)`); empty otherwise.
+    pub go_signature: String,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +65,8 @@ pub struct Field {
     pub doc: String,
     pub ty: Ty,
     pub pos: Pos,
+    /// Go: the type as written, which the generated conversions follow.
+    pub go: Option<GoType>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +104,46 @@ pub enum Ty {
     Map(Scalar, Box<Ty>),
     /// Explicit presence: Rust `Option<T>`.
     Optional(Box<Ty>),
+}
+
+/// A Go type as the user wrote it, for the conversions between it and the
+/// protobuf message field it becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoType {
+    /// `bool`, `string`, an integer or float type, `byte` or `rune`, as written.
+    Basic(String),
+    /// `[]byte` (or `[]uint8`).
+    Bytes,
+    /// A struct declared in the file.
+    Struct(String),
+    /// A named integer type declared in the file, with constants.
+    Enum(String),
+    /// `time.Time`.
+    Time,
+    /// `time.Duration`.
+    Duration,
+    Pointer(Box<GoType>),
+    Slice(Box<GoType>),
+    Map(Box<GoType>, Box<GoType>),
+}
+
+/// The protobuf field name of each of `fields` (parameters, or results
+/// where unnamed ones are `result` or `result_<n>`).
+pub fn field_names(fields: &[Field]) -> Vec<String> {
+    let unnamed = fields.iter().filter(|f| f.name.is_empty()).count();
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if !f.name.is_empty() {
+                f.name.to_snake_case()
+            } else if unnamed == 1 {
+                "result".to_string()
+            } else {
+                format!("result_{}", i + 1)
+            }
+        })
+        .collect()
 }
 
 impl Definition {
@@ -253,16 +311,8 @@ impl Definition {
         results: bool,
         imports: &mut Vec<String>,
     ) -> Result<ir::Message, Diagnostic> {
-        let unnamed = fields.iter().filter(|f| f.name.is_empty()).count();
         let mut out: Vec<ir::Field> = Vec::new();
-        for (i, f) in fields.iter().enumerate() {
-            let field_name = if !f.name.is_empty() {
-                f.name.to_snake_case()
-            } else if unnamed == 1 {
-                "result".to_string()
-            } else {
-                format!("result_{}", i + 1)
-            };
+        for ((i, f), field_name) in fields.iter().enumerate().zip(field_names(fields)) {
             if let Some(other) = out.iter().find(|o| o.name == field_name) {
                 return Err(self.error(
                     f.pos,

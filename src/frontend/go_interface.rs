@@ -4,7 +4,9 @@
 
 use tree_sitter::{Node, Parser};
 
-use super::definition::{Definition, Enum, EnumValue, Field, Method, Pos, Service, Struct, Ty};
+use super::definition::{
+    Definition, Enum, EnumValue, Field, GoFile, GoType, Method, Pos, Service, Struct, Ty,
+};
 use crate::diagnostic::Diagnostic;
 use crate::ir::Scalar;
 
@@ -40,6 +42,7 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
             "the file must be valid Go",
         ));
     }
+    reader.def.go = Some(reader.go_file(root));
     // Named integer types first: constants and fields refer to them.
     let mut named_ints: Vec<(String, Pos, String)> = Vec::new();
     let mut cursor = root.walk();
@@ -134,6 +137,47 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// The package clause and every top-level name of the file.
+    fn go_file(&self, root: Node<'_>) -> GoFile {
+        let mut file = GoFile::default();
+        let mut cursor = root.walk();
+        for decl in root.named_children(&mut cursor) {
+            match decl.kind() {
+                "package_clause" => {
+                    if let Some(name) = decl.named_child(0) {
+                        file.package = self.text(name).to_string();
+                        file.package_pos = self.pos(name);
+                    }
+                }
+                "function_declaration" => {
+                    if let Some(name) = decl.child_by_field_name("name") {
+                        file.names.push(self.text(name).to_string());
+                    }
+                }
+                "type_declaration" | "const_declaration" | "var_declaration" => {
+                    let mut specs = Vec::new();
+                    let mut c = decl.walk();
+                    for spec in decl.named_children(&mut c) {
+                        if spec.kind() == "var_spec_list" {
+                            let mut c2 = spec.walk();
+                            specs.extend(spec.named_children(&mut c2));
+                        } else {
+                            specs.push(spec);
+                        }
+                    }
+                    for spec in specs {
+                        let mut c = spec.walk();
+                        for name in spec.children_by_field_name("name", &mut c) {
+                            file.names.push(self.text(name).to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        file
+    }
+
     fn text(&self, node: Node<'_>) -> &'a str {
         &self.src[node.byte_range()]
     }
@@ -261,8 +305,9 @@ impl<'a> Reader<'a> {
             .text(elem.child_by_field_name("name").expect("named"))
             .to_string();
         let pos = self.pos(elem);
-        let mut params =
-            self.parameters(elem.child_by_field_name("parameters").expect("params"))?;
+        let param_list = elem.child_by_field_name("parameters").expect("params");
+        let go_signature = self.src[param_list.start_byte()..elem.end_byte()].to_string();
+        let mut params = self.parameters(param_list)?;
         let first_is_context = params.first().is_some_and(|(_, ty)| {
             ty.kind() == "qualified_type" && self.text(*ty) == "context.Context"
         });
@@ -305,6 +350,7 @@ impl<'a> Reader<'a> {
             pos,
             params: fields,
             results: out,
+            go_signature,
         })
     }
 
@@ -350,11 +396,13 @@ impl<'a> Reader<'a> {
                 "give it a name",
             ));
         }
+        let (ty, go) = self.ty(ty)?;
         Ok(Field {
             name: field_name,
             doc: String::new(),
-            ty: self.ty(ty)?,
+            ty,
             pos: self.pos(name),
+            go: Some(go),
         })
     }
 
@@ -385,18 +433,21 @@ impl<'a> Reader<'a> {
                 if !name.starts_with(|c: char| c.is_uppercase()) {
                     continue;
                 }
+                let (ty, go) = self.ty(ty)?;
                 fields.push(Field {
                     name: name.to_string(),
                     doc: doc.clone(),
-                    ty: self.ty(ty)?,
+                    ty,
                     pos: self.pos(n),
+                    go: Some(go),
                 });
             }
         }
         Ok(fields)
     }
 
-    fn ty(&self, node: Node<'_>) -> Result<Ty, Diagnostic> {
+    /// A type as the field it becomes and as written.
+    fn ty(&self, node: Node<'_>) -> Result<(Ty, GoType), Diagnostic> {
         let text = self.text(node);
         let unsupported = |what: &str, help: &str| {
             Err(self.def.error(
@@ -405,40 +456,42 @@ impl<'a> Reader<'a> {
                 help,
             ))
         };
+        let basic = |s: Scalar| Ok((Ty::Scalar(s), GoType::Basic(text.to_string())));
         match node.kind() {
-            "type_identifier" => Ok(match text {
-                "bool" => Ty::Scalar(Scalar::Bool),
-                "string" => Ty::Scalar(Scalar::String),
-                "int" | "int64" => Ty::Scalar(Scalar::Int64),
-                "int8" | "int16" | "int32" | "rune" => Ty::Scalar(Scalar::Int32),
-                "uint" | "uint64" => Ty::Scalar(Scalar::Uint64),
-                "uint8" | "uint16" | "uint32" | "byte" => Ty::Scalar(Scalar::Uint32),
-                "float32" => Ty::Scalar(Scalar::Float),
-                "float64" => Ty::Scalar(Scalar::Double),
-                "any" => {
-                    return unsupported("an empty interface", "use a concrete type or a struct");
-                }
+            "type_identifier" => match text {
+                "bool" => basic(Scalar::Bool),
+                "string" => basic(Scalar::String),
+                "int" | "int64" => basic(Scalar::Int64),
+                "int8" | "int16" | "int32" | "rune" => basic(Scalar::Int32),
+                "uint" | "uint64" => basic(Scalar::Uint64),
+                "uint8" | "uint16" | "uint32" | "byte" => basic(Scalar::Uint32),
+                "float32" => basic(Scalar::Float),
+                "float64" => basic(Scalar::Double),
+                "any" => unsupported("an empty interface", "use a concrete type or a struct"),
                 "error" => {
-                    return unsupported("an error value", "return errors as the last result only");
+                    unsupported("an error value", "return errors as the last result only")
                 }
-                "uintptr" | "complex64" | "complex128" => {
-                    return unsupported("this type", HELP_TYPES);
-                }
+                "uintptr" | "complex64" | "complex128" => unsupported("this type", HELP_TYPES),
                 name => {
                     if self.declared.iter().any(|d| d == name) {
-                        Ty::Named(name.to_string())
+                        let go = if self.def.enums.iter().any(|e| e.name == name) {
+                            GoType::Enum(name.to_string())
+                        } else {
+                            GoType::Struct(name.to_string())
+                        };
+                        Ok((Ty::Named(name.to_string()), go))
                     } else {
-                        return Err(self.def.error(
+                        Err(self.def.error(
                             self.pos(node),
                             format!("type '{name}' is not declared in this file"),
                             "declare it in this file as a struct or a named integer type with constants",
-                        ));
+                        ))
                     }
                 }
-            }),
+            },
             "qualified_type" => match text {
-                "time.Time" => Ok(Ty::Timestamp),
-                "time.Duration" => Ok(Ty::Duration),
+                "time.Time" => Ok((Ty::Timestamp, GoType::Time)),
+                "time.Duration" => Ok((Ty::Duration, GoType::Duration)),
                 _ => Err(self.def.error(
                     self.pos(node),
                     format!("type {text} comes from another package"),
@@ -447,20 +500,33 @@ impl<'a> Reader<'a> {
             },
             "pointer_type" => {
                 let inner = node.named_child(0).expect("pointee");
-                match self.ty(inner)? {
-                    t @ Ty::Named(_) => Ok(t),
-                    _ => unsupported("a pointer to a non-struct", "use the value itself"),
+                let (ty, go) = self.ty(inner)?;
+                let pointer = GoType::Pointer(Box::new(go.clone()));
+                match (ty, &go) {
+                    // A message has presence already.
+                    (t @ Ty::Named(_), GoType::Struct(_))
+                    | (t @ (Ty::Timestamp | Ty::Duration), _) => Ok((t, pointer)),
+                    (t @ (Ty::Scalar(_) | Ty::Named(_)), _)
+                        if !matches!(t, Ty::Scalar(Scalar::Bytes)) =>
+                    {
+                        Ok((Ty::Optional(Box::new(t)), pointer))
+                    }
+                    _ => unsupported(
+                        "a pointer to a slice, map or pointer",
+                        "use the value itself: empty means absent",
+                    ),
                 }
             }
             "slice_type" => {
                 let elem = node.child_by_field_name("element").expect("element");
                 if matches!(self.text(elem), "byte" | "uint8") {
-                    return Ok(Ty::Scalar(Scalar::Bytes));
+                    return Ok((Ty::Scalar(Scalar::Bytes), GoType::Bytes));
                 }
-                Ok(Ty::List(Box::new(self.ty(elem)?)))
+                let (ty, go) = self.ty(elem)?;
+                Ok((Ty::List(Box::new(ty)), GoType::Slice(Box::new(go))))
             }
             "map_type" => {
-                let key = self.ty(node.child_by_field_name("key").expect("key"))?;
+                let (key, key_go) = self.ty(node.child_by_field_name("key").expect("key"))?;
                 let Ty::Scalar(k) = key else {
                     return unsupported(
                         "a map whose key is not a string or integer",
@@ -473,8 +539,12 @@ impl<'a> Reader<'a> {
                         "key the map by string or integer",
                     );
                 }
-                let value = self.ty(node.child_by_field_name("value").expect("value"))?;
-                Ok(Ty::Map(k, Box::new(value)))
+                let (value, value_go) =
+                    self.ty(node.child_by_field_name("value").expect("value"))?;
+                Ok((
+                    Ty::Map(k, Box::new(value)),
+                    GoType::Map(Box::new(key_go), Box::new(value_go)),
+                ))
             }
             "channel_type" => unsupported(
                 "a channel",

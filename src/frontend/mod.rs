@@ -21,6 +21,8 @@ pub struct FromCode {
     pub compiled: proto::Compiled,
     /// The derived `.proto` text.
     pub proto: String,
+    /// What the file declares, as read.
+    pub definition: definition::Definition,
 }
 
 /// Reads a Go interface (`.go`) or Rust trait (`.rs`) file and derives its
@@ -65,5 +67,6 @@ pub fn from_code(
     Ok(FromCode {
         compiled,
         proto: text,
+        definition,
     })
 }

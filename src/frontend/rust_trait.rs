@@ -128,6 +128,7 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                         doc: doc(&f.attrs),
                         ty: reader.ty(&def, &f.ty)?,
                         pos: pos(ident.span()),
+                        go: None,
                     });
                 }
                 def.structs.push(Struct {
@@ -266,6 +267,7 @@ impl Reader<'_> {
                 doc: String::new(),
                 ty: self.ty(def, &typed.ty)?,
                 pos: pos(ident.ident.span()),
+                go: None,
             });
         }
         let ok = match &sig.output {
@@ -294,6 +296,7 @@ impl Reader<'_> {
                         doc: String::new(),
                         ty: self.ty(def, e)?,
                         pos: pos(e.span()),
+                        go: None,
                     })
                 })
                 .collect::<Result<_, Diagnostic>>()?,
@@ -302,6 +305,7 @@ impl Reader<'_> {
                 doc: String::new(),
                 ty: self.ty(def, other)?,
                 pos: pos(other.span()),
+                go: None,
             }],
         };
         Ok(Method {
@@ -310,6 +314,7 @@ impl Reader<'_> {
             pos: pos(sig.ident.span()),
             params,
             results,
+            go_signature: String::new(),
         })
     }
 

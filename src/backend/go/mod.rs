@@ -2,6 +2,7 @@
 //! transport layers and renders every file of the project.
 
 mod deps;
+pub mod iface;
 pub mod model;
 pub mod naming;
 pub mod overrides;
@@ -35,18 +36,31 @@ pub struct Options {
     /// kitgen.toml's `[go.go_package]`: where a proto file's Go code lives
     /// (protoc's `M` option).
     pub go_packages: Vec<GoPackageOverride>,
+    /// Interface first: the user's Go interface, kept in the project as the
+    /// service layer (see [`iface`]).
+    pub interface: Option<iface::Placement>,
 }
 
 /// Renders every kitgen-authored file of the project (protobuf stubs are added
 /// by the caller from the plugins).
 pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagnostic> {
-    let project = model::build(
+    let mut project = model::build(
         api,
         &options.name,
         &options.module,
         options.starter,
         &options.go_packages,
     )?;
+    let interface = match &options.interface {
+        Some(place) => {
+            let rendered = iface::render(&project, place)?;
+            for (s, construct) in project.services.iter_mut().zip(&rendered.construct) {
+                s.construct = construct.clone();
+            }
+            Some(rendered)
+        }
+        None => None,
+    };
     let mut files = FileSet::new();
     let p = &project;
     let sources = &options.sources;
@@ -103,7 +117,8 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .map(newline)
             .expect("template renders"),
     );
-    for s in &p.services {
+    // Interface first, the user's package holds the implementation.
+    for s in p.services.iter().filter(|_| interface.is_none()) {
         files.add(&s.impl_file, user, go(ImplGo { p, s }, p, &[]));
         if s.has_examples() {
             files.add(
@@ -237,11 +252,23 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         gen_,
         go(ClientGo { p }, p, &["service", "transport"]),
     );
+    let main_imports = interface
+        .as_ref()
+        .map(|i| i.main_imports.clone())
+        .unwrap_or_default();
     files.add(
         format!("cmd/{}/main.go", p.name),
         user,
-        go(ServerMain { p }, p, &["service", "server"]),
+        go_with(ServerMain { p }, p, &["service", "server"], &main_imports),
     );
+    if let Some(interface) = interface {
+        for (path, text) in interface.generated {
+            files.add(path, gen_, text);
+        }
+        for (path, text) in interface.user {
+            files.add(path, user, text);
+        }
+    }
     files.add(
         format!("cmd/{}/main.go", p.cli_name),
         user,
@@ -336,8 +363,18 @@ const IMPORTS_PLACEHOLDER: &str = "\u{0}imports\u{0}";
 /// Renders a Go template once, then puts in exactly the imports the code
 /// refers to.
 fn go(template: impl Template, p: &Project, local: &[&str]) -> String {
+    go_with(template, p, local, &[])
+}
+
+/// [`go`], with `extra` packages (name, import path) available besides.
+fn go_with(
+    template: impl Template,
+    p: &Project,
+    local: &[&str],
+    extra: &[(String, String)],
+) -> String {
     let body = template.render().map(newline).expect("template renders");
-    let imports = imports_for(&body, p, local);
+    let imports = imports_with(&body, p, local, extra);
     body.replacen(IMPORTS_PLACEHOLDER, &imports, 1)
 }
 
@@ -434,7 +471,9 @@ const STANDARD: &[&str] = &[
 
 /// Computes the import block for `body`: standard library, then third-party,
 /// then the module's own packages, each sorted, as goimports lays them out.
-fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
+/// The module's own `local` packages and `extra` ones (name, import path)
+/// are imported where the code uses them.
+fn imports_with(body: &str, p: &Project, local: &[&str], extra: &[(String, String)]) -> String {
     let code = strip_comments_and_strings(body);
     let used = qualifiers(&code);
     let mut std_group = Vec::new();
@@ -458,6 +497,18 @@ fn imports_for(body: &str, p: &Project, local: &[&str]) -> String {
                 other => format!("{}/pkg/{other}", p.module),
             };
             own.push(spec(name, &path));
+        }
+    }
+    for (name, path) in extra {
+        if !used.contains(name.as_str()) {
+            continue;
+        }
+        if path.starts_with(&format!("{}/", p.module)) || *path == p.module {
+            own.push(spec(name, path));
+        } else if path.contains('.') {
+            third.push(spec(name, path));
+        } else {
+            std_group.push(spec(name, path));
         }
     }
     let mut seen = std::collections::BTreeSet::new();

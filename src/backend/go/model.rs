@@ -71,6 +71,8 @@ pub struct Service {
     pub grpc_name: String,
     /// The user-owned implementation file, e.g. `pkg/service/library.go`.
     pub impl_file: String,
+    /// The expression `main.go` builds the service with.
+    pub construct: String,
     pub methods: Vec<Method>,
     /// Width to pad `XxxEndpoint` fields to, for gofmt's alignment.
     pub pad_endpoint_fields: usize,
@@ -560,6 +562,7 @@ pub fn build(
                 format!("{base}Set")
             },
             impl_file: impl_file(&base),
+            construct: format!("service.New{base}Service()"),
             base,
             pb,
             grpc_name,

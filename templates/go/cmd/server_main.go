@@ -42,7 +42,7 @@ func main() {
 	// Build each service and wrap it in its middleware, innermost first.
 {%- for s in p.services %}
 	var {{ s.lower }} service.{{ s.iface }}
-	{{ s.lower }} = service.New{{ s.iface }}()
+	{{ s.lower }} = {{ s.construct }}
 	{{ s.lower }} = service.{{ s.base }}LoggingMiddleware(logger)({{ s.lower }})
 {%- endfor %}
 
