@@ -13,7 +13,8 @@ use kitgen::frontend;
 use kitgen::ir;
 use kitgen::pipeline::{self, Settings, Source};
 use support::{
-    GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go, go_build, request,
+    GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go as go_cmd, go_build,
+    request,
     run, run_ok, step,
 };
 
@@ -149,10 +150,83 @@ fn the_inventory_fixtures_agree_across_languages() {
     assert_eq!(rust_item, item(&gm));
 }
 
-/// Generates addsvc three ways, gives all three the built-in's working
-/// implementation, and checks they answer every request identically.
+/// go-kit addsvc's logic, written against a user's interface: `iface`
+/// with integers of type `int`, in package `pkg` of module `module`.
+fn addsvc_impl(pkg: &str, module: &str, iface: &str, int: &str, max: &str, min: &str) -> String {
+    format!(
+        r#"package {pkg}
+
+import (
+	"context"
+	"math"
+
+	"{module}/pkg/service"
+)
+
+// New{iface} returns go-kit addsvc's logic.
+func New{iface}() {iface} {{
+	return basic{iface}{{}}
+}}
+
+type basic{iface} struct{{}}
+
+func (basic{iface}) Sum(_ context.Context, a, b {int}) ({int}, error) {{
+	if (b > 0 && a > {max}-b) || (b < 0 && a < {min}-b) {{
+		return 0, service.Errorf(service.CodeInvalidArgument, "%d + %d overflows int64", a, b)
+	}}
+	return a + b, nil
+}}
+
+func (basic{iface}) Concat(_ context.Context, a, b string) (string, error) {{
+	const maxLen = 10 // as in go-kit's addsvc
+	v := a + b
+	if len(v) > maxLen {{
+		return "", service.Errorf(service.CodeInvalidArgument, "the result is longer than %d bytes", maxLen)
+	}}
+	return v, nil
+}}
+"#
+    )
+}
+
+/// A Go test in the user's package: the user's interface, called through
+/// the adapter's client and server in process, answers as the
+/// implementation does, errors included.
+fn addsvc_test(pkg: &str, module: &str, iface: &str) -> String {
+    format!(
+        r#"package {pkg}_test
+
+import (
+	"testing"
+
+	"{module}/internal/{pkg}"
+	"{module}/pkg/adapter"
+	"{module}/pkg/service"
+)
+
+func TestThroughTheAdapter(t *testing.T) {{
+	var svc {pkg}.{iface} = adapter.New{iface}Client(adapter.New{iface}({pkg}.New{iface}()))
+	if v, err := svc.Sum(t.Context(), 1, 2); err != nil || v != 3 {{
+		t.Fatalf("Sum(1, 2) = %v, %v; want 3", v, err)
+	}}
+	if v, err := svc.Concat(t.Context(), "a", "b"); err != nil || v != "ab" {{
+		t.Fatalf("Concat = %q, %v; want ab", v, err)
+	}}
+	if _, err := svc.Concat(t.Context(), "abcdef", "ghijkl"); service.CodeOf(err) != service.CodeInvalidArgument {{
+		t.Fatalf("Concat over the limit: %v, want INVALID_ARGUMENT", err)
+	}}
+}}
+"#
+    )
+}
+
+/// Generates addsvc four ways: the built-in proto (proto first), the Go
+/// interface fixture and go-kit's own addservice interface (interface
+/// first, each implemented against the user's interface), and the Rust
+/// trait (proto first, derived). All answer a corpus of HTTP and gRPC
+/// requests byte-identically.
 #[test]
-fn the_three_forms_of_addsvc_serve_identical_answers() {
+fn the_forms_of_addsvc_serve_identical_answers() {
     const T: &str = "equivalence";
     let tmp = tempfile::tempdir().unwrap();
     let forms = [
@@ -162,6 +236,13 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
             vec![
                 "--from".to_string(),
                 fixture("interfaces/addsvc.go").display().to_string(),
+            ],
+        ),
+        (
+            "gokit",
+            vec![
+                "--from".to_string(),
+                fixture("interfaces/addservice.go").display().to_string(),
             ],
         ),
         (
@@ -180,12 +261,42 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
         step(T, format_args!("kitgen new addsvc ({form})"));
         projects.push(generate(&parent, "addsvc", &args));
     }
-    // Same IR, same Go: the built-in's implementation compiles in the others.
+    // Interface first: the implementation is written against the user's
+    // interface, in the user's package, replacing kitgen's stub.
+    let go = &projects[1];
+    assert!(go.join("internal/addsvc/addsvc.go").is_file());
+    fs::write(
+        go.join("internal/addsvc/add_impl.go"),
+        addsvc_impl("addsvc", "addsvc", "Add", "int64", "math.MaxInt64", "math.MinInt64"),
+    )
+    .unwrap();
+    fs::write(
+        go.join("internal/addsvc/add_test.go"),
+        addsvc_test("addsvc", "addsvc", "Add"),
+    )
+    .unwrap();
+    let gokit = &projects[2];
+    assert!(gokit.join("internal/addservice/addservice.go").is_file());
+    fs::write(
+        gokit.join("internal/addservice/service_impl.go"),
+        addsvc_impl("addservice", "addsvc", "Service", "int", "math.MaxInt", "math.MinInt"),
+    )
+    .unwrap();
+    fs::write(
+        gokit.join("internal/addservice/service_test.go"),
+        addsvc_test("addservice", "addsvc", "Service"),
+    )
+    .unwrap();
+    // The Rust trait's project is proto first: the built-in's implementation
+    // compiles in it.
     let implementation = fs::read(projects[0].join("pkg/service/add.go")).unwrap();
+    fs::write(projects[3].join("pkg/service/add.go"), &implementation).unwrap();
     for project in &projects[1..] {
-        fs::write(project.join("pkg/service/add.go"), &implementation).unwrap();
-        run_ok(&mut go(project, &["vet", "./..."]), GO_TIMEOUT);
-        run_ok(&mut go(project, &["test", "./..."]), GO_TIMEOUT);
+        run_ok(&mut go_cmd(project, &["vet", "./..."]), GO_TIMEOUT);
+        let out = run_ok(&mut go_cmd(project, &["test", "./..."]), GO_TIMEOUT);
+        if project != &projects[3] {
+            assert!(out.stdout.contains("ok  \taddsvc/internal/"), "{}", out.stdout);
+        }
     }
     let agent = agent();
     let mut answers: Vec<Vec<String>> = Vec::new();
@@ -203,16 +314,31 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
         ]));
         let http = format!("http://{}", server.http());
         let mut seen = Vec::new();
-        for (path, body) in [
-            ("/sum", r#"{"a":1,"b":2}"#),
-            ("/concat", r#"{"a":"foo","b":"bar"}"#),
-            ("/sum", r#"{"a":9223372036854775807,"b":1}"#),
-            ("/concat", r#"{"a":"0123456789","b":"x"}"#),
-            ("/nope", "{}"),
+        for (method, path, body) in [
+            ("POST", "/sum", r#"{"a":1,"b":2}"#),
+            ("POST", "/concat", r#"{"a":"foo","b":"bar"}"#),
+            ("POST", "/sum", r#"{"a":9223372036854775807,"b":1}"#),
+            ("POST", "/sum", r#"{"a":"-5","b":"7"}"#),
+            ("POST", "/sum", r#"{}"#),
+            ("POST", "/sum", r#"{"a":1.5}"#),
+            ("POST", "/sum", r#"{"a":1,"c":2}"#),
+            ("POST", "/sum", r#"{"a":"#),
+            ("POST", "/sum", ""),
+            ("POST", "/concat", r#"{"a":"0123456789","b":"x"}"#),
+            ("POST", "/concat", r#"{"a":"\u00e9","b":"\n"}"#),
+            ("POST", "/concat", r#"{"a":1}"#),
+            ("GET", "/sum", ""),
+            ("POST", "/nope", "{}"),
+            ("POST", "/sum?a=4", r#"{"b":1}"#),
         ] {
-            let reply = request(&agent, "POST", &format!("{http}{path}"), Some(body));
+            let reply = request(
+                &agent,
+                method,
+                &format!("{http}{path}"),
+                (!body.is_empty()).then_some(body),
+            );
             seen.push(format!(
-                "HTTP {path} {body} -> {} {}",
+                "HTTP {method} {path} {body} -> {} {}",
                 reply.status,
                 reply.body.trim()
             ));
@@ -222,6 +348,9 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
             ("Sum", r#"{"a":1,"b":2}"#),
             ("Concat", r#"{"a":"foo","b":"bar"}"#),
             ("Sum", r#"{"a":9223372036854775807,"b":1}"#),
+            ("Sum", r#"{"a":-9223372036854775808,"b":-1}"#),
+            ("Concat", r#"{"a":"0123456789","b":"x"}"#),
+            ("Sum", r#"{}"#),
         ] {
             let out = run(
                 Command::new(&cli_bin).args(["-grpc-addr", &grpc, "-method", method, body]),
@@ -243,8 +372,14 @@ fn the_three_forms_of_addsvc_serve_identical_answers() {
         "{:?}",
         answers[0]
     );
+    assert!(
+        answers[0][2].contains(" 400 ") && answers[0][2].contains("overflows int64"),
+        "{:?}",
+        answers[0]
+    );
     assert_eq!(answers[1], answers[0], "Go interface vs built-in");
-    assert_eq!(answers[2], answers[0], "Rust trait vs built-in");
+    assert_eq!(answers[2], answers[0], "go-kit's addservice vs built-in");
+    assert_eq!(answers[3], answers[0], "Rust trait vs built-in");
 }
 
 fn kitgen(args: &[&str], cwd: &Path) -> std::process::Output {
@@ -259,21 +394,95 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Interface first: the user implements a method against their own
+/// interface, then adds a method, adds a parameter and changes a type.
+/// `generate` keeps every line of theirs and adds the new method's stub; a
+/// signature changed under a body they wrote is a conflict that shows both.
+#[test]
+fn editing_a_go_interface_regenerates_and_keeps_user_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("service.go");
+    fs::copy(fixture("interfaces/addsvc.go"), &source).unwrap();
+    let out = kitgen(&["new", "addsvc", "--from", "service.go"], tmp.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let project = tmp.path().join("addsvc");
+    assert!(
+        fs::read_to_string(project.join("kitgen.toml"))
+            .unwrap()
+            .contains("from = \"internal/addsvc/service.go\"")
+    );
+    let iface = project.join("internal/addsvc/service.go");
+    assert_eq!(fs::read(&iface).unwrap(), fs::read(&source).unwrap(), "copied as written");
+
+    // The user implements Sum against their interface.
+    let impl_path = project.join("internal/addsvc/add_impl.go");
+    let stub = "\treturn 0, service.Errorf(service.CodeUnimplemented, \"Sum is not implemented yet\")";
+    let mine = "\t// user: my sum\n\treturn a + b, nil";
+    let code = fs::read_to_string(&impl_path).unwrap();
+    assert!(code.contains(stub), "{code}");
+    fs::write(&impl_path, code.replace(stub, mine)).unwrap();
+
+    // ... then adds a method, a parameter to Concat and changes a type.
+    let def = fs::read_to_string(&iface).unwrap();
+    fs::write(
+        &iface,
+        def.replace(
+            "\t// Concat returns",
+            "\t// Multiply returns the product of a and b.\n\tMultiply(ctx context.Context, a, b int32) (int64, error)\n\n\t// Concat returns",
+        )
+        .replace(
+            "Concat(ctx context.Context, a, b string) (string, error)",
+            "Concat(ctx context.Context, a, b, sep string) (string, error)",
+        ),
+    )
+    .unwrap();
+    assert_eq!(kitgen(&["check"], &project).status.code(), Some(1), "check sees the edit");
+    let out = kitgen(&["generate"], &project);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let code = fs::read_to_string(&impl_path).unwrap();
+    assert!(code.contains("// user: my sum\n\treturn a + b, nil"), "{code}");
+    assert!(
+        code.contains("func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (int64, error) {"),
+        "the new method's stub:\n{code}"
+    );
+    assert!(
+        code.contains("func (s *basicAdd) Concat(ctx context.Context, a, b, sep string) (string, error) {"),
+        "the stub follows the new parameter:\n{code}"
+    );
+    let proto = fs::read_to_string(project.join("proto/addsvc.proto")).unwrap();
+    assert!(
+        proto.contains("string sep = 3;") && proto.contains("int32 a = 1;"),
+        "{proto}"
+    );
+    assert_eq!(kitgen(&["check"], &project).status.code(), Some(0), "clean after generate");
+    run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+    run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
+
+    // A parameter added to the method the user wrote changes the line above
+    // their body: both versions are shown, nothing of theirs is lost.
+    let def = fs::read_to_string(&iface).unwrap();
+    fs::write(
+        &iface,
+        def.replace(
+            "Sum(ctx context.Context, a, b int64) (int64, error)",
+            "Sum(ctx context.Context, a, b, c int64) (int64, error)",
+        ),
+    )
+    .unwrap();
+    let out = kitgen(&["generate"], &project);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("internal/addsvc/add_impl.go"));
+    let code = fs::read_to_string(&impl_path).unwrap();
+    assert!(
+        code.contains("<<<<<<< ours\nfunc (s *basicAdd) Sum(ctx context.Context, a, b int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n")
+            && code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {"),
+        "{code}"
+    );
+}
+
 #[test]
 fn editing_the_interface_regenerates_and_keeps_user_code() {
     for (file, fixture_file, add_method, add_param) in [
-        (
-            "service.go",
-            "interfaces/addsvc.go",
-            (
-                "\t// Concat returns",
-                "\t// Multiply returns the product of a and b.\n\tMultiply(ctx context.Context, a, b int64) (int64, error)\n\n\t// Concat returns",
-            ),
-            (
-                "Sum(ctx context.Context, a, b int64) (int64, error)",
-                "Sum(ctx context.Context, a, b, c int64) (int64, error)",
-            ),
-        ),
         (
             "service.rs",
             "interfaces/addsvc.rs",
@@ -346,8 +555,8 @@ fn editing_the_interface_regenerates_and_keeps_user_code() {
             Some(0),
             "{file}: clean after generate"
         );
-        run_ok(&mut go(&project, &["vet", "./..."]), GO_TIMEOUT);
-        run_ok(&mut go(&project, &["test", "./..."]), GO_TIMEOUT);
+        run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+        run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
     }
 }
 
@@ -500,3 +709,205 @@ fn unsupported_rust_constructs_are_refused_with_a_location() {
         &["s.txt is neither a .go nor a .rs file"],
     );
 }
+
+/// The catalog fixture has every conversion: a Go test in the generated
+/// project sends a value with every field set through the user's interface,
+/// the protobuf wire form (binary and JSON) and back, in both directions.
+#[test]
+fn every_conversion_round_trips_through_the_wire_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = generate(
+        tmp.path(),
+        "cat",
+        &["--from", &fixture("interfaces/catalog.go").display().to_string()],
+    );
+    fs::write(project.join("internal/catalog/catalog_impl.go"), CATALOG_IMPL).unwrap();
+    fs::write(project.join("internal/catalog/roundtrip_test.go"), CATALOG_TEST).unwrap();
+    run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+    let out = run_ok(&mut go_cmd(&project, &["test", "-v", "./internal/..."]), GO_TIMEOUT);
+    assert!(out.stdout.contains("--- PASS: TestRoundTrip"), "{}", out.stdout);
+    assert!(out.stdout.contains("--- PASS: TestNilsAndErrors"), "{}", out.stdout);
+}
+
+const CATALOG_IMPL: &str = r#"package catalog
+
+import (
+	"context"
+	"time"
+
+	"cat/pkg/service"
+)
+
+// NewCatalog returns an in-memory catalog.
+func NewCatalog() Catalog {
+	return &memory{products: map[string]*Product{}}
+}
+
+type memory struct {
+	products map[string]*Product
+}
+
+func (s *memory) Put(_ context.Context, products []Product, at time.Time) (int, time.Time, error) {
+	for i := range products {
+		s.products[products[i].ID] = &products[i]
+	}
+	return len(products), at, nil
+}
+
+func (s *memory) Find(_ context.Context, id string, kind *Kind) (*Product, bool, error) {
+	p, ok := s.products[id]
+	if !ok {
+		return nil, false, service.Errorf(service.CodeNotFound, "no product %q", id)
+	}
+	if kind != nil && p.Kind != *kind {
+		return nil, false, nil
+	}
+	return p, true, nil
+}
+
+func (s *memory) Index(context.Context) (map[string]*Product, error) {
+	return s.products, nil
+}
+"#;
+
+const CATALOG_TEST: &str = r#"package catalog_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"cat/internal/catalog"
+	"cat/pb"
+	"cat/pkg/adapter"
+	"cat/pkg/service"
+)
+
+// wire sends every request and response through the protobuf binary and
+// JSON encodings, as the transports do.
+type wire struct {
+	next service.CatalogService
+}
+
+func through[M proto.Message](t *testing.T, m M, fresh M) M {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.Unmarshal(b, fresh); err != nil {
+		t.Fatal(err)
+	}
+	j, err := protojson.Marshal(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := fresh.ProtoReflect().New().Interface().(M)
+	if err := protojson.Unmarshal(j, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var tb *testing.T
+
+func (w wire) Put(ctx context.Context, req *pb.PutRequest) (*pb.PutResponse, error) {
+	resp, err := w.next.Put(ctx, through(tb, req, &pb.PutRequest{}))
+	if err != nil {
+		return nil, err
+	}
+	return through(tb, resp, &pb.PutResponse{}), nil
+}
+
+func (w wire) Find(ctx context.Context, req *pb.FindRequest) (*pb.FindResponse, error) {
+	resp, err := w.next.Find(ctx, through(tb, req, &pb.FindRequest{}))
+	if err != nil {
+		return nil, err
+	}
+	return through(tb, resp, &pb.FindResponse{}), nil
+}
+
+func (w wire) Index(ctx context.Context, req *pb.IndexRequest) (*pb.IndexResponse, error) {
+	resp, err := w.next.Index(ctx, through(tb, req, &pb.IndexRequest{}))
+	if err != nil {
+		return nil, err
+	}
+	return through(tb, resp, &pb.IndexResponse{}), nil
+}
+
+func client(t *testing.T) catalog.Catalog {
+	tb = t
+	return adapter.NewCatalogClient(wire{next: adapter.NewCatalog(catalog.NewCatalog())})
+}
+
+func full() catalog.Product {
+	stock, label, flag := 7, "label", catalog.KindMusic
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	part := catalog.Product{ID: "part", Kind: catalog.KindBook, Sizes: []uint16{1}}
+	return catalog.Product{
+		ID:        "p1",
+		Kind:      catalog.KindMusic,
+		Price:     catalog.Money{Currency: "EUR", Units: -12, Nanos: 500},
+		Discount:  &catalog.Money{Currency: "EUR", Units: 1},
+		Stock:     &stock,
+		Label:     &label,
+		Flag:      &flag,
+		Sizes:     []uint16{38, 65535},
+		Kinds:     []catalog.Kind{catalog.KindBook, catalog.KindMusic},
+		Parts:     []*catalog.Product{&part},
+		Related:   []catalog.Product{part},
+		Prices:    map[string]catalog.Money{"usd": {Currency: "USD", Units: 3}},
+		Names:     map[int]string{-1: "minus one", 1 << 40: "big"},
+		Ratings:   map[string]float32{"a": 4.5},
+		Added:     time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC),
+		Expires:   &expires,
+		Shelf:     90 * time.Minute,
+		Thumbnail: []byte{0, 1, 254},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	svc := client(t)
+	p := full()
+	at := time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC)
+	n, when, err := svc.Put(t.Context(), []catalog.Product{p}, at)
+	if err != nil || n != 1 || !when.Equal(at) {
+		t.Fatalf("Put = %v, %v, %v", n, when, err)
+	}
+	kind := catalog.KindMusic
+	got, ok, err := svc.Find(t.Context(), "p1", &kind)
+	if err != nil || !ok {
+		t.Fatalf("Find = %v, %v, %v", got, ok, err)
+	}
+	if !reflect.DeepEqual(*got, p) {
+		t.Errorf("Find:\n got %+v\nwant %+v", *got, p)
+	}
+	index, err := svc.Index(t.Context())
+	if err != nil || len(index) != 1 || !reflect.DeepEqual(*index["p1"], p) {
+		t.Errorf("Index = %+v, %v", index, err)
+	}
+}
+
+func TestNilsAndErrors(t *testing.T) {
+	svc := client(t)
+	if _, _, err := svc.Put(t.Context(), []catalog.Product{{ID: "bare"}}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	book := catalog.KindBook
+	got, ok, err := svc.Find(t.Context(), "bare", nil)
+	if err != nil || !ok || !reflect.DeepEqual(*got, catalog.Product{ID: "bare"}) {
+		t.Fatalf("Find(bare) = %+v, %v, %v", got, ok, err)
+	}
+	got, ok, err = svc.Find(t.Context(), "bare", &book)
+	if err != nil || ok || got != nil {
+		t.Fatalf("Find(bare, book) = %+v, %v, %v", got, ok, err)
+	}
+	_, _, err = svc.Find(t.Context(), "missing", nil)
+	if service.CodeOf(err) != service.CodeNotFound {
+		t.Fatalf("Find(missing) error = %v, want NOT_FOUND", err)
+	}
+}
+"#;

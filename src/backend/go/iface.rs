@@ -890,10 +890,25 @@ impl<'a> Gen<'a> {
                 r.stem
             );
             let _ = writeln!(body, "func {}FromPB(m *{}) {domain} {{", r.stem, r.pb);
+            // An optional field's getter answers the value, not whether it
+            // is set: those read the field itself, behind a nil check.
+            let optional = |ty: &GoType| {
+                matches!(ty, GoType::Pointer(t) if matches!(t.as_ref(), GoType::Basic(_) | GoType::Enum(_)))
+            };
+            if r.fields.iter().any(|(_, _, ty)| optional(ty)) {
+                let _ = writeln!(body, "\tif m == nil {{\n\t\treturn {domain}{{}}\n\t}}");
+            }
             let fields: Vec<(String, String)> = r
                 .fields
                 .iter()
-                .map(|(d, m, ty)| (d.clone(), self.from_pb(ty, &format!("m.Get{m}()"))))
+                .map(|(d, m, ty)| {
+                    let read = if optional(ty) {
+                        format!("m.{m}")
+                    } else {
+                        format!("m.Get{m}()")
+                    };
+                    (d.clone(), self.from_pb(ty, &read))
+                })
                 .collect();
             literal(&mut body, &domain, &fields);
             body.push_str("}\n");
