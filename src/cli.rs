@@ -398,7 +398,10 @@ fn interface_copy(from: &Path) -> Result<(String, String), Failure> {
         format!("{package}.go")
     };
     Ok((
-        format!("{}/{file}", crate::backend::go::iface::package_dir(&package)),
+        format!(
+            "{}/{file}",
+            crate::backend::go::iface::package_dir(&package)
+        ),
         text,
     ))
 }

@@ -46,11 +46,15 @@ fn interface_placement(
 ) -> Option<go::iface::Placement> {
     let name = settings.source_names.first()?;
     let path = Path::new(name);
-    let inside = path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
     if definition.go.is_none() || !inside || !name.ends_with(".go") {
         return None;
     }
-    let dir = path.parent().map(|d| d.to_string_lossy().replace('\\', "/"));
+    let dir = path
+        .parent()
+        .map(|d| d.to_string_lossy().replace('\\', "/"));
     Some(go::iface::Placement {
         definition,
         dir: dir.unwrap_or_default(),

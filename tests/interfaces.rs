@@ -14,8 +14,7 @@ use kitgen::ir;
 use kitgen::pipeline::{self, Settings, Source};
 use support::{
     GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go as go_cmd, go_build,
-    request,
-    run, run_ok, step,
+    request, run, run_ok, step,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -267,7 +266,14 @@ fn the_forms_of_addsvc_serve_identical_answers() {
     assert!(go.join("internal/addsvc/addsvc.go").is_file());
     fs::write(
         go.join("internal/addsvc/add_impl.go"),
-        addsvc_impl("addsvc", "addsvc", "Add", "int64", "math.MaxInt64", "math.MinInt64"),
+        addsvc_impl(
+            "addsvc",
+            "addsvc",
+            "Add",
+            "int64",
+            "math.MaxInt64",
+            "math.MinInt64",
+        ),
     )
     .unwrap();
     fs::write(
@@ -279,7 +285,14 @@ fn the_forms_of_addsvc_serve_identical_answers() {
     assert!(gokit.join("internal/addservice/addservice.go").is_file());
     fs::write(
         gokit.join("internal/addservice/service_impl.go"),
-        addsvc_impl("addservice", "addsvc", "Service", "int", "math.MaxInt", "math.MinInt"),
+        addsvc_impl(
+            "addservice",
+            "addsvc",
+            "Service",
+            "int",
+            "math.MaxInt",
+            "math.MinInt",
+        ),
     )
     .unwrap();
     fs::write(
@@ -295,7 +308,11 @@ fn the_forms_of_addsvc_serve_identical_answers() {
         run_ok(&mut go_cmd(project, &["vet", "./..."]), GO_TIMEOUT);
         let out = run_ok(&mut go_cmd(project, &["test", "./..."]), GO_TIMEOUT);
         if project != &projects[3] {
-            assert!(out.stdout.contains("ok  \taddsvc/internal/"), "{}", out.stdout);
+            assert!(
+                out.stdout.contains("ok  \taddsvc/internal/"),
+                "{}",
+                out.stdout
+            );
         }
     }
     let agent = agent();
@@ -335,7 +352,7 @@ fn the_forms_of_addsvc_serve_identical_answers() {
                 &agent,
                 method,
                 &format!("{http}{path}"),
-                (!body.is_empty()).then_some(body),
+                (method == "POST").then_some(body),
             );
             seen.push(format!(
                 "HTTP {method} {path} {body} -> {} {}",
@@ -412,11 +429,16 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
             .contains("from = \"internal/addsvc/service.go\"")
     );
     let iface = project.join("internal/addsvc/service.go");
-    assert_eq!(fs::read(&iface).unwrap(), fs::read(&source).unwrap(), "copied as written");
+    assert_eq!(
+        fs::read(&iface).unwrap(),
+        fs::read(&source).unwrap(),
+        "copied as written"
+    );
 
     // The user implements Sum against their interface.
     let impl_path = project.join("internal/addsvc/add_impl.go");
-    let stub = "\treturn 0, service.Errorf(service.CodeUnimplemented, \"Sum is not implemented yet\")";
+    let stub =
+        "\treturn 0, service.Errorf(service.CodeUnimplemented, \"Sum is not implemented yet\")";
     let mine = "\t// user: my sum\n\treturn a + b, nil";
     let code = fs::read_to_string(&impl_path).unwrap();
     assert!(code.contains(stub), "{code}");
@@ -436,17 +458,33 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
         ),
     )
     .unwrap();
-    assert_eq!(kitgen(&["check"], &project).status.code(), Some(1), "check sees the edit");
+    assert_eq!(
+        kitgen(&["check"], &project).status.code(),
+        Some(1),
+        "check sees the edit"
+    );
     let out = kitgen(&["generate"], &project);
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    let code = fs::read_to_string(&impl_path).unwrap();
-    assert!(code.contains("// user: my sum\n\treturn a + b, nil"), "{code}");
     assert!(
-        code.contains("func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (int64, error) {"),
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let code = fs::read_to_string(&impl_path).unwrap();
+    assert!(
+        code.contains("// user: my sum\n\treturn a + b, nil"),
+        "{code}"
+    );
+    assert!(
+        code.contains(
+            "func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (int64, error) {"
+        ),
         "the new method's stub:\n{code}"
     );
     assert!(
-        code.contains("func (s *basicAdd) Concat(ctx context.Context, a, b, sep string) (string, error) {"),
+        code.contains(
+            "func (s *basicAdd) Concat(ctx context.Context, a, b, sep string) (string, error) {"
+        ),
         "the stub follows the new parameter:\n{code}"
     );
     let proto = fs::read_to_string(project.join("proto/addsvc.proto")).unwrap();
@@ -454,7 +492,11 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
         proto.contains("string sep = 3;") && proto.contains("int32 a = 1;"),
         "{proto}"
     );
-    assert_eq!(kitgen(&["check"], &project).status.code(), Some(0), "clean after generate");
+    assert_eq!(
+        kitgen(&["check"], &project).status.code(),
+        Some(0),
+        "clean after generate"
+    );
     run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
     run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
 
@@ -481,21 +523,20 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
 }
 
 #[test]
+#[allow(clippy::single_element_loop)] // the Go interface has its own test above
 fn editing_the_interface_regenerates_and_keeps_user_code() {
-    for (file, fixture_file, add_method, add_param) in [
+    for (file, fixture_file, add_method, add_param) in [(
+        "service.rs",
+        "interfaces/addsvc.rs",
         (
-            "service.rs",
-            "interfaces/addsvc.rs",
-            (
-                "    /// Concat returns",
-                "    /// Multiply returns the product of a and b.\n    async fn multiply(&self, a: i64, b: i64) -> Result<i64, Error>;\n\n    /// Concat returns",
-            ),
-            (
-                "async fn sum(&self, a: i64, b: i64)",
-                "async fn sum(&self, a: i64, b: i64, c: i64)",
-            ),
+            "    /// Concat returns",
+            "    /// Multiply returns the product of a and b.\n    async fn multiply(&self, a: i64, b: i64) -> Result<i64, Error>;\n\n    /// Concat returns",
         ),
-    ] {
+        (
+            "async fn sum(&self, a: i64, b: i64)",
+            "async fn sum(&self, a: i64, b: i64, c: i64)",
+        ),
+    )] {
         let tmp = tempfile::tempdir().unwrap();
         let source = tmp.path().join(file);
         fs::copy(fixture(fixture_file), &source).unwrap();
@@ -719,14 +760,36 @@ fn every_conversion_round_trips_through_the_wire_messages() {
     let project = generate(
         tmp.path(),
         "cat",
-        &["--from", &fixture("interfaces/catalog.go").display().to_string()],
+        &[
+            "--from",
+            &fixture("interfaces/catalog.go").display().to_string(),
+        ],
     );
-    fs::write(project.join("internal/catalog/catalog_impl.go"), CATALOG_IMPL).unwrap();
-    fs::write(project.join("internal/catalog/roundtrip_test.go"), CATALOG_TEST).unwrap();
+    fs::write(
+        project.join("internal/catalog/catalog_impl.go"),
+        CATALOG_IMPL,
+    )
+    .unwrap();
+    fs::write(
+        project.join("internal/catalog/roundtrip_test.go"),
+        CATALOG_TEST,
+    )
+    .unwrap();
     run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
-    let out = run_ok(&mut go_cmd(&project, &["test", "-v", "./internal/..."]), GO_TIMEOUT);
-    assert!(out.stdout.contains("--- PASS: TestRoundTrip"), "{}", out.stdout);
-    assert!(out.stdout.contains("--- PASS: TestNilsAndErrors"), "{}", out.stdout);
+    let out = run_ok(
+        &mut go_cmd(&project, &["test", "-v", "./internal/..."]),
+        GO_TIMEOUT,
+    );
+    assert!(
+        out.stdout.contains("--- PASS: TestRoundTrip"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("--- PASS: TestNilsAndErrors"),
+        "{}",
+        out.stdout
+    );
 }
 
 const CATALOG_IMPL: &str = r#"package catalog

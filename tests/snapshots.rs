@@ -209,3 +209,34 @@ fn rust_trait() {
         "inventory",
     );
 }
+
+/// Interface first: the Go interface lives in the project (as `kitgen new`
+/// places it), so the adapter and the stub in the user's package appear.
+#[test]
+fn go_interface_first() {
+    let source = Source::Code {
+        path: fixtures().join("interfaces/inventory.go"),
+        shown_as: "internal/inventory/inventory.go".into(),
+    };
+    snapshot_project(
+        "go_interface_first",
+        (source, vec!["internal/inventory/inventory.go".into()]),
+        "inventory",
+        "inventory",
+    );
+}
+
+/// go-kit's addservice: `type Service interface` on `int`.
+#[test]
+fn go_kit_addservice() {
+    let source = Source::Code {
+        path: fixtures().join("interfaces/addservice.go"),
+        shown_as: "internal/addservice/addservice.go".into(),
+    };
+    snapshot_project(
+        "go_kit_addservice",
+        (source, vec!["internal/addservice/addservice.go".into()]),
+        "addsvc",
+        "addsvc",
+    );
+}

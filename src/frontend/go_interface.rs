@@ -468,9 +468,7 @@ impl<'a> Reader<'a> {
                 "float32" => basic(Scalar::Float),
                 "float64" => basic(Scalar::Double),
                 "any" => unsupported("an empty interface", "use a concrete type or a struct"),
-                "error" => {
-                    unsupported("an error value", "return errors as the last result only")
-                }
+                "error" => unsupported("an error value", "return errors as the last result only"),
                 "uintptr" | "complex64" | "complex128" => unsupported("this type", HELP_TYPES),
                 name => {
                     if self.declared.iter().any(|d| d == name) {

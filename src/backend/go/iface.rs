@@ -144,9 +144,41 @@ pub fn render(p: &Project, place: &Placement) -> Result<Rendered, Diagnostic> {
 /// Local variables and helpers of the adapter's code: the user's package
 /// is never imported under one of these names.
 const LOCALS: &[&str] = &[
-    "ctx", "request", "req", "resp", "err", "svc", "s", "c", "m", "v", "in", "out", "f", "k", "u",
-    "ok", "key", "value", "ts", "d", "t", "r", "cast", "same", "number", "sliceOf", "mapOf", "ptrOf",
-    "messageOf", "optionalOf", "timestampOf", "timeOf", "durationpbOf", "durationOf", "pb",
+    "ctx",
+    "request",
+    "req",
+    "resp",
+    "err",
+    "svc",
+    "s",
+    "c",
+    "m",
+    "v",
+    "in",
+    "out",
+    "f",
+    "k",
+    "u",
+    "ok",
+    "key",
+    "value",
+    "ts",
+    "d",
+    "t",
+    "r",
+    "cast",
+    "same",
+    "number",
+    "sliceOf",
+    "mapOf",
+    "ptrOf",
+    "messageOf",
+    "optionalOf",
+    "timestampOf",
+    "timeOf",
+    "durationpbOf",
+    "durationOf",
+    "pb",
 ];
 
 /// `base`, else `base + suffix`, else numbered, whichever is free.
@@ -177,7 +209,10 @@ fn check(def: &Definition, go: &definition::GoFile) -> Result<(), Diagnostic> {
         if !exported(&s.name) {
             return Err(def.error(
                 s.pos,
-                format!("interface {} is unexported: the generated code cannot name it", s.name),
+                format!(
+                    "interface {} is unexported: the generated code cannot name it",
+                    s.name
+                ),
                 format!("export it: {}", upper_first(&s.name)),
             ));
         }
@@ -185,7 +220,10 @@ fn check(def: &Definition, go: &definition::GoFile) -> Result<(), Diagnostic> {
             if !exported(&m.name) {
                 return Err(def.error(
                     m.pos,
-                    format!("method {} is unexported: the generated code cannot call it", m.name),
+                    format!(
+                        "method {} is unexported: the generated code cannot call it",
+                        m.name
+                    ),
                     format!("export it: {}", upper_first(&m.name)),
                 ));
             }
@@ -436,16 +474,15 @@ impl<'a> Gen<'a> {
     /// A number or enum: converted with a Go conversion (none if the types
     /// are one).
     fn numeric(&self, ty: &GoType) -> bool {
-        matches!(ty, GoType::Basic(b) if b != "string" && b != "bool") || matches!(ty, GoType::Enum(_))
+        matches!(ty, GoType::Basic(b) if b != "string" && b != "bool")
+            || matches!(ty, GoType::Enum(_))
     }
 
     fn same(&self, ty: &GoType) -> bool {
         match ty {
             GoType::Basic(b) => canonical(b) == pb_basic(b),
             GoType::Bytes => true,
-            GoType::Pointer(t) => {
-                matches!(t.as_ref(), GoType::Basic(_)) && self.same(t)
-            }
+            GoType::Pointer(t) => matches!(t.as_ref(), GoType::Basic(_)) && self.same(t),
             GoType::Slice(t) => self.same(t),
             GoType::Map(k, v) => self.same(k) && self.same(v),
             _ => false,
@@ -454,7 +491,7 @@ impl<'a> Gen<'a> {
 
     /// A function value converting one value to the message's form, or
     /// None where no conversion is needed.
-    fn to_pb_func(&self, ty: &GoType) -> Option<String> {
+    fn message_func(&self, ty: &GoType) -> Option<String> {
         if self.same(ty) {
             return None;
         }
@@ -474,7 +511,7 @@ impl<'a> Gen<'a> {
         })
     }
 
-    fn from_pb_func(&self, ty: &GoType) -> Option<String> {
+    fn domain_func(&self, ty: &GoType) -> Option<String> {
         if self.same(ty) {
             return None;
         }
@@ -494,58 +531,68 @@ impl<'a> Gen<'a> {
     }
 
     /// `x` of the user's type as the message field's value.
-    fn to_pb(&self, ty: &GoType, x: &str) -> String {
+    fn message_expr(&self, ty: &GoType, x: &str) -> String {
         if self.same(ty) {
             return x.to_string();
         }
         match ty {
             t if self.numeric(t) => format!("{}({x})", self.pb_type(t)),
             GoType::Pointer(t) => match t.as_ref() {
-                GoType::Struct(_) => format!("{}({x})", self.to_pb_func(ty).expect("converts")),
+                GoType::Struct(_) => format!("{}({x})", self.message_func(ty).expect("converts")),
                 inner => format!(
                     "{}({x}, {})",
-                    if self.numeric(inner) { "ptrOf" } else { "messageOf" },
-                    self.to_pb_func(inner).expect("converts")
+                    if self.numeric(inner) {
+                        "ptrOf"
+                    } else {
+                        "messageOf"
+                    },
+                    self.message_func(inner).expect("converts")
                 ),
             },
-            GoType::Slice(e) => format!("sliceOf({x}, {})", self.to_pb_func(e).expect("converts")),
+            GoType::Slice(e) => {
+                format!("sliceOf({x}, {})", self.message_func(e).expect("converts"))
+            }
             GoType::Map(k, v) => format!(
                 "mapOf({x}, {}, {})",
-                self.to_pb_func(k)
+                self.message_func(k)
                     .unwrap_or_else(|| format!("same[{}]", self.pb_type(k))),
-                self.to_pb_func(v)
+                self.message_func(v)
                     .unwrap_or_else(|| format!("same[{}]", self.pb_type(v)))
             ),
-            _ => format!("{}({x})", self.to_pb_func(ty).expect("converts")),
+            _ => format!("{}({x})", self.message_func(ty).expect("converts")),
         }
     }
 
     /// `x`, a message field's value, as the user's type.
-    fn from_pb(&self, ty: &GoType, x: &str) -> String {
+    fn domain_expr(&self, ty: &GoType, x: &str) -> String {
         if self.same(ty) {
             return x.to_string();
         }
         match ty {
             t if self.numeric(t) => format!("{}({x})", self.domain_type(t)),
             GoType::Pointer(t) => match t.as_ref() {
-                GoType::Struct(_) => format!("{}({x})", self.from_pb_func(ty).expect("converts")),
+                GoType::Struct(_) => format!("{}({x})", self.domain_func(ty).expect("converts")),
                 inner => format!(
                     "{}({x}, {})",
-                    if self.numeric(inner) { "ptrOf" } else { "optionalOf" },
-                    self.from_pb_func(inner).expect("converts")
+                    if self.numeric(inner) {
+                        "ptrOf"
+                    } else {
+                        "optionalOf"
+                    },
+                    self.domain_func(inner).expect("converts")
                 ),
             },
             GoType::Slice(e) => {
-                format!("sliceOf({x}, {})", self.from_pb_func(e).expect("converts"))
+                format!("sliceOf({x}, {})", self.domain_func(e).expect("converts"))
             }
             GoType::Map(k, v) => format!(
                 "mapOf({x}, {}, {})",
-                self.from_pb_func(k)
+                self.domain_func(k)
                     .unwrap_or_else(|| format!("same[{}]", self.domain_type(k))),
-                self.from_pb_func(v)
+                self.domain_func(v)
                     .unwrap_or_else(|| format!("same[{}]", self.domain_type(v)))
             ),
-            _ => format!("{}({x})", self.from_pb_func(ty).expect("converts")),
+            _ => format!("{}({x})", self.domain_func(ty).expect("converts")),
         }
     }
 
@@ -570,7 +617,13 @@ impl<'a> Gen<'a> {
                 || n == self.user
                 || n == self.pb
                 || [
-                    "r", "service", "context", "time", "timestamppb", "durationpb", "endpoint",
+                    "r",
+                    "service",
+                    "context",
+                    "time",
+                    "timestamppb",
+                    "durationpb",
+                    "endpoint",
                 ]
                 .contains(&n)
         };
@@ -623,12 +676,8 @@ impl<'a> Gen<'a> {
                     let _ = writeln!(o, "type {name}{suffix} struct {{");
                     let width = record.fields.iter().map(|f| f.0.len()).max().unwrap_or(0);
                     for (field, _, ty) in &record.fields {
-                        let _ = writeln!(
-                            o,
-                            "\t{} {}",
-                            super::pad(field, width),
-                            self.domain_type(ty)
-                        );
+                        let _ =
+                            writeln!(o, "\t{} {}", super::pad(field, width), self.domain_type(ty));
                     }
                     o.push_str("}\n");
                 }
@@ -672,8 +721,10 @@ impl<'a> Gen<'a> {
                         m.name
                     );
                 } else {
-                    let targets: Vec<String> =
-                        response.iter().map(|(f, _, _)| format!("resp.{f}")).collect();
+                    let targets: Vec<String> = response
+                        .iter()
+                        .map(|(f, _, _)| format!("resp.{f}"))
+                        .collect();
                     let _ = write!(
                         o,
                         "\t\tvar resp {name}Response\n\
@@ -787,7 +838,9 @@ impl<'a> Gen<'a> {
                 let params: Vec<String> = request
                     .iter()
                     .zip(&m.params)
-                    .map(|((f, _, ty), _)| format!("{} {}", self.param_name(f), self.domain_type(ty)))
+                    .map(|((f, _, ty), _)| {
+                        format!("{} {}", self.param_name(f), self.domain_type(ty))
+                    })
                     .collect();
                 let mut results: Vec<String> = response
                     .iter()
@@ -823,10 +876,8 @@ impl<'a> Gen<'a> {
                         w = wm.name
                     );
                 } else {
-                    let outs: Vec<String> = response
-                        .iter()
-                        .map(|(f, _, _)| format!("r.{f}"))
-                        .collect();
+                    let outs: Vec<String> =
+                        response.iter().map(|(f, _, _)| format!("r.{f}")).collect();
                     let _ = write!(
                         o,
                         "\tresp, err := c.svc.{w}(ctx, {stem}RequestToPB({literal}))\n\
@@ -879,7 +930,7 @@ impl<'a> Gen<'a> {
             let fields: Vec<(String, String)> = r
                 .fields
                 .iter()
-                .map(|(d, m, ty)| (m.clone(), self.to_pb(ty, &format!("v.{d}"))))
+                .map(|(d, m, ty)| (m.clone(), self.message_expr(ty, &format!("v.{d}"))))
                 .collect();
             literal(&mut body, &format!("&{}", r.pb), &fields);
             body.push_str("}\n");
@@ -892,9 +943,7 @@ impl<'a> Gen<'a> {
             let _ = writeln!(body, "func {}FromPB(m *{}) {domain} {{", r.stem, r.pb);
             // An optional field's getter answers the value, not whether it
             // is set: those read the field itself, behind a nil check.
-            let optional = |ty: &GoType| {
-                matches!(ty, GoType::Pointer(t) if matches!(t.as_ref(), GoType::Basic(_) | GoType::Enum(_)))
-            };
+            let optional = |ty: &GoType| matches!(ty, GoType::Pointer(t) if matches!(t.as_ref(), GoType::Basic(_) | GoType::Enum(_)));
             if r.fields.iter().any(|(_, _, ty)| optional(ty)) {
                 let _ = writeln!(body, "\tif m == nil {{\n\t\treturn {domain}{{}}\n\t}}");
             }
@@ -907,7 +956,7 @@ impl<'a> Gen<'a> {
                     } else {
                         format!("m.Get{m}()")
                     };
-                    (d.clone(), self.from_pb(ty, &read))
+                    (d.clone(), self.domain_expr(ty, &read))
                 })
                 .collect();
             literal(&mut body, &domain, &fields);
@@ -1082,7 +1131,10 @@ fn one_line(signature: &str) -> String {
         .map(str::trim)
         .collect::<Vec<_>>()
         .join(" ");
-    joined.replace("( ", "(").replace(", )", ")").replace(" )", ")")
+    joined
+        .replace("( ", "(")
+        .replace(", )", ")")
+        .replace(" )", ")")
 }
 
 /// The zero value of a type, for the stub's unnamed results.
@@ -1154,7 +1206,9 @@ fn prune(code: &str, also: &str) -> String {
     }
     let tail = current;
     let name_of = |d: &str| -> Option<String> {
-        let line = d.lines().find(|l| l.starts_with("func ") || l.starts_with("type "))?;
+        let line = d
+            .lines()
+            .find(|l| l.starts_with("func ") || l.starts_with("type "))?;
         let rest = line.split_once(' ')?.1;
         let end = rest
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -1169,16 +1223,17 @@ fn prune(code: &str, also: &str) -> String {
                 keep.push(d.clone());
                 continue;
             };
-            let used = uses(also, &name) || decls.iter().enumerate().any(|(j, other)| {
-                j != i && {
-                    let code: String = other
-                        .lines()
-                        .filter(|l| !l.trim_start().starts_with("//"))
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    uses(&code, &name)
-                }
-            });
+            let used = uses(also, &name)
+                || decls.iter().enumerate().any(|(j, other)| {
+                    j != i && {
+                        let code: String = other
+                            .lines()
+                            .filter(|l| !l.trim_start().starts_with("//"))
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        uses(&code, &name)
+                    }
+                });
             if used {
                 keep.push(d.clone());
             } else {

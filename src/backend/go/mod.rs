@@ -54,8 +54,14 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     let interface = match &options.interface {
         Some(place) => {
             let rendered = iface::render(&project, place)?;
-            for (s, construct) in project.services.iter_mut().zip(&rendered.construct) {
+            for ((s, construct), (stub, _)) in project
+                .services
+                .iter_mut()
+                .zip(&rendered.construct)
+                .zip(&rendered.user)
+            {
                 s.construct = construct.clone();
+                s.impl_file = stub.clone();
             }
             Some(rendered)
         }
