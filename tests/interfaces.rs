@@ -14,7 +14,7 @@ use kitgen::ir;
 use kitgen::pipeline::{self, Settings, Source};
 use support::{
     GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go as go_cmd, go_build,
-    request, run, run_ok, step,
+    request, run, run_ok, step, take_exchanges,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -331,35 +331,47 @@ fn the_forms_of_addsvc_serve_identical_answers() {
         ]));
         let http = format!("http://{}", server.http());
         let mut seen = Vec::new();
-        for (method, path, body) in [
+        let mut send = |corpus: &[(&str, &str, &str)]| {
+            for (method, path, body) in corpus {
+                let reply = request(
+                    &agent,
+                    method,
+                    &format!("{http}{path}"),
+                    (*method == "POST").then_some(*body),
+                );
+                // protobuf-go's error texts put a space or a no-break space
+                // after "proto:", chosen per binary on purpose (its detrand),
+                // so that nobody depends on them: compare them as one.
+                seen.push(format!(
+                    "HTTP {method} {path} {body} -> {} {}",
+                    reply.status,
+                    reply.body.trim().replace('\u{a0}', " ")
+                ));
+            }
+        };
+        // Requests the OpenAPI document describes, and their answers...
+        send(&[
             ("POST", "/sum", r#"{"a":1,"b":2}"#),
             ("POST", "/concat", r#"{"a":"foo","b":"bar"}"#),
             ("POST", "/sum", r#"{"a":9223372036854775807,"b":1}"#),
             ("POST", "/sum", r#"{"a":"-5","b":"7"}"#),
             ("POST", "/sum", r#"{}"#),
+            ("POST", "/concat", r#"{"a":"0123456789","b":"x"}"#),
+            ("POST", "/concat", r#"{"a":"\u00e9","b":"\n"}"#),
+        ]);
+        assert_exchanges_match_openapi(project, &http);
+        // ... then malformed ones, whose errors must match as well.
+        send(&[
             ("POST", "/sum", r#"{"a":1.5}"#),
             ("POST", "/sum", r#"{"a":1,"c":2}"#),
             ("POST", "/sum", r#"{"a":"#),
             ("POST", "/sum", ""),
-            ("POST", "/concat", r#"{"a":"0123456789","b":"x"}"#),
-            ("POST", "/concat", r#"{"a":"\u00e9","b":"\n"}"#),
             ("POST", "/concat", r#"{"a":1}"#),
             ("GET", "/sum", ""),
             ("POST", "/nope", "{}"),
             ("POST", "/sum?a=4", r#"{"b":1}"#),
-        ] {
-            let reply = request(
-                &agent,
-                method,
-                &format!("{http}{path}"),
-                (method == "POST").then_some(body),
-            );
-            seen.push(format!(
-                "HTTP {method} {path} {body} -> {} {}",
-                reply.status,
-                reply.body.trim()
-            ));
-        }
+        ]);
+        take_exchanges(&http);
         let grpc = server.grpc().to_string();
         for (method, body) in [
             ("Sum", r#"{"a":1,"b":2}"#),
@@ -381,7 +393,6 @@ fn the_forms_of_addsvc_serve_identical_answers() {
             ));
         }
         assert!(server.terminate().success());
-        assert_exchanges_match_openapi(project, &http);
         answers.push(seen);
     }
     assert!(
