@@ -538,7 +538,10 @@ impl<'a> Document<'a> {
     /// The schema of a field, with its description and behavior.
     fn field_schema(&mut self, field: &Field) -> Json {
         let value = self.value_schema(&field.ty);
-        let mut schema = if field.cardinality == Cardinality::Repeated {
+        // A map field is repeated entries in the descriptor, but one JSON object.
+        let mut schema = if field.cardinality == Cardinality::Repeated
+            && !matches!(field.ty, FieldType::Map(..))
+        {
             obj([("type", s("array")), ("items", value)])
         } else {
             value

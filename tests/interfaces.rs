@@ -985,3 +985,196 @@ func TestNilsAndErrors(t *testing.T) {
 	}
 }
 "#;
+
+/// The inventory fixture, implemented against the user's `Warehouse`
+/// interface, builds, passes `go test`, and answers over HTTP and gRPC with
+/// the user's values converted, errors mapped as in proto-first projects.
+#[test]
+fn the_inventory_interface_serves_over_http_and_grpc() {
+    const T: &str = "inventory";
+    let tmp = tempfile::tempdir().unwrap();
+    step(T, "kitgen new inventory --from inventory.go");
+    let project = generate(
+        tmp.path(),
+        "inventory",
+        &[
+            "--from",
+            &fixture("interfaces/inventory.go").display().to_string(),
+        ],
+    );
+    let stub = project.join("internal/inventory/warehouse_impl.go");
+    assert!(
+        fs::read_to_string(&stub)
+            .unwrap()
+            .contains("func (s *basicWarehouse) Adjust(ctx context.Context, sku string, delta int32, reason string) (item Item, restockIn time.Duration, err error) {"),
+    );
+    fs::write(&stub, WAREHOUSE_IMPL).unwrap();
+    run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+    run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
+    let server_bin = go_build(&project, "inventory");
+    let cli_bin = go_build(&project, "inventorycli");
+    let server = Server::start(Command::new(&server_bin).args([
+        "-http-addr",
+        "127.0.0.1:0",
+        "-grpc-addr",
+        "127.0.0.1:0",
+        "-debug-addr",
+        "127.0.0.1:0",
+    ]));
+    let http = format!("http://{}", server.http());
+    let agent = agent();
+    let post = |path: &str, body: &str| {
+        let reply = request(&agent, "POST", &format!("{http}{path}"), Some(body));
+        (reply.status, compact(&reply.body))
+    };
+    let (status, body) = post("/adjust", r#"{"sku":"A1","delta":5,"reason":"delivery"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        r#"{"item":{"sku":"A1","quantity":"5","state":"STATE_IN_STOCK","tags":["delivery"],"bins":{"a":5},"photo":"AAH+","weight":1.5,"fragile":true,"updated":"2024-05-06T07:08:09Z"},"restockIn":"5400s"}"#
+    );
+    let (status, body) = post("/get", r#"{"sku":"A1"}"#);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(r#"{"result":{"sku":"A1","quantity":"5""#),
+        "{body}"
+    );
+    let (status, body) = post("/get", r#"{"sku":"nope"}"#);
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            404,
+            r#"{"error":{"code":404,"status":"NOT_FOUND","message":"no item \"nope\""}}"#
+        )
+    );
+    let (status, body) = post("/list", r#"{"state":"STATE_IN_STOCK","limit":10}"#);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with(r#"{"result":[{"sku":"A1""#), "{body}");
+    let (status, body) = post("/list", r#"{"state":"STATE_BACKORDERED"}"#);
+    assert_eq!((status, body.as_str()), (200, r#"{"result":[]}"#));
+    let (status, body) = post("/ping", "{}");
+    assert_eq!((status, body.as_str()), (200, "{}"));
+    assert_exchanges_match_openapi(&project, &http);
+
+    let grpc = server.grpc().to_string();
+    let cli = |method: &str, body: &str| {
+        run(
+            Command::new(&cli_bin).args(["-grpc-addr", &grpc, "-method", method, body]),
+            std::time::Duration::from_secs(30),
+        )
+    };
+    let out = cli("Get", r#"{"sku":"A1"}"#);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains(r#""quantity":"5""#), "{}", out.stdout);
+    let out = cli("Get", r#"{"sku":"nope"}"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("NOT_FOUND: no item \"nope\""),
+        "{}",
+        out.stderr
+    );
+    let out = cli("Adjust", r#"{"sku":"A1","delta":-5}"#);
+    assert_eq!(out.status.code(), Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains(r#""state":"STATE_BACKORDERED""#),
+        "{}",
+        out.stdout
+    );
+    assert!(server.terminate().success());
+}
+
+/// JSON without the whitespace between tokens, which protojson varies per
+/// binary on purpose.
+fn compact(json: &str) -> String {
+    let mut out = String::new();
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+const WAREHOUSE_IMPL: &str = r#"package inventory
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"inventory/pkg/service"
+)
+
+// NewWarehouse returns an in-memory warehouse.
+func NewWarehouse() Warehouse {
+	return &memory{items: map[string]Item{}}
+}
+
+type memory struct {
+	mu    sync.Mutex
+	items map[string]Item
+}
+
+func (s *memory) Get(_ context.Context, sku string) (*Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	item, ok := s.items[sku]
+	if !ok {
+		return nil, service.Errorf(service.CodeNotFound, "no item %q", sku)
+	}
+	return &item, nil
+}
+
+func (s *memory) Adjust(_ context.Context, sku string, delta int32, reason string) (Item, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	item := s.items[sku]
+	item.SKU = sku
+	item.Quantity += int64(delta)
+	item.State = StateInStock
+	if item.Quantity <= 0 {
+		item.State = StateBackordered
+	}
+	if reason != "" {
+		item.Tags = append(item.Tags, reason)
+	}
+	item.Bins = map[string]int32{"a": int32(item.Quantity)}
+	item.Photo = []byte{0, 1, 254}
+	item.Weight = 1.5
+	item.Fragile = true
+	item.Updated = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	s.items[sku] = item
+	return item, 90 * time.Minute, nil
+}
+
+func (s *memory) List(_ context.Context, state State, limit uint32) ([]Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Item
+	for _, item := range s.items {
+		if item.State == state && (limit == 0 || uint32(len(out)) < limit) {
+			out = append(out, item)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SKU < out[j].SKU })
+	return out, nil
+}
+
+func (s *memory) Ping(context.Context) error {
+	return nil
+}
+"#;
