@@ -465,7 +465,7 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
         )
         .replace(
             "Concat(ctx context.Context, a, b string) (string, error)",
-            "Concat(ctx context.Context, a, b, sep string) (string, error)",
+            "Concat(ctx context.Context, a, b, sep string) ([]byte, error)",
         ),
     )
     .unwrap();
@@ -494,13 +494,15 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
     );
     assert!(
         code.contains(
-            "func (s *basicAdd) Concat(ctx context.Context, a, b, sep string) (string, error) {"
+            "func (s *basicAdd) Concat(ctx context.Context, a, b, sep string) ([]byte, error) {\n\treturn nil, service.Errorf("
         ),
-        "the stub follows the new parameter:\n{code}"
+        "the stub follows the new parameter and result type:\n{code}"
     );
     let proto = fs::read_to_string(project.join("proto/addsvc.proto")).unwrap();
     assert!(
-        proto.contains("string sep = 3;") && proto.contains("int32 a = 1;"),
+        proto.contains("string sep = 3;")
+            && proto.contains("int32 a = 1;")
+            && proto.contains("bytes result = 1;"),
         "{proto}"
     );
     assert_eq!(
@@ -1178,3 +1180,141 @@ func (s *memory) Ping(context.Context) error {
 	return nil
 }
 "#;
+
+/// Interface first, the generated code lives in other packages than the
+/// user's: what it cannot name or convert is refused where it is written.
+#[test]
+fn interface_first_refuses_what_other_packages_cannot_use() {
+    for (source, expected) in [
+        (
+            "package main\n\nimport \"context\"\n\ntype S interface {\n\tM(ctx context.Context) error\n}\n"
+                .to_string(),
+            "s.go:1:9: package main cannot hold the service interface",
+        ),
+        (
+            go_iface_named("s", "M(ctx context.Context) error"),
+            "s.go:8:6: interface s is unexported",
+        ),
+        (
+            go_iface("m(ctx context.Context) error"),
+            "s.go:9:2: method m is unexported",
+        ),
+        (
+            format!(
+                "{GO_HEAD}type user struct {{\n\tName string\n}}\n\ntype S interface {{\n\tM(ctx context.Context, u user) error\n}}\n"
+            ),
+            "s.go:13:25: type user is unexported",
+        ),
+        (
+            format!(
+                "{GO_HEAD}import \"time\"\n\ntype S interface {{\n\tM(ctx context.Context, ts []*time.Time) error\n}}\n"
+            ),
+            "s.go:11:25: a slice of pointers to values other than structs has no conversion",
+        ),
+        (
+            format!(
+                "{GO_HEAD}type Foo interface {{\n\tM(ctx context.Context) error\n}}\n\ntype FooClient interface {{\n\tN(ctx context.Context) error\n}}\n"
+            ),
+            "s.go:12:6: the generated adapter would declare 'NewFooClient' for this and for line 8",
+        ),
+    ] {
+        assert_refused("s.go", &source, &[expected, "help: "]);
+    }
+}
+
+fn go_iface_named(name: &str, method: &str) -> String {
+    format!("{GO_HEAD}type {name} interface {{\n\t{method}\n}}\n")
+}
+
+/// Mutated Go interfaces through the interface-first path: each renders or
+/// is refused with a diagnostic, never a panic.
+#[test]
+fn mutated_interfaces_never_panic_interface_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut below = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    const TOKENS: &[&str] = &[
+        "*",
+        "[]",
+        "map[string]",
+        "map[int]",
+        "time.Time",
+        "time.Duration",
+        "int",
+        "uint8",
+        "Item",
+        "State",
+        "string",
+        "error",
+        ", ",
+        "(",
+        ")",
+        "{",
+        "}",
+        "\n",
+        "type X struct{}\n",
+        "func",
+        "_",
+        "package main\n",
+        "package service\n",
+        "a",
+        "A",
+        "Service",
+    ];
+    let (mut projects, mut diagnostics) = (0, 0);
+    for fixture_name in ["catalog.go", "inventory.go", "addservice.go"] {
+        let src: Vec<char> = fs::read_to_string(fixture(&format!("interfaces/{fixture_name}")))
+            .unwrap()
+            .chars()
+            .collect();
+        for _ in 0..120 {
+            let mut text = src.clone();
+            for _ in 0..=below(3) {
+                let at = below(text.len() + 1);
+                match below(3) {
+                    0 if at < text.len() => {
+                        let end = (at + below(12)).min(text.len());
+                        text.drain(at..end);
+                    }
+                    _ => {
+                        let token = TOKENS[below(TOKENS.len())];
+                        for (i, c) in token.chars().enumerate() {
+                            text.insert((at + i).min(text.len()), c);
+                        }
+                    }
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let path = tmp.path().join("m.go");
+            fs::write(&path, &text).unwrap();
+            let settings = Settings {
+                name: "fuzz".into(),
+                module: "fuzz".into(),
+                addsvc_example: false,
+                source_names: vec!["internal/fuzz/m.go".into()],
+                go_packages: Vec::new(),
+            };
+            let source = Source::Code {
+                path: path.clone(),
+                shown_as: "internal/fuzz/m.go".into(),
+            };
+            let result = std::panic::catch_unwind(|| pipeline::render(&source, &settings));
+            match result {
+                Ok(Ok(_)) => projects += 1,
+                Ok(Err(d)) => {
+                    let d = d.to_string();
+                    assert!(d.contains("m.go"), "a located diagnostic: {d}\n{text}");
+                    diagnostics += 1;
+                }
+                Err(_) => panic!("kitgen panicked on:\n{text}"),
+            }
+        }
+    }
+    eprintln!("{projects} projects, {diagnostics} diagnostics");
+    assert!(projects > 0 && diagnostics > 0);
+}
