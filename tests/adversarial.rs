@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 mod support;
-use support::tree;
+use support::{kitgen, stderr, stdout, tree};
 
 /// A project in `<tmp>/work/addsvc`, beside `<tmp>/outside`.
 struct Project {
@@ -45,22 +45,6 @@ impl Project {
     fn everything(&self) -> BTreeMap<String, Vec<u8>> {
         tree(self.tmp.path())
     }
-}
-
-fn kitgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("kitgen runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -3,15 +3,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn kitgen(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("kitgen runs")
-}
+mod support;
+use support::{kitgen, stderr};
 
 fn fixture(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,10 +13,6 @@ fn fixture(path: &str) -> String {
         .join(path)
         .display()
         .to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs `kitgen new x --proto <fixture>` in an empty directory and checks the
@@ -402,15 +392,13 @@ fn proto_names_resolve_against_include_roots_like_protoc() {
 #[test]
 fn without_go_or_plugins_the_error_says_what_to_install() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(["new", "addsvc"])
-        .current_dir(tmp.path())
-        .env_clear()
-        .env("HOME", tmp.path())
-        .env("PATH", tmp.path().join("empty-path"))
-        .env("KITGEN_CACHE_DIR", tmp.path().join("cache"))
-        .output()
-        .unwrap();
+    let out = support::run_kitgen(
+        support::kitgen_command(&["new", "addsvc"], tmp.path())
+            .env_clear()
+            .env("HOME", tmp.path())
+            .env("PATH", tmp.path().join("empty-path"))
+            .env("KITGEN_CACHE_DIR", tmp.path().join("cache")),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("install Go from https://go.dev/dl"), "{err}");

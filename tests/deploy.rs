@@ -16,16 +16,13 @@ use std::time::{Duration, Instant};
 
 use yaml_rust2::{Yaml, YamlLoader};
 
+mod support;
+
 /// The oldest Kubernetes the manifests support, and the newest the validator bundles.
 const KUBERNETES_VERSIONS: &[&str] = &["1.27.0", "1.37.0"];
 
 fn kitgen_new(parent: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(["new", name])
-        .args(extra)
-        .current_dir(parent)
-        .output()
-        .expect("kitgen runs");
+    let out = support::run_kitgen(support::kitgen_command(&["new", name], parent).args(extra));
     assert!(
         out.status.success(),
         "kitgen new: {}",

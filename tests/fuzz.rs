@@ -12,7 +12,8 @@
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod support;
 use std::time::{Duration, Instant};
 
 use kitgen::config::{CONFIG_FILE, Config};
@@ -447,11 +448,7 @@ fn fuzz_generate_with_mutated_project_files() {
     fs::write(outside.join("secret.txt"), "secret\n").unwrap();
     let work = sandbox.path().join("work");
     fs::create_dir_all(&work).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(["new", "addsvc"])
-        .current_dir(&work)
-        .output()
-        .unwrap();
+    let out = support::kitgen(&["new", "addsvc"], &work);
     assert!(out.status.success());
     let project = work.join("addsvc");
     let pristine: Vec<(String, Vec<u8>)> = [CONFIG_FILE, LOCK_FILE]
@@ -473,11 +470,7 @@ fn fuzz_generate_with_mutated_project_files() {
             fs::write(project.join(f), t).unwrap();
         }
         fs::write(project.join(file), &mutated).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-            .args(["generate", "--force"])
-            .current_dir(&project)
-            .output()
-            .unwrap();
+        let out = support::kitgen(&["generate", "--force"], &project);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         assert!(

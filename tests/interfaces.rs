@@ -14,7 +14,7 @@ use kitgen::ir;
 use kitgen::pipeline::{self, Settings, Source};
 use support::{
     GO_TIMEOUT, Server, agent, assert_exchanges_match_openapi, generate, go as go_cmd, go_build,
-    request, run, run_ok, step, take_exchanges,
+    kitgen, request, run, run_ok, step, take_exchanges,
 };
 
 fn fixture(rel: &str) -> PathBuf {
@@ -408,14 +408,6 @@ fn the_forms_of_addsvc_serve_identical_answers() {
     assert_eq!(answers[1], answers[0], "Go interface vs built-in");
     assert_eq!(answers[2], answers[0], "go-kit's addservice vs built-in");
     assert_eq!(answers[3], answers[0], "Rust trait vs built-in");
-}
-
-fn kitgen(args: &[&str], cwd: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {

@@ -8,6 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::{kitgen, stderr, stdout};
+
 /// A generated project in a temporary directory.
 struct Project {
     _tmp: tempfile::TempDir,
@@ -123,22 +126,8 @@ fn assert_same(after: &Tree, before: &Tree, why: &str) {
     assert!(changed.is_empty(), "{why}: changed {changed:?}");
 }
 
-fn kitgen(args: &[&str], cwd: &Path) -> Output {
-    run(Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .args(args)
-        .current_dir(cwd))
-}
-
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("command runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// User edits made in every scenario: a line in the implementation, the
@@ -527,12 +516,11 @@ fn failures_leave_the_project_exactly_as_it_was() {
     // A plugin failure: exit 1, nothing written.
     add_multiply(&p);
     let edited = p.tree();
-    let out = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .arg("generate")
-        .current_dir(&p.dir)
-        .env("KITGEN_PROTOC_GEN_GO", "/bin/false")
-        .output()
-        .unwrap();
+    let out = support::kitgen_env(
+        &["generate"],
+        &p.dir,
+        &[("KITGEN_PROTOC_GEN_GO", "/bin/false")],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_same(&p.tree(), &edited, "a plugin failure changed the project");
 

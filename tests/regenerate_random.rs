@@ -4,9 +4,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
+
+mod support;
+use support::{kitgen, kitgen_env};
 
 const PROTO: &str = "proto/addsvc.proto";
 
@@ -164,19 +166,6 @@ static CONFLICTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// Runs that were killed mid-write, to show the test reaches them.
 static KILLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-fn kitgen(dir: &Path, args: &[&str]) -> std::process::Output {
-    kitgen_env(dir, args, &[])
-}
-
-fn kitgen_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitgen"));
-    cmd.args(args).current_dir(dir);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
 proptest! {
     // KITGEN_RANDOM_CASES runs more cases on demand.
     #![proptest_config(ProptestConfig {
@@ -197,7 +186,7 @@ proptest! {
         )
     ) {
         let tmp = tempfile::tempdir().unwrap();
-        let out = kitgen(tmp.path(), &["new", "addsvc"]);
+        let out = kitgen(&["new", "addsvc"], tmp.path());
         prop_assert!(out.status.success());
         let dir = tmp.path().join("addsvc");
         let mut user_lines: Vec<(String, String)> = Vec::new();
@@ -213,12 +202,12 @@ proptest! {
                 apply_proto_edit(&dir, edit);
             }
             if let Run::KilledAfter(step) = run {
-                let out = kitgen_env(&dir, &["generate"], &[("KITGEN_TEST_ABORT_AFTER", step.to_string())]);
+                let out = kitgen_env(&["generate"], &dir, &[("KITGEN_TEST_ABORT_AFTER", &step.to_string())]);
                 if out.status.code().is_none() {
                     KILLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
-            let out = kitgen(&dir, &["generate"]);
+            let out = kitgen(&["generate"], &dir);
             let code = out.status.code();
             let stderr = String::from_utf8_lossy(&out.stderr);
             // Success, or conflicts reported with exit 1; never anything else.

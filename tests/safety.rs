@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::tree;
+use support::{kitgen_env, stderr, stdout, tree};
 
 const PROTO: &str = "proto/addsvc.proto";
 
@@ -65,7 +65,7 @@ impl Project {
         fs::create_dir_all(tmp.path().join("work")).unwrap();
         fs::create_dir_all(tmp.path().join("outside")).unwrap();
         fs::write(tmp.path().join("outside/secret.txt"), "secret\n").unwrap();
-        let out = kitgen(&["new", "addsvc"], &tmp.path().join("work"), &[]);
+        let out = kitgen_env(&["new", "addsvc"], &tmp.path().join("work"), &[]);
         assert!(out.status.success(), "new: {}", stderr(&out));
         let dir = tmp.path().join("work/addsvc");
         Project { tmp, dir }
@@ -107,7 +107,7 @@ impl Project {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        kitgen(args, &self.dir, &[])
+        kitgen_env(args, &self.dir, &[])
     }
 
     fn user_edits(&self) {
@@ -165,23 +165,6 @@ fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
         }
     }
-}
-
-fn kitgen(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitgen"));
-    cmd.args(args).current_dir(cwd);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("kitgen runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 // ---- 1. Lock paths -------------------------------------------------------
@@ -364,7 +347,7 @@ fn a_kill_at_any_write_step_loses_nothing_and_the_next_run_converges() {
         let p = base.copy();
         let before = p.everything();
         let n_text = n.to_string();
-        let out = kitgen(
+        let out = kitgen_env(
             &["generate"],
             &p.dir,
             &[("KITGEN_TEST_ABORT_AFTER", &n_text)],
@@ -414,9 +397,7 @@ fn a_kill_at_any_write_step_loses_nothing_and_the_next_run_converges() {
 /// child and the file whose creation lets it go on.
 fn paused_generate(p: &Project, n: usize) -> (Child, PathBuf) {
     let gate = p.tmp.path().join(format!("gate-{n}"));
-    let child = Command::new(env!("CARGO_BIN_EXE_kitgen"))
-        .arg("generate")
-        .current_dir(&p.dir)
+    let child = support::kitgen_command(&["generate"], &p.dir)
         .env("KITGEN_TEST_PAUSE_AFTER", n.to_string())
         .env("KITGEN_TEST_PAUSE_FILE", &gate)
         .stdout(Stdio::piped())
@@ -510,7 +491,7 @@ fn new_force_keeps_the_users_own_files() {
     for (f, t) in mine {
         fs::write(dir.join(f), t).unwrap();
     }
-    let out = kitgen(
+    let out = kitgen_env(
         &["new", "addsvc", "--dir", "svc", "--force"],
         tmp.path(),
         &[],
@@ -529,7 +510,7 @@ fn new_force_keeps_the_users_own_files() {
     // Over an existing project: the implementation is the user's and stays.
     let p = Project::new();
     p.user_edits();
-    let out = kitgen(
+    let out = kitgen_env(
         &["new", "addsvc", "--force"],
         &p.tmp.path().join("work"),
         &[],
@@ -708,12 +689,12 @@ fn a_proto_with_a_byte_order_mark_is_read() {
         "\u{feff}syntax = \"proto3\";\npackage bom;\nmessage A { string s = 1; }\nservice B { rpc C(A) returns (A); }\n",
     )
     .unwrap();
-    let out = kitgen(&["new", "bom", "--proto", "bom.proto"], tmp.path(), &[]);
+    let out = kitgen_env(&["new", "bom", "--proto", "bom.proto"], tmp.path(), &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let config = tmp.path().join("bom/kitgen.toml");
     let text = fs::read_to_string(&config).unwrap();
     fs::write(&config, format!("\u{feff}{text}")).unwrap();
-    let out = kitgen(&["check"], &tmp.path().join("bom"), &[]);
+    let out = kitgen_env(&["check"], &tmp.path().join("bom"), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
@@ -731,7 +712,7 @@ fn a_plugin_flooding_stderr_is_summarized() {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     p.add_multiply();
-    let out = kitgen(
+    let out = kitgen_env(
         &["generate"],
         &p.dir,
         &[("KITGEN_PROTOC_GEN_GO", script.to_str().unwrap())],
@@ -810,7 +791,7 @@ fn a_killed_run_is_rolled_back_when_a_file_changed_since() {
     let before = p.project_tree();
     // Killed after the commit and a first file; then the user saves a file
     // the run had not reached yet.
-    let out = kitgen(&["generate"], &p.dir, &[("KITGEN_TEST_ABORT_AFTER", "4")]);
+    let out = kitgen_env(&["generate"], &p.dir, &[("KITGEN_TEST_ABORT_AFTER", "4")]);
     assert_eq!(out.status.code(), None, "{}", stderr(&out));
     assert!(p.path(".kitgen/txn").is_dir());
     let text = p.read("pkg/service/middleware.go");

@@ -7,7 +7,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod support;
 
 const GO: &str = "protoc-gen-go";
 const GRPC: &str = "protoc-gen-go-grpc";
@@ -22,10 +24,8 @@ fn kitgen(
     cache: &Path,
     overrides: Option<(&Path, &Path)>,
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitgen"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .env("PATH", path)
+    let mut cmd = support::kitgen_command(args, cwd);
+    cmd.env("PATH", path)
         .env("KITGEN_CACHE_DIR", cache)
         .env_remove("KITGEN_PROTOC_GEN_GO")
         .env_remove("KITGEN_PROTOC_GEN_GO_GRPC");
@@ -33,7 +33,7 @@ fn kitgen(
         cmd.env("KITGEN_PROTOC_GEN_GO", go)
             .env("KITGEN_PROTOC_GEN_GO_GRPC", grpc);
     }
-    cmd.output().expect("kitgen runs")
+    support::run_kitgen(&mut cmd)
 }
 
 fn ok(out: &Output, what: &str) {

@@ -56,6 +56,16 @@ pub struct Output {
 /// Runs `cmd` to completion in its own process group, killing the whole
 /// group if it outlives `timeout`. Panics if it cannot start or times out.
 pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
+    let out = run_bytes(cmd, timeout);
+    Output {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `cmd` like [`run`], keeping what it printed as bytes.
+pub fn run_bytes(cmd: &mut Command, timeout: Duration) -> std::process::Output {
     let shown = format!("{cmd:?}");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -97,11 +107,48 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
             break;
         }
     }
-    Output {
+    let take = |buf: Arc<Mutex<Vec<u8>>>| std::mem::take(&mut *buf.lock().unwrap());
+    std::process::Output {
         status,
-        stdout: lossy(&stdout),
-        stderr: lossy(&stderr),
+        stdout: take(stdout),
+        stderr: take(stderr),
     }
+}
+
+/// The kitgen binary under test, to run with `args` in `cwd`.
+pub fn kitgen_command(args: &[&str], cwd: &Path) -> Command {
+    let mut cmd = Command::new(KITGEN);
+    cmd.args(args).current_dir(cwd);
+    cmd
+}
+
+/// Runs a kitgen command to completion, bounded in time: kitgen may build
+/// the protobuf plugins with the Go toolchain on first use, so it gets as
+/// long as a go command.
+pub fn run_kitgen(cmd: &mut Command) -> std::process::Output {
+    run_bytes(cmd, GO_TIMEOUT)
+}
+
+/// Runs kitgen with `args` in `cwd`.
+pub fn kitgen(args: &[&str], cwd: &Path) -> std::process::Output {
+    kitgen_env(args, cwd, &[])
+}
+
+/// Runs kitgen like [`kitgen`], with more environment variables.
+pub fn kitgen_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = kitgen_command(args, cwd);
+    cmd.envs(env.iter().copied());
+    run_kitgen(&mut cmd)
+}
+
+/// What a kitgen run printed to stderr.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What a kitgen run printed to stdout.
+pub fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs `cmd` like [`run`] and panics, showing its output, unless it
