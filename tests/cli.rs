@@ -3,9 +3,20 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 mod support;
-use support::{kitgen, stderr};
+use support::{kitgen, stderr, stderr_golden};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The whole of what kitgen printed to stderr, with the temporary directory
+/// `tmp` and the fixtures named, for a golden.
+fn golden(out: &Output, tmp: &Path) -> String {
+    stderr_golden(out, &[("tmp", tmp), ("fixtures", &fixtures())])
+}
 
 fn fixture(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,6 +37,8 @@ fn assert_rejected(proto: &str, expected: &[&str]) {
         assert!(err.contains(want), "{proto}: want {want:?} in:\n{err}");
     }
     assert!(!err.contains("panicked"), "{err}");
+    let name = proto.trim_end_matches(".proto").replace('/', "_");
+    insta::assert_snapshot!(format!("rejected_{name}"), golden(&out, tmp.path()));
     let written: Vec<PathBuf> = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -141,6 +154,7 @@ fn invalid_http_rules_are_refused() {
             "may not have additional_bindings",
         ),
     ];
+    let mut goldens = String::new();
     for (rule, want) in cases {
         let tmp = tempfile::tempdir().unwrap();
         let proto = tmp.path().join("rule.proto");
@@ -159,7 +173,9 @@ fn invalid_http_rules_are_refused() {
         assert!(err.contains("rule.proto:5:3:"), "{rule}: {err}");
         assert!(err.contains(want), "{rule}: want {want:?} in {err}");
         assert!(!tmp.path().join("x").exists(), "{rule}: wrote a project");
+        goldens.push_str(&format!("--- {rule}\n{}\n", golden(&out, tmp.path())));
     }
+    insta::assert_snapshot!("invalid_http_rules", goldens);
     // Nesting past what the descriptor decoder takes is refused, not a panic.
     let tmp = tempfile::tempdir().unwrap();
     let depth = 3000;
@@ -204,6 +220,7 @@ fn invalid_http_rules_are_refused() {
         err.contains("deep.proto:5:3: google.api.http rule nests more than"),
         "{err}"
     );
+    insta::assert_snapshot!("http_rule_nesting", golden(&out, tmp.path()));
 }
 
 #[test]
@@ -245,6 +262,7 @@ fn project_names_that_are_not_identifiers_are_refused() {
         let out = kitgen(&["new", name], tmp.path());
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(stderr(&out).contains(why), "{name}: {}", stderr(&out));
+        insta::assert_snapshot!(format!("project_name_{name}"), golden(&out, tmp.path()));
     }
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
@@ -262,6 +280,7 @@ fn a_non_empty_directory_is_never_touched_without_force() {
         "{}",
         stderr(&out)
     );
+    insta::assert_snapshot!("non_empty_directory", golden(&out, tmp.path()));
     let entries: Vec<_> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -328,6 +347,7 @@ fn include_without_proto_is_bad_usage() {
     let out = kitgen(&["new", "addsvc", "-I", "."], tmp.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("-I needs a --proto file"));
+    insta::assert_snapshot!("include_without_proto", golden(&out, tmp.path()));
 }
 
 #[test]
@@ -335,6 +355,7 @@ fn unknown_flags_are_bad_usage_and_help_documents_every_flag() {
     let tmp = tempfile::tempdir().unwrap();
     let out = kitgen(&["new", "addsvc", "--bogus"], tmp.path());
     assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("unknown_flag", golden(&out, tmp.path()));
     let help = kitgen(&["new", "--help"], tmp.path());
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
@@ -387,6 +408,7 @@ fn proto_names_resolve_against_include_roots_like_protoc() {
         "{}",
         stderr(&out)
     );
+    insta::assert_snapshot!("import_without_include_root", golden(&out, tmp.path()));
 }
 
 #[test]

@@ -607,8 +607,8 @@ fn editing_the_interface_regenerates_and_keeps_user_code() {
 }
 
 /// `kitgen new x --from <file>` must fail with exit 2, the expected text, and
-/// write nothing.
-fn assert_refused(file: &str, source: &str, expected: &[&str]) {
+/// write nothing; the whole of stderr is appended to `goldens`.
+fn assert_refused(goldens: &mut String, file: &str, source: &str, expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join(file), source).unwrap();
     let out = kitgen(&["new", "x", "--from", file], tmp.path());
@@ -619,6 +619,8 @@ fn assert_refused(file: &str, source: &str, expected: &[&str]) {
     }
     assert!(!err.contains("panicked"));
     assert!(!tmp.path().join("x").exists(), "nothing is written");
+    let golden = support::stderr_golden(&out, &[("tmp", tmp.path())]);
+    goldens.push_str(&format!("--- {file}:\n{source}\n{golden}\n"));
 }
 
 const GO_HEAD: &str = "package svc\n\nimport (\n\t\"context\"\n\t\"net/http\"\n)\n\n";
@@ -629,6 +631,7 @@ fn go_iface(method: &str) -> String {
 
 #[test]
 fn unsupported_go_constructs_are_refused_with_a_location() {
+    let goldens = &mut String::new();
     for (method, expected) in [
         (
             "M(ctx context.Context, c chan int) error",
@@ -667,25 +670,29 @@ fn unsupported_go_constructs_are_refused_with_a_location() {
             "s.go:9:25: variadic parameters have no protobuf form",
         ),
     ] {
-        assert_refused("s.go", &go_iface(method), &[expected, "help: "]);
+        assert_refused(goldens, "s.go", &go_iface(method), &[expected, "help: "]);
     }
     // A generic interface, two methods that collide after renaming, a syntax error.
     assert_refused(
+        goldens,
         "s.go",
         &format!("{GO_HEAD}type S[T any] interface {{\n\tM(ctx context.Context) error\n}}\n"),
         &["s.go:8:7: interface S is generic"],
     );
     assert_refused(
+        goldens,
         "s.go",
         &go_iface("GetUser(ctx context.Context) error\n\tGet_user(ctx context.Context) error"),
         &["s.go:10:2: method 'Get_user' becomes the RPC 'GetUser', as 'GetUser' on line 9 does"],
     );
     assert_refused(
+        goldens,
         "s.go",
         &format!("{GO_HEAD}type S interface {{\n"),
         &["s.go:", "syntax error"],
     );
-    assert_refused("s.go", GO_HEAD, &["s.go: no service found"]);
+    assert_refused(goldens, "s.go", GO_HEAD, &["s.go: no service found"]);
+    insta::assert_snapshot!("refused_go_interfaces", goldens);
 }
 
 const RUST_HEAD: &str = "pub struct User { pub name: String }\n\n";
@@ -696,6 +703,7 @@ fn rust_trait(method: &str) -> String {
 
 #[test]
 fn unsupported_rust_constructs_are_refused_with_a_location() {
+    let goldens = &mut String::new();
     for (method, expected) in [
         (
             "fn m(&self, f: fn()) -> Result<(), E>;",
@@ -738,22 +746,25 @@ fn unsupported_rust_constructs_are_refused_with_a_location() {
             "s.rs:5:8: method 'getUser' becomes the RPC 'GetUser', as 'get_user' on line 4 does",
         ),
     ] {
-        assert_refused("s.rs", &rust_trait(method), &[expected, "help: "]);
+        assert_refused(goldens, "s.rs", &rust_trait(method), &[expected, "help: "]);
     }
     assert_refused(
+        goldens,
         "s.rs",
         &format!(
             "{RUST_HEAD}pub enum Shape {{ Circle(f64) }}\npub trait S {{ fn m(&self, s: Shape) -> Result<(), E>; }}\n"
         ),
         &["s.rs:3:18: variant Shape::Circle carries data"],
     );
-    assert_refused("s.rs", "pub trait S {", &["s.rs:", "syntax error"]);
-    assert_refused("s.rs", "pub struct X;", &["no service found"]);
+    assert_refused(goldens, "s.rs", "pub trait S {", &["s.rs:", "syntax error"]);
+    assert_refused(goldens, "s.rs", "pub struct X;", &["no service found"]);
     assert_refused(
+        goldens,
         "s.txt",
         "whatever",
         &["s.txt is neither a .go nor a .rs file"],
     );
+    insta::assert_snapshot!("refused_rust_traits", goldens);
 }
 
 /// The catalog fixture has every conversion: a Go test in the generated
@@ -1177,6 +1188,7 @@ func (s *memory) Ping(context.Context) error {
 /// user's: what it cannot name or convert is refused where it is written.
 #[test]
 fn interface_first_refuses_what_other_packages_cannot_use() {
+    let goldens = &mut String::new();
     for (source, expected) in [
         (
             "package main\n\nimport \"context\"\n\ntype S interface {\n\tM(ctx context.Context) error\n}\n"
@@ -1210,8 +1222,9 @@ fn interface_first_refuses_what_other_packages_cannot_use() {
             "s.go:12:6: the generated adapter would declare 'NewFooClient' for this and for line 8",
         ),
     ] {
-        assert_refused("s.go", &source, &[expected, "help: "]);
+        assert_refused(goldens, "s.go", &source, &[expected, "help: "]);
     }
+    insta::assert_snapshot!("refused_interface_first", goldens);
 }
 
 fn go_iface_named(name: &str, method: &str) -> String {

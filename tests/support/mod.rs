@@ -146,6 +146,17 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// What a kitgen run printed to stderr, as a golden: `dirs` (a temporary
+/// directory, the fixtures) shown by their names in brackets, so the text
+/// is the same on every machine.
+pub fn stderr_golden(out: &std::process::Output, dirs: &[(&str, &Path)]) -> String {
+    let mut text = stderr(out);
+    for (name, dir) in dirs {
+        text = text.replace(&dir.display().to_string(), &format!("[{name}]"));
+    }
+    format!("exit: {:?}\n{text}", out.status.code())
+}
+
 /// What a kitgen run printed to stdout.
 pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
