@@ -3,6 +3,10 @@
 //! copied into a generated project's `pkg/transport` and run there with the
 //! project's own tests (which cover streams and errors on both transports).
 //!
+//! `server_test.go` goes to the library project's `pkg/server`: raw
+//! requests over loopback to the server `Run` starts, as an adversary sends
+//! them.
+//!
 //! These need `go` on PATH and the shared proto corpus at `../shared/corpus`.
 
 mod support;
@@ -12,28 +16,48 @@ use std::path::Path;
 
 use support::{GO_TIMEOUT, corpus, generate, go, run_ok, step};
 
-/// Generates `name` from `args`, adds the Go test file `test`, then vets
-/// and tests the transport package, the added tests included.
-fn check(name: &str, args: &[String], test: &str) {
+/// Generates `name` from `args`, adds each Go test file `(test, package)`
+/// to the package directory, then vets and tests those packages, the added
+/// tests included.
+fn check(name: &str, args: &[String], tests: &[(&str, &str)]) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let project = generate(tmp.path(), name, &args);
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/transcoding")
-        .join(test);
-    fs::copy(&source, project.join("pkg/transport").join(test)).expect("copy the Go test");
-    step(name, "go vet and go test ./pkg/transport");
-    run_ok(&mut go(&project, &["vet", "./pkg/transport"]), GO_TIMEOUT);
+    let mut packages: Vec<String> = Vec::new();
+    for (test, package) in tests {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/transcoding")
+            .join(test);
+        fs::copy(&source, project.join(package).join(test)).expect("copy the Go test");
+        let package = format!("./{package}");
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    step(name, format!("go vet and go test {}", packages.join(" ")));
+    run_ok(
+        &mut go(&project, &[&["vet"], &packages[..]].concat()),
+        GO_TIMEOUT,
+    );
     let out = run_ok(
-        &mut go(&project, &["test", "-count=1", "-v", "./pkg/transport"]),
+        &mut go(
+            &project,
+            &[&["test", "-count=1", "-v"], &packages[..]].concat(),
+        ),
         GO_TIMEOUT,
     );
     let stdout = &out.stdout;
     let passed = stdout
         .lines()
-        .filter(|l| l.starts_with("--- PASS: TestTranscoding"))
+        .filter(|l| {
+            l.starts_with("--- PASS: TestTranscoding") || l.starts_with("--- PASS: TestAdversarial")
+        })
         .count();
-    assert!(passed >= 1, "no transcoding test ran:\n{stdout}");
+    assert!(
+        passed >= tests.len(),
+        "the added tests did not run:\n{stdout}"
+    );
     assert!(!stdout.contains("--- FAIL"), "{stdout}");
 }
 
@@ -51,12 +75,19 @@ fn library_transcoding() {
         "--module".into(),
         "example.com/library".into(),
     ];
-    check("library", &args, "library_test.go");
+    check(
+        "library",
+        &args,
+        &[
+            ("library_test.go", "pkg/transport"),
+            ("server_test.go", "pkg/server"),
+        ],
+    );
 }
 
 #[test]
 fn httprules_transcoding() {
     let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/httprules/httprules.proto");
     let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
-    check("files", &args, "files_test.go");
+    check("files", &args, &[("files_test.go", "pkg/transport")]);
 }

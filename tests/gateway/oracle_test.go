@@ -169,6 +169,35 @@ func deliberate(c oracleCase, kit, gw outcome) string {
 		if kit.status == 413 {
 			return "body-over-4MiB"
 		}
+	case c.kind == "path:empty-segment":
+		if kit.status == 404 && len(kit.received) == 0 {
+			// grpc-gateway lets "*" match an empty segment:
+			// /v1/shelves/1/books/ is GetBook with an empty ID.
+			return "empty-segment-matches-no-wildcard"
+		}
+	case c.kind == "path:dot-segment" || c.kind == "path:dot" || c.kind == "path:escaped-dot-segment":
+		if kit.status == 400 && len(kit.received) == 0 {
+			// grpc-gateway takes "..", "." and "%2E%2E" as data; URL
+			// libraries and proxies resolve them, so kitgen refuses them.
+			return "dot-segment-refused"
+		}
+	case c.kind == "query:both-names":
+		if kit.status == 400 && len(kit.received) == 0 {
+			// grpc-gateway sets the field from whichever name it reads
+			// last, in Go's random map order; kitgen refuses it, as a
+			// field named twice.
+			return "field-named-twice-refused"
+		}
+	case c.kind == "method:head":
+		if kit.status == 200 && (gw.status == 501 || gw.status == 405) {
+			// kitgen serves HEAD from the GET route, as net/http does.
+			return "head-served-by-get"
+		}
+	case c.kind == "method:options":
+		if kit.status == 204 && (gw.status == 501 || gw.status == 405) {
+			// kitgen answers OPTIONS with the route's Allow header.
+			return "options-answered-with-allow"
+		}
 	}
 	return ""
 }
@@ -372,16 +401,25 @@ func (t template) fields() []string {
 	return out
 }
 
-var oraclePathValues = []struct{ kind, value string }{
-	{"path:plain", "v"},
-	{"path:escaped-slash", "a%2Fb"},
-	{"path:space", "a%20b"},
-	{"path:percent", "100%25"},
-	{"path:unicode", "%C3%A9t%C3%A9"},
-	{"path:reserved", "a%3Ab%40c"},
-	{"path:unreserved", "x~y.z-_"},
-	{"path:plus", "a+b"},
-	{"path:invalid-utf8", "%FF"},
+// oraclePathValues fill every variable, numbered apart unless exact.
+var oraclePathValues = []struct {
+	kind, value string
+	exact       bool
+}{
+	{"path:plain", "v", false},
+	{"path:escaped-slash", "a%2Fb", false},
+	{"path:space", "a%20b", false},
+	{"path:percent", "100%25", false},
+	{"path:unicode", "%C3%A9t%C3%A9", false},
+	{"path:reserved", "a%3Ab%40c", false},
+	{"path:unreserved", "x~y.z-_", false},
+	{"path:plus", "a+b", false},
+	{"path:invalid-utf8", "%FF", false},
+	{"path:empty-segment", "", true},
+	{"path:dot-segment", "..", true},
+	{"path:dot", ".", true},
+	{"path:escaped-dot-segment", "%2E%2E", true},
+	{"path:dots", "...", true},
 }
 
 func casesFor(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) []oracleCase {
@@ -404,8 +442,11 @@ func casesFor(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) []or
 	}
 	for _, pv := range oraclePathValues {
 		add(pv.kind, method, t.expand(func(n int, deep bool) string {
-			if deep {
+			switch {
+			case deep:
 				return pv.value + "/" + pv.value
+			case pv.exact:
+				return pv.value
 			}
 			return pv.value + fmt.Sprint(n)
 		}), okBody)
@@ -420,6 +461,8 @@ func casesFor(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) []or
 			add("method:wrong", m, base, okBody)
 		}
 	}
+	add("method:head", "HEAD", base, "")
+	add("method:options", "OPTIONS", base, "")
 	// Query parameters.
 	for _, q := range queryParams(md.Input(), "", 0) {
 		add("query:"+q.kind, method, base+"?"+q.query, okBody)
@@ -552,6 +595,7 @@ func queryParams(md protoreflect.MessageDescriptor, prefix string, depth int) []
 			out = append(out, queryParam{"scalar", name + "=" + scalar(fd)})
 			if json != name {
 				out = append(out, queryParam{"json-name", json + "=" + scalar(fd)})
+				out = append(out, queryParam{"both-names", name + "=" + scalar(fd) + "&" + json + "=" + scalar(fd)})
 			}
 			if fd.Kind() == protoreflect.EnumKind {
 				out = append(out, queryParam{"enum-number", name + "=1"}, queryParam{"enum-bad", name + "=NOPE"})

@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	"files/pb"
 	"files/pkg/endpoints"
+	"files/pkg/service"
 	"files/pkg/service/servicetest"
 	"google.golang.org/protobuf/proto"
 )
@@ -76,5 +78,72 @@ func TestTranscodingFiles(t *testing.T) {
 		if status := call(t, srv, "SEARCH", target, ""); status != 400 {
 			t.Errorf("SEARCH %s: status %d, want 400", target, status)
 		}
+	}
+}
+
+// D1: a "**" value with dot segments never reaches another route. Before,
+// GetObject{name: "buckets/b/objects/../../../admin/users/root"} was sent
+// as GET /v1/admin/users/root: URL parsing removed the dot segments.
+func TestTranscodingClientDeepValuesStayInTheirRoute(t *testing.T) {
+	sent := make(chan string, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent <- r.URL.EscapedPath()
+		io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	base, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	object := pathPattern{template: "/v1/{name=buckets/*/objects/**}", segments: []string{"v1", "buckets", "*", "objects", "**"}, vars: []pathVar{{"name", 1, 5}}}
+	getObject := httpClientEndpoint(base, srv.Client(), "GET", object, "", "", func() proto.Message { return new(pb.File) })
+	for _, name := range []string{
+		"buckets/b/objects/../../../admin/users/root",
+		"buckets/b/objects/a/./b",
+		"buckets/b/objects/..",
+		"buckets/../objects/x",
+		"buckets//objects/x",
+	} {
+		if _, err := getObject(t.Context(), &pb.GetFileRequest{Name: name}); service.CodeOf(err) != service.CodeInvalidArgument {
+			t.Errorf("GetObject(%q): err = %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+	for name, want := range map[string]string{
+		"buckets/b/objects/a/b":        "/v1/buckets/b/objects/a/b",
+		"buckets/b/objects/a//b":       "/v1/buckets/b/objects/a//b",
+		"buckets/b/objects/.../a.b":    "/v1/buckets/b/objects/.../a.b",
+		"buckets/b/objects/%2E%2E/%2F": "/v1/buckets/b/objects/%252E%252E/%252F",
+	} {
+		if _, err := getObject(t.Context(), &pb.GetFileRequest{Name: name}); err != nil {
+			t.Errorf("GetObject(%q): %v", name, err)
+			continue
+		}
+		if got := <-sent; got != want {
+			t.Errorf("GetObject(%q) sent %s, want %s", name, got, want)
+		}
+	}
+	select {
+	case got := <-sent:
+		t.Errorf("a refused value was sent: %s", got)
+	default:
+	}
+	// The server takes each of those paths back to the same value.
+	fake, files := startFiles(t)
+	c, err := NewFilesHTTPClient(files.URL, files.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"folders/1/files/a b", "folders/1/files/%2E%2E", "folders/1/files/..."} {
+		if _, err := c.GetFile(t.Context(), &pb.GetFileRequest{Name: name}); err != nil {
+			t.Errorf("GetFile(%q): %v", name, err)
+		}
+	}
+	for _, name := range []string{"folders/1/files/..", "folders/./files/1", "folders/1/files/a/b", "folders/1/files/"} {
+		if _, err := c.GetFile(t.Context(), &pb.GetFileRequest{Name: name}); service.CodeOf(err) != service.CodeInvalidArgument {
+			t.Errorf("GetFile(%q): err = %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+	if got := fake.Requests(); len(got) != 3 {
+		t.Errorf("the service received %v, want the three valid names", got)
 	}
 }

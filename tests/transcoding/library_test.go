@@ -201,8 +201,8 @@ func TestTranscodingUnknownFields(t *testing.T) {
 func TestTranscodingMethodNotAllowed(t *testing.T) {
 	_, srv := startLibrary(t)
 	r := send(t, srv, "PUT", "/v1/shelves/1", "{}")
-	if r.status != 405 || r.header.Get("Allow") != "DELETE, GET" {
-		t.Fatalf("status %d, Allow %q; want 405 and DELETE, GET", r.status, r.header.Get("Allow"))
+	if r.status != 405 || r.header.Get("Allow") != "DELETE, GET, HEAD, OPTIONS" {
+		t.Fatalf("status %d, Allow %q; want 405 and DELETE, GET, HEAD, OPTIONS", r.status, r.header.Get("Allow"))
 	}
 	if !strings.Contains(r.body, `"status":"UNIMPLEMENTED"`) || r.header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Errorf("body %s, want a JSON error", r.body)
@@ -212,7 +212,7 @@ func TestTranscodingMethodNotAllowed(t *testing.T) {
 func TestTranscodingBodyTooLarge(t *testing.T) {
 	_, srv := startLibrary(t)
 	body := `{"theme":"` + strings.Repeat("x", maxBodyBytes) + `"}`
-	if r := send(t, srv, "POST", "/v1/shelves", body); r.status != 413 || !strings.Contains(r.body, `"code":413`) {
+	if r := send(t, srv, "POST", "/v1/shelves", body); r.status != 413 || !strings.Contains(r.body, `"code":413,"status":"RESOURCE_EXHAUSTED"`) {
 		t.Errorf("status %d, body %.200s; want 413", r.status, r.body)
 	}
 }
@@ -259,5 +259,189 @@ func TestTranscodingErrorsOverHTTP(t *testing.T) {
 	r = send(t, srv, "GET", "/v1/shelves/1", "")
 	if r.status != 500 || strings.Contains(r.body, "10.0.0.5") || !strings.Contains(r.body, `"message":"internal error"`) {
 		t.Errorf("status %d, body %s", r.status, r.body)
+	}
+}
+
+// D1: a value never leaves its variable. Dot segments are refused before
+// sending (a URL library or proxy would resolve them into another route),
+// and every value must come back out of the path exactly as it went in.
+func TestTranscodingClientRefusesDotSegments(t *testing.T) {
+	fake, srv := startLibrary(t)
+	c, err := NewLibraryHTTPClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shelves/..", "shelves/.", "shelves/", "shelves/a/../b", "shelves/\xff"} {
+		if _, err := c.GetShelf(t.Context(), &pb.GetShelfRequest{Name: name}); service.CodeOf(err) != service.CodeInvalidArgument {
+			t.Errorf("GetShelf(%q): err = %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+	for _, name := range []string{"shelves/1/books/..", "shelves/../books/1", "shelves/1/books/."} {
+		if _, err := c.DeleteBook(t.Context(), &pb.DeleteBookRequest{Name: name}); service.CodeOf(err) != service.CodeInvalidArgument {
+			t.Errorf("DeleteBook(%q): err = %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("the service received %d requests: %v", n, fake.Requests())
+	}
+	// Dots that are no dot segment are data.
+	for _, name := range []string{"shelves/...", "shelves/.a", "shelves/a..", "shelves/%2E%2E"} {
+		fake, srv := startLibrary(t)
+		c, err := NewLibraryHTTPClient(srv.URL, srv.Client())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetShelf(t.Context(), &pb.GetShelfRequest{Name: name}); err != nil {
+			t.Errorf("GetShelf(%q): %v", name, err)
+			continue
+		}
+		wantReceived(t, fake, &pb.GetShelfRequest{Name: name})
+	}
+}
+
+// D1: the client sets the URL it built, under the base URL's own path,
+// and nothing parses it again.
+func TestTranscodingClientKeepsItsPath(t *testing.T) {
+	seen := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Method + " " + r.URL.RequestURI()
+		io.WriteString(w, "{}")
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewLibraryHTTPClient(srv.URL+"/api/", srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBook(t.Context(), &pb.GetBookRequest{Name: "shelves/a b%2E/books/.x?#"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := <-seen, "GET /api/v1/shelves/a%20b%252E/books/.x%3F%23"; got != want {
+		t.Errorf("sent %s, want %s", got, want)
+	}
+}
+
+// D2: "*" matches one non-empty segment, as the client requires: a
+// trailing slash is no request for an empty ID.
+func TestTranscodingEmptySegmentMatchesNoWildcard(t *testing.T) {
+	fake, srv := startLibrary(t)
+	for _, target := range []string{"/v1/shelves/1/books/", "/v1/shelves//books/1", "/v1/shelves/", "/v1//shelves/1"} {
+		if r := send(t, srv, "GET", target, ""); r.status != 404 {
+			t.Errorf("GET %s: status %d, want 404: %s", target, r.status, r.body)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("the service received %d requests: %v", n, fake.Requests())
+	}
+}
+
+// D5: dot segments, literal or escaped, are refused by the router: never
+// redirected, never taken as data that a proxy would have resolved.
+func TestTranscodingDotSegmentsAreRefused(t *testing.T) {
+	fake, srv := startLibrary(t)
+	for _, target := range []string{"/v1/shelves/1/books/..", "/v1/shelves/1/books/.", "/v1/shelves/%2e%2E", "/v1/shelves/.%2e/books/1", "/v1/shelves/%2E", "/v1/../v1/shelves/1", "/v1/shelves/..:merge", "/v1/shelves/1/books/.:move"} {
+		for _, method := range []string{"GET", "DELETE"} {
+			r := send(t, srv, method, target, "")
+			if r.status != 400 || !strings.Contains(r.body, "segment") {
+				t.Errorf("%s %s: status %d, want 400: %s", method, target, r.status, r.body)
+			}
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("the service received %d requests: %v", n, fake.Requests())
+	}
+}
+
+// D6: one field named twice, by one name or by its proto and JSON names,
+// is refused, whatever order the parameters come in.
+func TestTranscodingFieldNamedTwiceIsRefused(t *testing.T) {
+	fake, srv := startLibrary(t)
+	for _, target := range []string{
+		"/v1/shelves?page_token=a&pageToken=b",
+		"/v1/shelves?pageToken=b&page_token=a",
+		"/v1/shelves?pageSize=1&page_size=1",
+		"/v1/shelves/1/books?page_token=a&page_token=b",
+	} {
+		if r := send(t, srv, "GET", target, ""); r.status != 400 {
+			t.Errorf("GET %s: status %d, want 400: %s", target, r.status, r.body)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("the service received %d requests: %v", n, fake.Requests())
+	}
+}
+
+// D7: HEAD is served by GET routes, OPTIONS lists the methods.
+func TestTranscodingHeadAndOptions(t *testing.T) {
+	fake, srv := startLibrary(t)
+	r := send(t, srv, "HEAD", "/v1/shelves/1", "")
+	if r.status != 200 || r.body != "" {
+		t.Errorf("HEAD: status %d, body %q; want 200 and no body", r.status, r.body)
+	}
+	wantReceived(t, fake, &pb.GetShelfRequest{Name: "shelves/1"})
+	r = send(t, srv, "OPTIONS", "/v1/shelves/1", "")
+	if r.status != 204 || r.header.Get("Allow") != "DELETE, GET, HEAD, OPTIONS" {
+		t.Errorf("OPTIONS: status %d, Allow %q", r.status, r.header.Get("Allow"))
+	}
+	if r := send(t, srv, "OPTIONS", "/v1/nothing", ""); r.status != 404 {
+		t.Errorf("OPTIONS on no route: status %d", r.status)
+	}
+}
+
+// D7: messages quote the escaped path, bounded.
+func TestTranscodingNotFoundQuotesTheEscapedPath(t *testing.T) {
+	_, srv := startLibrary(t)
+	r := send(t, srv, "GET", "/v1/shelvez/a%2Fb%22%0A", "")
+	if r.status != 404 || !strings.Contains(r.body, `no route matches GET /v1/shelvez/a%2Fb%22%0A"`) {
+		t.Errorf("status %d, body %s", r.status, r.body)
+	}
+	r = send(t, srv, "GET", "/v1/"+strings.Repeat("x", 10000), "")
+	if r.status != 404 || len(r.body) > 512 {
+		t.Errorf("status %d, %d bytes of body", r.status, len(r.body))
+	}
+}
+
+// D7: the client reads a bounded response body.
+func TestTranscodingClientBoundsResponses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"name":"`)
+		chunk := strings.Repeat("x", 1<<16)
+		for i := 0; i < (maxBodyBytes>>16)+2; i++ {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+		io.WriteString(w, `"}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewLibraryHTTPClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if service.CodeOf(err) != service.CodeResourceExhausted {
+		t.Errorf("err = %.200v, want RESOURCE_EXHAUSTED", err)
+	}
+}
+
+// D3: what the HTTP client reports is the remote's, not this service's.
+func TestTranscodingClientErrorsAreRemote(t *testing.T) {
+	fake, srv := startLibrary(t)
+	fake.Err = service.Errorf(service.CodeNotFound, "no shelf")
+	c, err := NewLibraryHTTPClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if remote, ok := errors.AsType[*service.RemoteError](err); !ok || remote.Code != service.CodeNotFound || remote.Message != "no shelf" {
+		t.Errorf("err = %#v, want a *service.RemoteError NOT_FOUND: no shelf", err)
+	}
+	if public := service.Public(err); public.Code != service.CodeInternal {
+		t.Errorf("Public(err) = %v, want INTERNAL", public)
+	}
+	// A server that is not there: UNAVAILABLE, and still remote.
+	srv.Close()
+	_, err = c.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if _, ok := errors.AsType[*service.RemoteError](err); !ok || service.CodeOf(err) != service.CodeUnavailable || service.Public(err).Code != service.CodeInternal {
+		t.Errorf("err = %v, want a *service.RemoteError UNAVAILABLE", err)
 	}
 }

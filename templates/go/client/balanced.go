@@ -186,7 +186,7 @@ func pick[S any](ctx context.Context, instances lb.Balancer) (S, error) {
 	var zero S
 	e, err := instances.Endpoint()
 	if err != nil {
-		return zero, service.Errorf(service.CodeUnavailable, "no instance of {{ p.name }} is available")
+		return zero, &service.RemoteError{Code: service.CodeUnavailable, Message: "no instance of {{ p.name }} is available", Err: err}
 	}
 	client, err := e(ctx, nil)
 	if err != nil {
@@ -222,7 +222,7 @@ func breaker(instance string, opts Options) endpoint.Middleware {
 		return func(ctx context.Context, request any) (any, error) {
 			response, err := protected(ctx, request)
 			if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-				return nil, service.Errorf(service.CodeUnavailable, "%s: circuit breaker open", instance)
+				return nil, &service.RemoteError{Code: service.CodeUnavailable, Message: instance + ": circuit breaker open", Err: err}
 			}
 			return response, err
 		}
@@ -252,7 +252,7 @@ func retryable(tries int) lb.Callback {
 				time.Sleep(time.Duration(n) * 20 * time.Millisecond)
 				return true, nil
 			}
-			return false, service.Errorf(service.CodeUnavailable, "no instance of {{ p.name }} is available")
+			return false, &service.RemoteError{Code: service.CodeUnavailable, Message: "no instance of {{ p.name }} is available", Err: err}
 		}
 		return n < tries && service.CodeOf(err) == service.CodeUnavailable, nil
 	}
@@ -263,7 +263,7 @@ func limit(limiter *rate.Limiter) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			if !limiter.Allow() {
-				return nil, service.Errorf(service.CodeResourceExhausted, "client rate limit exceeded")
+				return nil, &service.RemoteError{Code: service.CodeResourceExhausted, Message: "client rate limit exceeded"}
 			}
 			return next(ctx, request)
 		}

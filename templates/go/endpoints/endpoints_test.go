@@ -120,14 +120,25 @@ func TestTimeoutAnswersDeadlineExceeded(t *testing.T) {
 
 func TestAuthenticationRefusesWithUnauthenticated(t *testing.T) {
 	fake := &servicetest.{{ first.0.base }}{}
+	refusal := errors.New("token abc123 is unknown to keys.internal:8443")
 	e := New{{ first.0.endpoints }}(fake, Instrumentation{Authenticate: func(ctx context.Context, method string) error {
-		if Credentials(ctx) != "Bearer good" {
-			return errors.New("a valid token is required")
+		switch Credentials(ctx) {
+		case "Bearer good":
+			return nil
+		case "Bearer other":
+			return service.Errorf(service.CodePermissionDenied, "not yours")
 		}
-		return nil
+		return refusal
 	}})
-	if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeUnauthenticated {
-		t.Errorf("without credentials: err = %v, want UNAUTHENTICATED", err)
+	// A plain error's text is kept for the log, never sent.
+	_, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+	if service.CodeOf(err) != service.CodeUnauthenticated || service.MessageOf(err) != "the request is not authenticated" || !errors.Is(err, refusal) {
+		t.Errorf("without credentials: err = %v, want UNAUTHENTICATED: the request is not authenticated, caused by the refusal", err)
+	}
+	// A service error answers as it is.
+	_, err = e.{{ first.1.name }}(ContextWithCredentials(t.Context(), "Bearer other"), {{ first.1.sample_input }})
+	if service.CodeOf(err) != service.CodePermissionDenied || service.MessageOf(err) != "not yours" {
+		t.Errorf("another's credentials: err = %v, want PERMISSION_DENIED: not yours", err)
 	}
 	ctx := ContextWithCredentials(t.Context(), "Bearer good")
 	if _, err := e.{{ first.1.name }}(ctx, {{ first.1.sample_input }}); err != nil {

@@ -90,7 +90,7 @@ func LoggingMiddleware(logger log.Logger) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (response any, err error) {
 			defer func(begin time.Time) {
-				logger.Log("code", service.CodeOf(err), "took", time.Since(begin), "err", err)
+				logger.Log("code", answered(err), "took", time.Since(begin), "err", err)
 			}(time.Now())
 			return next(ctx, request)
 		}
@@ -128,7 +128,7 @@ func InstrumentingMiddleware(m *Metrics, method string) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (response any, err error) {
 			defer func(begin time.Time) {
-				labels := []string{"method", method, "code", service.CodeOf(err).String()}
+				labels := []string{"method", method, "code", answered(err).String()}
 				m.Requests.With(labels...).Add(1)
 				m.Duration.With(labels...).Observe(time.Since(begin).Seconds())
 			}(time.Now())
@@ -172,6 +172,14 @@ func RecoveryMiddleware(logger log.Logger) endpoint.Middleware {
 	}
 }
 
+// answered is the code the caller is told for err.
+func answered(err error) service.Code {
+	if err == nil {
+		return service.CodeOK
+	}
+	return service.Public(err).Code
+}
+
 // errServerTimeout is the cause of a deadline TimeoutMiddleware set.
 var errServerTimeout = errors.New("server timeout")
 
@@ -201,7 +209,7 @@ func TracingMiddleware(tracer trace.Tracer, method string) endpoint.Middleware {
 		return func(ctx context.Context, request any) (response any, err error) {
 			ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer))
 			defer func() {
-				code := service.CodeOf(err)
+				code := answered(err)
 				span.SetAttributes(attribute.String("rpc.method", method), attribute.Int("rpc.grpc.status_code", int(code)))
 				if err != nil {
 					span.RecordError(err)
@@ -214,14 +222,16 @@ func TracingMiddleware(tracer trace.Tracer, method string) endpoint.Middleware {
 	}
 }
 
-// AuthMiddleware refuses the requests authenticate refuses. An error without
-// a code of its own answers CodeUnauthenticated (HTTP 401).
+// AuthMiddleware refuses the requests authenticate refuses. A service error
+// (see service.Errorf) answers as it is; any other error answers
+// CodeUnauthenticated (HTTP 401) "the request is not authenticated", and its
+// text, which may name a token or a key server, is only logged.
 func AuthMiddleware(method string, authenticate func(ctx context.Context, method string) error) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
 			if err := authenticate(ctx, method); err != nil {
-				if _, ok := errors.AsType[*service.Error](err); !ok {
-					err = service.Errorf(service.CodeUnauthenticated, "%w", err)
+				if e, ok := errors.AsType[*service.Error](err); !ok || service.Public(err) != e {
+					err = service.Errorf(service.CodeUnauthenticated, "the request is not authenticated").WithCause(err)
 				}
 				return nil, err
 			}

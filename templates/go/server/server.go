@@ -97,28 +97,8 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 
 	var g run.Group
 	{
-		routes := http.NewServeMux()
-		routes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-			w.Write([]byte("ok\n"))
-		})
-		routes.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-			if !ready.Load() {
-				http.Error(w, "shutting down", http.StatusServiceUnavailable)
-				return
-			}
-			w.Write([]byte("ok\n"))
-		})
-		// The API's description is served beside the API, to its clients.
-		routes.Handle("GET /openapi.json", openapi.Handler())
-		routes.Handle("/", transport.NewHTTPHandler({% if p.has_http() %}{{ p.http_handler_args() }}, {% endif %}cfg.HTTPOptions...))
-		server := &http.Server{
-			Handler:           otelhttp.NewHandler(http.MaxBytesHandler(routes, maxRequestBytes), "http"),
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    1 << 20,
-		}
+		api := transport.NewHTTPHandler({% if p.has_http() %}{{ p.http_handler_args() }}, {% endif %}cfg.HTTPOptions...)
+		server := newHTTPServer(&ready, api)
 		g.Add(func() error {
 			logger.Log("transport", "HTTP", "addr", httpListener.Addr())
 			return serveHTTP(server, httpListener)
@@ -181,6 +161,55 @@ func Run(ctx context.Context, cfg Config, services Services, logger log.Logger) 
 
 // maxRequestBytes bounds the size of an HTTP request body.
 const maxRequestBytes = 4 << 20
+
+// newHTTPServer is the HTTP server of api, bounded in time and header size.
+func newHTTPServer(ready *atomic.Bool, api http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           httpHandler(ready, api),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+}
+
+// httpHandler serves api beside the health checks and the API's
+// description. Only their exact paths go to http.ServeMux; every other
+// request reaches api as it came: ServeMux cleans paths and redirects
+// ("DELETE /v1/shelves/1/books/.." to /v1/shelves/1, method kept), which
+// must never happen to an API request.
+func httpHandler(ready *atomic.Bool, api http.Handler) http.Handler {
+	routes := http.NewServeMux()
+	routes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	routes.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	// The API's description is served beside the API, to its clients.
+	routes.Handle("GET /openapi.json", openapi.Handler())
+	split := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+			// net/http drops a Content-Length sent beside Transfer-Encoding
+			// and keeps the connection; RFC 9112 says to close it, so a
+			// proxy in front that read the Content-Length cannot smuggle
+			// the rest of the body in as a request.
+			w.Header().Set("Connection", "close")
+		}
+		switch r.URL.EscapedPath() {
+		case "/healthz", "/readyz", "/openapi.json":
+			routes.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
+	return otelhttp.NewHandler(http.MaxBytesHandler(split, maxRequestBytes), "http")
+}
 
 // startTracing exports spans over OTLP/gRPC to endpoint, or, when endpoint is
 // empty, leaves OpenTelemetry's no-op provider in place. Either way W3C trace

@@ -106,10 +106,17 @@ func (e *Error) WithDetails(details ...proto.Message) *Error {
 	return e
 }
 
+// WithCause returns e with err as its cause, for errors.Is and errors.As and
+// the server's log, without putting err's text in the message callers see.
+func (e *Error) WithCause(err error) *Error {
+	e.cause = err
+	return e
+}
+
 // Errorf returns an *Error with the given code and a message formatted as
 // fmt.Errorf does: a %w operand becomes the error's cause. The message is
 // sent to callers, so wrap only causes whose text they may see; to keep a
-// cause from them, log it and say less.
+// cause from them, say less and attach it with WithCause.
 func Errorf(code Code, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
 	e := &Error{Code: code, Message: err.Error()}
@@ -120,17 +127,66 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return e
 }
 
+// RemoteError is the failure of a call made through one of the generated
+// clients: the remote service's answer (its code, message and details), a
+// transport failure, or a request the client refused to send. Read it with
+// CodeOf and MessageOf, or errors.As.
+//
+// A service that calls another and returns its RemoteError does not pass
+// the remote's words on: its callers are told CodeInternal "internal error"
+// (see Public), as gRPC advises against propagating a downstream status,
+// and the error is logged in full. To answer with the remote's code and
+// message, say so: return remoteErr.PassThrough(), or an Errorf of your own.
+type RemoteError struct {
+	Code    Code
+	Message string
+	Details []proto.Message
+	// Err is the failure underneath, such as the gRPC status or the HTTP
+	// client's error, if any.
+	Err error
+}
+
+func (e *RemoteError) Error() string {
+	return "remote " + e.Code.String() + ": " + e.Message
+}
+
+// Unwrap returns the failure underneath.
+func (e *RemoteError) Unwrap() error {
+	return e.Err
+}
+
+// PassThrough returns e as this service's own error, with the remote's
+// code, message and details, for a service that chooses to tell its callers
+// what the service it called said.
+func (e *RemoteError) PassThrough() *Error {
+	return &Error{Code: e.Code, Message: e.Message, Details: e.Details, cause: e}
+}
+
+// coded is implemented by *Error and *RemoteError: the errors with a code.
+type coded interface {
+	error
+	codeAndMessage() (Code, string)
+}
+
+func (e *Error) codeAndMessage() (Code, string)       { return e.Code, e.Message }
+func (e *RemoteError) codeAndMessage() (Code, string) { return e.Code, e.Message }
+
 // Public returns what callers are told about err: the *Error in its chain,
 // CodeCanceled or CodeDeadlineExceeded for context errors, and for anything
 // else CodeInternal "internal error", which keeps an internal error's text
-// (a database address, a file path) from reaching a client. nil stays nil.
+// (a database address, a file path, another service's answer) from
+// reaching a client. A *RemoteError met in the chain before any *Error is
+// such an internal error. nil stays nil.
 func Public(err error) *Error {
-	var e *Error
+	var c coded
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &e):
-		return e
+	case errors.As(err, &c):
+		if e, ok := c.(*Error); ok {
+			return e
+		}
+		return &Error{Code: CodeInternal, Message: "internal error"}
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: CodeCanceled, Message: "the request was canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -140,16 +196,33 @@ func Public(err error) *Error {
 	}
 }
 
-// CodeOf reports the code callers see for err: CodeOK for nil, else the
-// code of Public(err).
+// CodeOf reports the code err carries: CodeOK for nil, the code of the
+// first *Error or *RemoteError in its chain (for a client, the remote
+// service's code), else the code of Public(err). What a server answers is
+// Public(err).Code, which differs for a *RemoteError.
 func CodeOf(err error) Code {
-	if err == nil {
+	var c coded
+	switch {
+	case err == nil:
 		return CodeOK
+	case errors.As(err, &c):
+		code, _ := c.codeAndMessage()
+		return code
+	default:
+		return Public(err).Code
 	}
-	return Public(err).Code
 }
 
-// MessageOf returns the message callers see for err.
+// MessageOf returns the message err carries, as CodeOf its code.
 func MessageOf(err error) string {
-	return Public(err).Message
+	var c coded
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &c):
+		_, message := c.codeAndMessage()
+		return message
+	default:
+		return Public(err).Message
+	}
 }

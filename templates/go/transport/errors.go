@@ -11,8 +11,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/status"
@@ -100,14 +102,16 @@ func grpcError(err error) error {
 	return status.FromProto(st).Err()
 }
 
-// fromGRPCError converts a gRPC status error back into a *service.Error,
-// with the details whose types this program knows.
+// fromGRPCError converts a gRPC status error into a *service.RemoteError,
+// with the details whose types this program knows. The remote's code and
+// message stay the remote's: a server that returns the error answers
+// INTERNAL unless it passes it through (see service.RemoteError).
 func fromGRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok || err == nil {
 		return err
 	}
-	e := &service.Error{Code: service.Code(st.Code()), Message: st.Message()}
+	e := &service.RemoteError{Code: service.Code(st.Code()), Message: st.Message(), Err: err}
 	for _, a := range st.Proto().GetDetails() {
 		if detail, err := a.UnmarshalNew(); err == nil {
 			e.Details = append(e.Details, detail)
@@ -172,14 +176,18 @@ func httpErrorJSON(err error) (int, []byte) {
 	return body.Error.Code, append(data, '\n')
 }
 
-// decodeHTTPError reads an error response back into a *service.Error,
+// maxErrorBodyBytes bounds the error bodies the HTTP client reads.
+const maxErrorBodyBytes = 1 << 20
+
+// decodeHTTPError reads an error response into a *service.RemoteError,
 // keeping the body's message and the details whose types this program
-// knows, so callers see what the server said.
+// knows. A body that is not a JSON error, such as a proxy's HTML page, is
+// quoted in the message, at most 512 bytes of it.
 func decodeHTTPError(resp *http.Response) error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
 	var body httpErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Status != "" {
-		e := &service.Error{Code: service.ParseCode(body.Error.Status), Message: body.Error.Message}
+		e := &service.RemoteError{Code: service.ParseCode(body.Error.Status), Message: body.Error.Message}
 		for _, raw := range body.Error.Details {
 			var a anypb.Any
 			if protojson.Unmarshal(raw, &a) != nil {
@@ -191,5 +199,6 @@ func decodeHTTPError(resp *http.Response) error {
 		}
 		return e
 	}
-	return &service.Error{Code: codeFromHTTPStatus(resp.StatusCode), Message: resp.Status + ": " + string(data)}
+	text := strings.ToValidUTF8(string(data[:min(len(data), 512)]), "\uFFFD")
+	return &service.RemoteError{Code: codeFromHTTPStatus(resp.StatusCode), Message: fmt.Sprintf("%s: %q", resp.Status, text)}
 }

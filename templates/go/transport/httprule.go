@@ -106,6 +106,11 @@ func (p pathPattern) match(components []string) ([]string, bool) {
 			n = len(components) - (len(p.segments) - 1)
 		}
 		spans[i] = [2]int{pos, pos + n}
+		if segment == "*" && components[pos] == "" {
+			// A resource ID is never empty: "/v1/shelves/1/books/" is
+			// no GetBook.
+			return nil, false
+		}
 		if segment != "*" && segment != "**" {
 			if unescaped, err := url.PathUnescape(components[pos]); err != nil || unescaped != segment {
 				return nil, false
@@ -151,39 +156,42 @@ func unescapeKeepingSlash(s string) (string, error) {
 }
 
 // expand fills p from the fields of m and returns the escaped path and the
-// fields it used. A value must fit its variable's segments: a name such as
-// "shelves/1/books/2" cannot be sent where "shelves/*" is expected, so it
-// never reaches another method's route.
+// fields it used. A value must come back out of the path as it went in, so
+// the check is the server's own match: a name such as "shelves/1/books/2"
+// cannot be sent where "shelves/*" is expected, and never reaches another
+// method's route. Segments "." and ".." are refused, as the server does:
+// URL libraries and proxies resolve them, so the path would name another
+// resource on the way.
 func (p pathPattern) expand(m protoreflect.Message) (string, []string, error) {
 	for i, segment := range p.segments {
 		if (segment == "*" || segment == "**") && !p.inVar(i) {
-			return "", nil, fmt.Errorf("path template %s has a wildcard outside any variable, which a client cannot fill", p.template)
+			return "", nil, &service.RemoteError{Code: service.CodeUnimplemented, Message: fmt.Sprintf("path template %s has a wildcard outside any variable, which a client cannot fill", p.template)}
 		}
 	}
 	parts := slices.Clone(p.segments)
 	for i := range parts {
-		parts[i] = url.PathEscape(parts[i])
+		parts[i] = escapeSegment(parts[i])
 	}
-	var bound []string
+	var bound, values []string
 	for _, v := range p.vars {
 		value, err := fieldString(m, v.field)
 		if err != nil {
 			return "", nil, err
 		}
 		if value == "" {
-			return "", nil, service.Errorf(service.CodeInvalidArgument, "field %q is part of the URL and must be set", v.field)
+			return "", nil, refused("field %q is part of the URL and must be set", v.field)
 		}
-		want := p.segments[v.start:v.end]
-		var got []string
+		if !utf8.ValidString(value) {
+			return "", nil, refused("field %q is not valid UTF-8", v.field)
+		}
+		got := []string{value}
 		if p.multiSegment(v) {
 			got = strings.Split(value, "/")
-		} else {
-			got = []string{value}
-		}
-		if !segmentsFit(want, got) {
-			return "", nil, service.Errorf(service.CodeInvalidArgument, "field %q is %q, which does not match %s in %s", v.field, value, strings.Join(want, "/"), p.template)
 		}
 		for j := range got {
+			if dotSegment(got[j]) {
+				return "", nil, refused("field %q is %q, whose %q segment a URL cannot carry", v.field, value, got[j])
+			}
 			got[j] = escapeSegment(got[j])
 		}
 		parts[v.start] = strings.Join(got, "/")
@@ -191,6 +199,7 @@ func (p pathPattern) expand(m protoreflect.Message) (string, []string, error) {
 			parts[j] = ""
 		}
 		bound = append(bound, v.field)
+		values = append(values, value)
 	}
 	var path strings.Builder
 	for i, part := range parts {
@@ -203,7 +212,25 @@ func (p pathPattern) expand(m protoreflect.Message) (string, []string, error) {
 	if p.verb != "" {
 		out += ":" + p.verb
 	}
+	matched, ok := p.match(strings.Split(out[1:], "/"))
+	for i := range values {
+		if !ok || matched[i] != values[i] {
+			want := p.segments[p.vars[i].start:p.vars[i].end]
+			return "", nil, refused("field %q is %q, which does not fit %s in %s", p.vars[i].field, values[i], strings.Join(want, "/"), p.template)
+		}
+	}
 	return out, bound, nil
+}
+
+// refused is the error of a request the HTTP client will not send.
+func refused(format string, args ...any) error {
+	return &service.RemoteError{Code: service.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
+}
+
+// dotSegment reports whether an unescaped path segment is "." or "..",
+// which RFC 3986 clients and proxies remove or resolve.
+func dotSegment(segment string) bool {
+	return segment == "." || segment == ".."
 }
 
 // inVarTail reports whether segment i belongs to a variable that does not
@@ -220,30 +247,6 @@ func (p pathPattern) inVarTail(i int) bool {
 // inVar reports whether segment i lies in a variable.
 func (p pathPattern) inVar(i int) bool {
 	return slices.ContainsFunc(p.vars, func(v pathVar) bool { return i >= v.start && i < v.end })
-}
-
-// segmentsFit reports whether the value's segments match the template's.
-func segmentsFit(want, got []string) bool {
-	deep := slices.Index(want, "**")
-	if deep < 0 && len(got) != len(want) || deep >= 0 && len(got) < len(want)-1 {
-		return false
-	}
-	for i, w := range want {
-		j := i
-		if deep >= 0 && i > deep {
-			j = len(got) - (len(want) - i)
-		}
-		switch {
-		case w == "**":
-		case w == "*":
-			if got[j] == "" {
-				return false
-			}
-		case got[j] != w:
-			return false
-		}
-	}
-	return true
 }
 
 // escapeSegment percent-encodes every byte of s but the unreserved ones
@@ -288,6 +291,18 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	components := strings.Split(path[1:], "/")
+	for i, component := range components {
+		if i == len(components)-1 {
+			// "..:verb" would bind ".." to the verb's route.
+			component, _, _ = strings.Cut(component, ":")
+		}
+		// "%2e%2E" too: a proxy that decodes unreserved characters would
+		// resolve it, and route the request elsewhere than this router.
+		if unescaped, err := url.PathUnescape(component); err == nil && dotSegment(unescaped) {
+			encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path has a %q segment", unescaped), w)
+			return
+		}
+	}
 	var allowed []string
 	for i := range rt.routes {
 		route := &rt.routes[i]
@@ -295,7 +310,9 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			continue
 		}
-		if route.method != r.Method {
+		// HEAD is served by GET routes, as net/http does; the server
+		// sends no body.
+		if route.method != r.Method && (r.Method != http.MethodHead || route.method != http.MethodGet) {
 			if !slices.Contains(allowed, route.method) {
 				allowed = append(allowed, route.method)
 			}
@@ -306,17 +323,35 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(allowed) > 0 {
+		if slices.Contains(allowed, http.MethodGet) {
+			allowed = append(allowed, http.MethodHead)
+		}
+		allowed = append(allowed, http.MethodOptions)
 		slices.Sort(allowed)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		encodeHTTPError(r.Context(), &httpStatusError{
 			status: http.StatusMethodNotAllowed,
-			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")),
+			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", r.Method, quotePath(path), strings.Join(allowed, ", ")),
 		}, w)
 		return
 	}
 	// A path that fits no template, a malformed resource name included,
 	// answers 404 as grpc-gateway does: the message says no route matched.
-	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", r.Method, r.URL.Path), w)
+	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", r.Method, quotePath(path)), w)
+}
+
+// quotePath returns an escaped request path for a message, at most 256
+// bytes of it.
+func quotePath(path string) string {
+	const limit = 256
+	if len(path) > limit {
+		return path[:limit] + "..."
+	}
+	return path
 }
 
 // pathValues are the variables a route matched, in the pattern's order.
@@ -339,7 +374,7 @@ func decodeHTTPRequest(config *httpConfig, newRequest func() proto.Message, body
 			if len(data) > maxBodyBytes || errors.As(err, &tooLarge) {
 				return nil, &httpStatusError{
 					status: http.StatusRequestEntityTooLarge,
-					err:    service.Errorf(service.CodeInvalidArgument, "the request body exceeds %d bytes", maxBodyBytes),
+					err:    service.Errorf(service.CodeResourceExhausted, "the request body exceeds %d bytes", maxBodyBytes),
 				}
 			}
 			if err != nil {
@@ -416,17 +451,25 @@ func decodeQuery(m protoreflect.Message, query url.Values, bound []string, stric
 		keys = append(keys, key)
 	}
 	slices.Sort(keys)
+	// spelled is the parameter that named each field (and map key): one
+	// field named twice, by its proto and its JSON name, is refused as a
+	// field given twice under one name is.
+	spelled := map[string]string{}
 	for _, key := range keys {
 		values := query[key]
-		name := key
+		name, entry := key, ""
 		if match := mapKeyParam.FindStringSubmatch(key); match != nil {
-			name = match[1]
+			name, entry = match[1], "["+match[2]+"]"
 			values = append([]string{match[2]}, values...)
 		}
 		path := normalizeFieldPath(m.Descriptor(), name)
 		if slices.ContainsFunc(bound, func(b string) bool { return path == b || strings.HasPrefix(path, b+".") }) {
 			continue
 		}
+		if first, ok := spelled[path+entry]; ok {
+			return service.Errorf(service.CodeInvalidArgument, "query parameters %q and %q name the same field %s", first, key, path+entry)
+		}
+		spelled[path+entry] = key
 		if err := setField(m, path, values, strict); err != nil {
 			return err
 		}
@@ -714,17 +757,27 @@ func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody st
 // httpClientEndpoint calls one HTTP route of the remote service: it fills the
 // path template from the request, sends the field the rule names as the body
 // and the remaining fields as query parameters, and decodes the response.
+// Every failure is a *service.RemoteError: the remote's error, a response
+// it could not read, a transport failure (UNAVAILABLE) or a request it
+// refused to send (INVALID_ARGUMENT).
 func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern pathPattern, body, responseBody string, newResponse func() proto.Message) endpoint.Endpoint {
 	encode := func(_ context.Context, r *http.Request, request any) error {
-		return fillHTTPRequest(r, base, pattern, body, request.(proto.Message))
+		err := fillHTTPRequest(r, base, pattern, body, request.(proto.Message))
+		if _, ok := errors.AsType[*service.RemoteError](err); err != nil && !ok {
+			err = &service.RemoteError{Code: service.CodeOf(err), Message: service.MessageOf(err), Err: err}
+		}
+		return err
 	}
 	decode := func(_ context.Context, resp *http.Response) (any, error) {
 		if resp.StatusCode != http.StatusOK {
 			return nil, decodeHTTPError(resp)
 		}
-		data, err := io.ReadAll(resp.Body)
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 		if err != nil {
-			return nil, err
+			return nil, &service.RemoteError{Code: service.CodeUnavailable, Message: fmt.Sprintf("reading the response of %s %s: %v", verb, pattern.template, err), Err: err}
+		}
+		if len(data) > maxBodyBytes {
+			return nil, &service.RemoteError{Code: service.CodeResourceExhausted, Message: fmt.Sprintf("the response of %s %s exceeds %d bytes", verb, pattern.template, maxBodyBytes)}
 		}
 		msg := newResponse()
 		if len(bytes.TrimSpace(data)) == 0 {
@@ -732,29 +785,48 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern
 		}
 		// Unknown fields come from a newer server: ignore them.
 		if err := unmarshalBody(protojson.UnmarshalOptions{DiscardUnknown: true}, data, msg, cmp.Or(responseBody, "*")); err != nil {
-			return nil, fmt.Errorf("decoding the response of %s %s: %w", verb, pattern.template, err)
+			return nil, &service.RemoteError{Code: service.CodeInternal, Message: fmt.Sprintf("decoding the response of %s %s: %v", verb, pattern.template, err), Err: err}
 		}
 		return msg, nil
 	}
-	return httptransport.NewClient(verb, base, encode, decode,
+	call := httptransport.NewClient(verb, base, encode, decode,
 		httptransport.SetClient(client),
 		httptransport.ClientBefore(credentialsToHTTP),
 	).Endpoint()
+	return func(ctx context.Context, request any) (any, error) {
+		response, err := call(ctx, request)
+		if _, ok := errors.AsType[*service.RemoteError](err); err == nil || ok {
+			return response, err
+		}
+		// The request did not get an answer.
+		code := service.CodeUnavailable
+		switch {
+		case errors.Is(err, context.Canceled):
+			code = service.CodeCanceled
+		case errors.Is(err, context.DeadlineExceeded):
+			code = service.CodeDeadlineExceeded
+		}
+		return nil, &service.RemoteError{Code: code, Message: fmt.Sprintf("%s %s: %v", verb, pattern.template, err), Err: err}
+	}
 }
 
 // fillHTTPRequest sets the URL and body of r to call the route of pattern
 // and body with msg, under base: the path from msg's path fields, the body
 // from the field the rule names (or all of msg), and every other populated
-// field as a query parameter.
+// field as a query parameter. The path is set as it is, never parsed again,
+// so nothing resolves or re-escapes it on the way.
 func fillHTTPRequest(r *http.Request, base *url.URL, pattern pathPattern, body string, msg proto.Message) error {
 	path, bound, err := pattern.expand(msg.ProtoReflect())
 	if err != nil {
 		return err
 	}
-	basePath := strings.TrimSuffix(base.EscapedPath(), "/")
-	if r.URL, err = base.Parse(basePath + path); err != nil {
+	u := *base
+	u.RawPath = strings.TrimSuffix(base.EscapedPath(), "/") + path
+	if u.Path, err = url.PathUnescape(u.RawPath); err != nil {
 		return err
 	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	r.URL = &u
 	if body != "" {
 		data, err := marshaler.Marshal(msg)
 		if err != nil {

@@ -270,7 +270,7 @@ func TestErrorDetailsCrossBothTransports(t *testing.T) {
 	}
 	for name, c := range clients {
 		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
-		e, ok := errors.AsType[*service.Error](err)
+		e, ok := errors.AsType[*service.RemoteError](err)
 		if !ok || e.Code != service.CodeFailedPrecondition || e.Message != "over quota" {
 			t.Fatalf("%s: err = %v, want FAILED_PRECONDITION: over quota", name, err)
 		}
@@ -296,6 +296,61 @@ func TestInternalErrorsAreHiddenFromCallers(t *testing.T) {
 		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 		if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" || strings.Contains(err.Error(), "10.0.0.5") {
 			t.Errorf("%s: err = %v, want INTERNAL: internal error and nothing more", name, err)
+		}
+	}
+}
+
+// A service that calls another and returns the error it got does not pass
+// the other's words on: its callers see INTERNAL "internal error", unless
+// it passes the error through on purpose.
+func TestRemoteErrorsAreNotPassedOn(t *testing.T) {
+	// A downstream behind a proxy that answers an HTML page, and one whose
+	// own error names an address.
+	htmlProxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<html>upstream 10.0.0.7:8080 refused the connection</html>")
+	}))
+	t.Cleanup(htmlProxy.Close)
+	behindProxy, err := New{{ first.0.base }}HTTPClient(htmlProxy.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	downFakes := newFakes()
+	downFakes.{{ first.0.lower }}.Err = service.Errorf(service.CodeUnavailable, "dial tcp 10.0.0.7:5432: connection refused")
+	downstreams := map[string]service.{{ first.0.iface }}{
+		"HTTP": behindProxy,
+		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, downFakes)),
+	}
+	for name, downstream := range downstreams {
+		_, remoteErr := downstream.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+		remote, ok := errors.AsType[*service.RemoteError](remoteErr)
+		if !ok || !strings.Contains(remote.Message, "10.0.0.7") {
+			t.Fatalf("%s downstream: err = %v, want a *service.RemoteError saying what it said", name, remoteErr)
+		}
+		if public := service.Public(remoteErr); public.Code != service.CodeInternal || public.Message != "internal error" {
+			t.Errorf("%s downstream: Public = %v, want INTERNAL: internal error", name, public)
+		}
+		f := newFakes()
+		f.{{ first.0.lower }}.Err = fmt.Errorf("asking the downstream: %w", remoteErr)
+		httpClient, err := New{{ first.0.base }}HTTPClient(startHTTP(t, f).URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients := map[string]service.{{ first.0.iface }}{
+			"HTTP": httpClient,
+			"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
+		}
+		for over, c := range clients {
+			_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+			if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" || strings.Contains(err.Error(), "10.0.0.7") {
+				t.Errorf("%s downstream, over %s: err = %v, want INTERNAL: internal error and nothing more", name, over, err)
+			}
+		}
+		// Passed through on purpose, the remote's code and message go on.
+		f.{{ first.0.lower }}.Err = remote.PassThrough()
+		_, err = clients["gRPC"].{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+		if service.CodeOf(err) != remote.Code || service.MessageOf(err) != remote.Message {
+			t.Errorf("%s downstream, passed through: err = %v, want %v", name, err, remote)
 		}
 	}
 }
