@@ -115,6 +115,8 @@ func TestAdversarialRequests(t *testing.T) {
 		{"malformed escape", get("/v1/shelves/%zz"), 400, nil},
 		{"fragment in the target", get("/v1/shelves/1#x"), 200, &pb.GetShelfRequest{Name: "shelves/1#x"}},
 		{"method override is not honoured", "POST /v1/shelves/1/books/2:move HTTP/1.1\r\nHost: x\r\nX-HTTP-Method-Override: DELETE\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 200, &pb.MoveBookRequest{Name: "shelves/1/books/2"}},
+		{"two Authorization headers", get("/v1/shelves/1", "Authorization: Bearer a\r\n", "Authorization: Bearer b\r\n"), 400, nil},
+		{"very long method", strings.Repeat("X", 100000) + " /v1/shelves/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, nil},
 		{"lower-case method", "get /v1/shelves/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, nil},
 		{"absolute-form target", get("http://evil.example/v1/shelves/1"), 200, &pb.GetShelfRequest{Name: "shelves/1"}},
 		{"target without a slash", get("v1/shelves/1"), 400, nil},

@@ -290,6 +290,12 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path must start with /"), w)
 		return
 	}
+	if n := len(r.Header.Values("Authorization")); n > 1 {
+		// One field by RFC 9110: a proxy that checks the last one and a
+		// service that reads the first would disagree on who is calling.
+		encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request has %d Authorization headers", n), w)
+		return
+	}
 	components := strings.Split(path[1:], "/")
 	for i, component := range components {
 		if i == len(components)-1 {
@@ -335,23 +341,23 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		encodeHTTPError(r.Context(), &httpStatusError{
 			status: http.StatusMethodNotAllowed,
-			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", r.Method, quotePath(path), strings.Join(allowed, ", ")),
+			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", bounded(r.Method), bounded(path), strings.Join(allowed, ", ")),
 		}, w)
 		return
 	}
 	// A path that fits no template, a malformed resource name included,
 	// answers 404 as grpc-gateway does: the message says no route matched.
-	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", r.Method, quotePath(path)), w)
+	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", bounded(r.Method), bounded(path)), w)
 }
 
-// quotePath returns an escaped request path for a message, at most 256
-// bytes of it.
-func quotePath(path string) string {
+// bounded returns at most 256 bytes of a request's method or escaped path,
+// for a message.
+func bounded(s string) string {
 	const limit = 256
-	if len(path) > limit {
-		return path[:limit] + "..."
+	if len(s) > limit {
+		return s[:limit] + "..."
 	}
-	return path
+	return s
 }
 
 // pathValues are the variables a route matched, in the pattern's order.
