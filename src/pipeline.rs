@@ -179,7 +179,7 @@ pub fn add_stubs(
         parameter: &parameter,
     })?;
     for stub in stubs {
-        files.add_stub(stub.path, stub.content);
+        files.add_stub(go::naming::stub_path(&stub.path), stub.content);
     }
     Ok(files)
 }

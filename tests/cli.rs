@@ -653,6 +653,30 @@ fn bad_go_package_overrides_are_refused_where_they_are_written() {
             ),
             "one import path holds one package",
         ),
+        // The same, for two imported packages.
+        (
+            "\"acme/store/v1/types.proto\" = \"example.com/other/x;a\"\n\
+             \"google/type/money.proto\" = \"example.com/other/x;b\""
+                .into(),
+            "one import path holds one package",
+        ),
+        // A package where kitgen writes a file.
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/go.mod/common""#),
+            "where kitgen writes the file go.mod",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/kitgen.lock;lock""#),
+            "where kitgen writes the file kitgen.lock",
+        ),
+        (
+            format!(r#""acme/common/v1/common.proto" = "{m}/README.md;readme""#),
+            "where kitgen writes the file README.md",
+        ),
+        (
+            r#""acme/common/v1/common.proto" = "common""#.into(),
+            "with a '.' or a '/'",
+        ),
     ];
     let before = tree(&project);
     for (entry, want) in cases {
@@ -802,6 +826,79 @@ fn go_package_overrides_that_collide_or_cycle_are_refused() {
     assert!(err.contains("would import each other"), "{err}");
     assert!(
         err.contains("x/internal/p → x/internal/q → x/internal/p"),
+        "{err}"
+    );
+}
+
+/// Proto file names that protoc-gen-go's output or parameter cannot take.
+#[test]
+fn proto_file_names_the_plugins_or_go_cannot_take_are_refused() {
+    for (name, want) in [
+        (
+            "a,Mx=y.proto",
+            "error: a,Mx=y.proto: the file name 'a,Mx=y.proto' cannot be given to protoc-gen-go",
+        ),
+        (
+            "s_grpc.proto",
+            "'s_grpc.proto' and 's.proto' would both be generated as s_grpc.pb.go",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(
+            tmp.path().join(name),
+            "syntax = \"proto3\";\npackage c;\nmessage M {}\n",
+        )
+        .unwrap();
+        fs::write(
+            tmp.path().join("s.proto"),
+            format!(
+                "syntax = \"proto3\";\npackage c;\nimport \"{name}\";\nservice S {{ rpc Get(M) returns (M); }}\n"
+            ),
+        )
+        .unwrap();
+        let out = kitgen(&["new", "x", "--proto", "s.proto"], tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(want), "{name}: want {want:?} in:\n{err}");
+        assert!(!tmp.path().join("x").exists(), "{name}: wrote a project");
+    }
+    // Names Go reads as a build constraint or ignores are renamed (see
+    // README, "Names"), and a name that takes the renamed one is refused.
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, message) in [("arm_arm.proto", "Arm"), ("_hidden.proto", "Hidden")] {
+        fs::write(
+            tmp.path().join(name),
+            format!("syntax = \"proto3\";\npackage c;\nmessage {message} {{}}\n"),
+        )
+        .unwrap();
+    }
+    fs::write(
+        tmp.path().join("s.proto"),
+        "syntax = \"proto3\";\npackage c;\nimport \"arm_arm.proto\";\nimport \"_hidden.proto\";\n\
+         service S { rpc Get(Arm) returns (Hidden); }\n",
+    )
+    .unwrap();
+    let out = kitgen(&["new", "x", "--proto", "s.proto"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(tmp.path().join("x/pb/arm_arm_pb.pb.go").exists());
+    assert!(tmp.path().join("x/pb/pb_hidden.pb.go").exists());
+    assert!(!tmp.path().join("x/pb/arm_arm.pb.go").exists());
+    fs::write(
+        tmp.path().join("arm_arm_pb.proto"),
+        "syntax = \"proto3\";\npackage c;\nmessage Other {}\n",
+    )
+    .unwrap();
+    fs::write(
+        tmp.path().join("s.proto"),
+        "syntax = \"proto3\";\npackage c;\nimport \"arm_arm.proto\";\nimport \"arm_arm_pb.proto\";\n\
+         service S { rpc Get(Arm) returns (Other); }\n",
+    )
+    .unwrap();
+    let out = kitgen(&["new", "y", "--proto", "s.proto"], tmp.path());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("would both be generated as arm_arm_pb.pb.go"),
         "{err}"
     );
 }

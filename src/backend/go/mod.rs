@@ -280,7 +280,43 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         user,
         go(CliMain { p }, p, &["client"]),
     );
+    check_package_dirs(p, &files, &options.go_packages)?;
     Ok((project, files))
+}
+
+/// Refuses a generated package whose directory is, or lies under, a file
+/// kitgen writes (`go.mod/`, `README.md/x`): the project could not hold both.
+fn check_package_dirs(
+    p: &Project,
+    files: &FileSet,
+    overrides: &[GoPackageOverride],
+) -> Result<(), Diagnostic> {
+    const PROJECT_FILES: &[&str] = &["kitgen.toml", "kitgen.lock"];
+    for (file, pkg) in &p.proto_packages {
+        let Some(dir) = pkg.import_path.strip_prefix(&format!("{}/", p.module)) else {
+            continue;
+        };
+        let mut prefix = String::new();
+        for element in dir.split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(element);
+            if files.get(&prefix).is_none() && !PROJECT_FILES.contains(&prefix.as_str()) {
+                continue;
+            }
+            let message = format!(
+                "the Go package {} would be a directory where kitgen writes the file {prefix}",
+                pkg.import_path
+            );
+            let d = match overrides.iter().find(|o| o.proto == *file) {
+                Some(o) => o.at_value(Diagnostic::new(message)),
+                None => Diagnostic::new(message).at_file(file),
+            };
+            return Err(d.with_help("choose another directory"));
+        }
+    }
+    Ok(())
 }
 
 /// The container build and the Kubernetes manifests: user-owned, since every

@@ -1216,6 +1216,20 @@ fn place_files(
     own_dirs: &[String],
 ) -> Result<Placement, Diagnostic> {
     let service_files: BTreeSet<&str> = api.services.iter().map(|s| s.file.as_str()).collect();
+    // Each file name reaches the plugins' parameter (`M<file>=<path>`),
+    // which ',' and '=' would cut into other parameters.
+    if let Some(f) = api
+        .files
+        .iter()
+        .find(|f| f.in_project && f.name.contains([',', '=']))
+    {
+        return Err(Diagnostic::new(format!(
+            "the file name '{}' cannot be given to protoc-gen-go: ',' and '=' separate its parameters",
+            f.name
+        ))
+        .at_file(&f.name)
+        .with_help("rename the file (and its imports) without ',' or '='"));
+    }
     // The validated overrides, by file.
     let mut chosen: HashMap<&str, (&GoPackageOverride, overrides::Target)> = HashMap::new();
     for o in overrides {
@@ -1352,6 +1366,39 @@ fn place_files(
             external.remove(name);
         }
     }
+    // One import path holds one package: an imported file's name (declared
+    // or chosen) must agree with every other file at its path, or the
+    // plugins refuse the request.
+    let mut names_at: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut ordered: Vec<&ir::SourceFile> = api
+        .files
+        .iter()
+        .filter(|f| external.contains_key(f.name.as_str()))
+        .collect();
+    // Overridden files last, so that a refusal lands on kitgen.toml.
+    ordered.sort_by_key(|f| chosen.contains_key(f.name.as_str()));
+    for f in ordered {
+        let pkg = &external[f.name.as_str()];
+        match names_at.get(pkg.import_path.as_str()) {
+            Some((name, other)) if *name != pkg.name => {
+                let message = format!(
+                    "'{}' is in the Go package {} named {:?}, but '{other}' names it {name:?}",
+                    f.name, pkg.import_path, pkg.name
+                );
+                let d = match chosen.get(f.name.as_str()) {
+                    Some((o, _)) => o.at_value(Diagnostic::new(message)),
+                    None => at_option(f, "go_package", message),
+                };
+                return Err(
+                    d.with_help("one import path holds one package: give both the same name")
+                );
+            }
+            Some(_) => {}
+            None => {
+                names_at.insert(&pkg.import_path, (&pkg.name, &f.name));
+            }
+        }
+    }
     let moved: HashMap<&str, &(&GoPackageOverride, overrides::Target)> = chosen
         .iter()
         .filter(|(_, (_, t))| t.local_dir.is_some())
@@ -1434,25 +1481,36 @@ fn check_local_packages(
         Some((o, _)) => o.at_value(Diagnostic::new(message)),
         None => Diagnostic::new(message).at_file(file),
     };
-    // protoc-gen-go names a file's output after the file's base name.
+    // protoc-gen-go names a file's output after the file's base name:
+    // `<stem>.pb.go`, and `<stem>_grpc.pb.go` with services.
+    let service_files: HashSet<&str> = api.services.iter().map(|s| s.file.as_str()).collect();
     let mut outputs: HashMap<(String, String), &str> = HashMap::new();
     for (file, pkg) in local {
         let base = file.rsplit('/').next().unwrap_or(file);
         let stem = base.strip_suffix(".proto").unwrap_or(base).to_string();
-        if let Some(other) = outputs.insert((pkg.import_path.clone(), stem.clone()), file) {
-            let (first, second) = if chosen.contains_key(file.as_str()) {
-                (other, file.as_str())
-            } else {
-                (file.as_str(), other)
-            };
-            return Err(at(
-                second,
-                format!(
-                    "'{first}' and '{second}' would both be generated as {stem}.pb.go in {}",
-                    pkg.import_path
-                ),
-            )
-            .with_help("give one of them a go_package of its own in kitgen.toml"));
+        // As kitgen writes them (see naming::stub_path).
+        let mut names = vec![naming::stub_path(&format!("{stem}.pb.go"))];
+        if service_files.contains(file.as_str()) {
+            names.push(naming::stub_path(&format!("{stem}_grpc.pb.go")));
+        }
+        for name in names {
+            if let Some(other) = outputs.insert((pkg.import_path.clone(), name.clone()), file) {
+                let (first, second) = if chosen.contains_key(file.as_str()) {
+                    (other, file.as_str())
+                } else {
+                    (file.as_str(), other)
+                };
+                return Err(at(
+                    second,
+                    format!(
+                        "'{first}' and '{second}' would both be generated as {name} in {}",
+                        pkg.import_path
+                    ),
+                )
+                .with_help(
+                    "rename one of them, or give one a go_package of its own in kitgen.toml",
+                ));
+            }
         }
     }
     // Go packages, and which files make each import which.

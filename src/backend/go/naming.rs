@@ -175,6 +175,31 @@ pub fn service_var(name: &str) -> String {
     }
 }
 
+/// The path kitgen writes a protoc-gen-go output at: its own, unless Go
+/// would read the name (up to its first '.') as a build constraint
+/// (`experiment_arm.pb.go` builds on ARM only) or ignore it (`_x.pb.go`):
+/// then `_pb` goes after that part (`experiment_arm_pb.pb.go`), or `pb`
+/// before a leading `_` or `.` (`pb_x.pb.go`). The Go code does not depend
+/// on its file's name.
+pub fn stub_path(path: &str) -> String {
+    let (dir, name) = match path.rsplit_once('/') {
+        Some((dir, name)) => (Some(dir), name),
+        None => (None, path),
+    };
+    let (stem, rest) = name.split_at(name.find('.').unwrap_or(name.len()));
+    let renamed = if name.starts_with(['_', '.']) {
+        format!("pb{name}")
+    } else if !stem.ends_with("_test") && special_file_stem(stem) {
+        format!("{stem}_pb{rest}")
+    } else {
+        name.to_string()
+    };
+    match dir {
+        Some(dir) => format!("{dir}/{renamed}"),
+        None => renamed,
+    }
+}
+
 /// kitgen's Go templates, whose identifiers a service's variable avoids.
 const GO_TEMPLATES: &[&str] = &[
     include_str!("../../../templates/go/client/balanced.go"),
@@ -637,6 +662,24 @@ mod tests {
             ("v1", "V1"),
         ] {
             assert_eq!(go_camel_case(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn stub_files_never_take_a_name_go_reads_as_a_constraint() {
+        for (path, want) in [
+            ("pb/experiment_arm.pb.go", "pb/experiment_arm_pb.pb.go"),
+            ("pb/store_windows.pb.go", "pb/store_windows_pb.pb.go"),
+            ("pb/x_linux_amd64.pb.go", "pb/x_linux_amd64_pb.pb.go"),
+            ("pb/store_windows.v1.pb.go", "pb/store_windows_pb.v1.pb.go"),
+            ("pb/_hidden.pb.go", "pb/pb_hidden.pb.go"),
+            ("pb/.dot.pb.go", "pb/pb.dot.pb.go"),
+            ("pb/store_windows_grpc.pb.go", "pb/store_windows_grpc.pb.go"),
+            ("pb/experiment.pb.go", "pb/experiment.pb.go"),
+            ("pb/store_test.pb.go", "pb/store_test.pb.go"),
+            ("arm.pb.go", "arm.pb.go"),
+        ] {
+            assert_eq!(stub_path(path), want, "{path}");
         }
     }
 

@@ -94,6 +94,14 @@ impl GoPackageOverride {
                 )))
                 .with_help(help));
         }
+        if !path.contains(['.', '/']) {
+            return Err(self
+                .at_value(Diagnostic::new(format!(
+                    "go_package {:?}: protoc-gen-go takes only import paths with a '.' or a '/' (a lone word is taken for a package name)",
+                    self.value
+                )))
+                .with_help(help));
+        }
         let local_dir = if path == module {
             Some(String::new())
         } else {
@@ -188,6 +196,7 @@ mod tests {
             ("example.com/m/_x", "treats specially"),
             ("example.com/m/pb", "inside pb/"),
             ("example.com/m/pb/money", "inside pb/"),
+            ("money;money", "with a '.' or a '/'"),
         ] {
             let err = o(bad).target("example.com/m").unwrap_err().to_string();
             assert!(err.contains(why), "{bad}: {err}");
