@@ -3,48 +3,16 @@
 //! untrusted input too), and files that are links leading out of the project
 //! (their contents are never read, so `check`/`diff` never print them).
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod support;
-use support::{kitgen, stderr, stdout, tree};
+use support::{Project, stderr, stdout};
 
-/// A project in `<tmp>/work/addsvc`, beside `<tmp>/outside`.
-struct Project {
-    tmp: tempfile::TempDir,
-    dir: PathBuf,
-}
-
-impl Project {
-    fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        fs::create_dir_all(tmp.path().join("work")).unwrap();
-        fs::create_dir_all(tmp.path().join("outside")).unwrap();
-        fs::write(tmp.path().join("outside/secret.txt"), "TOP-SECRET-LINE\n").unwrap();
-        let out = kitgen(&["new", "addsvc"], &tmp.path().join("work"));
-        assert!(out.status.success(), "new: {}", stderr(&out));
-        let dir = tmp.path().join("work/addsvc");
-        Project { tmp, dir }
-    }
-
-    fn outside(&self) -> PathBuf {
-        self.tmp.path().join("outside")
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.join(rel)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        kitgen(args, &self.dir)
-    }
-
-    fn everything(&self) -> BTreeMap<String, Vec<u8>> {
-        tree(self.tmp.path())
-    }
+/// The starter project, beside `<tmp>/outside`.
+fn project() -> Project {
+    Project::with_secret("TOP-SECRET-LINE\n")
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -92,7 +60,7 @@ fn a_journal_never_writes_into_git_or_kitgens_state() {
         ".GIT/hooks/pre-commit",
         ".kitgen/txn/journal",
     ] {
-        let p = Project::new();
+        let p = project();
         fs::create_dir_all(p.path(".git/hooks")).unwrap();
         let line = format!("write\t-\t{}\t{target}", sha256_hex(hook));
         plant_journal(&p, &line, Some(hook));
@@ -117,7 +85,7 @@ fn a_journal_never_writes_into_git_or_kitgens_state() {
 #[test]
 fn a_journal_directory_linking_out_is_refused() {
     for linked in ["txn", "txn/old", "txn/new"] {
-        let p = Project::new();
+        let p = project();
         let readme = fs::read(p.path("README.md")).unwrap();
         let line = format!("delete\t{}\tREADME.md", sha256_hex(&readme));
         plant_journal(&p, &line, None);
@@ -152,7 +120,7 @@ fn a_journal_directory_linking_out_is_refused() {
 #[test]
 fn files_linking_out_are_never_read_nor_printed() {
     for rel in ["pkg/service/add.go", "pkg/transport/http.go", "kitgen.lock"] {
-        let p = Project::new();
+        let p = project();
         fs::remove_file(p.path(rel)).unwrap();
         symlink(p.outside().join("secret.txt"), p.path(rel)).unwrap();
         let before = p.everything();
@@ -186,7 +154,7 @@ fn files_linking_out_are_never_read_nor_printed() {
 /// so such a kill leaves a `done-*` directory, which the next run drops.
 #[test]
 fn a_kill_while_removing_a_finished_transaction_leaves_nothing_to_repair() {
-    let p = Project::new();
+    let p = project();
     let before = p.everything();
     let done = p.path(".kitgen/done-4242");
     fs::create_dir_all(done.join("old")).unwrap();
@@ -206,7 +174,7 @@ fn a_kill_while_removing_a_finished_transaction_leaves_nothing_to_repair() {
 /// to merge into it, and changes nothing; with nothing to merge it is fine.
 #[test]
 fn a_user_file_that_is_not_utf8_is_never_rewritten_lossily() {
-    let p = Project::new();
+    let p = project();
     let mut readme = fs::read(p.path("README.md")).unwrap();
     readme.extend_from_slice(b"user: caf\xe9\n");
     fs::write(p.path("README.md"), &readme).unwrap();
@@ -239,23 +207,20 @@ fn a_user_file_that_is_not_utf8_is_never_rewritten_lossily() {
 /// repository. Such a lock is refused on load, located, as `.git/…` is.
 #[test]
 fn a_lock_naming_a_worktrees_git_file_is_refused() {
-    let p = Project::new();
+    let p = project();
     let gitfile = b"gitdir: /somewhere/.git/worktrees/addsvc\n";
     fs::write(p.path(".git"), gitfile).unwrap();
     let lock = fs::read_to_string(p.path("kitgen.lock")).unwrap();
     for path in [".git", ".GIT/config"] {
-        fs::write(
-            p.path("kitgen.lock"),
-            format!(
+        p.assert_bad_input(
+            "kitgen.lock",
+            &format!(
                 "{lock}\n[[file]]\npath = {path:?}\nowner = \"generated\"\nsha256 = \"{}\"\n",
                 sha256_hex(gitfile)
             ),
-        )
-        .unwrap();
-        let before = p.everything();
-        let out = p.run(&["generate", "--force"]);
-        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
-        assert!(stderr(&out).contains("kitgen.lock:"), "{}", stderr(&out));
-        assert_eq!(p.everything(), before, "{path}");
+            &["generate", "--force"],
+            "kitgen.lock:",
+            "which kitgen refuses",
+        );
     }
 }

@@ -5,45 +5,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod support;
-use support::{kitgen, stderr, stdout};
-
-/// A generated project in a temporary directory.
-struct Project {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-}
+use support::{Project, kitgen, stderr, stdout};
 
 impl Project {
     /// `kitgen new addsvc`: the starter, whose proto lives in the project.
     fn new() -> Project {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let out = kitgen(&["new", "addsvc"], tmp.path());
-        assert!(out.status.success(), "kitgen new: {}", stderr(&out));
-        let dir = tmp.path().join("addsvc");
-        Project { _tmp: tmp, dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.join(rel)
-    }
-
-    fn read(&self, rel: &str) -> String {
-        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        fs::write(self.path(rel), text).unwrap();
-    }
-
-    /// Replaces `from` by `to` in a file, which must contain it.
-    fn edit(&self, rel: &str, from: &str, to: &str) {
-        let text = self.read(rel);
-        assert!(text.contains(from), "{rel} lacks {from:?}");
-        self.write(rel, &text.replacen(from, to, 1));
+        Project::with_secret("secret\n")
     }
 
     fn kitgen(&self, args: &[&str]) -> Output {
@@ -60,27 +30,17 @@ impl Project {
 
     /// Every file and its contents, for before/after comparisons.
     fn tree(&self) -> Tree {
-        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-            for entry in fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    walk(root, &path, out);
-                } else {
-                    let rel = path
-                        .strip_prefix(root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    out.insert(
-                        rel,
-                        String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned(),
-                    );
-                }
-            }
-        }
-        let mut out = BTreeMap::new();
-        walk(&self.dir, &self.dir, &mut out);
-        Tree(out)
+        Tree(
+            support::read_tree(&self.dir)
+                .into_iter()
+                .map(|(path, bytes)| {
+                    (
+                        path.to_string_lossy().replace('\\', "/"),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    )
+                })
+                .collect(),
+        )
     }
 
     /// gofmt, vet, build and test: the bar every generated project meets.

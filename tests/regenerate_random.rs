@@ -8,7 +8,7 @@ use std::path::Path;
 use proptest::prelude::*;
 
 mod support;
-use support::{kitgen, kitgen_env};
+use support::{kitgen, kitgen_killed_after};
 
 const PROTO: &str = "proto/addsvc.proto";
 
@@ -202,7 +202,7 @@ proptest! {
                 apply_proto_edit(&dir, edit);
             }
             if let Run::KilledAfter(step) = run {
-                let out = kitgen_env(&["generate"], &dir, &[("KITGEN_TEST_ABORT_AFTER", &step.to_string())]);
+                let out = kitgen_killed_after(&dir, *step);
                 if out.status.code().is_none() {
                     KILLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }

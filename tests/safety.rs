@@ -4,14 +4,13 @@
 //! an edit saved mid-run loses no line, two runs do not race, `--force`
 //! replaces generated files only, and line ends do not count as edits.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{kitgen_env, stderr, stdout, tree};
+use support::{Project, assert_same, kitgen_env, stderr, stdout, tree};
 
 const PROTO: &str = "proto/addsvc.proto";
 
@@ -52,62 +51,11 @@ const USER_LINES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// A project in `<tmp>/work/addsvc`, beside `<tmp>/outside`, a directory
-/// kitgen must never touch.
-struct Project {
-    tmp: tempfile::TempDir,
-    dir: PathBuf,
-}
-
 impl Project {
+    /// The starter project, beside `<tmp>/outside`, a directory kitgen must
+    /// never touch.
     fn new() -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        fs::create_dir_all(tmp.path().join("work")).unwrap();
-        fs::create_dir_all(tmp.path().join("outside")).unwrap();
-        fs::write(tmp.path().join("outside/secret.txt"), "secret\n").unwrap();
-        let out = kitgen_env(&["new", "addsvc"], &tmp.path().join("work"), &[]);
-        assert!(out.status.success(), "new: {}", stderr(&out));
-        let dir = tmp.path().join("work/addsvc");
-        Project { tmp, dir }
-    }
-
-    /// A copy of this project in a fresh temporary directory.
-    fn copy(&self) -> Project {
-        let tmp = tempfile::tempdir().unwrap();
-        fs::create_dir_all(tmp.path().join("work")).unwrap();
-        copy_dir(
-            &self.tmp.path().join("outside"),
-            &tmp.path().join("outside"),
-        );
-        let dir = tmp.path().join("work/addsvc");
-        copy_dir(&self.dir, &dir);
-        Project { tmp, dir }
-    }
-
-    fn outside(&self) -> PathBuf {
-        self.tmp.path().join("outside")
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.join(rel)
-    }
-
-    fn read(&self, rel: &str) -> String {
-        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        fs::write(self.path(rel), text).unwrap();
-    }
-
-    fn edit(&self, rel: &str, from: &str, to: &str) {
-        let text = self.read(rel);
-        assert!(text.contains(from), "{rel} lacks {from:?}");
-        self.write(rel, &text.replacen(from, to, 1));
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        kitgen_env(args, &self.dir, &[])
+        Project::with_secret("secret\n")
     }
 
     fn user_edits(&self) {
@@ -131,39 +79,6 @@ impl Project {
             "  // Concat returns",
             &format!("{MULTIPLY_RPC}  // Concat returns"),
         );
-    }
-
-    /// Every file under the temporary root (project and outside), so a
-    /// comparison also catches writes beside the project.
-    fn everything(&self) -> BTreeMap<String, Vec<u8>> {
-        tree(self.tmp.path())
-    }
-
-    fn project_tree(&self) -> BTreeMap<String, Vec<u8>> {
-        tree(&self.dir)
-    }
-}
-
-#[track_caller]
-fn assert_same(after: &BTreeMap<String, Vec<u8>>, before: &BTreeMap<String, Vec<u8>>, why: &str) {
-    let changed: Vec<&String> = after
-        .keys()
-        .chain(before.keys())
-        .filter(|k| after.get(*k) != before.get(*k))
-        .collect();
-    assert!(changed.is_empty(), "{why}: changed {changed:?}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let meta = fs::symlink_metadata(entry.path()).unwrap();
-        if meta.is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
     }
 }
 
@@ -189,24 +104,18 @@ fn a_lock_naming_a_file_outside_the_project_is_refused() {
         ("/etc/hostname", true),
         ("pkg//x.go", false),
     ] {
-        p.write(
-            "kitgen.lock",
-            &format!("{lock}\n[[file]]\npath = {path:?}\nowner = \"generated\"\nsha256 = \"{secret_hash}\"\n"),
-        );
-        let before = p.everything();
         let args: &[&str] = if force {
             &["generate", "--force"]
         } else {
             &["generate"]
         };
-        let out = p.run(args);
-        assert_eq!(out.status.code(), Some(2), "{path}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("kitgen.lock:") && stderr(&out).contains("refuses"),
-            "{}",
-            stderr(&out)
+        p.assert_bad_input(
+            "kitgen.lock",
+            &format!("{lock}\n[[file]]\npath = {path:?}\nowner = \"generated\"\nsha256 = \"{secret_hash}\"\n"),
+            args,
+            "kitgen.lock:",
+            "refuses",
         );
-        assert_same(&p.everything(), &before, path);
         assert_eq!(p.run(&["check"]).status.code(), Some(2));
     }
     assert_eq!(
@@ -222,17 +131,13 @@ fn kitgen_toml_name_is_held_to_the_rules_of_new() {
     let p = Project::new();
     let config = p.read("kitgen.toml");
     for bad in ["../../escaped", "", "func", "My-Svc", "a/b"] {
-        p.write(
+        p.assert_bad_input(
             "kitgen.toml",
             &config.replace("name = \"addsvc\"", &format!("name = {bad:?}")),
+            &["generate"],
+            "kitgen.toml:4:8: ",
+            "cannot be a project name",
         );
-        let before = p.everything();
-        let out = p.run(&["generate"]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
-        assert!(err.contains("kitgen.toml:4:8: "), "{bad}: located: {err}");
-        assert!(err.contains("cannot be a project name"), "{err}");
-        assert_same(&p.everything(), &before, bad);
     }
     assert!(!p.tmp.path().join("escaped").exists());
 }
@@ -244,20 +149,13 @@ fn kitgen_toml_module_must_be_a_go_module_path() {
     let p = Project::new();
     let config = p.read("kitgen.toml");
     for bad in ["../PLUGESC,module=,M=", "a b", "a\nb", "x=y", "-x"] {
-        p.write(
+        p.assert_bad_input(
             "kitgen.toml",
             &config.replace("module = \"addsvc\"", &format!("module = {bad:?}")),
+            &["generate"],
+            "kitgen.toml:5:10: ",
+            "is not a valid Go module path",
         );
-        let before = p.everything();
-        let out = p.run(&["generate"]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{bad:?}: {err}");
-        assert!(
-            err.contains("kitgen.toml:5:10: "),
-            "{bad:?}: located: {err}"
-        );
-        assert!(err.contains("is not a valid Go module path"), "{err}");
-        assert_same(&p.everything(), &before, bad);
     }
     assert!(!p.tmp.path().join("work/PLUGESC").exists());
 }
@@ -345,13 +243,7 @@ fn a_kill_at_any_write_step_loses_nothing_and_the_next_run_converges() {
     let mut killed = 0;
     for n in 1.. {
         let p = base.copy();
-        let before = p.everything();
-        let n_text = n.to_string();
-        let out = kitgen_env(
-            &["generate"],
-            &p.dir,
-            &[("KITGEN_TEST_ABORT_AFTER", &n_text)],
-        );
+        let out = p.generate_killed_after(n);
         if out.status.success() {
             assert_same(&p.project_tree(), &want, "an uninterrupted run");
             break;
@@ -368,7 +260,6 @@ fn a_kill_at_any_write_step_loses_nothing_and_the_next_run_converges() {
             &tree(base.tmp.path().join("outside").as_path()),
             "outside",
         );
-        let _ = before;
         // Any command finishes the interrupted run first: check on odd steps.
         if n % 2 == 1 {
             let committed = p.path(".kitgen/txn").exists();
@@ -791,7 +682,7 @@ fn a_killed_run_is_rolled_back_when_a_file_changed_since() {
     let before = p.project_tree();
     // Killed after the commit and a first file; then the user saves a file
     // the run had not reached yet.
-    let out = kitgen_env(&["generate"], &p.dir, &[("KITGEN_TEST_ABORT_AFTER", "4")]);
+    let out = p.generate_killed_after(4);
     assert_eq!(out.status.code(), None, "{}", stderr(&out));
     assert!(p.path(".kitgen/txn").is_dir());
     let text = p.read("pkg/service/middleware.go");

@@ -653,3 +653,145 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// A project made by `kitgen new addsvc` in `<tmp>/work/addsvc`, beside
+/// `<tmp>/outside`, a directory holding `secret.txt` that kitgen must never
+/// touch.
+pub struct Project {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+}
+
+impl Project {
+    /// The starter project, beside an outside `secret.txt` holding `secret`.
+    pub fn with_secret(secret: &str) -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("work")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("outside")).unwrap();
+        std::fs::write(tmp.path().join("outside/secret.txt"), secret).unwrap();
+        let out = kitgen(&["new", "addsvc"], &tmp.path().join("work"));
+        assert!(out.status.success(), "new: {}", stderr(&out));
+        let dir = tmp.path().join("work/addsvc");
+        Project { tmp, dir }
+    }
+
+    /// A copy of this project (and of what is beside it) in a fresh
+    /// temporary directory.
+    pub fn copy(&self) -> Project {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&self.outside(), &tmp.path().join("outside"));
+        let dir = tmp.path().join("work/addsvc");
+        copy_dir(&self.dir, &dir);
+        Project { tmp, dir }
+    }
+
+    pub fn outside(&self) -> PathBuf {
+        self.tmp.path().join("outside")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).unwrap();
+    }
+
+    /// Replaces `from` by `to` in a file, which must contain it.
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        self.write(rel, &text.replacen(from, to, 1));
+    }
+
+    /// Runs kitgen in the project.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        kitgen(args, &self.dir)
+    }
+
+    /// Runs `generate` with the test hook that kills it after write step
+    /// `step`.
+    pub fn generate_killed_after(&self, step: usize) -> std::process::Output {
+        kitgen_killed_after(&self.dir, step)
+    }
+
+    /// Every file under the temporary root (project and outside), so a
+    /// comparison also catches writes beside the project.
+    pub fn everything(&self) -> BTreeMap<String, Vec<u8>> {
+        tree(self.tmp.path())
+    }
+
+    pub fn project_tree(&self) -> BTreeMap<String, Vec<u8>> {
+        tree(&self.dir)
+    }
+
+    /// Writes `text`, bad input, to `rel`, runs kitgen with `args`, and
+    /// asserts that it exits 2 with a diagnostic that names `located`
+    /// (`file:line:col: ` or `file:`) and says `says`, and that nothing
+    /// changed, in the project or beside it. Returns what kitgen printed.
+    #[track_caller]
+    pub fn assert_bad_input(
+        &self,
+        rel: &str,
+        text: &str,
+        args: &[&str],
+        located: &str,
+        says: &str,
+    ) -> String {
+        self.write(rel, text);
+        let before = self.everything();
+        let out = self.run(args);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?} with {rel}:\n{text}\n{err}"
+        );
+        assert!(err.contains(located), "located at {located:?}: {err}");
+        assert!(err.contains(says), "says {says:?}: {err}");
+        assert_same(&self.everything(), &before, &format!("{args:?} with {rel}"));
+        err
+    }
+}
+
+/// Runs `generate` in `dir` with the test hook that kills it after write
+/// step `step`.
+pub fn kitgen_killed_after(dir: &Path, step: usize) -> std::process::Output {
+    kitgen_env(
+        &["generate"],
+        dir,
+        &[("KITGEN_TEST_ABORT_AFTER", &step.to_string())],
+    )
+}
+
+/// Asserts that two trees hold the same entries, naming those that differ.
+#[track_caller]
+pub fn assert_same(
+    after: &BTreeMap<String, Vec<u8>>,
+    before: &BTreeMap<String, Vec<u8>>,
+    why: &str,
+) {
+    let changed: Vec<&String> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "{why}: changed {changed:?}");
+}
+
+/// Copies the directory `from` to `to`, files and directories.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in walk(from) {
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
