@@ -129,6 +129,16 @@ fn two_rpcs_on_one_route_are_refused() {
     );
 }
 
+/// A proto whose one RPC, on line 5, has the google.api.http rule `rule`;
+/// its message M has `fields`.
+fn rule_proto(rule: &str, fields: &str) -> String {
+    format!(
+        "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
+         service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
+         message M {{ {fields} }}\n"
+    )
+}
+
 /// Each invalid google.api.http rule is refused at its RPC (file:line:col,
 /// exit 2, nothing written).
 #[test]
@@ -158,15 +168,7 @@ fn invalid_http_rules_are_refused() {
     for (rule, want) in cases {
         let tmp = tempfile::tempdir().unwrap();
         let proto = tmp.path().join("rule.proto");
-        fs::write(
-            &proto,
-            format!(
-                "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
-                 service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
-                 message M {{ string name = 1; string id = 2; }}\n"
-            ),
-        )
-        .unwrap();
+        fs::write(&proto, rule_proto(rule, "string name = 1; string id = 2;")).unwrap();
         let out = kitgen(&["new", "x", "--proto", "rule.proto"], tmp.path());
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{rule}: {err}");
@@ -186,11 +188,7 @@ fn invalid_http_rules_are_refused() {
     );
     fs::write(
         tmp.path().join("deep.proto"),
-        format!(
-            "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
-             service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
-             message M {{ string name = 1; }}\n"
-        ),
+        rule_proto(&rule, "string name = 1;"),
     )
     .unwrap();
     let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());
@@ -206,11 +204,7 @@ fn invalid_http_rules_are_refused() {
     );
     fs::write(
         tmp.path().join("deep.proto"),
-        format!(
-            "syntax = \"proto3\";\npackage r.v1;\nimport \"google/api/annotations.proto\";\n\
-             service S {{\n  rpc X(M) returns (M) {{ option (google.api.http) = {{ {rule} }}; }}\n}}\n\
-             message M {{ string name = 1; }}\n"
-        ),
+        rule_proto(&rule, "string name = 1;"),
     )
     .unwrap();
     let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());

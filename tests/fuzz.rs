@@ -15,25 +15,11 @@ use std::path::{Path, PathBuf};
 
 mod support;
 use std::time::{Duration, Instant};
+use support::{XorShift, files_under};
 
 use kitgen::config::{CONFIG_FILE, Config};
 use kitgen::lock::{LOCK_FILE, Lock};
 use kitgen::pipeline::{self, Source};
-
-/// A small deterministic generator, so a failure reproduces from its seed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn seed() -> u64 {
     std::env::var("KITGEN_FUZZ_SEED")
@@ -72,27 +58,11 @@ impl Budget {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn seeds(ext: &str) -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for dir in [root.join("fixtures"), root.join("../shared/corpus")] {
-        for path in walk(&dir) {
+        for path in files_under(&dir) {
             if path.extension().is_some_and(|e| e == ext)
                 && let Ok(text) = fs::read_to_string(&path)
             {
@@ -428,7 +398,7 @@ fn fuzz_kitgen_lock() {
 
 /// Every file under `root` with its contents.
 fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    walk(root)
+    files_under(root)
         .into_iter()
         .map(|p| {
             let bytes = fs::read(&p).unwrap_or_default();

@@ -8,7 +8,7 @@ use std::fs;
 use std::process::{Command, Output};
 
 mod support;
-use support::{Project, kitgen, stderr, stdout};
+use support::{MULTIPLY_RPC, PROTO, Project, kitgen, stderr, stdout};
 
 impl Project {
     /// `kitgen new addsvc`: the starter, whose proto lives in the project.
@@ -90,69 +90,6 @@ fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("command runs")
 }
 
-/// User edits made in every scenario: a line in the implementation, the
-/// middleware, main.go and the README.
-const USER_LINES: &[(&str, &str, &str)] = &[
-    (
-        "pkg/service/add.go",
-        "\treturn &pb.SumResponse{Result: a + b}, nil",
-        "\t// user: sums are audited elsewhere\n\treturn &pb.SumResponse{Result: a + b}, nil",
-    ),
-    (
-        "pkg/service/middleware.go",
-        "type AddMiddleware func(AddService) AddService",
-        "type AddMiddleware func(AddService) AddService\n\n// user: a middleware of my own would go here",
-    ),
-    (
-        "cmd/addsvc/main.go",
-        "\tctx, stop := signal.NotifyContext",
-        "\t// user: say hello before serving\n\tlogger.Log(\"msg\", \"hello\")\n\n\tctx, stop := signal.NotifyContext",
-    ),
-    (
-        "README.md",
-        "## Run it\n",
-        "## Run it\n\nuser: ask the on-call team before deploying.\n",
-    ),
-];
-
-fn make_user_edits(p: &Project) {
-    for (file, from, to) in USER_LINES {
-        p.edit(file, from, to);
-    }
-}
-
-fn assert_user_lines_kept(p: &Project) {
-    for (file, _, to) in USER_LINES {
-        let text = p.read(file);
-        for line in to.lines().filter(|l| l.contains("user:")) {
-            assert!(
-                text.contains(line),
-                "{file} lost the user's line {line:?}:\n{text}"
-            );
-        }
-    }
-}
-
-const PROTO: &str = "proto/addsvc.proto";
-
-const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
-  rpc Multiply(SumRequest) returns (SumResponse) {
-    option (google.api.http) = {
-      post: "/multiply"
-      body: "*"
-    };
-  }
-
-"#;
-
-fn add_multiply(p: &Project) {
-    p.edit(
-        PROTO,
-        "  // Concat returns",
-        &format!("{MULTIPLY_RPC}  // Concat returns"),
-    );
-}
-
 #[test]
 fn check_is_clean_on_a_new_project_and_generate_twice_is_a_no_op() {
     let p = Project::new();
@@ -165,7 +102,7 @@ fn check_is_clean_on_a_new_project_and_generate_twice_is_a_no_op() {
         stderr(&check)
     );
     assert!(stdout(&check).is_empty(), "a clean check prints no diff");
-    make_user_edits(&p);
+    p.user_edits();
     let before = p.tree();
     let first = p.generate();
     assert!(first.status.success(), "{}", stderr(&first));
@@ -184,8 +121,8 @@ fn check_is_clean_on_a_new_project_and_generate_twice_is_a_no_op() {
 #[test]
 fn adding_an_rpc_adds_its_stub_and_keeps_user_code() {
     let p = Project::new();
-    make_user_edits(&p);
-    add_multiply(&p);
+    p.user_edits();
+    p.add_multiply();
     let check = p.check();
     assert_eq!(
         check.status.code(),
@@ -215,7 +152,7 @@ fn adding_an_rpc_adds_its_stub_and_keeps_user_code() {
         p.read("pkg/service/middleware.go")
             .contains("func (mw addLogging) Multiply(")
     );
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     assert_eq!(p.check().status.code(), Some(0));
     p.assert_go_ok();
 }
@@ -223,9 +160,9 @@ fn adding_an_rpc_adds_its_stub_and_keeps_user_code() {
 #[test]
 fn removing_an_rpc_the_user_never_touched_removes_it_everywhere() {
     let p = Project::new();
-    add_multiply(&p);
+    p.add_multiply();
     assert!(p.generate().status.success());
-    make_user_edits(&p);
+    p.user_edits();
     p.edit(PROTO, MULTIPLY_RPC, "");
     let out = p.generate();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -239,7 +176,7 @@ fn removing_an_rpc_the_user_never_touched_removes_it_everywhere() {
             "{file} still has Multiply"
         );
     }
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     assert_eq!(p.check().status.code(), Some(0));
     p.assert_go_ok();
 }
@@ -247,7 +184,7 @@ fn removing_an_rpc_the_user_never_touched_removes_it_everywhere() {
 #[test]
 fn removing_an_rpc_the_user_implemented_is_a_reported_conflict() {
     let p = Project::new();
-    add_multiply(&p);
+    p.add_multiply();
     assert!(p.generate().status.success());
     p.edit(
         "pkg/service/add.go",
@@ -295,9 +232,9 @@ fn removing_an_rpc_the_user_implemented_is_a_reported_conflict() {
 #[test]
 fn renaming_an_rpc_moves_the_stub() {
     let p = Project::new();
-    add_multiply(&p);
+    p.add_multiply();
     assert!(p.generate().status.success());
-    make_user_edits(&p);
+    p.user_edits();
     p.edit(PROTO, "rpc Multiply(SumRequest)", "rpc Product(SumRequest)");
     p.edit(PROTO, "// Multiply returns", "// Product returns");
     let out = p.generate();
@@ -307,14 +244,14 @@ fn renaming_an_rpc_moves_the_stub() {
         text.contains("func (s *addService) Product(") && !text.contains("Multiply"),
         "{text}"
     );
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     p.assert_go_ok();
 }
 
 #[test]
 fn adding_renaming_and_retyping_fields_flows_into_generated_code() {
     let p = Project::new();
-    make_user_edits(&p);
+    p.user_edits();
     p.edit(PROTO, "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n}", "message ConcatRequest {\n  string a = 1;\n  string b = 2;\n  // The separator to put between a and b.\n  string separator = 3;\n}");
     p.edit(
         PROTO,
@@ -344,7 +281,7 @@ fn adding_renaming_and_retyping_fields_flows_into_generated_code() {
         pb.contains("Separator") && pb.contains("Joined") && pb.contains("Mean"),
         "fields reach the .pb.go"
     );
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     assert_eq!(p.check().status.code(), Some(0));
     p.assert_go_ok();
 }
@@ -352,7 +289,7 @@ fn adding_renaming_and_retyping_fields_flows_into_generated_code() {
 #[test]
 fn adding_a_service_adds_its_layers_and_implementation() {
     let p = Project::new();
-    make_user_edits(&p);
+    p.user_edits();
     let text = p.read(PROTO);
     p.write(
         PROTO,
@@ -374,7 +311,7 @@ fn adding_a_service_adds_its_layers_and_implementation() {
     // main.go is the user's: the new service is merged into it.
     let main = p.read("cmd/addsvc/main.go");
     assert!(main.contains("service.NewEchoService()"), "{main}");
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     assert_eq!(p.check().status.code(), Some(0));
     p.assert_go_ok();
 }
@@ -382,7 +319,7 @@ fn adding_a_service_adds_its_layers_and_implementation() {
 #[test]
 fn adding_an_import_generates_its_package() {
     let p = Project::new();
-    make_user_edits(&p);
+    p.user_edits();
     p.write(
         "proto/common.proto",
         "syntax = \"proto3\";\n\npackage acme.common.v1;\n\n// Audit says who asked.\nmessage Audit {\n  string caller = 1;\n}\n",
@@ -398,7 +335,7 @@ fn adding_an_import_generates_its_package() {
     assert!(p.path("pb/commonv1/common.pb.go").is_file());
     // The services' package stays where user code imports it.
     assert!(p.path("pb/addsvc.pb.go").is_file());
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     assert_eq!(p.check().status.code(), Some(0));
     p.assert_go_ok();
 }
@@ -411,7 +348,7 @@ fn a_hand_edited_generated_file_stops_generate_unless_forced() {
         "func NewHTTPHandler(",
         "// hand edit\nfunc NewHTTPHandler(",
     );
-    add_multiply(&p);
+    p.add_multiply();
     let before = p.tree();
     let out = p.generate();
     assert_eq!(out.status.code(), Some(1));
@@ -439,7 +376,7 @@ fn a_hand_edited_generated_file_stops_generate_unless_forced() {
 fn a_deleted_user_file_stays_deleted() {
     let p = Project::new();
     fs::remove_file(p.path("pkg/service/add_test.go")).unwrap();
-    add_multiply(&p);
+    p.add_multiply();
     let out = p.generate();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -457,7 +394,7 @@ fn a_deleted_user_file_stays_deleted() {
 #[test]
 fn failures_leave_the_project_exactly_as_it_was() {
     let p = Project::new();
-    make_user_edits(&p);
+    p.user_edits();
     let before = p.tree();
 
     // A bad proto: exit 2, located, nothing written.
@@ -474,7 +411,7 @@ fn failures_leave_the_project_exactly_as_it_was() {
     p.write(PROTO, &good);
 
     // A plugin failure: exit 1, nothing written.
-    add_multiply(&p);
+    p.add_multiply();
     let edited = p.tree();
     let out = support::kitgen_env(
         &["generate"],
@@ -503,7 +440,7 @@ fn failures_leave_the_project_exactly_as_it_was() {
 #[test]
 fn a_project_without_a_lock_keeps_the_users_files_as_they_are() {
     let p = Project::new();
-    make_user_edits(&p);
+    p.user_edits();
     fs::remove_file(p.path("kitgen.lock")).unwrap();
     let out = p.generate();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -513,15 +450,15 @@ fn a_project_without_a_lock_keeps_the_users_files_as_they_are() {
         stdout(&out)
     );
     assert!(p.path("kitgen.lock").is_file());
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
     // From then on, proto edits merge into the adopted files.
-    add_multiply(&p);
+    p.add_multiply();
     assert!(p.generate().status.success());
     assert!(
         p.read("pkg/service/add.go")
             .contains("func (s *addService) Multiply(")
     );
-    assert_user_lines_kept(&p);
+    p.assert_user_lines();
 }
 
 #[test]
@@ -529,7 +466,7 @@ fn a_lock_from_another_kitgen_is_refused_and_nothing_changes() {
     let p = Project::new();
     let lock = p.read("kitgen.lock");
     p.write("kitgen.lock", &lock.replace("format = 1", "format = 2"));
-    add_multiply(&p);
+    p.add_multiply();
     let before = p.tree();
     let out = p.generate();
     assert_eq!(out.status.code(), Some(2));

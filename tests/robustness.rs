@@ -4,30 +4,18 @@
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kitgen::pipeline::{self, Source};
 
-/// A small deterministic generator, so a failure reproduces.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod support;
+use support::{XorShift, files_under};
 
 fn seeds() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
     for dir in [root.join("fixtures"), root.join("../shared/corpus")] {
-        for entry in walk(&dir) {
+        for entry in files_under(&dir) {
             if entry
                 .extension()
                 .is_some_and(|e| e == "proto" || e == "go" || e == "rs")
@@ -41,21 +29,6 @@ fn seeds() -> Vec<(String, String)> {
     }
     out.sort();
     assert!(out.len() >= 14, "fixtures and corpus are present");
-    out
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
     out
 }
 

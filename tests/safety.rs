@@ -10,75 +10,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{Project, assert_same, kitgen_env, stderr, stdout, tree};
-
-const PROTO: &str = "proto/addsvc.proto";
-
-const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
-  rpc Multiply(SumRequest) returns (SumResponse) {
-    option (google.api.http) = {
-      post: "/multiply"
-      body: "*"
-    };
-  }
-
-"#;
+use support::{MULTIPLY_RPC, PROTO, Project, assert_same, kitgen_env, stderr, stdout, tree};
 
 const ZETA: &str =
     "\n// Zeta goes away.\nservice Zeta {\n  rpc Z(SumRequest) returns (SumResponse) {}\n}\n";
-
-/// User edits: a line in the implementation, the middleware, main.go, README.
-const USER_LINES: &[(&str, &str, &str)] = &[
-    (
-        "pkg/service/add.go",
-        "\treturn &pb.SumResponse{Result: a + b}, nil",
-        "\t// user: sums are audited elsewhere\n\treturn &pb.SumResponse{Result: a + b}, nil",
-    ),
-    (
-        "pkg/service/middleware.go",
-        "type AddMiddleware func(AddService) AddService",
-        "type AddMiddleware func(AddService) AddService\n\n// user: a middleware of my own",
-    ),
-    (
-        "cmd/addsvc/main.go",
-        "\tctx, stop := signal.NotifyContext",
-        "\t// user: say hello\n\tctx, stop := signal.NotifyContext",
-    ),
-    (
-        "README.md",
-        "## Run it\n",
-        "## Run it\n\nuser: ask on-call first.\n",
-    ),
-];
 
 impl Project {
     /// The starter project, beside `<tmp>/outside`, a directory kitgen must
     /// never touch.
     fn new() -> Project {
         Project::with_secret("secret\n")
-    }
-
-    fn user_edits(&self) {
-        for (file, from, to) in USER_LINES {
-            self.edit(file, from, to);
-        }
-    }
-
-    fn assert_user_lines(&self) {
-        for (file, _, to) in USER_LINES {
-            let text = self.read(file);
-            for line in to.lines().filter(|l| l.contains("user:")) {
-                assert!(text.contains(line), "{file} lost {line:?}:\n{text}");
-            }
-        }
-    }
-
-    fn add_multiply(&self) {
-        self.edit(
-            PROTO,
-            "  // Concat returns",
-            &format!("{MULTIPLY_RPC}  // Concat returns"),
-        );
     }
 }
 

@@ -795,3 +795,103 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The starter's proto, in the project.
+pub const PROTO: &str = "proto/addsvc.proto";
+
+/// An RPC the tests add to the starter's proto.
+pub const MULTIPLY_RPC: &str = r#"  // Multiply returns the product of a and b.
+  rpc Multiply(SumRequest) returns (SumResponse) {
+    option (google.api.http) = {
+      post: "/multiply"
+      body: "*"
+    };
+  }
+
+"#;
+
+/// User edits made in every scenario: a line in the implementation, the
+/// middleware, main.go and the README.
+const USER_LINES: &[(&str, &str, &str)] = &[
+    (
+        "pkg/service/add.go",
+        "\treturn &pb.SumResponse{Result: a + b}, nil",
+        "\t// user: sums are audited elsewhere\n\treturn &pb.SumResponse{Result: a + b}, nil",
+    ),
+    (
+        "pkg/service/middleware.go",
+        "type AddMiddleware func(AddService) AddService",
+        "type AddMiddleware func(AddService) AddService\n\n// user: a middleware of my own would go here",
+    ),
+    (
+        "cmd/addsvc/main.go",
+        "\tctx, stop := signal.NotifyContext",
+        "\t// user: say hello before serving\n\tlogger.Log(\"msg\", \"hello\")\n\n\tctx, stop := signal.NotifyContext",
+    ),
+    (
+        "README.md",
+        "## Run it\n",
+        "## Run it\n\nuser: ask the on-call team before deploying.\n",
+    ),
+];
+
+impl Project {
+    /// Makes the user's edits of [`USER_LINES`].
+    pub fn user_edits(&self) {
+        for (file, from, to) in USER_LINES {
+            self.edit(file, from, to);
+        }
+    }
+
+    /// Asserts that every line the user wrote (marked `user:`) is still there.
+    #[track_caller]
+    pub fn assert_user_lines(&self) {
+        for (file, _, to) in USER_LINES {
+            let text = self.read(file);
+            for line in to.lines().filter(|l| l.contains("user:")) {
+                assert!(
+                    text.contains(line),
+                    "{file} lost the user's line {line:?}:\n{text}"
+                );
+            }
+        }
+    }
+
+    /// Adds [`MULTIPLY_RPC`] to the starter's proto.
+    pub fn add_multiply(&self) {
+        self.edit(
+            PROTO,
+            "  // Concat returns",
+            &format!("{MULTIPLY_RPC}  // Concat returns"),
+        );
+    }
+}
+
+/// A small deterministic generator, so a failure reproduces from its seed.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Every file under `dir`, sorted; none when `dir` does not exist.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    out.sort();
+    out
+}
