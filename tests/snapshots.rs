@@ -1,6 +1,7 @@
 //! The generated files are the product: one insta snapshot per file kitgen
-//! renders, for each fixture. Protobuf stubs come from the official plugins
-//! and are covered by the end-to-end build, not snapshotted here.
+//! renders, for each fixture, and one of the IR the frontend made of it.
+//! Protobuf stubs come from the official plugins and are covered by the
+//! end-to-end build, not snapshotted here.
 
 use std::path::{Path, PathBuf};
 
@@ -47,11 +48,35 @@ fn snapshot_with(
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.bind(|| {
+        // What the frontend made of the source, before any Go naming.
+        insta::assert_snapshot!(format!("{fixture}@ir"), ir(&rendered.compiled.api));
         for (path, file) in rendered.files.iter() {
             let name = format!("{fixture}@{}", path.replace('/', "__"));
             insta::assert_snapshot!(name, &file.contents);
         }
     });
+}
+
+/// The IR of a fixture: its files, services, and the messages and enums it
+/// declares (those of google/protobuf and google/api, the same for every
+/// fixture, left out).
+fn ir(api: &kitgen::ir::Api) -> String {
+    let own =
+        |file: &str| !file.starts_with("google/protobuf/") && !file.starts_with("google/api/");
+    let files: Vec<(&str, bool)> = api
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.in_project))
+        .collect();
+    let mut out = format!("files (name, in_project): {files:#?}\n");
+    out.push_str(&format!("services: {:#?}\n", api.services));
+    for message in api.messages.iter().filter(|m| own(&m.file)) {
+        out.push_str(&format!("{message:#?}\n"));
+    }
+    for e in api.enums.iter().filter(|e| own(&e.file)) {
+        out.push_str(&format!("{e:#?}\n"));
+    }
+    out
 }
 
 #[test]
