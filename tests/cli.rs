@@ -139,6 +139,16 @@ fn rule_proto(rule: &str, fields: &str) -> String {
     )
 }
 
+/// A proto whose rule nests `depth` additional_bindings.
+fn nested_rule_proto(depth: usize) -> String {
+    let rule = format!(
+        "get: \"/v1/a\" {}{}",
+        "additional_bindings { get: \"/v1/b\" ".repeat(depth),
+        "}".repeat(depth)
+    );
+    rule_proto(&rule, "string name = 1;")
+}
+
 /// Each invalid google.api.http rule is refused at its RPC (file:line:col,
 /// exit 2, nothing written).
 #[test]
@@ -181,32 +191,14 @@ fn invalid_http_rules_are_refused() {
     // Nesting past what the descriptor decoder takes is refused, not a panic.
     let tmp = tempfile::tempdir().unwrap();
     let depth = 3000;
-    let rule = format!(
-        "get: \"/v1/a\" {}{}",
-        "additional_bindings { get: \"/v1/b\" ".repeat(depth),
-        "}".repeat(depth)
-    );
-    fs::write(
-        tmp.path().join("deep.proto"),
-        rule_proto(&rule, "string name = 1;"),
-    )
-    .unwrap();
+    fs::write(tmp.path().join("deep.proto"), nested_rule_proto(depth)).unwrap();
     let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("deep.proto:5:"), "{err}");
     assert!(err.contains("nesting deeper than"), "{err}");
     // Within what the parser takes, the rule itself is refused.
-    let rule = format!(
-        "get: \"/v1/a\" {}{}",
-        "additional_bindings { get: \"/v1/b\" ".repeat(40),
-        "}".repeat(40)
-    );
-    fs::write(
-        tmp.path().join("deep.proto"),
-        rule_proto(&rule, "string name = 1;"),
-    )
-    .unwrap();
+    fs::write(tmp.path().join("deep.proto"), nested_rule_proto(40)).unwrap();
     let out = kitgen(&["new", "x", "--proto", "deep.proto"], tmp.path());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");

@@ -67,19 +67,38 @@ fn a_lock_naming_a_file_outside_the_project_is_refused() {
 
 // ---- 2. kitgen.toml is validated on generate -----------------------------
 
-#[test]
-fn kitgen_toml_name_is_held_to_the_rules_of_new() {
+/// Each of `bads` as the value of `key` in kitgen.toml (instead of `good`)
+/// is refused at `located`, saying `says`, and changes nothing.
+fn assert_config_values_refused(
+    key: &str,
+    good: &str,
+    bads: &[&str],
+    located: &str,
+    says: &str,
+) -> Project {
     let p = Project::new();
     let config = p.read("kitgen.toml");
-    for bad in ["../../escaped", "", "func", "My-Svc", "a/b"] {
+    for bad in bads {
         p.assert_bad_input(
             "kitgen.toml",
-            &config.replace("name = \"addsvc\"", &format!("name = {bad:?}")),
+            &config.replace(&format!("{key} = {good:?}"), &format!("{key} = {bad:?}")),
             &["generate"],
-            "kitgen.toml:4:8: ",
-            "cannot be a project name",
+            located,
+            says,
         );
     }
+    p
+}
+
+#[test]
+fn kitgen_toml_name_is_held_to_the_rules_of_new() {
+    let p = assert_config_values_refused(
+        "name",
+        "addsvc",
+        &["../../escaped", "", "func", "My-Svc", "a/b"],
+        "kitgen.toml:4:8: ",
+        "cannot be a project name",
+    );
     assert!(!p.tmp.path().join("escaped").exists());
 }
 
@@ -87,17 +106,13 @@ fn kitgen_toml_name_is_held_to_the_rules_of_new() {
 
 #[test]
 fn kitgen_toml_module_must_be_a_go_module_path() {
-    let p = Project::new();
-    let config = p.read("kitgen.toml");
-    for bad in ["../PLUGESC,module=,M=", "a b", "a\nb", "x=y", "-x"] {
-        p.assert_bad_input(
-            "kitgen.toml",
-            &config.replace("module = \"addsvc\"", &format!("module = {bad:?}")),
-            &["generate"],
-            "kitgen.toml:5:10: ",
-            "is not a valid Go module path",
-        );
-    }
+    let p = assert_config_values_refused(
+        "module",
+        "addsvc",
+        &["../PLUGESC,module=,M=", "a b", "a\nb", "x=y", "-x"],
+        "kitgen.toml:5:10: ",
+        "is not a valid Go module path",
+    );
     assert!(!p.tmp.path().join("work/PLUGESC").exists());
 }
 
