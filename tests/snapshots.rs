@@ -51,10 +51,29 @@ fn snapshot_with(
         // What the frontend made of the source, before any Go naming.
         insta::assert_snapshot!(format!("{fixture}@ir"), ir(&rendered.compiled.api));
         for (path, file) in rendered.files.iter() {
-            let name = format!("{fixture}@{}", path.replace('/', "__"));
-            insta::assert_snapshot!(name, &file.contents);
+            insta::assert_snapshot!(snapshot_name(fixture, path), &file.contents);
         }
     });
+}
+
+/// Files that come out the same for every fixture, depending on nothing the
+/// API, the project name or the module say: stored once, as
+/// `common@<path>`, which every fixture's rendering must equal.
+const COMMON: &[&str] = &["go.sum", "pkg/service/errors.go"];
+
+/// Fixtures whose go.sum is their own: they import published modules beyond
+/// those every project requires.
+const OWN_GO_SUM: &[&str] = &["overrides"];
+
+/// `<fixture>@<path>`, or `common@<path>` for a file of [`COMMON`].
+fn snapshot_name(fixture: &str, path: &str) -> String {
+    let own = path == "go.sum" && OWN_GO_SUM.contains(&fixture);
+    let owner = if COMMON.contains(&path) && !own {
+        "common"
+    } else {
+        fixture
+    };
+    format!("{owner}@{}", path.replace('/', "__"))
 }
 
 /// The IR of a fixture: its files, services, and the messages and enums it
