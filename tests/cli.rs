@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod support;
-use support::{kitgen, stderr, stderr_golden};
+use support::{kitgen, stderr, stderr_golden, tree};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -419,7 +419,8 @@ fn without_go_or_plugins_the_error_says_what_to_install() {
 
 /// Writes `text` as `t.proto` in a fresh directory and runs `kitgen new x`
 /// on it: the diagnostic must hold each of `want`, exit 2, nothing written.
-fn assert_proto_rejected(text: &str, want: &[&str]) {
+/// Returns the whole of stderr, for a golden.
+fn assert_proto_rejected(text: &str, want: &[&str]) -> String {
     let tmp = tempfile::tempdir().unwrap();
     fs::write(tmp.path().join("t.proto"), text).unwrap();
     let out = kitgen(&["new", "x", "--proto", "t.proto"], tmp.path());
@@ -430,6 +431,7 @@ fn assert_proto_rejected(text: &str, want: &[&str]) {
     }
     assert!(!err.contains("panicked"), "{err}");
     assert!(!tmp.path().join("x").exists(), "{text}: wrote a project");
+    golden(&out, tmp.path())
 }
 
 #[test]
@@ -442,31 +444,34 @@ fn rules_binding_two_fields_of_one_oneof_are_refused() {
              message N {{ oneof k {{ string a = 1; string b = 2; }} }}\n"
         )
     };
-    assert_proto_rejected(
-        &proto(r#"get: "/v1/{name}/{id}""#),
-        &[
-            "t.proto:5:3:",
-            "'name' and 'id' are both in oneof 'key' of 'o.v1.M': a request sets only one of them",
-        ],
-    );
-    assert_proto_rejected(
-        &proto(r#"post: "/v1/{id}" body: "n""#),
-        &["t.proto:5:3:", "'id' and 'n' are both in oneof 'key'"],
-    );
-    assert_proto_rejected(
-        &proto(r#"get: "/v1/{n.a}/{n.b}""#),
-        &[
-            "t.proto:5:3:",
-            "'n.a' and 'n.b' are both in oneof 'k' of 'o.v1.N'",
-        ],
-    );
+    let goldens = [
+        assert_proto_rejected(
+            &proto(r#"get: "/v1/{name}/{id}""#),
+            &[
+                "t.proto:5:3:",
+                "'name' and 'id' are both in oneof 'key' of 'o.v1.M': a request sets only one of them",
+            ],
+        ),
+        assert_proto_rejected(
+            &proto(r#"post: "/v1/{id}" body: "n""#),
+            &["t.proto:5:3:", "'id' and 'n' are both in oneof 'key'"],
+        ),
+        assert_proto_rejected(
+            &proto(r#"get: "/v1/{n.a}/{n.b}""#),
+            &[
+                "t.proto:5:3:",
+                "'n.a' and 'n.b' are both in oneof 'k' of 'o.v1.N'",
+            ],
+        ),
+    ];
+    insta::assert_snapshot!("oneof_rules", goldens.join("\n"));
 }
 
 #[test]
 fn a_oneof_wrapper_type_taken_by_a_message_is_refused() {
     // protoc-gen-go declares Req_Id for the oneof field id: a top-level
     // message named Req_Id would be declared twice.
-    assert_proto_rejected(
+    let golden = assert_proto_rejected(
         "syntax = \"proto3\";\npackage o.v1;\n\
          service S {\n  rpc X(Req) returns (Req);\n}\n\
          message Req { oneof key { string id = 1; } }\n\
@@ -478,25 +483,7 @@ fn a_oneof_wrapper_type_taken_by_a_message_is_refused() {
             "message 'o.v1.Req_Id'",
         ],
     );
-}
-
-/// Every file of a directory tree with its contents, to compare before and
-/// after a refused run.
-fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    insta::assert_snapshot!("oneof_wrapper_taken", golden);
 }
 
 /// A project made from the overrides fixture without overrides, and the
@@ -665,6 +652,7 @@ fn bad_go_package_overrides_are_refused_where_they_are_written() {
         ),
     ];
     let before = tree(&project);
+    let mut goldens = String::new();
     for (entry, want) in cases {
         fs::write(&config, format!("{original}\n[go.go_package]\n{entry}\n")).unwrap();
         let before_config = tree(&project);
@@ -689,8 +677,12 @@ fn bad_go_package_overrides_are_refused_where_they_are_written() {
                 before_config,
                 "{entry}: changed the project"
             );
+            if command == "generate" {
+                goldens.push_str(&format!("--- {entry}\n{}\n", golden(&out, tmp.path())));
+            }
         }
     }
+    insta::assert_snapshot!("bad_go_package_overrides", goldens);
     fs::write(&config, &original).unwrap();
     assert_eq!(tree(&project), before);
 }
@@ -701,6 +693,7 @@ fn go_package_flags_of_new_are_checked_and_kept_in_kitgen_toml() {
     let proto = fixture("overrides/acme/store/v1/store.proto");
     let include = fixture("overrides");
     let base = ["new", "store", "--proto", &proto, "-I", &include];
+    let mut goldens = String::new();
     for (flag, want) in [
         ("acme/common/v1/common.proto", "expected FILE=IMPORT_PATH"),
         (
@@ -719,7 +712,9 @@ fn go_package_flags_of_new_are_checked_and_kept_in_kitgen_toml() {
             !tmp.path().join("store").exists(),
             "{flag}: wrote a project"
         );
+        goldens.push_str(&format!("--- {flag}\n{}\n", golden(&out, tmp.path())));
     }
+    insta::assert_snapshot!("bad_go_package_flags", goldens);
     let mut args = base.to_vec();
     args.extend([
         "--go-package",
@@ -784,6 +779,7 @@ fn go_package_overrides_that_collide_or_cycle_are_refused() {
         "q/two.proto",
         "syntax = \"proto3\";\npackage q;\nimport \"p/four.proto\";\nmessage Two { p.Four f = 1; }\n",
     );
+    let goldens = std::cell::RefCell::new(Vec::new());
     let run = |flags: &[&str]| {
         let mut args = vec!["new", "x", "--proto", "api/s.proto", "-I", "api"];
         for f in flags {
@@ -791,6 +787,7 @@ fn go_package_overrides_that_collide_or_cycle_are_refused() {
         }
         let out = kitgen(&args, tmp.path());
         assert!(!tmp.path().join("x").exists(), "wrote a project");
+        goldens.borrow_mut().push(golden(&out, tmp.path()));
         (out.status.code(), stderr(&out))
     };
     let (code, err) = run(&["a/x.proto=x/internal/x", "b/x.proto=x/internal/x"]);
@@ -814,11 +811,13 @@ fn go_package_overrides_that_collide_or_cycle_are_refused() {
         err.contains("x/internal/p → x/internal/q → x/internal/p"),
         "{err}"
     );
+    insta::assert_snapshot!("go_packages_collide_or_cycle", goldens.take().join("\n"));
 }
 
 /// Proto file names that protoc-gen-go's output or parameter cannot take.
 #[test]
 fn proto_file_names_the_plugins_or_go_cannot_take_are_refused() {
+    let mut goldens = Vec::new();
     for (name, want) in [
         (
             "a,Mx=y.proto",
@@ -847,6 +846,7 @@ fn proto_file_names_the_plugins_or_go_cannot_take_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(err.contains(want), "{name}: want {want:?} in:\n{err}");
         assert!(!tmp.path().join("x").exists(), "{name}: wrote a project");
+        goldens.push(golden(&out, tmp.path()));
     }
     // Names Go reads as a build constraint or ignores are renamed (see
     // README, "Names"), and a name that takes the renamed one is refused.
@@ -887,11 +887,13 @@ fn proto_file_names_the_plugins_or_go_cannot_take_are_refused() {
         err.contains("would both be generated as arm_arm_pb.pb.go"),
         "{err}"
     );
+    goldens.push(golden(&out, tmp.path()));
+    insta::assert_snapshot!("proto_file_names_refused", goldens.join("\n"));
 }
 
 #[test]
 fn two_services_of_one_go_name_are_refused_at_the_second() {
-    assert_proto_rejected(
+    let golden = assert_proto_rejected(
         "syntax = \"proto3\";\npackage x;\n\
          service Library {\n  rpc Get(M) returns (M);\n}\n\
          service LibraryService {\n  rpc Put(M) returns (M);\n}\n\
@@ -900,6 +902,7 @@ fn two_services_of_one_go_name_are_refused_at_the_second() {
             "error: t.proto:6:1: services 'x.Library' and 'x.LibraryService' both map to the Go name 'LibraryService'",
         ],
     );
+    insta::assert_snapshot!("two_services_one_go_name", golden);
 }
 
 /// Refusals of a project's own files name kitgen.toml or kitgen.lock with
@@ -946,6 +949,7 @@ fn bad_project_files_are_refused_at_their_line_and_column() {
         ),
     ];
     let before = tree(&project);
+    let mut goldens = String::new();
     for (file, text, want) in cases {
         let original = fs::read_to_string(project.join(file)).unwrap();
         fs::write(project.join(file), &text).unwrap();
@@ -955,7 +959,9 @@ fn bad_project_files_are_refused_at_their_line_and_column() {
         assert_eq!(out.status.code(), Some(2), "{file}: {err}");
         assert!(err.contains(&want), "{file}: want {want:?} in:\n{err}");
         assert_eq!(tree(&project), changed, "{file}: changed the project");
+        goldens.push_str(&format!("--- {file}\n{}\n", golden(&out, tmp.path())));
         fs::write(project.join(file), original).unwrap();
     }
+    insta::assert_snapshot!("bad_project_files", goldens);
     assert_eq!(tree(&project), before);
 }
