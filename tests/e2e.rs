@@ -124,6 +124,9 @@ fn fixture_projects() -> Vec<(&'static str, Vec<String>)> {
         ("addrs", from("interfaces/addsvc.rs")),
         ("invgo", from("interfaces/inventory.go")),
         ("invrs", from("interfaces/inventory.rs")),
+        ("catgo", from("interfaces/catalog.go")),
+        ("namesgo", from("interfaces/names.go")),
+        ("addservice", from("interfaces/addservice.go")),
     ]
 }
 
