@@ -80,6 +80,7 @@ fn library_transcoding() {
         &args,
         &[
             ("library_test.go", "pkg/transport"),
+            ("adversary_test.go", "pkg/transport"),
             ("server_test.go", "pkg/server"),
         ],
     );

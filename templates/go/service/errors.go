@@ -91,12 +91,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e == nil {
+		return "<nil *service.Error>"
+	}
 	return e.Code.String() + ": " + e.Message
 }
 
 // Unwrap returns the errors Errorf's %w verbs wrapped, so errors.Is and
 // errors.As see through an *Error to its cause.
 func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
 	return e.cause
 }
 
@@ -147,11 +153,17 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
+	if e == nil {
+		return "<nil *service.RemoteError>"
+	}
 	return "remote " + e.Code.String() + ": " + e.Message
 }
 
 // Unwrap returns the failure underneath.
 func (e *RemoteError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
 	return e.Err
 }
 
@@ -168,25 +180,55 @@ type coded interface {
 	codeAndMessage() (Code, string)
 }
 
-func (e *Error) codeAndMessage() (Code, string)       { return e.Code, e.Message }
-func (e *RemoteError) codeAndMessage() (Code, string) { return e.Code, e.Message }
+func (e *Error) codeAndMessage() (Code, string) {
+	if e == nil {
+		return CodeInternal, "internal error"
+	}
+	return errorCode(e.Code), e.Message
+}
+
+func (e *RemoteError) codeAndMessage() (Code, string) {
+	if e == nil {
+		return CodeInternal, "internal error"
+	}
+	return errorCode(e.Code), e.Message
+}
+
+// errorCode is the code an error with code is answered with: an error is
+// never CodeOK (gRPC would send it as a success with an empty response, and
+// HTTP as 200), and a number outside the canonical codes means nothing to a
+// caller, so both are CodeUnknown, gRPC's code for an error of an unknown
+// kind.
+func errorCode(code Code) Code {
+	if code <= CodeOK || int(code) >= len(codeNames) {
+		return CodeUnknown
+	}
+	return code
+}
 
 // Public returns what callers are told about err: the *Error in its chain,
 // CodeCanceled or CodeDeadlineExceeded for context errors, and for anything
 // else CodeInternal "internal error", which keeps an internal error's text
 // (a database address, a file path, another service's answer) from
 // reaching a client. A *RemoteError met in the chain before any *Error is
-// such an internal error. nil stays nil.
+// such an internal error, and so is a nil *Error (a typed nil returned as
+// an error). An *Error whose Code is CodeOK or no canonical code is
+// answered as CodeUnknown with its message: an error is never a success.
+// nil stays nil.
 func Public(err error) *Error {
 	var c coded
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &c):
-		if e, ok := c.(*Error); ok {
-			return e
+		e, ok := c.(*Error)
+		switch {
+		case !ok || e == nil:
+			return &Error{Code: CodeInternal, Message: "internal error"}
+		case errorCode(e.Code) != e.Code:
+			return &Error{Code: CodeUnknown, Message: e.Message, Details: e.Details, cause: e}
 		}
-		return &Error{Code: CodeInternal, Message: "internal error"}
+		return e
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: CodeCanceled, Message: "the request was canceled"}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -198,8 +240,9 @@ func Public(err error) *Error {
 
 // CodeOf reports the code err carries: CodeOK for nil, the code of the
 // first *Error or *RemoteError in its chain (for a client, the remote
-// service's code), else the code of Public(err). What a server answers is
-// Public(err).Code, which differs for a *RemoteError.
+// service's code; CodeUnknown if that is CodeOK or no canonical code), else
+// the code of Public(err). What a server answers is Public(err).Code, which
+// differs for a *RemoteError.
 func CodeOf(err error) Code {
 	var c coded
 	switch {

@@ -187,7 +187,13 @@ func decodeHTTPError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
 	var body httpErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Status != "" {
-		e := &service.RemoteError{Code: service.ParseCode(body.Error.Status), Message: body.Error.Message}
+		code := service.ParseCode(body.Error.Status)
+		if code == service.CodeOK {
+			// An error is never OK: a body saying so is answered by its
+			// HTTP status instead.
+			code = codeFromHTTPStatus(resp.StatusCode)
+		}
+		e := &service.RemoteError{Code: code, Message: body.Error.Message}
 		for _, raw := range body.Error.Details {
 			var a anypb.Any
 			if protojson.Unmarshal(raw, &a) != nil {

@@ -1,0 +1,146 @@
+package transport
+
+// Adversarial tests of the error model for the googleapis library example,
+// copied into a generated project by tests/transcoding.rs: errors a service
+// or a hostile server can produce by mistake or on purpose.
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"example.com/library/pb"
+	"example.com/library/pkg/endpoints"
+	"example.com/library/pkg/service"
+	"example.com/library/pkg/service/servicetest"
+)
+
+// serveBoth serves fake over HTTP and gRPC on loopback and returns an HTTP
+// server and a gRPC client of it.
+func serveBoth(t *testing.T, fake *servicetest.Library) (*httptest.Server, pb.LibraryServiceClient) {
+	t.Helper()
+	set := endpoints.NewSet(fake, endpoints.Instrumentation{})
+	srv := httptest.NewServer(NewHTTPHandler(set))
+	t.Cleanup(srv.Close)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := grpc.NewServer()
+	pb.RegisterLibraryServiceServer(server, NewLibraryGRPCServer(set))
+	go server.Serve(l)
+	t.Cleanup(server.Stop)
+	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return srv, pb.NewLibraryServiceClient(conn)
+}
+
+func getShelf(t *testing.T, srv *httptest.Server) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/shelves/1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/shelves/1: %v", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(data)
+}
+
+// A service that returns a typed nil (var err *service.Error; return nil,
+// err) answers INTERNAL on both transports; it took the gRPC server down
+// with a nil dereference outside the recovery middleware, and the HTTP
+// connection with it.
+func TestAdversarialTypedNilErrorIsInternal(t *testing.T) {
+	var typedNil *service.Error
+	fake := &servicetest.Library{Err: typedNil}
+	srv, client := serveBoth(t, fake)
+	if got, body := getShelf(t, srv); got != http.StatusInternalServerError || !strings.Contains(body, `"status":"INTERNAL"`) {
+		t.Errorf("HTTP: %d %s, want 500 INTERNAL", got, body)
+	}
+	for range 2 { // the server is still up for the second call
+		_, err := client.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+		if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != "internal error" {
+			t.Fatalf("gRPC: %v, want INTERNAL internal error", err)
+		}
+	}
+	if got := service.CodeOf(typedNil); got != service.CodeInternal {
+		t.Errorf("CodeOf(typed nil) = %v, want INTERNAL", got)
+	}
+	var typedNilRemote *service.RemoteError
+	if got := service.CodeOf(typedNilRemote); got != service.CodeInternal {
+		t.Errorf("CodeOf(typed nil RemoteError) = %v, want INTERNAL", got)
+	}
+}
+
+// An error is never a success: service.Errorf(service.CodeOK, …) reached
+// gRPC callers as an empty response with no error, HTTP callers as 200
+// with an error body, and the HTTP client as an empty response.
+func TestAdversarialErrorIsNeverOK(t *testing.T) {
+	fake := &servicetest.Library{Err: service.Errorf(service.CodeOK, "not quite")}
+	srv, client := serveBoth(t, fake)
+	resp, err := client.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if st := status.Convert(err); st.Code() != codes.Unknown || st.Message() != "not quite" {
+		t.Errorf("gRPC: %v, %v, want UNKNOWN not quite", resp, err)
+	}
+	if got, body := getShelf(t, srv); got != http.StatusInternalServerError || !strings.Contains(body, `"status":"UNKNOWN"`) {
+		t.Errorf("HTTP: %d %s, want 500 UNKNOWN", got, body)
+	}
+	httpClient, err := NewLibraryHTTPClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shelf, err := httpClient.GetShelf(context.Background(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if err == nil || service.CodeOf(err) != service.CodeUnknown {
+		t.Errorf("HTTP client: %v, %v, want an UNKNOWN error", shelf, err)
+	}
+	fake.Err = service.Errorf(service.Code(99), "no such code")
+	if _, err := client.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"}); status.Code(err) != codes.Unknown {
+		t.Errorf("gRPC, code 99: %v, want UNKNOWN", err)
+	}
+}
+
+// A hostile or broken server's error body saying "OK" is an error with the
+// code of its HTTP status, never CodeOK.
+func TestAdversarialRemoteErrorIsNeverOK(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		want   service.Code
+	}{
+		{http.StatusInternalServerError, service.CodeUnknown},
+		{http.StatusNotFound, service.CodeNotFound},
+	} {
+		hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			io.WriteString(w, `{"error":{"code":200,"status":"OK","message":"all good"}}`)
+		}))
+		client, err := NewLibraryHTTPClient(hostile.URL, hostile.Client())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+		hostile.Close()
+		if err == nil || service.CodeOf(err) != tc.want || service.MessageOf(err) != "all good" {
+			t.Errorf("status %d: %v (code %v), want %v all good", tc.status, err, service.CodeOf(err), tc.want)
+		}
+	}
+}
