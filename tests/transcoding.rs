@@ -92,3 +92,10 @@ fn httprules_transcoding() {
     let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
     check("files", &args, &[("files_test.go", "pkg/transport")]);
 }
+
+#[test]
+fn streaming_transcoding() {
+    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/streaming/streaming.proto");
+    let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
+    check("chat", &args, &[("streaming_test.go", "pkg/transport")]);
+}

@@ -709,11 +709,19 @@ func encodeHTTPResponse(responseBody string) httptransport.EncodeResponseFunc {
 	}
 }
 
+// streamWriteTimeout bounds the writing of each message of an HTTP stream.
+const streamWriteTimeout = time.Minute
+
 // serverStreamHandler serves a server-streaming method as grpc-gateway
 // does: each message is one line of JSON, {"result": message}, flushed as
 // it is sent. An error before the first message is an ordinary JSON error
 // with its status; after it, the status is sent already, so the error ends
 // the stream as a line {"error": {...}} in the shape of encodeHTTPError.
+//
+// The server's WriteTimeout bounds a whole response, and would cut a
+// stream off at that age without a word; a stream lasts as long as its
+// caller wants, so each line gets streamWriteTimeout of its own instead: a
+// client that stops reading still ends its stream.
 func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody string, call func(ctx context.Context, req any, send func(proto.Message) error) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := credentialsFromHTTP(r.Context(), r)
@@ -721,6 +729,16 @@ func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody st
 		if err != nil {
 			encodeHTTPError(ctx, err, w)
 			return
+		}
+		rc := http.NewResponseController(w)
+		writeLine := func(line []byte) error {
+			// ErrNotSupported (a ResponseWriter without deadlines) leaves
+			// the server's own bounds in force.
+			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
+			return rc.Flush()
 		}
 		started := false
 		err = call(ctx, req, func(msg proto.Message) error {
@@ -740,12 +758,10 @@ func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody st
 			if len(data) == 0 {
 				data = []byte("null") // an unset response_body field
 			}
-			line := append(append([]byte(`{"result":`), data...), "}\n"...)
-			if _, err := w.Write(line); err != nil {
-				return err
-			}
-			return http.NewResponseController(w).Flush()
+			return writeLine(append(append([]byte(`{"result":`), data...), "}\n"...))
 		})
+		// The end of the stream, however late, gets its time too.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		switch {
 		case err == nil:
 			if !started {
