@@ -3,7 +3,12 @@
 //!
 //! - One operation per HTTP binding (`additional_bindings` included, and the
 //!   default `POST /<package>.<Service>/<Method>` of a unary method without a
-//!   rule); streaming methods are gRPC only and have none.
+//!   rule). A server-streaming method with a rule answers newline-delimited
+//!   JSON (`application/x-ndjson`), one `{"result": …}` line per message and
+//!   an error after the first line as a last line in the error body's shape:
+//!   described, as the OpenAPI media type registry models sequential JSON,
+//!   as an array of its lines. Methods whose client streams are gRPC only
+//!   (HTTP transcoding carries no request stream) and have none.
 //! - Parameters exactly as [`crate::ir::binding`] takes a request apart: path
 //!   variables, the body, and every other field as a query parameter.
 //! - Schemas in the proto3 JSON mapping: JSON names, 64-bit integers as
@@ -26,6 +31,15 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::binding::{self, Binding, Body};
 use crate::ir::path_template::Segment;
 use crate::ir::{Api, Cardinality, Field, FieldType, Message, Scalar};
+
+/// The path item extension that holds operations of HTTP methods OpenAPI
+/// 3.1 cannot name, keyed by method, as OpenAPI 3.2's `additionalOperations`.
+pub const CUSTOM_METHODS: &str = "x-additionalOperations";
+
+/// Marks a path parameter that may span several segments (a `**`), slashes
+/// included, which an OpenAPI 3.1 parameter cannot say: its description
+/// says it too.
+pub const SPANS_SEGMENTS: &str = "x-spans-segments";
 
 /// Where the generated project serves the document.
 pub const SERVED_AT: &str = "/openapi.json";
@@ -174,6 +188,12 @@ impl<'a> Document<'a> {
         let mut path_at: HashMap<String, usize> = HashMap::new();
         let mut operation_ids = BTreeSet::new();
         let mut tags = Vec::new();
+        let error_name = if api.message("Error").is_some() {
+            "kitgen.Error"
+        } else {
+            "Error"
+        };
+        let error_ref = obj([("$ref", s(format!("#/components/schemas/{error_name}")))]);
         for service in &api.services {
             let mut tag = obj([("name", s(&service.name))]);
             if !service.doc.is_empty() {
@@ -191,9 +211,6 @@ impl<'a> Document<'a> {
                     }
                 })?;
                 for (i, b) in bindings.iter().enumerate() {
-                    let Some(verb) = openapi_verb(&b.verb) else {
-                        continue;
-                    };
                     let (path, mut path_params) = self.path(b, &method.input);
                     let shape = shape_of(&path);
                     let path = shapes.entry(shape).or_insert(path).clone();
@@ -208,7 +225,7 @@ impl<'a> Document<'a> {
                     if !operation_ids.insert(id.clone()) {
                         continue;
                     }
-                    let op = self.operation(&id, &service.name, method, b, path_params);
+                    let op = self.operation(&id, &service.name, method, b, path_params, &error_ref);
                     let at = *path_at.entry(path.clone()).or_insert_with(|| {
                         paths.push((path.clone(), Json::Obj(Vec::new())));
                         paths.len() - 1
@@ -217,22 +234,36 @@ impl<'a> Document<'a> {
                     let Json::Obj(ops) = item else {
                         unreachable!("path items are objects")
                     };
+                    // A method OpenAPI 3.1 has no field for (`custom: {kind:
+                    // "SEARCH"}`) goes where OpenAPI 3.2 puts it, under
+                    // additionalOperations, as an extension.
+                    let ops = match openapi_verb(&b.verb) {
+                        Some(_) => ops,
+                        None => {
+                            let at = match ops.iter().position(|(k, _)| k == CUSTOM_METHODS) {
+                                Some(at) => at,
+                                None => {
+                                    ops.push((CUSTOM_METHODS.to_string(), Json::Obj(Vec::new())));
+                                    ops.len() - 1
+                                }
+                            };
+                            let Json::Obj(custom) = &mut ops[at].1 else {
+                                unreachable!("an object")
+                            };
+                            custom
+                        }
+                    };
+                    let verb = openapi_verb(&b.verb).map_or(b.verb.clone(), str::to_string);
                     // The router serves the first route of a path and verb.
-                    if !ops.iter().any(|(v, _)| v == verb) {
-                        ops.push((verb.to_string(), op));
+                    if !ops.iter().any(|(v, _)| *v == verb) {
+                        ops.push((verb, op));
                     }
                 }
             }
         }
-        let error_name = if api.message("Error").is_some() {
-            "kitgen.Error"
-        } else {
-            "Error"
-        };
         let mut schemas = self.schemas();
         schemas.push((error_name.to_string(), error_schema()));
         schemas.sort_by(|a, b| a.0.cmp(&b.0));
-        let error_ref = obj([("$ref", s(format!("#/components/schemas/{error_name}")))]);
         let info = obj([
             ("title", s(title)),
             ("version", s(api_version(api))),
@@ -292,7 +323,7 @@ impl<'a> Document<'a> {
             path.push('/');
             match seg {
                 Segment::Literal(l) => path.push_str(l),
-                Segment::Wildcard | Segment::DeepWildcard => {
+                Segment::Wildcard => {
                     anonymous += 1;
                     let name = unique(format!("segment_{anonymous}"));
                     let _ = write!(path, "{{{name}}}");
@@ -302,6 +333,18 @@ impl<'a> Document<'a> {
                         "A path segment the route matches but does not bind.".into(),
                     ));
                 }
+                Segment::DeepWildcard => {
+                    anonymous += 1;
+                    let name = unique(format!("segment_{anonymous}"));
+                    let _ = write!(path, "{{{name}}}");
+                    let mut param = path_param(
+                        &name,
+                        obj([("type", s("string"))]),
+                        "Path segments the route matches but does not bind: one or more.".into(),
+                    );
+                    param.push(SPANS_SEGMENTS, Json::Bool(true));
+                    params.push(param);
+                }
                 Segment::Variable { field, segments } => {
                     let flat = field.replace('.', "_");
                     if matches!(segments.as_slice(), [Segment::Wildcard]) {
@@ -309,7 +352,7 @@ impl<'a> Document<'a> {
                         let _ = write!(path, "{{{name}}}");
                         let (schema, doc) = match self.field_at(input, field) {
                             Some(f) if f.cardinality != Cardinality::Repeated => {
-                                (self.value_schema(&f.ty), f.doc.clone())
+                                (self.param_schema(&f.ty), f.doc.clone())
                             }
                             _ => (obj([("type", s("string"))]), String::new()),
                         };
@@ -373,11 +416,15 @@ impl<'a> Document<'a> {
                         } else {
                             ""
                         };
-                        params.push(path_param(
+                        let mut param = path_param(
                             &name,
                             obj([("type", s("string"))]),
                             format!("{doc}{spans}"),
-                        ));
+                        );
+                        if deep {
+                            param.push(SPANS_SEGMENTS, Json::Bool(true));
+                        }
+                        params.push(param);
                     }
                 }
             }
@@ -395,6 +442,7 @@ impl<'a> Document<'a> {
         method: &crate::ir::Method,
         b: &Binding,
         mut parameters: Vec<Json>,
+        error_ref: &Json,
     ) -> Json {
         let api = self.api;
         let mut op = obj([("operationId", s(id)), ("tags", Json::Arr(vec![s(tag)]))]);
@@ -406,7 +454,7 @@ impl<'a> Document<'a> {
         }
         let input = api.message(&method.input).expect("linked by the frontend");
         for q in binding::query_params(api, input, b) {
-            let mut schema = self.value_schema(&q.field.ty);
+            let mut schema = self.param_schema(&q.field.ty);
             if q.repeated() {
                 schema = obj([("type", s("array")), ("items", schema)]);
             }
@@ -445,23 +493,28 @@ impl<'a> Document<'a> {
             );
         }
         let output = api.message(&method.output).expect("linked by the frontend");
-        let response = match &b.response_body {
-            Some(f) => match output.fields.iter().find(|x| &x.name == f) {
-                Some(field) => self.field_schema(field),
-                None => obj([]),
-            },
+        let response_field = b
+            .response_body
+            .as_ref()
+            .map(|f| output.fields.iter().find(|x| &x.name == f));
+        let response = match response_field {
+            Some(Some(field)) => self.field_schema(field),
+            Some(None) => obj([]),
             None => self.reference(&output.full_name),
+        };
+        let ok = if method.server_streaming {
+            let absent = response_field.flatten().is_some_and(may_be_absent);
+            stream_response(&output.full_name, response, absent, error_ref)
+        } else {
+            obj([
+                ("description", s("OK")),
+                ("content", json_content(response)),
+            ])
         };
         op.push(
             "responses",
             obj([
-                (
-                    "200",
-                    obj([
-                        ("description", s("OK")),
-                        ("content", json_content(response)),
-                    ]),
-                ),
+                ("200", ok),
                 (
                     "default",
                     obj([("$ref", s("#/components/responses/Error"))]),
@@ -532,6 +585,48 @@ impl<'a> Document<'a> {
                 }
                 map
             }
+        }
+    }
+
+    /// The schema of a path or query parameter's value. A 64-bit integer
+    /// (or its wrapper) is its decimal text: in a URL every value is text,
+    /// and a parameter of two types (`["string", "integer"]`) is one that
+    /// tools such as openapi-core cannot read. An enum is a value's name or
+    /// its number, which must be one the enum declares.
+    fn param_schema(&mut self, ty: &FieldType) -> Json {
+        let wide = match ty {
+            FieldType::Scalar(Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64) => Some(true),
+            FieldType::Message(m) if m == "google.protobuf.Int64Value" => Some(true),
+            FieldType::Scalar(Scalar::Uint64 | Scalar::Fixed64) => Some(false),
+            FieldType::Message(m) if m == "google.protobuf.UInt64Value" => Some(false),
+            _ => None,
+        };
+        if let FieldType::Enum(e) = ty
+            && let Some(en) = self.api.enum_type(e)
+        {
+            // By name, or by the number of a value the enum declares.
+            let mut numbers: Vec<Json> = Vec::new();
+            for v in &en.values {
+                if !numbers.contains(&s(v.number.to_string())) {
+                    numbers.push(s(v.number.to_string()));
+                }
+            }
+            let by_name = self.reference(e);
+            return obj([
+                ("type", s("string")),
+                (
+                    "anyOf",
+                    Json::Arr(vec![by_name, obj([("enum", Json::Arr(numbers))])]),
+                ),
+            ]);
+        }
+        match wide {
+            Some(signed) => obj([
+                ("type", s("string")),
+                ("format", s(if signed { "int64" } else { "uint64" })),
+                ("pattern", s(if signed { "^-?[0-9]+$" } else { "^[0-9]+$" })),
+            ]),
+            None => self.value_schema(ty),
         }
     }
 
@@ -614,18 +709,32 @@ impl<'a> Document<'a> {
                 let fields: Vec<&Field> = msg.fields.iter().collect();
                 self.object_schema(msg, &fields)
             } else if let Some(en) = api.enum_type(&name) {
-                let mut schema = obj([("type", s("string"))]);
-                if !en.doc.is_empty() {
-                    schema.push("description", s(&en.doc));
-                }
+                // Written by name; read by name or by number, as the proto3
+                // JSON mapping says (an open enum takes unknown numbers too).
                 let mut values: Vec<Json> = Vec::new();
                 for v in &en.values {
-                    // Aliases share a number; the JSON form is the first name.
                     if !values.contains(&s(&v.name)) {
                         values.push(s(&v.name));
                     }
                 }
-                schema.push("enum", Json::Arr(values));
+                let mut schema = obj([]);
+                if !en.doc.is_empty() {
+                    schema.push("description", s(&en.doc));
+                }
+                schema.push(
+                    "anyOf",
+                    Json::Arr(vec![
+                        obj([("type", s("string")), ("enum", Json::Arr(values))]),
+                        obj([
+                            ("type", s("integer")),
+                            ("format", s("int32")),
+                            (
+                                "description",
+                                s("A value's number, which requests may send instead of its name."),
+                            ),
+                        ]),
+                    ]),
+                );
                 schema
             } else {
                 obj([])
@@ -649,6 +758,77 @@ fn summary(doc: &str) -> Option<String> {
         None => &paragraph,
     };
     (!sentence.is_empty()).then(|| sentence.to_string())
+}
+
+/// The 200 response of a server-streaming method: newline-delimited JSON,
+/// as the generated server writes it (serverStreamHandler): each message a
+/// line `{"result": …}` (`null` for an unset `response_body` field), an
+/// error after the first line a last line in the error body's shape. The
+/// OpenAPI media type registry models sequential JSON in OpenAPI 3.1 with
+/// `schema` as if the stream were a JSON array of its lines.
+fn stream_response(output: &str, result: Json, absent: bool, error_ref: &Json) -> Json {
+    let result = if absent {
+        obj([("anyOf", Json::Arr(vec![result, obj([("type", s("null"))])]))])
+    } else {
+        result
+    };
+    let line = obj([(
+        "oneOf",
+        Json::Arr(vec![
+            obj([
+                ("type", s("object")),
+                ("title", s(format!("Stream result of {output}"))),
+                ("properties", obj([("result", result)])),
+                ("required", Json::Arr(vec![s("result")])),
+                ("additionalProperties", Json::Bool(false)),
+            ]),
+            error_ref.clone(),
+        ]),
+    )]);
+    obj([
+        (
+            "description",
+            s(
+                "Newline-delimited JSON, one line per message the method sends, each \
+               flushed as it is sent: {\"result\": …}. An error after the first line \
+               ends the stream with one more line in the error body's shape \
+               ({\"error\": {…}}), the 200 status being sent already; an error before \
+               the first line is an ordinary error response. An empty body: the method \
+               sent no message.",
+            ),
+        ),
+        (
+            "content",
+            obj([(
+                "application/x-ndjson",
+                obj([(
+                    "schema",
+                    obj([
+                        ("type", s("array")),
+                        (
+                            "description",
+                            s("The lines of the stream, in order, each one item."),
+                        ),
+                        ("items", line),
+                    ]),
+                )]),
+            )]),
+        ),
+    ])
+}
+
+/// Whether the JSON of a message may lack `field` (the server writes default
+/// values, so only fields with presence may be absent).
+fn may_be_absent(field: &Field) -> bool {
+    field.cardinality == Cardinality::Optional
+        || field.oneof.is_some()
+        || matches!(
+            (&field.ty, field.cardinality),
+            (
+                FieldType::Message(_),
+                Cardinality::Single | Cardinality::Required
+            )
+        )
 }
 
 fn json_content(schema: Json) -> Json {

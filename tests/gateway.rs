@@ -10,7 +10,9 @@
 //! handler and to grpc-gateway's mux in front of kitgen's gRPC server, both
 //! over the same recording fakes, and compares status, the request the
 //! service received, and the response JSON. Nothing leaves the process but
-//! an in-memory gRPC connection.
+//! an in-memory gRPC connection. Every request sent to kitgen's handler and
+//! its reply is recorded (tests/support/exchanges_test.go) and checked
+//! against the project's OpenAPI document.
 //!
 //! Needs `go` on PATH (and the Go module proxy, the first time), and the
 //! googleapis corpus at /work/corpora/googleapis or `$KITGEN_GOOGLEAPIS`.
@@ -24,7 +26,10 @@ use std::process::Command;
 
 use kitgen::pipeline::{self, Settings, Source};
 use kitgen::plugins::{self, StubRequest};
-use support::{GO_TIMEOUT, corpus, generate, go, run_ok, step};
+use support::{
+    GO_RECORDER, GO_TIMEOUT, assert_logged_exchanges_match_openapi, corpus, generate, go, run_ok,
+    step,
+};
 
 /// The grpc-gateway release the oracle is built from.
 const GATEWAY_VERSION: &str = "v2.32.0";
@@ -69,6 +74,8 @@ struct Counts {
     agree: usize,
     deliberate: usize,
     reasons: String,
+    /// Exchanges with kitgen checked against the OpenAPI document.
+    exchanges: usize,
 }
 
 /// Generates `name` from `protos` (with include roots), adds grpc-gateway's
@@ -124,6 +131,7 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         transport.join("oracle_test.go"),
     )
     .expect("copy the oracle");
+    fs::copy(GO_RECORDER, transport.join("exchanges_test.go")).expect("copy the recorder");
     fs::write(
         transport.join("oracle_glue_test.go"),
         glue(&rendered.project),
@@ -139,8 +147,9 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         GO_TIMEOUT,
     );
     step(name, "the oracle");
+    let log = tmp.path().join("exchanges.jsonl");
     let out = run_ok(
-        &mut go(
+        go(
             &project,
             &[
                 "test",
@@ -150,7 +159,8 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
                 "^TestOracle$",
                 "./pkg/transport",
             ],
-        ),
+        )
+        .env("KITGEN_EXCHANGES", &log),
         GO_TIMEOUT,
     );
     let line = out
@@ -170,6 +180,18 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             _ => {}
         }
     }
+    // Every request sent to kitgen and its reply, against the document.
+    let (exchanges, report) = assert_logged_exchanges_match_openapi(&project, &log);
+    eprintln!("{name}: OpenAPI: {report}");
+    assert_eq!(
+        exchanges, counts.requests,
+        "one exchange with kitgen per request"
+    );
+    assert!(
+        report.starts_with(&format!("{exchanges} exchanges, 0 invalid")),
+        "{report}"
+    );
+    counts.exchanges = exchanges;
     counts
 }
 
@@ -279,10 +301,11 @@ fn kitgen_answers_as_grpc_gateway_does() {
         total.requests += c.requests;
         total.agree += c.agree;
         total.deliberate += c.deliberate;
+        total.exchanges += c.exchanges;
     }
     eprintln!(
-        "oracle total: {} requests, {} agree, {} deliberate differences",
-        total.requests, total.agree, total.deliberate
+        "oracle total: {} requests, {} agree, {} deliberate differences; {} exchanges with kitgen match the OpenAPI document",
+        total.requests, total.agree, total.deliberate, total.exchanges
     );
     assert!(total.requests >= 500, "only {} requests", total.requests);
     assert_eq!(total.requests, total.agree + total.deliberate);

@@ -265,8 +265,16 @@ fn schemas_follow_the_proto3_json_mapping() {
     // base64, maps as objects, a oneof as "at most one of", JSON names.
     let types = load(&proto("types/types.proto"));
     let hash = types["components"]["schemas"].as_hash().expect("schemas");
-    let enums: Vec<&Yaml> = hash.values().filter(|s| !s["enum"].is_badvalue()).collect();
-    assert!(!enums.is_empty() && enums.iter().all(|e| e["type"].as_str() == Some("string")));
+    let enums: Vec<&Yaml> = hash
+        .values()
+        .filter(|s| !s["anyOf"][0]["enum"].is_badvalue())
+        .collect();
+    // Written by name, read by name or number.
+    assert!(!enums.is_empty());
+    for e in &enums {
+        assert_eq!(e["anyOf"][0]["type"].as_str(), Some("string"), "{e:?}");
+        assert_eq!(e["anyOf"][1]["type"].as_str(), Some("integer"), "{e:?}");
+    }
     let text = format!("{types:?}");
     assert!(text.contains(r#"String("type"): Array([String("string"), String("integer")]), String("format"): String("int64")"#), "{text}");
     assert!(
@@ -402,12 +410,52 @@ fn schemas_follow_the_proto3_json_mapping() {
         )
         .is_badvalue()
     );
-    // Streaming methods are gRPC only.
+    // Server-streaming methods with a rule answer newline-delimited JSON;
+    // methods whose client streams are gRPC only.
     let chat = load(&proto("streaming/streaming.proto"));
-    let ops = format!("{:?}", chat["paths"]);
-    for streaming in ["Subscribe", "Upload", "Tail"] {
-        assert!(!ops.contains(streaming), "{streaming} in {ops}");
+    for (path, result) in [
+        ("/v1/rooms/{room}/messages", "chat.v1.Message"),
+        ("/v1/firehose", "chat.v1.Message"),
+    ] {
+        let ok = at(&chat, &["paths", path, "get", "responses", "200"]);
+        let lines = &ok["content"]["application/x-ndjson"]["schema"];
+        assert_eq!(lines["type"].as_str(), Some("array"), "{ok:?}");
+        let line = &lines["items"]["oneOf"];
+        assert_eq!(
+            line[0]["properties"]["result"]["$ref"].as_str(),
+            Some(format!("#/components/schemas/{result}").as_str())
+        );
+        assert_eq!(str_list(&line[0]["required"]), ["result"]);
+        assert_eq!(
+            line[1]["$ref"].as_str(),
+            Some("#/components/schemas/Error"),
+            "an error mid-stream is a line in the error body's shape"
+        );
+        assert!(ok["content"]["application/json"].is_badvalue());
     }
+    let ops = format!("{:?}", chat["paths"]);
+    for client_streaming in ["Upload", "Converse"] {
+        assert!(
+            !ops.contains(client_streaming),
+            "{client_streaming} in {ops}"
+        );
+    }
+    // A custom method, which OpenAPI 3.1 cannot name, as 3.2 puts it.
+    let files = load(&proto("httprules/httprules.proto"));
+    assert_eq!(
+        at(
+            &files,
+            &[
+                "paths",
+                "/v1/files:search",
+                "x-additionalOperations",
+                "SEARCH",
+                "operationId"
+            ]
+        )
+        .as_str(),
+        Some("files.v1.Files.Search")
+    );
 }
 
 /// Requests that the server answers, as (method, path and query, body).
@@ -527,4 +575,259 @@ fn library_exchanges_match_the_served_document() {
         ],
         LIBRARY_CALLS,
     );
+}
+
+/// The streaming fixture with rules on its client- and bidirectional-streaming
+/// methods too, which the server does not serve over HTTP.
+fn streaming_proto(dir: &Path) -> PathBuf {
+    let original =
+        fs::read_to_string(fixtures().join("streaming/streaming.proto")).expect("read the fixture");
+    let mut text = original.clone();
+    for (rpc, rule) in [
+        (
+            "rpc Upload(stream Message) returns (Ack) {}",
+            r#"post: "/v1/rooms/{room}/messages" body: "*""#,
+        ),
+        (
+            "rpc Converse(stream Message) returns (stream Message) {}",
+            r#"post: "/v1/rooms/{room}:converse" body: "*""#,
+        ),
+    ] {
+        assert!(text.contains(rpc), "the fixture's {rpc} moved");
+        text = text.replace(
+            rpc,
+            &format!(
+                "{} {{\n    option (google.api.http) = {{{rule}}};\n  }}",
+                rpc.trim_end_matches(" {}")
+            ),
+        );
+    }
+    let path = dir.join("chat.proto");
+    fs::write(&path, text).expect("write the proto");
+    path
+}
+
+/// Subscribe as a user would write it: three messages, or none for room
+/// "empty", an error before the first for "closed", and one after the
+/// second for "flaky".
+const SUBSCRIBE: &str = r#"func (s *chatService) Subscribe(ctx context.Context, req *pb.SubscribeRequest, send func(*pb.Message) error) error {
+	switch req.Room {
+	case "empty":
+		return nil
+	case "closed":
+		return Errorf(CodeNotFound, "room %q is closed", req.Room)
+	}
+	for i := range 3 {
+		if err := send(&pb.Message{Room: req.Room, Text: fmt.Sprint("message ", i)}); err != nil {
+			return err
+		}
+		if req.Room == "flaky" && i == 1 {
+			return Errorf(CodeUnavailable, "room %q went away", req.Room)
+		}
+	}
+	return nil
+}"#;
+
+/// Requests to the streaming project, each with the status and content type
+/// it must get.
+const STREAM_CALLS: &[(&str, &str, Option<&str>, u16, &str)] = &[
+    (
+        "GET",
+        "/v1/rooms/r1/messages",
+        None,
+        200,
+        "application/x-ndjson",
+    ),
+    (
+        "GET",
+        "/v1/rooms/flaky/messages",
+        None,
+        200,
+        "application/x-ndjson",
+    ),
+    (
+        "GET",
+        "/v1/rooms/empty/messages",
+        None,
+        200,
+        "application/x-ndjson",
+    ),
+    (
+        "GET",
+        "/v1/rooms/closed/messages",
+        None,
+        404,
+        "application/json; charset=utf-8",
+    ),
+    (
+        "GET",
+        "/v1/firehose?room=r1",
+        None,
+        501,
+        "application/json; charset=utf-8",
+    ),
+    // Upload's and Converse's rules: client streams are not served over HTTP.
+    (
+        "POST",
+        "/v1/rooms/r1/messages",
+        Some(r#"{"text":"hi"}"#),
+        405,
+        "application/json; charset=utf-8",
+    ),
+    (
+        "POST",
+        "/v1/rooms/r1:converse",
+        Some(r#"{"text":"hi"}"#),
+        404,
+        "application/json; charset=utf-8",
+    ),
+    (
+        "PUT",
+        "/v1/rooms/r1/messages",
+        Some("{}"),
+        405,
+        "application/json; charset=utf-8",
+    ),
+    (
+        "POST",
+        "/chat.v1.Chat/Send",
+        Some(r#"{"room":"r1","text":"hi"}"#),
+        501,
+        "application/json; charset=utf-8",
+    ),
+    (
+        "POST",
+        "/chat.v1.Chat/Send",
+        Some("{"),
+        400,
+        "application/json; charset=utf-8",
+    ),
+];
+
+#[test]
+fn streamed_lines_match_the_served_document() {
+    let test = "openapi-streaming";
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let proto = streaming_proto(tmp.path());
+    step(test, "kitgen new chat");
+    let project = generate(
+        tmp.path(),
+        "chat",
+        &["--proto", proto.to_str().expect("UTF-8")],
+    );
+    let document = project.join(DOCUMENT);
+    let doc = fs::read_to_string(&document).expect("read the document");
+    assert!(
+        doc.contains("\"chat.v1.Chat.Subscribe\"") && doc.contains("\"chat.v1.Firehose.Tail\"")
+    );
+    for absent in ["chat.v1.Chat.Upload", "chat.v1.Chat.Converse", ":converse"] {
+        assert!(!doc.contains(absent), "{absent} is not served over HTTP");
+    }
+    let out = run(
+        Command::new("openapi-spec-validator").arg(&document),
+        std::time::Duration::from_secs(60),
+    );
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+
+    let implementation = project.join("pkg/service/chat.go");
+    let code = fs::read_to_string(&implementation).expect("read chat.go");
+    let stub = "func (s *chatService) Subscribe(ctx context.Context, req *pb.SubscribeRequest, send func(*pb.Message) error) error {\n\treturn Errorf(CodeUnimplemented, \"Subscribe is not implemented yet\")\n}";
+    assert!(code.contains(stub), "the Subscribe stub moved:\n{code}");
+    let code =
+        code.replace(stub, SUBSCRIBE)
+            .replacen("\"context\"\n", "\"context\"\n\t\"fmt\"\n", 1);
+    fs::write(&implementation, code).expect("write chat.go");
+    step(test, "go build ./cmd/chat");
+    let bin = go_build(&project, "chat");
+    let server = Server::start(Command::new(&bin).args([
+        "-http-addr",
+        "127.0.0.1:0",
+        "-grpc-addr",
+        "127.0.0.1:0",
+        "-debug-addr",
+        "127.0.0.1:0",
+    ]));
+    let http = format!("http://{}", server.http());
+    let agent = agent();
+    let served = request(&agent, "GET", &format!("{http}/openapi.json"), None);
+    assert_eq!((served.status, served.body.as_str()), (200, doc.as_str()));
+    let mut replies = Vec::new();
+    for (method, path, body, _, _) in STREAM_CALLS {
+        let reply = request(&agent, method, &format!("{http}{path}"), *body);
+        step(test, format_args!("{method} {path} -> {}", reply.status));
+        replies.push(reply);
+    }
+    drop(agent);
+    assert!(server.terminate().success());
+    let mut exchanges = take_exchanges(&http);
+    assert_eq!(exchanges.len(), STREAM_CALLS.len() + 1);
+    for (e, (method, path, _, status, content_type)) in exchanges[1..].iter().zip(STREAM_CALLS) {
+        assert_eq!(
+            (e.status, e.content_type.as_str()),
+            (*status, *content_type),
+            "{method} {path}: {}",
+            e.response
+        );
+    }
+    let lines = |i: usize| -> Vec<&str> { exchanges[i + 1].response.lines().collect() };
+    assert_eq!(lines(0).len(), 3);
+    assert!(
+        lines(0)
+            .iter()
+            .all(|l| l.starts_with(r#"{"result":{"room":"r1""#))
+    );
+    let flaky = lines(1);
+    assert_eq!(flaky.len(), 3, "{flaky:?}");
+    assert!(
+        flaky[2].starts_with(r#"{"error":{"code":503,"status":"UNAVAILABLE""#),
+        "{flaky:?}"
+    );
+    assert_eq!(exchanges[3].response, "", "no message, no line");
+
+    let report = check_exchanges(&document, &exchanges)
+        .unwrap_or_else(|report| panic!("exchanges do not match the document:\n{report}"));
+    step(test, report.trim());
+    for expected in [
+        format!(
+            "{} exchanges, 0 invalid, 1 outside the API",
+            STREAM_CALLS.len() + 1
+        ),
+        "6 stream lines".to_string(),
+        "3 unrouted requests".to_string(),
+    ] {
+        assert!(report.contains(&expected), "{expected}: {report}");
+    }
+
+    // Each line is checked: a line of another shape, an error line whose
+    // code is not the status it names, a stream cut mid-line all fail.
+    let r1 = exchanges[1].response.clone();
+    let flaky = exchanges[2].response.clone();
+    for (what, wrong) in [
+        (
+            "a renamed member",
+            r1.replacen("\"result\"", "\"results\"", 1),
+        ),
+        (
+            "a number for a string",
+            r1.replacen("\"room\":\"r1\"", "\"room\":1", 1),
+        ),
+        (
+            "an error line of another shape",
+            flaky.replace("\"status\":\"UNAVAILABLE\"", "\"status\":\"GONE\""),
+        ),
+        ("a line cut short", r1[..r1.len() - 3].to_string()),
+    ] {
+        let mut e = exchanges[1].clone();
+        e.response = wrong;
+        let report = check_exchanges(&document, &[e]).expect_err(what);
+        assert!(
+            report.contains("1 exchanges, 1 invalid"),
+            "{what}: {report}"
+        );
+    }
+    // And a refused request's reply must be the error body.
+    let mut wrong = exchanges.swap_remove(10);
+    wrong.response = "{}".into();
+    let report = check_exchanges(&document, &[wrong]).expect_err("a bad error body passed");
+    assert!(report.contains("1 exchanges, 1 invalid"), "{report}");
 }

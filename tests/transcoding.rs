@@ -2,6 +2,9 @@
 //! tested in generated projects: the Go tests in `tests/transcoding/` are
 //! copied into a generated project's `pkg/transport` and run there with the
 //! project's own tests (which cover streams and errors on both transports).
+//! Every exchange of those tests with the HTTP handler is recorded
+//! (tests/support/exchanges_test.go) and checked against the project's
+//! OpenAPI document, refused requests included.
 //!
 //! `server_test.go` goes to the library project's `pkg/server`: raw
 //! requests over loopback to the server `Run` starts, as an adversary sends
@@ -14,7 +17,10 @@ mod support;
 use std::fs;
 use std::path::Path;
 
-use support::{GO_TIMEOUT, corpus, generate, go, run_ok, step};
+use support::{
+    GO_RECORDER, GO_TIMEOUT, assert_logged_exchanges_match_openapi, corpus, generate, go, run_ok,
+    step,
+};
 
 /// Generates `name` from `args`, adds each Go test file `(test, package)`
 /// to the package directory, then vets and tests those packages, the added
@@ -34,17 +40,23 @@ fn check(name: &str, args: &[String], tests: &[(&str, &str)]) {
             packages.push(package);
         }
     }
+    // The transport tests' exchanges with the handler are recorded; the
+    // server tests' raw requests (many no HTTP at all) are not.
+    fs::copy(GO_RECORDER, project.join("pkg/transport/exchanges_test.go"))
+        .expect("copy the recorder");
     let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
     step(name, format!("go vet and go test {}", packages.join(" ")));
     run_ok(
         &mut go(&project, &[&["vet"], &packages[..]].concat()),
         GO_TIMEOUT,
     );
+    let log = tmp.path().join("exchanges.jsonl");
     let out = run_ok(
-        &mut go(
+        go(
             &project,
             &[&["test", "-count=1", "-v"], &packages[..]].concat(),
-        ),
+        )
+        .env("KITGEN_EXCHANGES", &log),
         GO_TIMEOUT,
     );
     let stdout = &out.stdout;
@@ -59,6 +71,13 @@ fn check(name: &str, args: &[String], tests: &[(&str, &str)]) {
         "the added tests did not run:\n{stdout}"
     );
     assert!(!stdout.contains("--- FAIL"), "{stdout}");
+    // Every exchange of the transcoding tests, against the OpenAPI document.
+    let (count, report) = assert_logged_exchanges_match_openapi(&project, &log);
+    step(name, format_args!("OpenAPI: {report}"));
+    assert!(
+        report.starts_with(&format!("{count} exchanges, 0 invalid")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -63,14 +63,20 @@ pub fn default_path(service: &Service, method: &Method) -> String {
     format!("/{}/{}", service.full_name, method.name)
 }
 
-/// Every HTTP binding of a unary method (none for a streaming one): the
-/// rules in order, primary first, or the default route when there is none.
-/// Fails with the offending template when one does not parse.
+/// Every HTTP binding of a method that is served over HTTP: the rules in
+/// order, primary first, of a unary or server-streaming method (the latter
+/// answers newline-delimited JSON), or a unary method's default route when it
+/// has none. A method whose client streams has none: HTTP transcoding
+/// carries no request stream. Fails with the offending template when one
+/// does not parse.
 pub fn bindings(service: &Service, method: &Method) -> Result<Vec<Binding>, (String, String)> {
-    if !method.is_unary() {
+    if method.client_streaming {
         return Ok(Vec::new());
     }
     if method.http.is_empty() {
+        if method.server_streaming {
+            return Ok(Vec::new());
+        }
         let path = default_path(service, method);
         let template = path_template::parse(&path).map_err(|e| (path.clone(), e))?;
         return Ok(vec![Binding {
@@ -331,5 +337,27 @@ mod tests {
             ["name", "book.title", "page_size", "when"]
         );
         assert!(names(Some(("POST", "/v1/{name}", Some("*")))).is_empty());
+    }
+
+    #[test]
+    fn server_streams_are_bound_by_their_rules_only_and_client_streams_never() {
+        let rule = Some(("GET", "/v1/{name}", None));
+        for (client, server, with_rule, without_rule) in [
+            (false, false, 1, 1),
+            (false, true, 1, 0),
+            (true, false, 0, 0),
+            (true, true, 0, 0),
+        ] {
+            for (r, want) in [(rule, with_rule), (None, without_rule)] {
+                let (s, mut m) = method(r);
+                m.client_streaming = client;
+                m.server_streaming = server;
+                assert_eq!(
+                    bindings(&s, &m).unwrap().len(),
+                    want,
+                    "client {client}, server {server}, rule {r:?}"
+                );
+            }
+        }
     }
 }

@@ -57,6 +57,7 @@ type outcome struct {
 
 func TestOracle(t *testing.T) {
 	kit, gw, services := oracleSetup(t)
+	kit = recordExchanges(t, kit)
 	total, agree := 0, 0
 	deliberateCounts := map[string]int{}
 	var unexplained []string

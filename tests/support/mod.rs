@@ -459,10 +459,20 @@ pub fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>)
             .patch(url)
             .header("Content-Type", "application/json")
             .send(body),
+        ("PUT", Some(body)) => agent
+            .put(url)
+            .header("Content-Type", "application/json")
+            .send(body),
         _ => panic!("unsupported request {method} {url} {body:?}"),
     };
     let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("Content-Type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let reply = response
         .body_mut()
         .read_to_string()
@@ -474,6 +484,7 @@ pub fn request(agent: &ureq::Agent, method: &str, url: &str, body: Option<&str>)
         url: rest,
         body: body.map(str::to_string),
         status,
+        content_type,
         response: reply.clone(),
     });
     Reply {
@@ -493,6 +504,8 @@ pub struct Exchange {
     pub url: String,
     pub body: Option<String>,
     pub status: u16,
+    /// The response's Content-Type header.
+    pub content_type: String,
     pub response: String,
 }
 
@@ -537,9 +550,11 @@ fn json_string(text: &str) -> String {
 
 /// Checks exchanges against an OpenAPI document with openapi-core
 /// (tests/support/openapi_exchanges.py, run by the `python3` on PATH, which
-/// scripts/test.sh makes its venv's). Requests outside the API (/healthz,
-/// /readyz, /openapi.json, unknown routes answered 404 or 405) are counted,
-/// not checked. Returns the script's report, or its failure.
+/// scripts/test.sh makes its venv's): a request the document takes must get
+/// a reply it describes (a stream's lines each checked), one it refuses or
+/// has no operation for must get its error body. Requests outside the API
+/// (/healthz, /readyz, /openapi.json) are counted, not checked. Returns the
+/// script's report, or its failure.
 pub fn check_exchanges(document: &Path, exchanges: &[Exchange]) -> Result<String, String> {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("exchanges.jsonl");
@@ -547,26 +562,61 @@ pub fn check_exchanges(document: &Path, exchanges: &[Exchange]) -> Result<String
         .iter()
         .map(|e| {
             format!(
-                "{{\"method\":{},\"url\":{},\"body\":{},\"status\":{},\"response\":{}}}\n",
+                "{{\"method\":{},\"url\":{},\"body\":{},\"status\":{},\"content_type\":{},\"response\":{}}}\n",
                 json_string(&e.method),
                 json_string(&e.url),
                 e.body.as_deref().map_or("null".to_string(), json_string),
                 e.status,
+                json_string(&e.content_type),
                 json_string(&e.response)
             )
         })
         .collect();
     std::fs::write(&log, lines).expect("write exchanges");
+    check_exchange_log(document, &log)
+}
+
+/// Checks a log of exchanges, one JSON object a line in the shape
+/// [`check_exchanges`] writes (the Go test harnesses' recorder,
+/// tests/support/exchanges_test.go, writes the same), against `document`.
+pub fn check_exchange_log(document: &Path, log: &Path) -> Result<String, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/openapi_exchanges.py");
     let out = run(
-        Command::new("python3").arg(script).arg(document).arg(&log),
-        Duration::from_secs(120),
+        Command::new("python3").arg(script).arg(document).arg(log),
+        Duration::from_secs(600),
     );
     let report = format!("{}{}", out.stdout, out.stderr);
     if out.status.success() {
         Ok(report)
     } else {
         Err(report)
+    }
+}
+
+/// The Go tests' recorder of HTTP exchanges, which a harness copies into a
+/// generated project's pkg/transport: `recordExchanges(t, handler)` logs
+/// each exchange to the file `KITGEN_EXCHANGES` names.
+pub const GO_RECORDER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/support/exchanges_test.go"
+);
+
+/// Checks the exchanges Go tests logged at `log` (see [`GO_RECORDER`])
+/// against the project's generated OpenAPI document, panicking on any
+/// mismatch, and returns how many there were and the checker's report.
+pub fn assert_logged_exchanges_match_openapi(project: &Path, log: &Path) -> (usize, String) {
+    let text = std::fs::read_to_string(log)
+        .unwrap_or_else(|e| panic!("no exchanges logged at {}: {e}", log.display()));
+    let count = text.lines().count();
+    assert!(count > 0, "no exchanges logged at {}", log.display());
+    let document = project.join("pkg/openapi/openapi.json");
+    match check_exchange_log(&document, log) {
+        Ok(report) => (count, report.trim().to_string()),
+        Err(report) => panic!(
+            "exchanges logged at {} do not match {}:\n{report}",
+            log.display(),
+            document.display()
+        ),
     }
 }
 

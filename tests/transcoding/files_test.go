@@ -22,7 +22,7 @@ import (
 func startFiles(t *testing.T) (*servicetest.Files, *httptest.Server) {
 	t.Helper()
 	fake := &servicetest.Files{}
-	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	srv := httptest.NewServer(recordExchanges(t, NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}))))
 	t.Cleanup(srv.Close)
 	return fake, srv
 }

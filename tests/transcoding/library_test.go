@@ -22,7 +22,7 @@ import (
 func startLibrary(t *testing.T, opts ...HTTPOption) (*servicetest.Library, *httptest.Server) {
 	t.Helper()
 	fake := &servicetest.Library{}
-	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}), opts...))
+	srv := httptest.NewServer(recordExchanges(t, NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}), opts...)))
 	t.Cleanup(srv.Close)
 	return fake, srv
 }
