@@ -202,6 +202,12 @@ impl<'a> Document<'a> {
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
+            // The routes of a service in the order the generated router
+            // tries them, the first match serving: custom verbs first (or
+            // `/v1/{name=*/*}` would take `…/x:undelete`). Paths keep that
+            // order, so a tool that also takes the first matching path (as
+            // openapi-core does among paths of as many parameters) agrees.
+            let mut routes = Vec::new();
             for method in &service.methods {
                 let bindings = binding::bindings(service, method).map_err(|(path, e)| {
                     let d = Diagnostic::new(format!("invalid HTTP path template '{path}': {e}"));
@@ -210,54 +216,62 @@ impl<'a> Document<'a> {
                         None => d.at_file(&service.file),
                     }
                 })?;
-                for (i, b) in bindings.iter().enumerate() {
-                    let (path, mut path_params) = self.path(b, &method.input);
-                    let shape = shape_of(&path);
-                    let path = shapes.entry(shape).or_insert(path).clone();
-                    // Same shape, other names: take the path's names, in order.
-                    for (param, name) in path_params.iter_mut().zip(param_names(&path)) {
-                        param.set("name", s(name));
+                routes.extend(
+                    bindings
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, b)| (method, i, b)),
+                );
+            }
+            routes.sort_by_key(|(_, _, b)| b.template.verb.is_none());
+            for (method, i, b) in &routes {
+                let (method, i) = (*method, *i);
+                let (path, mut path_params) = self.path(b, &method.input);
+                let shape = shape_of(&path);
+                let path = shapes.entry(shape).or_insert(path).clone();
+                // Same shape, other names: take the path's names, in order.
+                for (param, name) in path_params.iter_mut().zip(param_names(&path)) {
+                    param.set("name", s(name));
+                }
+                let mut id = format!("{}.{}", service.full_name, method.name);
+                if i > 0 {
+                    id = format!("{id}_{}", i + 1);
+                }
+                if !operation_ids.insert(id.clone()) {
+                    continue;
+                }
+                let op = self.operation(&id, &service.name, method, b, path_params, &error_ref);
+                let at = *path_at.entry(path.clone()).or_insert_with(|| {
+                    paths.push((path.clone(), Json::Obj(Vec::new())));
+                    paths.len() - 1
+                });
+                let item = &mut paths[at].1;
+                let Json::Obj(ops) = item else {
+                    unreachable!("path items are objects")
+                };
+                // A method OpenAPI 3.1 has no field for (`custom: {kind:
+                // "SEARCH"}`) goes where OpenAPI 3.2 puts it, under
+                // additionalOperations, as an extension.
+                let ops = match openapi_verb(&b.verb) {
+                    Some(_) => ops,
+                    None => {
+                        let at = match ops.iter().position(|(k, _)| k == CUSTOM_METHODS) {
+                            Some(at) => at,
+                            None => {
+                                ops.push((CUSTOM_METHODS.to_string(), Json::Obj(Vec::new())));
+                                ops.len() - 1
+                            }
+                        };
+                        let Json::Obj(custom) = &mut ops[at].1 else {
+                            unreachable!("an object")
+                        };
+                        custom
                     }
-                    let mut id = format!("{}.{}", service.full_name, method.name);
-                    if i > 0 {
-                        id = format!("{id}_{}", i + 1);
-                    }
-                    if !operation_ids.insert(id.clone()) {
-                        continue;
-                    }
-                    let op = self.operation(&id, &service.name, method, b, path_params, &error_ref);
-                    let at = *path_at.entry(path.clone()).or_insert_with(|| {
-                        paths.push((path.clone(), Json::Obj(Vec::new())));
-                        paths.len() - 1
-                    });
-                    let item = &mut paths[at].1;
-                    let Json::Obj(ops) = item else {
-                        unreachable!("path items are objects")
-                    };
-                    // A method OpenAPI 3.1 has no field for (`custom: {kind:
-                    // "SEARCH"}`) goes where OpenAPI 3.2 puts it, under
-                    // additionalOperations, as an extension.
-                    let ops = match openapi_verb(&b.verb) {
-                        Some(_) => ops,
-                        None => {
-                            let at = match ops.iter().position(|(k, _)| k == CUSTOM_METHODS) {
-                                Some(at) => at,
-                                None => {
-                                    ops.push((CUSTOM_METHODS.to_string(), Json::Obj(Vec::new())));
-                                    ops.len() - 1
-                                }
-                            };
-                            let Json::Obj(custom) = &mut ops[at].1 else {
-                                unreachable!("an object")
-                            };
-                            custom
-                        }
-                    };
-                    let verb = openapi_verb(&b.verb).map_or(b.verb.clone(), str::to_string);
-                    // The router serves the first route of a path and verb.
-                    if !ops.iter().any(|(v, _)| *v == verb) {
-                        ops.push((verb, op));
-                    }
+                };
+                let verb = openapi_verb(&b.verb).map_or(b.verb.clone(), str::to_string);
+                // The router serves the first route of a path and verb.
+                if !ops.iter().any(|(v, _)| *v == verb) {
+                    ops.push((verb, op));
                 }
             }
         }
@@ -484,10 +498,15 @@ impl<'a> Document<'a> {
             }),
         };
         if let Some(schema) = body_schema {
+            // The transcoder reads no body as an empty one, as grpc-gateway
+            // does: the body is optional, whatever its fields require.
             op.push(
                 "requestBody",
                 obj([
-                    ("required", Json::Bool(true)),
+                    (
+                        "description",
+                        s("The request's JSON body. An empty body sets no field."),
+                    ),
                     ("content", json_content(schema)),
                 ]),
             );

@@ -282,6 +282,19 @@ fn schemas_follow_the_proto3_json_mapping() {
         "{text}"
     );
     assert!(text.contains(r#"String("additionalProperties")"#), "{text}");
+    // A map is one object (a repeated field of entries only in descriptors).
+    let maps: Vec<&Yaml> = hash
+        .values()
+        .map(|s| &s["properties"]["perWarehouse"])
+        .filter(|p| !p.is_badvalue())
+        .collect();
+    assert_eq!(maps.len(), 1, "{text}");
+    assert_eq!(maps[0]["type"].as_str(), Some("object"), "{:?}", maps[0]);
+    assert!(
+        !maps[0]["additionalProperties"].is_badvalue(),
+        "{:?}",
+        maps[0]
+    );
     assert!(
         text.contains(r#"String("propertyNames"): Hash({String("pattern")"#),
         "int64 map keys: {text}"
@@ -602,10 +615,30 @@ fn streaming_proto(dir: &Path) -> PathBuf {
             ),
         );
     }
+    // A stream of one field of each message, which may be unset.
+    let upload = "  // Upload takes many messages";
+    assert!(text.contains(upload), "the fixture's Upload moved");
+    text = text.replacen(
+        upload,
+        &format!(
+            "  // Watch streams the latest message of a room, or none.\n  rpc Watch(SubscribeRequest) returns (stream Envelope) {{\n    option (google.api.http) = {{get: \"/v1/rooms/{{room}}:watch\" response_body: \"message\"}};\n  }}\n{upload}"
+        ),
+        1,
+    );
+    text.push_str("\nmessage Envelope {\n  Message message = 1;\n}\n");
     let path = dir.join("chat.proto");
     fs::write(&path, text).expect("write the proto");
     path
 }
+
+/// Watch sends a message, then an envelope without one: a line
+/// `{"result":null}`.
+const WATCH: &str = r#"func (s *chatService) Watch(ctx context.Context, req *pb.SubscribeRequest, send func(*pb.Envelope) error) error {
+	if err := send(&pb.Envelope{Message: &pb.Message{Room: req.Room, Text: "latest"}}); err != nil {
+		return err
+	}
+	return send(&pb.Envelope{})
+}"#;
 
 /// Subscribe as a user would write it: three messages, or none for room
 /// "empty", an error before the first for "closed", and one after the
@@ -702,6 +735,13 @@ const STREAM_CALLS: &[(&str, &str, Option<&str>, u16, &str)] = &[
         400,
         "application/json; charset=utf-8",
     ),
+    (
+        "GET",
+        "/v1/rooms/r1:watch",
+        None,
+        200,
+        "application/x-ndjson",
+    ),
 ];
 
 #[test]
@@ -723,6 +763,33 @@ fn streamed_lines_match_the_served_document() {
     for absent in ["chat.v1.Chat.Upload", "chat.v1.Chat.Converse", ":converse"] {
         assert!(!doc.contains(absent), "{absent} is not served over HTTP");
     }
+    let parsed = YamlLoader::load_from_str(&doc)
+        .expect("JSON is YAML")
+        .remove(0);
+    let result = at(
+        &parsed,
+        &[
+            "paths",
+            "/v1/rooms/{room}:watch",
+            "get",
+            "responses",
+            "200",
+            "content",
+            "application/x-ndjson",
+            "schema",
+            "items",
+            "oneOf",
+            "0",
+            "properties",
+            "result",
+            "anyOf",
+        ],
+    );
+    assert_eq!(
+        result[0]["$ref"].as_str(),
+        Some("#/components/schemas/chat.v1.Message")
+    );
+    assert_eq!(result[1]["type"].as_str(), Some("null"), "an unset field");
     let out = run(
         Command::new("openapi-spec-validator").arg(&document),
         std::time::Duration::from_secs(60),
@@ -733,9 +800,12 @@ fn streamed_lines_match_the_served_document() {
     let code = fs::read_to_string(&implementation).expect("read chat.go");
     let stub = "func (s *chatService) Subscribe(ctx context.Context, req *pb.SubscribeRequest, send func(*pb.Message) error) error {\n\treturn Errorf(CodeUnimplemented, \"Subscribe is not implemented yet\")\n}";
     assert!(code.contains(stub), "the Subscribe stub moved:\n{code}");
-    let code =
-        code.replace(stub, SUBSCRIBE)
-            .replacen("\"context\"\n", "\"context\"\n\t\"fmt\"\n", 1);
+    let watch = "func (s *chatService) Watch(ctx context.Context, req *pb.SubscribeRequest, send func(*pb.Envelope) error) error {\n\treturn Errorf(CodeUnimplemented, \"Watch is not implemented yet\")\n}";
+    assert!(code.contains(watch), "the Watch stub moved:\n{code}");
+    let code = code
+        .replace(stub, SUBSCRIBE)
+        .replace(watch, WATCH)
+        .replacen("\"context\"\n", "\"context\"\n\t\"fmt\"\n", 1);
     fs::write(&implementation, code).expect("write chat.go");
     step(test, "go build ./cmd/chat");
     let bin = go_build(&project, "chat");
@@ -783,6 +853,11 @@ fn streamed_lines_match_the_served_document() {
         "{flaky:?}"
     );
     assert_eq!(exchanges[3].response, "", "no message, no line");
+    assert_eq!(
+        exchanges[11].response,
+        "{\"result\":{\"room\":\"r1\",\"text\":\"latest\"}}\n{\"result\":null}\n",
+        "response_body: the field of each message, null when unset"
+    );
 
     let report = check_exchanges(&document, &exchanges)
         .unwrap_or_else(|report| panic!("exchanges do not match the document:\n{report}"));
@@ -792,7 +867,7 @@ fn streamed_lines_match_the_served_document() {
             "{} exchanges, 0 invalid, 1 outside the API",
             STREAM_CALLS.len() + 1
         ),
-        "6 stream lines".to_string(),
+        "8 stream lines".to_string(),
         "3 unrouted requests".to_string(),
     ] {
         assert!(report.contains(&expected), "{expected}: {report}");
@@ -819,6 +894,18 @@ fn streamed_lines_match_the_served_document() {
     ] {
         let mut e = exchanges[1].clone();
         e.response = wrong;
+        let report = check_exchanges(&document, &[e]).expect_err(what);
+        assert!(
+            report.contains("1 exchanges, 1 invalid"),
+            "{what}: {report}"
+        );
+    }
+    for (what, wrong) in [
+        ("a string for the message", "{\"result\":\"x\"}\n"),
+        ("a line without its result", "{}\n"),
+    ] {
+        let mut e = exchanges[11].clone();
+        e.response = wrong.to_string();
         let report = check_exchanges(&document, &[e]).expect_err(what);
         assert!(
             report.contains("1 exchanges, 1 invalid"),
