@@ -521,12 +521,18 @@ impl<'a> Document<'a> {
             Some(None) => obj([]),
             None => self.reference(&output.full_name),
         };
+        let absent = response_field.flatten().is_some_and(may_be_absent);
         let ok = if method.server_streaming {
-            let absent = response_field.flatten().is_some_and(may_be_absent);
             stream_response(&output.full_name, response, absent, error_ref)
         } else {
+            // The server writes nothing for an unset response_body field.
+            let description = if absent {
+                "OK. The body is empty when the field is unset."
+            } else {
+                "OK"
+            };
             obj([
-                ("description", s("OK")),
+                ("description", s(description)),
                 ("content", json_content(response)),
             ])
         };
@@ -732,6 +738,7 @@ impl<'a> Document<'a> {
                 // JSON mapping says (an open enum takes unknown numbers too).
                 let mut values: Vec<Json> = Vec::new();
                 for v in &en.values {
+                    // Aliases share a number; the JSON form is the first name.
                     if !values.contains(&s(&v.name)) {
                         values.push(s(&v.name));
                     }

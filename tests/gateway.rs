@@ -279,6 +279,12 @@ fn kitgen_answers_as_grpc_gateway_does() {
             vec![corpus().join("googleapis")],
         ),
         ("files", vec![fixture], Vec::new()),
+        // Server streams answer newline-delimited JSON on both.
+        (
+            "chat",
+            vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/streaming/streaming.proto")],
+            Vec::new(),
+        ),
         (
             "accessapproval",
             vec![googleapis.join("google/cloud/accessapproval/v1/accessapproval.proto")],

@@ -839,7 +839,10 @@ fn streamed_lines_match_the_served_document() {
             e.response
         );
     }
-    let lines = |i: usize| -> Vec<&str> { exchanges[i + 1].response.lines().collect() };
+    // protojson varies its spacing on purpose: compare without it.
+    let compact = |text: &str| text.replace(", ", ",").replace(": ", ":");
+    let lines =
+        |i: usize| -> Vec<String> { exchanges[i + 1].response.lines().map(compact).collect() };
     assert_eq!(lines(0).len(), 3);
     assert!(
         lines(0)
@@ -854,7 +857,7 @@ fn streamed_lines_match_the_served_document() {
     );
     assert_eq!(exchanges[3].response, "", "no message, no line");
     assert_eq!(
-        exchanges[11].response,
+        compact(&exchanges[11].response),
         "{\"result\":{\"room\":\"r1\",\"text\":\"latest\"}}\n{\"result\":null}\n",
         "response_body: the field of each message, null when unset"
     );
@@ -875,7 +878,7 @@ fn streamed_lines_match_the_served_document() {
 
     // Each line is checked: a line of another shape, an error line whose
     // code is not the status it names, a stream cut mid-line all fail.
-    let r1 = exchanges[1].response.clone();
+    let r1 = compact(&exchanges[1].response);
     let flaky = exchanges[2].response.clone();
     for (what, wrong) in [
         (

@@ -14,11 +14,18 @@ types are kept). Every exchange is checked as one of:
   have answered 404 or 405 with the document's error body;
 - refused: the document says the request is invalid; the server must have
   answered an error status with the operation's (default) error response;
+- taken without a REQUIRED field: the only thing the document finds wrong
+  is a missing field google.api.field_behavior marks REQUIRED, which is the
+  service's to enforce (the transcoder passes it on, as grpc-gateway does);
+  the reply must still match the operation;
 - valid: the request and its response must both match the operation. A
   newline-delimited JSON response (a server stream) is read as the array of
   its lines, which is how the document describes it, so each line is
   validated against the line schema.
 
+A request to a custom method (x-additionalOperations) is checked against
+that operation; a path whose "**" value holds slashes (a parameter marked
+x-spans-segments) is matched with those slashes escaped, as one parameter.
 Any error body's `code` must be the HTTP status. Prints one line per
 mismatch and the counts; exits 1 if there is a mismatch.
 """
