@@ -11,7 +11,10 @@ types are kept). Every exchange is checked as one of:
 
 - outside the API: /healthz, /readyz and /openapi.json; counted only;
 - unrouted: no operation of the document takes the request; the server must
-  have answered 404 or 405 with the document's error body;
+  have answered a 4xx status (404, 405, or 400 for a path refused before
+  routing) with the document's error body;
+- HEAD is checked as GET whose reply has no body; OPTIONS (HTTP's own list
+  of a path's methods) must be 204 without a body, or an error;
 - refused: the document says the request is invalid; the server must have
   answered an error status with the operation's (default) error response;
 - taken without a REQUIRED field: the only thing the document finds wrong
@@ -159,7 +162,16 @@ def main() -> int:
         {"$ref": error_ref, "components": document["components"]}
     )
 
-    counts = {"outside": 0, "unrouted": 0, "refused": 0, "valid": 0, "required": 0, "spanning": 0}
+    counts = {
+        "outside": 0,
+        "unrouted": 0,
+        "refused": 0,
+        "valid": 0,
+        "required": 0,
+        "spanning": 0,
+        "head": 0,
+        "http": 0,
+    }
     total = mismatches = lines = shortened = 0
 
     def mismatch(exchange, why):
@@ -186,10 +198,12 @@ def main() -> int:
 
     def request_for(exchange, path):
         body = exchange.get("body")
-        spec, as_method = spec_for(exchange["method"])
+        # HEAD is GET without the body of its reply (RFC 9110).
+        method = "GET" if exchange["method"] == "HEAD" else exchange["method"]
+        spec, as_method = spec_for(method)
         request = MockRequest(
             "http://localhost",
-            as_method or exchange["method"].lower(),
+            as_method or method.lower(),
             path,
             data=body.encode() if body is not None else None,
         )
@@ -207,6 +221,20 @@ def main() -> int:
             if path in OUTSIDE_THE_API:
                 counts["outside"] += 1
                 continue
+            status = exchange["status"]
+            head = exchange["method"] == "HEAD"
+            if exchange["method"] == "OPTIONS":
+                # HTTP's own: the methods of a path, in Allow, no body.
+                if status == 204 and exchange["response"] == "":
+                    counts["http"] += 1
+                elif 400 <= status < 500 and not (why := error_body_ok(exchange)):
+                    counts["unrouted"] += 1
+                else:
+                    mismatch(exchange, "OPTIONS answered neither 204 without a body nor an error")
+                continue
+            if head and exchange["response"] != "":
+                mismatch(exchange, "a reply to HEAD has a body")
+                continue
             spec, request = request_for(exchange, path)
             errors = list(spec.iter_request_errors(request))
             if any(isinstance(e, (PathNotFound, OperationNotFound)) for e in errors):
@@ -216,13 +244,13 @@ def main() -> int:
                     spec, request = request_for(exchange, spanned)
                     errors = list(spec.iter_request_errors(request))
                     counts["spanning"] += 1
-            status = exchange["status"]
             if route_error := next(
                 (e for e in errors if isinstance(e, (PathNotFound, OperationNotFound))), None
             ):
-                if status not in (404, 405):
+                # 404 or 405, or 400 for a path refused before routing.
+                if not 400 <= status < 500:
                     mismatch(exchange, f"no operation takes it ({route_error}) but it was answered")
-                elif why := error_body_ok(exchange):
+                elif not head and (why := error_body_ok(exchange)):
                     mismatch(exchange, why)
                 else:
                     counts["unrouted"] += 1
@@ -231,6 +259,13 @@ def main() -> int:
                 (e for e in errors if not isinstance(e, RequestValidationError)), None
             ):
                 mismatch(exchange, f"openapi-core cannot check the request: {failure!r}")
+                continue
+            if head:
+                # No body to check: the status must say what GET's would.
+                if errors and status < 400:
+                    mismatch(exchange, "HEAD of a request the document refuses answered OK")
+                else:
+                    counts["head"] += 1
                 continue
             EMPTY_STREAM = (
                 mimetype(exchange["content_type"]) == NDJSON and exchange["response"] == ""
@@ -268,6 +303,7 @@ def main() -> int:
         f"{counts['valid']} valid, {counts['refused']} invalid requests refused as documented, "
         f"{counts['unrouted']} unrouted requests answered with the error body, "
         f"{counts['required']} taken without a REQUIRED field (the service's to refuse), "
+        f"{counts['head']} HEAD as GET without a body, {counts['http']} OPTIONS, "
         f"{lines} stream lines, {counts['spanning']} multi-segment paths, "
         f"{shortened} bodies shortened"
     )
