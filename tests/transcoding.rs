@@ -118,3 +118,10 @@ fn streaming_transcoding() {
     let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
     check("chat", &args, &[("streaming_test.go", "pkg/transport")]);
 }
+
+#[test]
+fn query_round_trip() {
+    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcoding/query.proto");
+    let args = vec!["--proto".to_string(), proto.to_string_lossy().into_owned()];
+    check("query", &args, &[("query_test.go", "pkg/transport")]);
+}

@@ -444,8 +444,11 @@ func unmarshalBody(options protojson.UnmarshalOptions, data []byte, msg proto.Me
 	return options.Unmarshal(wrapped, m.Interface())
 }
 
-// mapKeyParam matches a query parameter such as "labels[env]".
-var mapKeyParam = regexp.MustCompile(`^(.*)\[(.*)\]$`)
+// mapKeyParam matches a query parameter such as "labels[env]": the field
+// path ends at the first "[" (field names have none), and the key is all
+// between it and the final "]", brackets included ("labels[a[b]]" is the
+// key "a[b]").
+var mapKeyParam = regexp.MustCompile(`^([^\[]*)\[(.*)\]$`)
 
 // decodeQuery sets the fields named by query parameters, skipping those
 // whose field path starts with a bound one (a path variable or the body
@@ -647,8 +650,10 @@ func parseValue(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, 
 }
 
 // parseMessage parses the well-known messages whose JSON form is a string
-// or a number, such as Timestamp, Duration and the wrappers, and Struct and
-// Value from their JSON.
+// or a number, such as Timestamp, Duration and the wrappers, and Struct,
+// ListValue and Value from their JSON. A Value is read as JSON first, as
+// grpc-gateway reads it ("1" is a number, "[1]" a list), and as a string
+// when it is no JSON ("v=hello").
 func parseMessage(md protoreflect.MessageDescriptor, s string) (protoreflect.Value, error) {
 	switch md.FullName() {
 	case "google.protobuf.Duration":
@@ -657,6 +662,10 @@ func parseMessage(md protoreflect.MessageDescriptor, s string) (protoreflect.Val
 		}
 	case "google.protobuf.FieldMask":
 		mask := &fieldmaskpb.FieldMask{}
+		if s == "" {
+			// The JSON form of an empty mask, not the one path "".
+			return protoreflect.ValueOfMessage(mask.ProtoReflect()), nil
+		}
 		for path := range strings.SplitSeq(s, ",") {
 			mask.Paths = append(mask.Paths, snakeCase(path))
 		}
@@ -667,8 +676,13 @@ func parseMessage(md protoreflect.MessageDescriptor, s string) (protoreflect.Val
 		return protoreflect.Value{}, fmt.Errorf("a %s cannot be read from a URL", md.FullName())
 	}
 	msg := mt.New().Interface()
-	if err := protojson.Unmarshal([]byte(strconv.Quote(s)), msg); err != nil {
-		if protojson.Unmarshal([]byte(s), msg) != nil {
+	forms := [][]byte{[]byte(strconv.Quote(s)), []byte(s)}
+	if md.FullName() == "google.protobuf.Value" {
+		forms[0], forms[1] = forms[1], forms[0]
+	}
+	if err := protojson.Unmarshal(forms[0], msg); err != nil {
+		proto.Reset(msg)
+		if protojson.Unmarshal(forms[1], msg) != nil {
 			return protoreflect.Value{}, err
 		}
 	}
@@ -938,8 +952,13 @@ func encodeQuery(query url.Values, prefix string, m protoreflect.Message, bound 
 	return err
 }
 
-// jsonScalar lists the well-known messages whose JSON form is a scalar.
+// jsonScalar lists the well-known messages sent as one query parameter:
+// those whose JSON form is a scalar, and Struct, ListValue and Value, sent
+// as their JSON.
 var jsonScalar = map[protoreflect.FullName]bool{
+	"google.protobuf.Struct":      true,
+	"google.protobuf.ListValue":   true,
+	"google.protobuf.Value":       true,
 	"google.protobuf.Timestamp":   true,
 	"google.protobuf.Duration":    true,
 	"google.protobuf.FieldMask":   true,
@@ -969,8 +988,10 @@ func formatValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string,
 		if err != nil {
 			return "", err
 		}
+		// A JSON string is sent unquoted, but for a Value's: a Value is
+		// read as JSON first, so its string "1" must not become 1.
 		var s string
-		if json.Unmarshal(data, &s) == nil {
+		if v.Message().Descriptor().FullName() != "google.protobuf.Value" && json.Unmarshal(data, &s) == nil {
 			return s, nil
 		}
 		return string(data), nil
