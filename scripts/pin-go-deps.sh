@@ -54,14 +54,16 @@ published_modules='google.golang.org/genproto@v0.0.0-20261019180522-ce908d29299b
 	google.golang.org/genproto/googleapis/api@v0.0.0-20261019180522-ce908d29299b
 	google.golang.org/genproto/googleapis/rpc@v0.0.0-20261019180522-ce908d29299b
 	cloud.google.com/go/longrunning@v1.5.0
-	cloud.google.com/go/iam@v1.15.1'
+	cloud.google.com/go/iam@v1.15.1
+	github.com/grpc-ecosystem/grpc-gateway/v2@v2.30.0'
 published_packages='google.golang.org/genproto/googleapis/api/...
 	google.golang.org/genproto/googleapis/rpc/...
 	google.golang.org/genproto/googleapis/type/...
 	google.golang.org/genproto/googleapis/geo/type/...
 	google.golang.org/genproto/googleapis/cloud/location
 	cloud.google.com/go/longrunning/autogen/longrunningpb
-	cloud.google.com/go/iam/apiv1/iampb'
+	cloud.google.com/go/iam/apiv1/iampb
+	github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options'
 
 main_go() { # extra-imports
 	printf 'package main\n\nimport (%s\n%s\n)\n\nfunc main() {}\n' "$imports" "$1"

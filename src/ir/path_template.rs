@@ -89,8 +89,14 @@ pub fn parse(template: &str) -> Result<PathTemplate, String> {
     };
     let segments = parser.segments(false)?;
     let verb = if parser.eat(':') {
-        let lit = parser.literal();
-        if lit.is_empty() {
+        // Everything after the first ':' is the verb, colons included, as
+        // grpc-gateway reads `{uuid}:custom:custom`.
+        let mut lit = parser.literal();
+        while parser.eat(':') {
+            lit.push(':');
+            lit.push_str(&parser.literal());
+        }
+        if lit.is_empty() || lit.ends_with(':') || lit.contains("::") {
             return Err("':' must be followed by a verb".into());
         }
         Some(lit)
@@ -221,6 +227,15 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbs_may_hold_colons() {
+        let t = parse("/v1/example/{uuid}:custom:custom").unwrap();
+        assert_eq!(t.verb.as_deref(), Some("custom:custom"));
+        for bad in ["/v1/x:a:", "/v1/x:a::b"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_nested_variable_and_verb() {

@@ -107,15 +107,23 @@ impl Service {
     pub fn has_http(&self) -> bool {
         self.methods.iter().any(|m| !m.routes.is_empty())
     }
-    /// Unary methods' routes, custom verbs first: the router takes the first
-    /// match, and `/v1/{name=**}` would otherwise swallow `…:merge`.
+    /// Unary methods' routes, custom verbs first and longer verbs before
+    /// shorter ones: the router takes the first match, `/v1/{name=**}`
+    /// would otherwise swallow `…:merge`, and `{id}:custom` would take
+    /// `1:custom:custom` from `{id}:custom:custom`.
     pub fn http_routes(&self) -> Vec<(&Method, &Route)> {
         let mut routes: Vec<(&Method, &Route)> = self
             .methods
             .iter()
             .flat_map(|m| m.routes.iter().map(move |r| (m, r)))
             .collect();
-        routes.sort_by_key(|(_, r)| !r.template.contains(':'));
+        routes.sort_by_cached_key(|(_, r)| {
+            let verb = path_template::parse(&r.template)
+                .ok()
+                .and_then(|t| t.verb)
+                .map_or(0, |v| v.len());
+            (!r.template.contains(':'), std::cmp::Reverse(verb))
+        });
         routes
     }
 }
@@ -1873,11 +1881,19 @@ impl<'a> TypeResolver<'a> {
         names
     }
 
-    /// The qualified Go name of an enum's first value (`pb.Kind_KIND_A`):
+    /// The qualified Go name of an enum's first non-zero value
+    /// (`pb.Kind_KIND_A`):
     /// protoc-gen-go prefixes a nested enum's values with the message.
     fn enum_value(&mut self, full_name: &str) -> Option<String> {
         let e = self.api.enum_type(full_name)?;
-        let value = e.values.first()?.name.clone();
+        // A value other than the zero one, which proto3 does not send.
+        let value = e
+            .values
+            .iter()
+            .find(|v| v.number != 0)
+            .or(e.values.first())?
+            .name
+            .clone();
         let (pkg, go) = self.package_of(full_name);
         let (_, package) = self.types.get(full_name).copied().unwrap_or(("", ""));
         let prefix = match full_name.rsplit_once('.') {
@@ -1959,9 +1975,16 @@ impl<'a> TypeResolver<'a> {
                         scalar_literal(*s, &items[0].1, &field.name, false)
                     ),
                     FieldType::Scalar(s) => scalar_literal(*s, &items[0].1, &field.name, pointer),
-                    FieldType::Enum(e) if field.cardinality == Cardinality::Required => {
+                    // Enums set where they must be: proto2's required ones,
+                    // and path variables (a zero value is no value there).
+                    FieldType::Enum(e)
+                        if !repeated
+                            && (field.cardinality == Cardinality::Required
+                                || matches!(items[0].1, Sample::PathValue(_))) =>
+                    {
                         match self.enum_value(e) {
-                            Some(v) => format!("{v}.Enum()"),
+                            Some(v) if pointer => format!("{v}.Enum()"),
+                            Some(v) => v,
                             None => continue,
                         }
                     }

@@ -310,22 +310,37 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var allowed []string
+	var head *httpRoute
+	var headValues []string
+	serve := func(route *httpRoute, values []string) {
+		ctx := context.WithValue(r.Context(), pathValuesKey{}, pathValues{pattern: &route.pattern, values: values})
+		route.handler.ServeHTTP(w, r.WithContext(ctx))
+	}
 	for i := range rt.routes {
 		route := &rt.routes[i]
 		values, ok := route.pattern.match(components)
 		if !ok {
 			continue
 		}
-		// HEAD is served by GET routes, as net/http does; the server
-		// sends no body.
-		if route.method != r.Method && (r.Method != http.MethodHead || route.method != http.MethodGet) {
+		if route.method != r.Method {
+			// HEAD is served by GET routes, as net/http does (the server
+			// sends no body), unless a route of its own takes it.
+			if r.Method == http.MethodHead && route.method == http.MethodGet {
+				if head == nil {
+					head, headValues = route, values
+				}
+				continue
+			}
 			if !slices.Contains(allowed, route.method) {
 				allowed = append(allowed, route.method)
 			}
 			continue
 		}
-		ctx := context.WithValue(r.Context(), pathValuesKey{}, pathValues{pattern: &route.pattern, values: values})
-		route.handler.ServeHTTP(w, r.WithContext(ctx))
+		serve(route, values)
+		return
+	}
+	if head != nil {
+		serve(head, headValues)
 		return
 	}
 	if len(allowed) > 0 {
