@@ -340,6 +340,51 @@ fn adding_an_import_generates_its_package() {
     p.assert_go_ok();
 }
 
+/// kitgen.toml's [go.go_package] on an existing project: a local import
+/// moved out of pb/, a vendored copy of google/type/money.proto imported
+/// from genproto instead of generated; the project builds, vets and passes
+/// its tests, and the user's lines stay.
+#[test]
+fn go_package_overrides_move_and_import_packages_on_generate() {
+    let p = Project::new();
+    p.user_edits();
+    p.write(
+        "proto/common.proto",
+        "syntax = \"proto3\";\n\npackage acme.common.v1;\n\noption go_package = \"example.com/acme/common/v1;commonv1\";\n\n// Audit says who asked.\nmessage Audit {\n  string caller = 1;\n}\n",
+    );
+    fs::create_dir_all(p.path("proto/google/type")).unwrap();
+    p.write(
+        "proto/google/type/money.proto",
+        "syntax = \"proto3\";\n\npackage google.type;\n\noption go_package = \"example.com/vendored/type/money;money\";\n\nmessage Money {\n  string currency_code = 1;\n  int64 units = 2;\n  int32 nanos = 3;\n}\n",
+    );
+    p.edit(
+        PROTO,
+        "import \"google/api/annotations.proto\";",
+        "import \"common.proto\";\nimport \"google/api/annotations.proto\";\nimport \"google/type/money.proto\";",
+    );
+    p.edit(PROTO, "message SumRequest {\n  int64 a = 1;\n  int64 b = 2;\n}", "message SumRequest {\n  int64 a = 1;\n  int64 b = 2;\n  acme.common.v1.Audit audit = 3;\n  google.type.Money fee = 4;\n}");
+    let config = fs::read_to_string(p.path("kitgen.toml")).unwrap();
+    p.write(
+        "kitgen.toml",
+        &format!(
+            "{config}\n[go.go_package]\n\
+             \"common.proto\" = \"addsvc/internal/commonpb\"\n\
+             \"google/type/money.proto\" = \"google.golang.org/genproto/googleapis/type/money;money\"\n"
+        ),
+    );
+    let out = p.generate();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(p.path("internal/commonpb/common.pb.go").is_file());
+    assert!(!p.path("pb/commonv1").exists());
+    assert!(!p.path("pb/typepb").exists());
+    let pb = fs::read_to_string(p.path("pb/addsvc.pb.go")).unwrap();
+    assert!(pb.contains("\"google.golang.org/genproto/googleapis/type/money\""));
+    assert!(pb.contains("\"addsvc/internal/commonpb\""));
+    p.assert_user_lines();
+    assert_eq!(p.check().status.code(), Some(0));
+    p.assert_go_ok();
+}
+
 #[test]
 fn a_hand_edited_generated_file_stops_generate_unless_forced() {
     let p = Project::new();
