@@ -173,6 +173,12 @@ const RUST_TOKENS: &[&str] = &[
     "HashMap<", "struct ", "enum ", "impl ", "pub ", "&", "dyn ", "'a", "\u{feff}", "#[",
 ];
 const TOML_TOKENS: &[&str] = &[
+    "[go.go_package]",
+    "[go]",
+    "\"proto/addsvc.proto\" = \"../x;type\"",
+    "\"google/type/date.proto\" = \"google.golang.org/genproto/googleapis/type/date\"",
+    "\"x.proto\" = \"github.com/acme/addsvc/pkg/service;service\"",
+    "go_package = { \"a\" = 1 }",
     "name = \"../../x\"",
     "module = \"a b\"",
     "module = \"../P,module=,M=\"",
@@ -339,7 +345,7 @@ fn fuzz_rust_trait_frontend() {
     code_target("rust-trait", "rs", RUST_TOKENS, 600);
 }
 
-const CONFIG_SEED: &str = "# kitgen project file\n\nname = \"addsvc\"\nmodule = \"github.com/acme/addsvc\"\ntarget = \"go\"\n\n[source]\nprotos = [\"proto/addsvc.proto\"]\nincludes = [\"proto\"]\naddsvc_example = true\n";
+const CONFIG_SEED: &str = "# kitgen project file\n\nname = \"addsvc\"\nmodule = \"github.com/acme/addsvc\"\ntarget = \"go\"\n\n[source]\nprotos = [\"proto/addsvc.proto\"]\nincludes = [\"proto\"]\naddsvc_example = true\n\n[go.go_package]\n\"common.proto\" = \"github.com/acme/addsvc/internal/commonpb\"\n";
 
 #[test]
 fn fuzz_kitgen_toml() {
@@ -350,8 +356,14 @@ fn fuzz_kitgen_toml() {
         |rng| mutate(CONFIG_SEED, TOML_TOKENS, rng),
         |bytes| {
             fs::write(sandbox.path().join(CONFIG_FILE), bytes).unwrap();
-            match Config::load(sandbox.path()) {
-                Ok(config) => {
+            match Config::load_with_overrides(sandbox.path()) {
+                Ok((config, overrides)) => {
+                    // Every override is located in the file it came from.
+                    for o in &overrides {
+                        let source = o.source.as_ref().expect("located");
+                        assert!(source.key.end <= source.text.len());
+                        assert!(source.value.end <= source.text.len());
+                    }
                     // What loads is what `new` accepts: no name or module that
                     // could steer a path or a parameter.
                     assert!(kitgen::config::validate_name(&config.name).is_ok());
