@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"example.com/library/pb"
@@ -141,6 +142,53 @@ func TestAdversarialRemoteErrorIsNeverOK(t *testing.T) {
 		hostile.Close()
 		if err == nil || service.CodeOf(err) != tc.want || service.MessageOf(err) != "all good" {
 			t.Errorf("status %d: %v (code %v), want %v all good", tc.status, err, service.CodeOf(err), tc.want)
+		}
+	}
+}
+
+// gRPC metadata with two authorization values carries no credentials, as
+// an HTTP request with two Authorization headers is refused: the server
+// took the first, where a proxy in front may have checked the last.
+func TestAdversarialTwoAuthorizationValuesCarryNoCredentials(t *testing.T) {
+	seen := make(chan string, 4)
+	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, _ string) error {
+		seen <- endpoints.Credentials(ctx)
+		if endpoints.Credentials(ctx) != "Bearer good" {
+			return service.Errorf(service.CodeUnauthenticated, "who are you?")
+		}
+		return nil
+	}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := grpc.NewServer()
+	pb.RegisterLibraryServiceServer(server, NewLibraryGRPCServer(endpoints.NewSet(&servicetest.Library{}, in)))
+	go server.Serve(l)
+	t.Cleanup(server.Stop)
+	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	client := pb.NewLibraryServiceClient(conn)
+	for _, tc := range []struct {
+		values []string
+		want   codes.Code
+		seen   string
+	}{
+		{[]string{"Bearer good"}, codes.OK, "Bearer good"},
+		{[]string{"Bearer good", "Bearer evil"}, codes.Unauthenticated, ""},
+		{[]string{"Bearer evil", "Bearer good"}, codes.Unauthenticated, ""},
+	} {
+		md := metadata.MD{"authorization": tc.values}
+		ctx := metadata.NewOutgoingContext(t.Context(), md)
+		_, err := client.GetShelf(ctx, &pb.GetShelfRequest{Name: "shelves/1"})
+		if got := status.Code(err); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.values, err, tc.want)
+		}
+		if got := <-seen; got != tc.seen {
+			t.Errorf("%q: Authenticate saw %q, want %q", tc.values, got, tc.seen)
 		}
 	}
 }

@@ -6,8 +6,11 @@ package transport
 // tests/transcoding.rs.
 
 import (
+	"io"
 	"math"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +97,45 @@ func TestAdversarialQueryRoundTrip(t *testing.T) {
 		if !proto.Equal(got[before], want) {
 			t.Errorf("sent %v\nreceived %v", prototext.Format(want), prototext.Format(got[before]))
 		}
+	}
+}
+
+// A query parameter names a field at most 100 levels deep: a deeper one
+// built a message nested beyond the 10,000 levels protobuf's decoders
+// accept, which the service could not pass on over gRPC.
+func TestAdversarialQueryDepthIsBounded(t *testing.T) {
+	fake := &servicetest.Echo{}
+	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		depth  int
+		status int
+	}{{99, http.StatusOK}, {100, http.StatusBadRequest}, {20000, http.StatusBadRequest}} {
+		// depth "inner." prefixes and the field n: depth+1 levels.
+		target := srv.URL + "/v1/things/1?" + strings.Repeat("inner.", tc.depth) + "n=1"
+		req, err := http.NewRequestWithContext(t.Context(), "GET", target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%d levels: %d %s, want %d", tc.depth+1, resp.StatusCode, body, tc.status)
+		}
+	}
+	got := fake.Requests()
+	if len(got) != 1 {
+		t.Fatalf("the service received %d requests, want 1", len(got))
+	}
+	data, err := proto.Marshal(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proto.Unmarshal(data, new(pb.Req)); err != nil {
+		t.Errorf("the deepest request accepted does not pass over gRPC: %v", err)
 	}
 }

@@ -26,9 +26,11 @@ func credentialsToHTTP(ctx context.Context, r *http.Request) context.Context {
 }
 
 // credentialsFromGRPC keeps the request's authorization metadata for
-// endpoints.Authenticate.
+// endpoints.Authenticate. Metadata with several authorization values
+// carries none: a proxy that checks one and a service that reads another
+// would disagree on the caller (over HTTP, such a request answers 400).
 func credentialsFromGRPC(ctx context.Context, md metadata.MD) context.Context {
-	if values := md.Get("authorization"); len(values) > 0 {
+	if values := md.Get("authorization"); len(values) == 1 {
 		return endpoints.ContextWithCredentials(ctx, values[0])
 	}
 	return ctx

@@ -459,6 +459,14 @@ func unmarshalBody(options protojson.UnmarshalOptions, data []byte, msg proto.Me
 	return options.Unmarshal(wrapped, m.Interface())
 }
 
+// maxQueryDepth bounds how deep a query parameter may name a field ("a.b.c"
+// is 3 deep): each level is a message the server builds. It is far deeper
+// than any API nests, and far below the 10,000 levels protobuf's decoders
+// accept, so a request the HTTP server takes can always be passed on over
+// gRPC (a 150,000-deep "inner.inner.…" parameter built a message no gRPC
+// peer could read).
+const maxQueryDepth = 100
+
 // mapKeyParam matches a query parameter such as "labels[env]": the field
 // path ends at the first "[" (field names have none), and the key is all
 // between it and the final "]", brackets included ("labels[a[b]]" is the
@@ -485,6 +493,9 @@ func decodeQuery(m protoreflect.Message, query url.Values, bound []string, stric
 		if match := mapKeyParam.FindStringSubmatch(key); match != nil {
 			name, entry = match[1], "["+match[2]+"]"
 			values = append([]string{match[2]}, values...)
+		}
+		if depth := strings.Count(name, ".") + 1; depth > maxQueryDepth {
+			return service.Errorf(service.CodeInvalidArgument, "query parameter %q names a field %d levels deep; at most %d are allowed", bounded(key), depth, maxQueryDepth)
 		}
 		path := normalizeFieldPath(m.Descriptor(), name)
 		if slices.ContainsFunc(bound, func(b string) bool { return path == b || strings.HasPrefix(path, b+".") }) {
