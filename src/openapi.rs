@@ -480,6 +480,12 @@ impl<'a> Document<'a> {
                 param.push("description", s(&q.field.doc));
             }
             param.push("schema", schema);
+            if empty_is_a_value(&q.field.ty) {
+                // `?page_token=` is the empty string, which the HTTP client
+                // sends for a set optional or oneof field; `?mask=` the
+                // empty mask.
+                param.push("allowEmptyValue", Json::Bool(true));
+            }
             if q.repeated() {
                 param.push("style", s("form"));
                 param.push("explode", Json::Bool(true));
@@ -1087,4 +1093,19 @@ fn error_schema() -> Json {
         ),
         ("required", Json::Arr(vec![s("error")])),
     ])
+}
+
+/// Whether an empty query value is a value of a field of type `ty`: a
+/// string's, bytes', or the string form of a wrapper or a FieldMask.
+fn empty_is_a_value(ty: &FieldType) -> bool {
+    match ty {
+        FieldType::Scalar(Scalar::String | Scalar::Bytes) => true,
+        FieldType::Message(m) => matches!(
+            m.as_str(),
+            "google.protobuf.StringValue"
+                | "google.protobuf.BytesValue"
+                | "google.protobuf.FieldMask"
+        ),
+        _ => false,
+    }
 }

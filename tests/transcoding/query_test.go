@@ -29,7 +29,7 @@ import (
 
 func TestAdversarialQueryRoundTrip(t *testing.T) {
 	fake := &servicetest.Echo{}
-	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	srv := httptest.NewServer(recordExchanges(t, NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}))))
 	t.Cleanup(srv.Close)
 	client, err := NewEchoHTTPClient(srv.URL, srv.Client())
 	if err != nil {
@@ -105,7 +105,7 @@ func TestAdversarialQueryRoundTrip(t *testing.T) {
 // accept, which the service could not pass on over gRPC.
 func TestAdversarialQueryDepthIsBounded(t *testing.T) {
 	fake := &servicetest.Echo{}
-	srv := httptest.NewServer(NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	srv := httptest.NewServer(recordExchanges(t, NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}))))
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct {
 		depth  int

@@ -47,7 +47,7 @@ func TestAdversarialStreamOutlivesWriteTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler, WriteTimeout: 300 * time.Millisecond}
+	srv := &http.Server{Handler: recordExchanges(t, handler), WriteTimeout: 300 * time.Millisecond}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	stream := func(room string) (int, []string, error) {

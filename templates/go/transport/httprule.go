@@ -1008,7 +1008,9 @@ func formatValue(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string,
 		}
 		return strconv.Itoa(int(v.Enum())), nil
 	case protoreflect.BytesKind:
-		return base64.URLEncoding.EncodeToString(v.Bytes()), nil
+		// Standard base64, as protojson and the OpenAPI document's
+		// "format: byte" spell bytes; the query escapes its "+" and "/".
+		return base64.StdEncoding.EncodeToString(v.Bytes()), nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		data, err := protojson.Marshal(v.Message().Interface())
 		if err != nil {
