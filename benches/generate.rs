@@ -132,6 +132,7 @@ fn main() {
             addsvc_example: true,
             source_names: vec![pipeline::STARTER_PROTO_PATH.into()],
             go_packages: Vec::new(),
+            discovery: Default::default(),
         },
         (15, 50),
     );
@@ -152,6 +153,7 @@ fn main() {
             addsvc_example: false,
             source_names: vec![format!("synth{rpcs}.proto")],
             go_packages: Vec::new(),
+            discovery: Default::default(),
         },
         (1, 5),
     );

@@ -125,6 +125,11 @@ struct NewArgs {
     /// Print the files that would be written, and write nothing.
     #[arg(long)]
     dry_run: bool,
+
+    /// Service discovery backends to generate and link, comma-separated:
+    /// etcd, consul. None by default; kitgen.toml's `discovery` keeps them.
+    #[arg(long, value_name = "BACKENDS", value_delimiter = ',')]
+    discovery: Vec<String>,
 }
 
 /// What went wrong, and so which exit code to use.
@@ -239,10 +244,18 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     // kitgen.toml names the sources relative to the project, so `generate`
     // works from anywhere; the starter's proto becomes the project's own.
     let cwd = std::env::current_dir().context("reading the current directory")?;
+    let mut discovery: Vec<String> = Vec::new();
+    for backend in &args.discovery {
+        crate::config::validate_discovery(backend)?;
+        if !discovery.contains(backend) {
+            discovery.push(backend.clone());
+        }
+    }
     let config = Config {
         name: args.name.clone(),
         module: module.clone(),
         target: "go".into(),
+        discovery,
         source: if starter {
             SourceConfig {
                 protos: vec![pipeline::STARTER_PROTO_PATH.to_string()],
@@ -428,6 +441,7 @@ fn settings(
             Some(from) => vec![from.clone()],
             None => config.source.protos.clone(),
         },
+        discovery: config.discovery(),
     }
 }
 

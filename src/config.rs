@@ -21,6 +21,10 @@ pub struct Config {
     pub module: String,
     /// Target language; only "go" today.
     pub target: String,
+    /// Service discovery backends to generate and link: "etcd", "consul".
+    /// None by default: a project links no registry client it does not use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<String>,
     pub source: SourceConfig,
     /// The Go target's settings.
     #[serde(default, skip_serializing_if = "GoConfig::is_empty")]
@@ -137,6 +141,8 @@ impl Config {
             name: toml::Spanned<String>,
             module: toml::Spanned<String>,
             target: toml::Spanned<String>,
+            #[serde(default)]
+            discovery: Vec<toml::Spanned<String>>,
         }
         let spans: Option<Spans> = toml::from_str(text).ok();
         let locate = |d: Diagnostic, span: Option<std::ops::Range<usize>>| match span {
@@ -147,6 +153,21 @@ impl Config {
             .map_err(|d| locate(d, spans.as_ref().map(|s| s.name.span())))?;
         validate_module(&config.module)
             .map_err(|d| locate(d, spans.as_ref().map(|s| s.module.span())))?;
+        for (i, backend) in config.discovery.iter().enumerate() {
+            let span = || {
+                spans
+                    .as_ref()
+                    .and_then(|s| s.discovery.get(i))
+                    .map(|b| b.span())
+            };
+            validate_discovery(backend).map_err(|d| locate(d, span()))?;
+            if config.discovery[..i].contains(backend) {
+                return Err(locate(
+                    Diagnostic::new(format!("discovery names \"{backend}\" twice")),
+                    span(),
+                ));
+            }
+        }
         if config.target != "go" {
             return Err(locate(
                 Diagnostic::new(format!("unknown target '{}'", config.target))
@@ -209,6 +230,15 @@ impl Config {
         Ok((config, overrides))
     }
 
+    /// The discovery backends, validated on load.
+    pub fn discovery(&self) -> crate::backend::go::model::Discovery {
+        let mut chosen = crate::backend::go::model::Discovery::default();
+        for name in &self.discovery {
+            chosen.choose(name);
+        }
+        chosen
+    }
+
     pub fn proto_paths(&self, dir: &Path) -> Vec<PathBuf> {
         self.source.protos.iter().map(|p| dir.join(p)).collect()
     }
@@ -216,6 +246,20 @@ impl Config {
     pub fn include_paths(&self, dir: &Path) -> Vec<PathBuf> {
         self.source.includes.iter().map(|p| dir.join(p)).collect()
     }
+}
+
+/// A service discovery backend kitgen can generate.
+pub fn validate_discovery(name: &str) -> Result<(), Diagnostic> {
+    let names = crate::backend::go::model::Discovery::NAMES;
+    if names.contains(&name) {
+        return Ok(());
+    }
+    Err(
+        Diagnostic::new(format!("unknown discovery backend {name:?}")).with_help(format!(
+            "discovery takes any of {}",
+            names.map(|n| format!("\"{n}\"")).join(", ")
+        )),
+    )
 }
 
 /// Names Go reserves besides its keywords, which a project name cannot be.
@@ -385,6 +429,7 @@ mod tests {
             name: "addsvc".into(),
             module: "github.com/acme/addsvc".into(),
             target: "go".into(),
+            discovery: vec!["etcd".into()],
             source: SourceConfig {
                 protos: vec!["proto/addsvc.proto".into()],
                 from: None,
@@ -408,5 +453,37 @@ mod tests {
         .unwrap();
         let err = Config::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("kitgen.toml:"), "{err}");
+    }
+
+    #[test]
+    fn discovery_backends_are_validated_where_they_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |discovery: &str| {
+            std::fs::write(
+                dir.path().join(CONFIG_FILE),
+                format!(
+                    "name = \"a\"\nmodule = \"a\"\ntarget = \"go\"\ndiscovery = {discovery}\n\n[source]\nprotos = [\"a.proto\"]\n"
+                ),
+            )
+            .unwrap();
+        };
+        write(r#"["consul", "etcd"]"#);
+        let config = Config::load(dir.path()).unwrap();
+        assert!(config.discovery().etcd && config.discovery().consul);
+        for (bad, message) in [
+            (
+                r#"["etcd", "zookeeper"]"#,
+                "unknown discovery backend \"zookeeper\"",
+            ),
+            (r#"["etcd", "etcd"]"#, "discovery names \"etcd\" twice"),
+        ] {
+            write(bad);
+            let err = Config::load(dir.path()).unwrap_err().to_string();
+            assert!(err.contains(message), "{bad}: {err}");
+            assert!(
+                err.contains("kitgen.toml:4:"),
+                "{bad}: located on line 4: {err}"
+            );
+        }
     }
 }

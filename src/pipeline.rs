@@ -80,6 +80,8 @@ pub struct Settings {
     pub source_names: Vec<String>,
     /// kitgen.toml's `[go.go_package]`: where proto files' Go code lives.
     pub go_packages: Vec<go::GoPackageOverride>,
+    /// Service discovery backends to generate and link.
+    pub discovery: go::model::Discovery,
 }
 
 /// Compiles the source and renders every kitgen-authored file.
@@ -112,6 +114,7 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
         sources: settings.source_names.clone(),
         go_packages: settings.go_packages.clone(),
         interface,
+        discovery: settings.discovery,
     };
     let (project, mut files) = go::render(&compiled.api, &options)?;
     if starter {

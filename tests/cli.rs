@@ -254,6 +254,67 @@ fn project_names_that_are_not_identifiers_are_refused() {
 }
 
 #[test]
+fn discovery_backends_are_chosen_at_new_and_kept_in_kitgen_toml() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = kitgen(
+        &["new", "addsvc", "--discovery", "etcd,zookeeper"],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown discovery backend \"zookeeper\""),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+
+    let out = kitgen(&["new", "addsvc", "--discovery", "etcd"], tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tmp.path().join("addsvc");
+    let toml = fs::read_to_string(dir.join("kitgen.toml")).unwrap();
+    assert!(toml.contains("discovery = [\"etcd\"]"), "{toml}");
+    assert!(dir.join("pkg/discovery/etcd.go").exists());
+    assert!(!dir.join("pkg/discovery/consul.go").exists());
+    assert!(
+        !fs::read_to_string(dir.join("go.mod"))
+            .unwrap()
+            .contains("consul")
+    );
+
+    // Choosing Consul too in kitgen.toml generates it; a typo is located.
+    fs::write(
+        dir.join("kitgen.toml"),
+        toml.replace("[\"etcd\"]", "[\"etcd\", \"consul\"]"),
+    )
+    .unwrap();
+    let out = kitgen(&["generate"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.join("pkg/discovery/consul.go").exists());
+    assert!(
+        fs::read_to_string(dir.join("go.mod"))
+            .unwrap()
+            .contains("github.com/hashicorp/consul/api")
+    );
+    fs::write(
+        dir.join("kitgen.toml"),
+        toml.replace("[\"etcd\"]", "[\"etcd\", \"consl\"]"),
+    )
+    .unwrap();
+    let out = kitgen(&["generate"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("kitgen.toml:"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown discovery backend \"consl\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_non_empty_directory_is_never_touched_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("addsvc");

@@ -579,10 +579,23 @@ fn manifests_dockerfile_and_binary_agree_and_the_probes_answer() {
     for key in ["ADDSVC_HTTP_ADDR", "ADDSVC_GRPC_ADDR", "ADDSVC_DEBUG_ADDR"] {
         env.insert(key.into(), "127.0.0.1:0".into());
     }
-    let drain: Duration = {
-        let d = &env["ADDSVC_DRAIN_DELAY"];
-        Duration::from_secs(d.trim_end_matches('s').parse().unwrap())
-    };
+    let seconds = |key: &str| Duration::from_secs(env[key].trim_end_matches('s').parse().unwrap());
+    let drain = seconds("ADDSVC_DRAIN_DELAY");
+    // The servers stop concurrently under one deadline: the worst case is
+    // the drain, then the shutdown timeout, then flushing traces (bounded
+    // at 5s by server.StartTracing's stop). It must fit the grace period
+    // the kubelet gives before SIGKILL.
+    let grace = at(
+        object(&docs, "Deployment"),
+        &["spec", "template", "spec", "terminationGracePeriodSeconds"],
+    )
+    .as_i64()
+    .expect("terminationGracePeriodSeconds is set");
+    let worst = drain + seconds("ADDSVC_SHUTDOWN_TIMEOUT") + Duration::from_secs(5);
+    assert!(
+        worst <= Duration::from_secs(grace as u64),
+        "drain + shutdown timeout + trace flush = {worst:?} exceeds terminationGracePeriodSeconds {grace}"
+    );
     let mut server = start(&binary, &env);
     let http = server.addrs["HTTP"].clone();
     let grpc = server.addrs["gRPC"].clone();
@@ -818,7 +831,7 @@ fn the_network_policy_opens_the_service_ports_and_dns_only() {
 #[test]
 fn discovery_and_tracing_components_open_their_egress_and_stay_valid() {
     let tmp = tempfile::tempdir().unwrap();
-    let project = kitgen_new(tmp.path(), "addsvc", &[]);
+    let project = kitgen_new(tmp.path(), "addsvc", &["--discovery", "etcd,consul"]);
     let prod = kube_score(&project, "prod");
     // The components added to prod, as the README says.
     let overlay = project.join("deploy/overlays/prod/kustomization.yaml");

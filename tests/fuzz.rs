@@ -266,6 +266,7 @@ fn render(source: &Source) -> bool {
         addsvc_example: false,
         source_names: vec!["fuzz".into()],
         go_packages: Vec::new(),
+        discovery: Default::default(),
     };
     match pipeline::render(source, &settings) {
         Ok(_) => true,

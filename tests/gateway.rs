@@ -106,6 +106,7 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             addsvc_example: false,
             source_names: Vec::new(),
             go_packages: Vec::new(),
+            discovery: Default::default(),
         },
     )
     .expect("the proto compiles");

@@ -79,6 +79,7 @@ fn the_builtin_proto_the_go_interface_and_the_rust_trait_give_the_same_ir() {
         addsvc_example: false,
         source_names: vec!["x".into()],
         go_packages: Vec::new(),
+        discovery: Default::default(),
     };
     let builtin = pipeline::render(&Source::Starter, &settings)
         .unwrap()
@@ -1303,6 +1304,7 @@ fn mutated_interfaces_never_panic_interface_first() {
                 addsvc_example: false,
                 source_names: vec!["internal/fuzz/m.go".into()],
                 go_packages: Vec::new(),
+                discovery: Default::default(),
             };
             let source = Source::Code {
                 path: path.clone(),

@@ -121,6 +121,7 @@ fn try_render(source: &Source) -> Result<pipeline::Rendered, kitgen::diagnostic:
             addsvc_example: false,
             source_names: Vec::new(),
             go_packages: Vec::new(),
+            discovery: Default::default(),
         },
     )
 }
@@ -134,6 +135,7 @@ fn render(source: &Source) -> String {
             addsvc_example: false,
             source_names: Vec::new(),
             go_packages: Vec::new(),
+            discovery: Default::default(),
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));

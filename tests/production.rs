@@ -45,8 +45,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-kit/log"
-
 	"addsvc/pkg/client"
 )
 
@@ -60,7 +58,7 @@ func main() {
 	if *etcd != "" {
 		discovery.EtcdAddrs = strings.Split(*etcd, ",")
 	}
-	instancer, err := client.Instancer(ctx, discovery, log.NewNopLogger())
+	instancer, err := client.Instancer(ctx, discovery, nil)
 	if err != nil {
 		fmt.Println("setup", err)
 		os.Exit(1)
@@ -85,8 +83,11 @@ struct Built {
 
 fn build(test: &str) -> Built {
     let tmp = tempfile::tempdir().unwrap();
-    step(test, "kitgen new addsvc and go build");
-    let project = generate(tmp.path(), "addsvc", &[]);
+    step(
+        test,
+        "kitgen new addsvc --discovery etcd,consul and go build",
+    );
+    let project = generate(tmp.path(), "addsvc", &["--discovery", "etcd,consul"]);
     std::fs::create_dir_all(project.join("cmd/driver")).unwrap();
     std::fs::write(project.join("cmd/driver/main.go"), DRIVER).unwrap();
     Built {
@@ -504,6 +505,14 @@ fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted() {
     let (status, body) = &statuses[1];
     assert_eq!(*status, 429, "{statuses:?}");
     assert!(body.contains(r#""status":"RESOURCE_EXHAUSTED""#), "{body}");
+    // Each method has a limit of its own: Sum's does not hold Concat back.
+    let concat = request(
+        &agent,
+        "POST",
+        &format!("http://{}/concat", server.http()),
+        Some(r#"{"a":"x","b":"y"}"#),
+    );
+    assert_eq!(concat.status, 200, "{concat:?}");
     let out = run(
         Command::new(&bin.cli).args([
             "-grpc-addr",
@@ -639,17 +648,24 @@ fn readiness_drops_at_shutdown_while_requests_keep_succeeding() {
 fn otlp_export_is_switched_on_by_flag_and_by_environment() {
     const T: &str = "otlp";
     let bin = build(T);
-    for by_env in [false, true] {
+    for how in ["flag", "env", "otel-env"] {
         // A listener standing in for the collector: the exporter must connect
         // and speak HTTP/2 (gRPC) to it once spans are ended.
         let collector = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = collector.local_addr().unwrap().to_string();
         let mut cmd = Command::new(&bin.server);
         cmd.args(LOOPBACK);
-        if by_env {
-            cmd.env("ADDSVC_OTLP_ENDPOINT", &endpoint);
-        } else {
-            cmd.args(["-otlp-endpoint", &endpoint]);
+        match how {
+            "flag" => {
+                cmd.args(["-otlp-endpoint", &endpoint]);
+            }
+            "env" => {
+                cmd.env("ADDSVC_OTLP_ENDPOINT", &endpoint);
+            }
+            // The standard variable, with its scheme: plaintext for http.
+            _ => {
+                cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{endpoint}"));
+            }
         }
         let server = Server::start(&mut cmd);
         let reply = request(
@@ -673,7 +689,7 @@ fn otlp_export_is_switched_on_by_flag_and_by_environment() {
         });
         let preface = rx
             .recv_timeout(Duration::from_secs(15))
-            .expect("the exporter connects to the collector");
+            .unwrap_or_else(|_| panic!("{how}: the exporter connects to the collector"));
         assert_eq!(
             &preface, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
             "OTLP/gRPC speaks HTTP/2"
@@ -681,4 +697,131 @@ fn otlp_export_is_switched_on_by_flag_and_by_environment() {
         server.wait(Duration::from_secs(15));
     }
     step(T, "ok");
+}
+
+/// What a user adds to the generated cmd/addsvc/main.go, without touching a
+/// generated file: an endpoint middleware (Sum of a=999 hangs for a minute,
+/// ignoring cancellation, as a stuck call would), an HTTP middleware, a
+/// route of its own, a gRPC interceptor, and an HTTP server timeout.
+const WIRING_EDITS: &[(&str, &str)] = &[
+    (
+        "import (\n",
+        "import (\n\t\"net/http\"\n\t\"sync/atomic\"\n\n\t\"github.com/go-kit/kit/endpoint\"\n\n\t\"addsvc/pb\"\n",
+    ),
+    (
+        "\tset := server.NewEndpoints(",
+        "\tinstrumentation.Middleware = append(instrumentation.Middleware, func(next endpoint.Endpoint) endpoint.Endpoint {\n\t\treturn func(ctx context.Context, request any) (any, error) {\n\t\t\tif r, ok := request.(*pb.SumRequest); ok && r.GetA() == 999 {\n\t\t\t\ttime.Sleep(time.Minute)\n\t\t\t}\n\t\t\treturn next(ctx, request)\n\t\t}\n\t})\n\tset := server.NewEndpoints(",
+    ),
+    (
+        "\tmux := server.NewHTTPMux(probes)\n",
+        "\tapi = wired(api)\n\tmux := server.NewHTTPMux(probes)\n\tmux.HandleFunc(\"GET /hello\", func(w http.ResponseWriter, _ *http.Request) {\n\t\tfmt.Fprintf(w, \"grpc calls: %d\\n\", grpcCalls.Load())\n\t})\n",
+    ),
+    (
+        "\thttpServer := server.NewHTTPServer(server.NewHTTPHandler(api, mux))\n",
+        "\thttpServer := server.NewHTTPServer(server.NewHTTPHandler(api, mux))\n\thttpServer.ReadHeaderTimeout = 5 * time.Second\n",
+    ),
+    (
+        "\tvar grpcOptions []grpc.ServerOption\n",
+        "\tgrpcOptions := []grpc.ServerOption{grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {\n\t\tgrpcCalls.Add(1)\n\t\treturn handler(ctx, req)\n\t})}\n",
+    ),
+];
+
+/// Declarations the edits use, appended to main.go.
+const WIRING_DECLS: &str = "
+var grpcCalls atomic.Int64
+
+func wired(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(\"X-Wired\", \"yes\")
+		next.ServeHTTP(w, r)
+	})
+}
+";
+
+#[test]
+fn the_users_wiring_takes_middleware_routes_and_options_and_shutdown_stops_every_server_at_once() {
+    const T: &str = "wiring";
+    let tmp = tempfile::tempdir().unwrap();
+    step(T, "kitgen new addsvc, the wiring edited, go build");
+    let project = generate(tmp.path(), "addsvc", &[]);
+    let main = project.join("cmd/addsvc/main.go");
+    let mut text = std::fs::read_to_string(&main).unwrap();
+    for (at, with) in WIRING_EDITS {
+        assert!(text.contains(at), "main.go lacks {at:?}");
+        text = text.replacen(at, with, 1);
+    }
+    text.push_str(WIRING_DECLS);
+    std::fs::write(&main, text).unwrap();
+    let server_bin = go_build(&project, "addsvc");
+    let cli = go_build(&project, "addcli");
+
+    let server = Server::start(Command::new(&server_bin).args(LOOPBACK).args([
+        "-shutdown-timeout",
+        "2s",
+        "-request-timeout",
+        "0",
+    ]));
+    let agent = agent();
+    let http = format!("http://{}", server.http());
+    let reply = agent
+        .post(format!("{http}/sum"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"a":1,"b":2}"#)
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        reply.headers().get("X-Wired").and_then(|v| v.to_str().ok()),
+        Some("yes"),
+        "the HTTP middleware runs"
+    );
+    let call = |transport: &str, addr: String, body: &str| {
+        let mut cmd = Command::new(&cli);
+        cmd.args([transport, &addr, "-method", "Sum", "-timeout", "60s", body])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let mut sum = call("-grpc-addr", server.grpc().to_string(), r#"{"a":1,"b":2}"#);
+    let out = run(
+        sum.stdout(Stdio::piped()).stderr(Stdio::piped()),
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "addcli over gRPC: {}", out.stderr);
+    let hello = request(&agent, "GET", &format!("{http}/hello"), None);
+    assert_eq!(
+        (hello.status, hello.body.trim()),
+        (200, "grpc calls: 1"),
+        "the route and the gRPC interceptor"
+    );
+
+    step(T, "a stuck call on each transport, then SIGTERM");
+    let mut stuck: Vec<Child> = [("-http-addr", server.http()), ("-grpc-addr", server.grpc())]
+        .into_iter()
+        .map(|(transport, addr)| {
+            call(transport, addr.to_string(), r#"{"a":999,"b":1}"#)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Both calls are in the service before the signal.
+    thread::sleep(Duration::from_millis(500));
+    server.sigterm();
+    let signalled = Instant::now();
+    let status = server.wait(Duration::from_secs(15));
+    let took = signalled.elapsed();
+    for child in &mut stuck {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(status.success(), "exit status {status}");
+    // One deadline for all servers: the shutdown timeout (2s), once. Stopped
+    // one after another, the HTTP and gRPC servers would take twice that.
+    step(
+        T,
+        format_args!("exited {took:?} after SIGTERM with a stuck call on each transport"),
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_millis(3500),
+        "shutdown took {took:?}: want the 2s timeout once, not once per server"
+    );
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod support;
@@ -571,4 +572,135 @@ fn an_older_gitignore_gains_the_staging_directory_and_keeps_user_lines() {
     let before = p.tree();
     assert!(p.generate().status.success());
     assert_same(&p.tree(), &before, "a second generate changed the project");
+}
+
+/// A project the previous kitgen (07f7364: the server's wiring in the
+/// generated pkg/server, go-kit/log, ff, discovery always linked) wrote:
+/// its kitgen.toml, proto and kitgen.lock, and each user-owned file as the
+/// lock's base records it. Generated files are left out: kitgen writes them.
+fn project_from_07f7364() -> Project {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upgrade/07f7364");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("addsvc");
+    fs::create_dir_all(dir.join("proto")).unwrap();
+    for file in ["kitgen.toml", "kitgen.lock", "proto/addsvc.proto"] {
+        fs::copy(fixture.join(file), dir.join(file)).unwrap();
+    }
+    let lock: toml::Value = toml::from_str(&fs::read_to_string(dir.join("kitgen.lock")).unwrap())
+        .expect("kitgen.lock is TOML");
+    let mut written = 0;
+    for file in lock["file"].as_array().expect("files") {
+        if let (Some(path), Some(base)) = (
+            file["path"].as_str(),
+            file.get("base").and_then(|b| b.as_str()),
+        ) {
+            if path == "kitgen.toml" || path == "proto/addsvc.proto" {
+                continue;
+            }
+            let target = dir.join(path);
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::write(target, base).unwrap();
+            written += 1;
+        }
+    }
+    assert!(
+        written > 20,
+        "the lock holds the user-owned files: {written}"
+    );
+    Project { tmp, dir }
+}
+
+#[test]
+fn a_project_of_the_previous_kitgen_takes_the_new_wiring_and_keeps_the_users_lines() {
+    let p = project_from_07f7364();
+    // The user's own service middleware, wired in where the old main.go
+    // built the services, and defined at its end.
+    p.edit(
+        "cmd/addsvc/main.go",
+        "\tadd = service.AddLoggingMiddleware(logger)(add)\n",
+        "\tadd = service.AddLoggingMiddleware(logger)(add)\n\tadd = audited(add) // the user's own\n",
+    );
+    let main = p.read("cmd/addsvc/main.go")
+        + "\n// audited is the user's own service middleware.\nfunc audited(next service.AddService) service.AddService {\n\treturn next\n}\n";
+    p.write("cmd/addsvc/main.go", &main);
+    // A test of the user's own.
+    p.edit(
+        "pkg/service/add_test.go",
+        "package service\n",
+        "package service\n\n// The user's note survives.\n",
+    );
+
+    let out = p.generate();
+    assert!(
+        out.status.success(),
+        "kitgen generate: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let main = p.read("cmd/addsvc/main.go");
+    for line in [
+        "\tadd = audited(add) // the user's own",
+        "func audited(next service.AddService) service.AddService {",
+        // The new assembly arrived around them.
+        "\tservers := server.Group{",
+        "server.NewEndpoints(server.Services{",
+    ] {
+        assert!(main.contains(line), "main.go lacks {line:?}:\n{main}");
+    }
+    assert!(
+        !main.contains("go-kit/log"),
+        "main.go still uses go-kit/log:\n{main}"
+    );
+    assert!(
+        p.read("pkg/service/add_test.go")
+            .contains("// The user's note survives.")
+    );
+    // What the old kitgen generated and this one does not is gone; the
+    // discovery components, user-owned, are the user's to delete.
+    assert!(!p.path("pkg/server/discovery.go").exists());
+    assert!(p.path("deploy/components/etcd/kustomization.yaml").exists());
+    let check = p.check();
+    assert!(
+        check.status.success(),
+        "kitgen check after generate: {}",
+        stdout(&check)
+    );
+    p.assert_go_ok();
+}
+
+#[test]
+fn a_completed_authenticate_of_the_previous_kitgen_is_a_marked_conflict() {
+    // Authenticate now returns the context the service sees: a user who
+    // completed the old one gets both versions side by side, and exit 1.
+    let p = project_from_07f7364();
+    p.edit(
+        "pkg/endpoints/auth.go",
+        "func Authenticate(ctx context.Context, method string) error {\n\treturn nil\n}",
+        "func Authenticate(ctx context.Context, method string) error {\n\tif Credentials(ctx) == \"\" {\n\t\treturn ErrNoCredentials\n\t}\n\treturn nil\n}",
+    );
+    let out = p.generate();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("pkg/endpoints/auth.go"),
+        "{}",
+        stderr(&out)
+    );
+    let auth = p.read("pkg/endpoints/auth.go");
+    for marker in [
+        "<<<<<<< ours\nfunc Authenticate(ctx context.Context, method string) error {\n\tif Credentials(ctx) == \"\" {",
+        "||||||| base\n",
+        "=======\n",
+        "func Authenticate(ctx context.Context, method string) (context.Context, error) {",
+        ">>>>>>> theirs\n",
+    ] {
+        assert!(auth.contains(marker), "auth.go lacks {marker:?}:\n{auth}");
+    }
+    // Everything else merged: main.go is the new wiring.
+    assert!(p.read("cmd/addsvc/main.go").contains("servers.Run(ctx)"));
 }

@@ -179,6 +179,7 @@ fn mutated_protos_never_panic() {
         addsvc_example: true,
         source_names: vec!["fuzz.proto".into()],
         go_packages: Vec::new(),
+        discovery: Default::default(),
     };
     for (name, src) in seeds() {
         for round in 0..150 {

@@ -23,15 +23,25 @@ fn protos(files: &[&str], includes: &[&str]) -> (Source, Vec<String>) {
 
 /// Renders a fixture and snapshots each file under `<fixture>@<path>`.
 fn snapshot_project(fixture: &str, source: (Source, Vec<String>), name: &str, module: &str) {
-    snapshot_with(fixture, source, name, module, Vec::new());
+    snapshot_with(
+        fixture,
+        source,
+        name,
+        module,
+        Vec::new(),
+        Default::default(),
+    );
 }
 
+/// As [`snapshot_project`], with Go package overrides and service discovery
+/// backends chosen.
 fn snapshot_with(
     fixture: &str,
     (source, source_names): (Source, Vec<String>),
     name: &str,
     module: &str,
     go_packages: Vec<kitgen::backend::go::GoPackageOverride>,
+    discovery: kitgen::backend::go::model::Discovery,
 ) {
     let rendered = pipeline::render(
         &source,
@@ -41,6 +51,7 @@ fn snapshot_with(
             addsvc_example: false,
             source_names,
             go_packages,
+            discovery,
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));
@@ -62,8 +73,10 @@ fn snapshot_with(
 const COMMON: &[&str] = &["go.sum", "pkg/service/errors.go"];
 
 /// Fixtures whose go.sum is their own: they import published modules beyond
-/// those every project requires.
-const OWN_GO_SUM: &[&str] = &["overrides"];
+/// those every project requires (overrides), link discovery backends
+/// (services: etcd and Consul), or have no unary method, so no client
+/// circuit breaker (streamonly).
+const OWN_GO_SUM: &[&str] = &["overrides", "services", "streamonly"];
 
 /// `<fixture>@<path>`, or `common@<path>` for a file of [`COMMON`].
 fn snapshot_name(fixture: &str, path: &str) -> String {
@@ -116,11 +129,17 @@ fn imports() {
 
 #[test]
 fn several_services() {
-    snapshot_project(
+    // With both discovery backends, to cover their code.
+    snapshot_with(
         "services",
         protos(&["services/services.proto"], &[]),
         "directory",
         "example.com/directory",
+        Vec::new(),
+        kitgen::backend::go::model::Discovery {
+            etcd: true,
+            consul: true,
+        },
     );
 }
 
@@ -223,6 +242,7 @@ fn go_package_overrides() {
                 "google.golang.org/genproto/googleapis/type/money;money",
             ),
         ],
+        Default::default(),
     );
 }
 

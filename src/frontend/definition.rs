@@ -259,6 +259,7 @@ impl Definition {
                         body: Some("*".into()),
                         response_body: None,
                     }],
+                    idempotent: false,
                     position: None,
                 });
             }

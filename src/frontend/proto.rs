@@ -833,6 +833,13 @@ impl<'a> Lowering<'a> {
                 client_streaming: method.is_client_streaming(),
                 server_streaming: method.is_server_streaming(),
                 http,
+                // NO_SIDE_EFFECTS (1) or IDEMPOTENT (2).
+                idempotent: method
+                    .method_descriptor_proto()
+                    .options
+                    .as_ref()
+                    .and_then(|o| o.idempotency_level)
+                    .is_some_and(|level| level != 0),
                 position: self.position(&file_name, method.path()),
             });
         }

@@ -284,6 +284,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            idempotent: false,
             position: None,
         };
         let s = Service {

@@ -70,6 +70,9 @@ pub struct Method {
     /// HTTP bindings: the primary rule first, then additional bindings.
     /// Empty when the source declares none.
     pub http: Vec<HttpRule>,
+    /// Declared free of side effects or idempotent (the method option
+    /// `idempotency_level`): safe to retry.
+    pub idempotent: bool,
     /// Where it is declared: (line, column), 1-based, when known.
     pub position: Option<(usize, usize)>,
 }

@@ -876,7 +876,7 @@ const USER_LINES: &[(&str, &str, &str)] = &[
     (
         "cmd/addsvc/main.go",
         "\tctx, stop := signal.NotifyContext",
-        "\t// user: say hello before serving\n\tlogger.Log(\"msg\", \"hello\")\n\n\tctx, stop := signal.NotifyContext",
+        "\t// user: say hello before serving\n\tlogger.Info(\"hello\")\n\n\tctx, stop := signal.NotifyContext",
     ),
     (
         "README.md",

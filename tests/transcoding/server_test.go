@@ -2,7 +2,8 @@ package server
 
 // The HTTP surface as an adversary sees it, copied into the library
 // project's pkg/server by tests/transcoding.rs: raw requests over a
-// loopback connection to the server Run starts (newHTTPServer), each
+// loopback connection to the HTTP server cmd/library assembles
+// (NewHTTPServer(NewHTTPHandler(api, NewHTTPMux(health)))), each
 // bounded in time, with odd escapes, dot segments, NUL, overlong UTF-8,
 // empty segments, long paths and queries, repeated parameters and header
 // tricks. Whatever the request, the server never redirects, never fails
@@ -15,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +29,8 @@ import (
 func startServer(t *testing.T) (*servicetest.Library, string) {
 	t.Helper()
 	fake := &servicetest.Library{}
-	var ready atomic.Bool
-	ready.Store(true)
-	server := newHTTPServer(&ready, transport.NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{})))
+	api := transport.NewHTTPHandler(endpoints.NewSet(fake, endpoints.Instrumentation{}))
+	server := NewHTTPServer(NewHTTPHandler(api, NewHTTPMux(NewHealth())))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -17,12 +17,15 @@ use super::model::Project;
 const BASE_GO_MOD: &str = include_str!("deps/base.go.mod");
 const BASE_GO_SUM: &str = include_str!("deps/base.go.sum");
 const PUBLISHED: &str = include_str!("deps/published.txt");
+const OPTIONAL: &str = include_str!("deps/optional.txt");
 
 /// What one published package adds to the base.
 #[derive(Debug, Default)]
 struct Fragment {
     module: &'static str,
     version: &'static str,
+    /// The go directive it raises the base's to, if it does.
+    go: Option<&'static str>,
     /// Requirements the base lacks, besides the package's own module.
     requires: Vec<(&'static str, &'static str)>,
     sums: Vec<&'static str>,
@@ -30,10 +33,39 @@ struct Fragment {
 
 fn published() -> &'static HashMap<&'static str, Fragment> {
     static TABLE: OnceLock<HashMap<&'static str, Fragment>> = OnceLock::new();
-    TABLE.get_or_init(|| {
+    TABLE.get_or_init(|| parse_fragments(PUBLISHED))
+}
+
+/// The fragments of packages only some projects import, by import path.
+fn optional() -> &'static HashMap<&'static str, Fragment> {
+    static TABLE: OnceLock<HashMap<&'static str, Fragment>> = OnceLock::new();
+    TABLE.get_or_init(|| parse_fragments(OPTIONAL))
+}
+
+/// The optional packages the project's code imports: the client's breaker
+/// (for unary methods) and the chosen discovery backends.
+fn optional_packages(p: &Project) -> Vec<&'static str> {
+    let mut packages = Vec::new();
+    if p.has_unary() {
+        packages.push("github.com/sony/gobreaker/v2");
+    }
+    if p.discovery.etcd {
+        packages.push("github.com/go-kit/kit/sd/etcdv3");
+    }
+    if p.discovery.consul {
+        packages.extend([
+            "github.com/go-kit/kit/sd/consul",
+            "github.com/hashicorp/consul/api",
+        ]);
+    }
+    packages
+}
+
+fn parse_fragments(text: &'static str) -> HashMap<&'static str, Fragment> {
+    {
         let mut table = HashMap::new();
         let mut current: Option<(&str, Fragment)> = None;
-        for line in PUBLISHED.lines() {
+        for line in text.lines() {
             let mut words = line.splitn(2, ' ');
             let (kind, rest) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
             match kind {
@@ -66,6 +98,11 @@ fn published() -> &'static HashMap<&'static str, Fragment> {
                         f.sums.push(rest);
                     }
                 }
+                "go" => {
+                    if let Some((_, f)) = current.as_mut() {
+                        f.go = Some(rest.trim());
+                    }
+                }
                 _ => {}
             }
         }
@@ -73,7 +110,7 @@ fn published() -> &'static HashMap<&'static str, Fragment> {
             table.insert(pkg, f);
         }
         table
-    })
+    }
 }
 
 /// Whether kitgen imports the Go package at `import_path` from a published
@@ -116,12 +153,33 @@ fn base_requires() -> BTreeMap<&'static str, (&'static str, bool)> {
     out
 }
 
-/// Fragments of the published packages the project's code imports.
+/// Fragments of the published packages and the discovery backends the
+/// project's code imports.
 fn fragments(p: &Project) -> Vec<&'static Fragment> {
     p.published_imports
         .iter()
         .filter_map(|path| published().get(path.as_str()))
+        .chain(
+            optional_packages(p)
+                .into_iter()
+                .map(|path| &optional()[path]),
+        )
         .collect()
+}
+
+/// The go directive: the base's, or the highest a fragment raises it to.
+fn go_directive(p: &Project) -> &'static str {
+    fragments(p)
+        .iter()
+        .filter_map(|f| f.go)
+        .chain([go_version()])
+        .max_by(|a, b| version_key(a).cmp(&version_key(b)))
+        .expect("the base has a version")
+}
+
+/// A Go version's numbers, compared numerically ("1.26.7" > "1.26.0").
+fn version_key(v: &str) -> Vec<u64> {
+    v.split('.').map(|n| n.parse().unwrap_or(0)).collect()
 }
 
 pub fn go_mod(p: &Project) -> String {
@@ -146,7 +204,7 @@ pub fn go_mod(p: &Project) -> String {
     format!(
         "module {}\n\ngo {}\n\nrequire (\n{direct_lines})\n\nrequire (\n{indirect_lines})\n",
         p.module,
-        go_version(),
+        go_directive(p),
     )
 }
 
@@ -179,6 +237,17 @@ mod tests {
         assert!(!is_published(
             "google.golang.org/genproto/googleapis/grafeas/v1"
         ));
+        for (backend, module) in [
+            ("github.com/go-kit/kit/sd/etcdv3", "github.com/go-kit/kit"),
+            (
+                "github.com/hashicorp/consul/api",
+                "github.com/hashicorp/consul/api",
+            ),
+        ] {
+            assert_eq!(optional()[backend].module, module);
+        }
+        assert!(version_key("1.26.7") > version_key("1.26.0"));
+        assert!(version_key("1.26.0") > version_key("1.9.0"));
         let date = &published()["google.golang.org/genproto/googleapis/type/date"];
         assert_eq!(date.module, "google.golang.org/genproto");
         assert!(

@@ -39,6 +39,8 @@ pub struct Options {
     /// Interface first: the user's Go interface, kept in the project as the
     /// service layer (see [`iface`]).
     pub interface: Option<iface::Placement>,
+    /// Service discovery backends to generate and link.
+    pub discovery: model::Discovery,
 }
 
 /// Renders every kitgen-authored file of the project (protobuf stubs are added
@@ -67,6 +69,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         }
         None => None,
     };
+    project.discovery = options.discovery;
     let mut files = FileSet::new();
     let p = &project;
     let sources = &options.sources;
@@ -182,13 +185,24 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             .expect("template renders"),
     );
     files.add(
-        "pkg/server/discovery.go",
+        "pkg/envflag/envflag.go",
         gen_,
-        ServerDiscoveryGo { p }
+        EnvflagGo { p }
             .render()
             .map(newline)
             .expect("template renders"),
     );
+    files.add(
+        "pkg/discovery/discovery.go",
+        gen_,
+        go(DiscoveryGo { p }, p, &[]),
+    );
+    if p.discovery.etcd {
+        files.add("pkg/discovery/etcd.go", gen_, go(EtcdGo { p }, p, &[]));
+    }
+    if p.discovery.consul {
+        files.add("pkg/discovery/consul.go", gen_, go(ConsulGo { p }, p, &[]));
+    }
     files.add(
         "pkg/endpoints/auth.go",
         user,
@@ -234,12 +248,17 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         ),
     );
     files.add(
+        "pkg/server/tracing.go",
+        gen_,
+        go(ServerTracingGo { p }, p, &[]),
+    );
+    files.add(
         "pkg/client/balanced.go",
         gen_,
         go(
             BalancedGo { p },
             p,
-            &["service", "endpoints", "transport", "server"],
+            &["service", "endpoints", "transport", "discovery"],
         ),
     );
     if p.has_unary() {
@@ -249,7 +268,13 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
             go(
                 ClientTestGo { p },
                 p,
-                &["service", "endpoints", "transport", "servicetest"],
+                &[
+                    "service",
+                    "endpoints",
+                    "transport",
+                    "servicetest",
+                    "discovery",
+                ],
             ),
         );
     }
@@ -265,7 +290,19 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         format!("cmd/{}/main.go", p.name),
         user,
-        go_with(ServerMain { p }, p, &["service", "server"], &main_imports),
+        go_with(
+            ServerMain { p },
+            p,
+            &[
+                "service",
+                "endpoints",
+                "transport",
+                "server",
+                "envflag",
+                "discovery",
+            ],
+            &main_imports,
+        ),
     );
     if let Some(interface) = interface {
         for (path, text) in interface.generated {
@@ -278,7 +315,7 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         format!("cmd/{}/main.go", p.cli_name),
         user,
-        go(CliMain { p }, p, &["client"]),
+        go(CliMain { p }, p, &["client", "envflag"]),
     );
     check_package_dirs(p, &files, &options.go_packages)?;
     Ok((project, files))
@@ -324,7 +361,7 @@ fn check_package_dirs(
 fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
     let render =
         |t: &dyn askama::DynTemplate| t.dyn_render().map(newline).expect("template renders");
-    vec![
+    let mut files = vec![
         ("Dockerfile", render(&Dockerfile { p })),
         (".dockerignore", render(&DockerIgnore { p })),
         ("Makefile", render(&Makefile { p })),
@@ -347,22 +384,6 @@ fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
             render(&NetworkPolicy { p }),
         ),
         (
-            "deploy/components/etcd/kustomization.yaml",
-            render(&EtcdComponent { p }),
-        ),
-        (
-            "deploy/components/etcd/networkpolicy.yaml",
-            render(&EtcdPolicy { p }),
-        ),
-        (
-            "deploy/components/consul/kustomization.yaml",
-            render(&ConsulComponent { p }),
-        ),
-        (
-            "deploy/components/consul/networkpolicy.yaml",
-            render(&ConsulPolicy { p }),
-        ),
-        (
             "deploy/components/otlp/kustomization.yaml",
             render(&OtlpComponent { p }),
         ),
@@ -378,7 +399,29 @@ fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
             "deploy/overlays/prod/kustomization.yaml",
             render(&ProdOverlay { p }),
         ),
-    ]
+    ];
+    // A component per discovery backend the project links.
+    if p.discovery.etcd {
+        files.push((
+            "deploy/components/etcd/kustomization.yaml",
+            render(&EtcdComponent { p }),
+        ));
+        files.push((
+            "deploy/components/etcd/networkpolicy.yaml",
+            render(&EtcdPolicy { p }),
+        ));
+    }
+    if p.discovery.consul {
+        files.push((
+            "deploy/components/consul/kustomization.yaml",
+            render(&ConsulComponent { p }),
+        ));
+        files.push((
+            "deploy/components/consul/networkpolicy.yaml",
+            render(&ConsulPolicy { p }),
+        ));
+    }
+    files
 }
 
 /// The `protoc-gen-go` / `protoc-gen-go-grpc` parameter that places every
@@ -425,10 +468,7 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("endpoint", "github.com/go-kit/kit/endpoint"),
     ("grpctransport", "github.com/go-kit/kit/transport/grpc"),
     ("httptransport", "github.com/go-kit/kit/transport/http"),
-    ("log", "github.com/go-kit/log"),
-    ("level", "github.com/go-kit/log/level"),
-    ("run", "github.com/oklog/run"),
-    ("ff", "github.com/peterbourgon/ff/v3"),
+    ("kitlog", "github.com/go-kit/log"),
     (
         "prometheus",
         "github.com/prometheus/client_golang/prometheus",
@@ -453,19 +493,18 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("metadata", "google.golang.org/grpc/metadata"),
     ("status", "google.golang.org/grpc/status"),
     ("codes", "google.golang.org/grpc/codes"),
+    ("connectivity", "google.golang.org/grpc/connectivity"),
     (
         "errdetails",
         "google.golang.org/genproto/googleapis/rpc/errdetails",
     ),
-    ("circuitbreaker", "github.com/go-kit/kit/circuitbreaker"),
-    ("kitratelimit", "github.com/go-kit/kit/ratelimit"),
     ("sd", "github.com/go-kit/kit/sd"),
     ("lb", "github.com/go-kit/kit/sd/lb"),
     ("consulsd", "github.com/go-kit/kit/sd/consul"),
     ("dnssrv", "github.com/go-kit/kit/sd/dnssrv"),
     ("etcdv3", "github.com/go-kit/kit/sd/etcdv3"),
     ("consul", "github.com/hashicorp/consul/api"),
-    ("gobreaker", "github.com/sony/gobreaker"),
+    ("gobreaker", "github.com/sony/gobreaker/v2"),
     ("otel", "go.opentelemetry.io/otel"),
     ("attribute", "go.opentelemetry.io/otel/attribute"),
     (
@@ -477,23 +516,17 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("sdktrace", "go.opentelemetry.io/otel/sdk/trace"),
     ("tracetest", "go.opentelemetry.io/otel/sdk/trace/tracetest"),
     ("trace", "go.opentelemetry.io/otel/trace"),
-    (
-        "otelhttp",
-        "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp",
-    ),
-    (
-        "otelgrpc",
-        "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc",
-    ),
 ];
 
 const STANDARD: &[&str] = &[
+    "bytes",
     "context",
     "encoding/json",
     "errors",
     "flag",
     "fmt",
     "io",
+    "log/slog",
     "math",
     "net",
     "net/http",
@@ -501,6 +534,7 @@ const STANDARD: &[&str] = &[
     "net/http/pprof",
     "net/url",
     "os",
+    "path",
     "os/signal",
     "strconv",
     "strings",
@@ -725,6 +759,10 @@ go_template!(HttpGo, "go/transport/http.go");
 go_template!(GrpcGo, "go/transport/grpc.go");
 go_template!(TransportTestGo, "go/transport/transport_test.go");
 go_template!(ServerGo, "go/server/server.go");
+go_template!(ServerTracingGo, "go/server/tracing.go");
+go_template!(DiscoveryGo, "go/discovery/discovery.go");
+go_template!(EtcdGo, "go/discovery/etcd.go");
+go_template!(ConsulGo, "go/discovery/consul.go");
 go_template!(ClientGo, "go/client/client.go");
 go_template!(BalancedGo, "go/client/balanced.go");
 go_template!(ClientTestGo, "go/client/client_test.go");
@@ -734,6 +772,13 @@ go_template!(CliMain, "go/cmd/cli_main.go");
 #[derive(Template)]
 #[template(path = "go/service/errors.go", escape = "none")]
 struct ErrorsGo<'a> {
+    #[allow(dead_code)]
+    p: &'a Project,
+}
+
+#[derive(Template)]
+#[template(path = "go/envflag/envflag.go", escape = "none")]
+struct EnvflagGo<'a> {
     #[allow(dead_code)]
     p: &'a Project,
 }
@@ -788,7 +833,6 @@ macro_rules! project_template {
 
 project_template! {
     TransportCredentialsGo => "go/transport/credentials.go",
-    ServerDiscoveryGo => "go/server/discovery.go",
     EndpointsAuthGo => "go/endpoints/auth.go",
     Dockerfile => "go/Dockerfile",
     DockerIgnore => "go/dockerignore",

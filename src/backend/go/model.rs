@@ -50,6 +50,67 @@ pub struct Project {
     /// Width of the longest `lower`: it differs from `base` in length when
     /// `base` has a '_' (`Foo_Baz` → `fooBaz`) or `lower` takes one (`type_`).
     pub pad_service_lower: usize,
+    /// The service discovery backends chosen: only they are generated and
+    /// linked.
+    pub discovery: Discovery,
+}
+
+/// Service discovery backends a project links, as kitgen.toml's
+/// `discovery` names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Discovery {
+    pub etcd: bool,
+    pub consul: bool,
+}
+
+impl Discovery {
+    /// The names kitgen.toml accepts.
+    pub const NAMES: [&'static str; 2] = ["etcd", "consul"];
+
+    /// Whether any backend is chosen.
+    pub fn any(&self) -> bool {
+        self.etcd || self.consul
+    }
+
+    /// Width of the longest field of client.Discovery, for gofmt's
+    /// alignment: EtcdAddrs, ConsulAddr (when chosen), DNSSRV, Instances.
+    pub fn field_width(&self) -> usize {
+        if self.consul { 10 } else { 9 }
+    }
+
+    /// Width of the longest flag variable of addcli's main (grpcAddr,
+    /// etcdAddrs, consulAddr).
+    pub fn cli_var_width(&self) -> usize {
+        if self.consul {
+            10
+        } else if self.etcd {
+            9
+        } else {
+            8
+        }
+    }
+
+    /// Width of the longest key of addcli's client.Discovery literal
+    /// (EtcdAddrs, ConsulAddr when chosen, DNSSRV), colon included.
+    pub fn key_width(&self) -> usize {
+        if self.consul {
+            11
+        } else if self.etcd {
+            10
+        } else {
+            7
+        }
+    }
+
+    /// Turns on the backend `name`; false when there is no such backend.
+    pub fn choose(&mut self, name: &str) -> bool {
+        match name {
+            "etcd" => self.etcd = true,
+            "consul" => self.consul = true,
+            _ => return false,
+        }
+        true
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +216,9 @@ pub struct Method {
     pub make_endpoint: String,
     /// Names addcli accepts for the method.
     pub cli_names: Vec<String>,
+    /// Safe to retry: its primary HTTP rule is a GET, or its
+    /// `idempotency_level` says it has no side effects or is idempotent.
+    pub idempotent: bool,
     pub routes: Vec<Route>,
     /// The working body of go-kit's addsvc example methods, for the starter.
     pub example: Option<Example>,
@@ -431,11 +495,13 @@ impl Project {
         super::naming::snake(&self.cli_name).to_ascii_uppercase()
     }
     /// Arguments of transport.NewHTTPHandler in server.go.
+    /// Arguments of NewHTTPHandler in package server: the endpoint sets
+    /// of the services with HTTP routes, as fields of `Endpoints` `e`.
     pub fn http_handler_args(&self) -> String {
         self.services
             .iter()
             .filter(|s| s.has_http())
-            .map(|s| s.lower.clone())
+            .map(|s| format!("e.{}", s.base))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -623,6 +689,7 @@ pub fn build(
         external_packages,
         pad_service_fields,
         pad_service_lower,
+        discovery: Discovery::default(),
     })
 }
 
@@ -981,6 +1048,7 @@ fn build_method(
             format!("Make{name}Endpoint")
         },
         cli_names,
+        idempotent: m.idempotent || m.http.first().is_some_and(|r| r.verb == "GET"),
         routes,
         sample_input,
         sample_output,

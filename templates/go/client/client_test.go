@@ -7,21 +7,21 @@ import (
 )
 {%- if let Some(first) = p.first_unary() %}
 
-// instance serves recording fakes over gRPC on a loopback port.
-type instance struct {
+// fakeInstance serves recording fakes over gRPC on a loopback port.
+type fakeInstance struct {
 	addr   string
 	server *grpc.Server
 	fake   *servicetest.{{ first.0.base }}
 }
 
 // startInstance serves on addr ("127.0.0.1:0" for any free port).
-func startInstance(t *testing.T, addr string) *instance {
+func startInstance(t *testing.T, addr string) *fakeInstance {
 	t.Helper()
 	listener, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{addr: listener.Addr().String(), server: grpc.NewServer(), fake: &servicetest.{{ first.0.base }}{}}
+	in := &fakeInstance{addr: listener.Addr().String(), server: grpc.NewServer(), fake: &servicetest.{{ first.0.base }}{}}
 {%- for s in p.services %}
 {%- if s.full_name == first.0.full_name %}
 	{{ s.pb.name }}.Register{{ s.grpc_name }}Server(in.server, transport.New{{ s.base }}GRPCServer(endpoints.New{{ s.endpoints }}(in.fake, endpoints.Instrumentation{})))
@@ -46,9 +46,21 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-func TestBalancedCallsSpreadAcrossInstancesAndRetryPastADeadOne(t *testing.T) {
+// balancedFor is the balanced {{ first.0.iface }} NewBalanced makes, with the
+// first unary method's endpoint made idempotent or not.
+func balancedFor(instances []string, opts Options, idempotent bool) service.{{ first.0.iface }} {
+	opts = opts.withDefaults()
+	all := connectAll(discovery.FixedInstancer(instances), opts)
+	set := balanced{{ first.0.base }}(all, newLimiter(opts), opts).(endpoints.{{ first.0.endpoints }})
+	set.{{ first.1.field }} = balance(all, newLimiter(opts), opts, idempotent, func(in *instance) endpoint.Endpoint {
+		return in.{{ first.0.lower }}.{{ first.1.field }}
+	})
+	return set
+}
+
+func TestBalancedCallsSpreadAcrossInstances(t *testing.T) {
 	a, b := startInstance(t, "127.0.0.1:0"), startInstance(t, "127.0.0.1:0")
-	svc := balanced{{ first.0.base }}(FixedInstancer{a.addr, b.addr}, Options{BreakerFailures: 100}.withDefaults())
+	svc := balancedFor([]string{a.addr, b.addr}, Options{BreakerFailures: 100}, false)
 	for i := 0; i < 10; i++ {
 		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
 			t.Fatalf("call %d: %v", i, err)
@@ -57,17 +69,35 @@ func TestBalancedCallsSpreadAcrossInstancesAndRetryPastADeadOne(t *testing.T) {
 	if len(a.fake.Requests()) == 0 || len(b.fake.Requests()) == 0 {
 		t.Fatalf("calls went %d to one instance and %d to the other", len(a.fake.Requests()), len(b.fake.Requests()))
 	}
-	b.server.Stop()
-	for i := 0; i < 10; i++ {
+}
+
+func TestOnlyIdempotentCallsAreRetriedOnAnotherInstance(t *testing.T) {
+	a, b := startInstance(t, "127.0.0.1:0"), startInstance(t, "127.0.0.1:0")
+	a.fake.Err = service.Errorf(service.CodeUnavailable, "overloaded")
+	b.fake.Err = service.Errorf(service.CodeUnavailable, "overloaded")
+	// Not idempotent: each call reaches one instance, once.
+	svc := balancedFor([]string{a.addr, b.addr}, Options{BreakerFailures: 100}, false)
+	for i := 0; i < 4; i++ {
+		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeUnavailable {
+			t.Fatalf("call %d: err = %v, want UNAVAILABLE", i, err)
+		}
+	}
+	if n := len(a.fake.Requests()) + len(b.fake.Requests()); n != 4 {
+		t.Fatalf("4 calls of a method that is not idempotent reached instances %d times", n)
+	}
+	// Idempotent: retried on the other instance, which now answers.
+	b.fake.Err = nil
+	svc = balancedFor([]string{a.addr, b.addr}, Options{BreakerFailures: 100}, true)
+	for i := 0; i < 4; i++ {
 		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
-			t.Fatalf("call %d after an instance died: %v", i, err)
+			t.Fatalf("idempotent call %d: %v", i, err)
 		}
 	}
 }
 
 func TestTheBreakerOpensWhileAnInstanceIsDownAndClosesWhenItReturns(t *testing.T) {
 	addr := freeAddr(t)
-	svc := balanced{{ first.0.base }}(FixedInstancer{addr}, Options{Retries: 1, BreakerFailures: 2, BreakerCooldown: 200 * time.Millisecond}.withDefaults())
+	svc := balancedFor([]string{addr}, Options{Retries: 1, BreakerFailures: 2, BreakerCooldown: 200 * time.Millisecond}, false)
 	call := func() error {
 		_, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 		return err
@@ -114,7 +144,7 @@ func TestTheBreakerOpensWhileAnInstanceIsDownAndClosesWhenItReturns(t *testing.T
 func TestCallerMistakesDoNotOpenTheBreaker(t *testing.T) {
 	in := startInstance(t, "127.0.0.1:0")
 	in.fake.Err = service.Errorf(service.CodeInvalidArgument, "bad request")
-	svc := balanced{{ first.0.base }}(FixedInstancer{in.addr}, Options{BreakerFailures: 1}.withDefaults())
+	svc := balancedFor([]string{in.addr}, Options{BreakerFailures: 1}, false)
 	for i := 0; i < 3; i++ {
 		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeInvalidArgument {
 			t.Fatalf("call %d: err = %v, want INVALID_ARGUMENT", i, err)
@@ -122,15 +152,27 @@ func TestCallerMistakesDoNotOpenTheBreaker(t *testing.T) {
 	}
 }
 
-func TestTheClientRateLimitFailsFastWithoutReachingAnInstance(t *testing.T) {
+func TestTheClientRateLimitWaitsItsTurn(t *testing.T) {
 	in := startInstance(t, "127.0.0.1:0")
-	svc := balanced{{ first.0.base }}(FixedInstancer{in.addr}, Options{RateLimit: 0.001}.withDefaults())
+	svc := balancedFor([]string{in.addr}, Options{RateLimit: 20}, false)
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if took := time.Since(start); took < 90*time.Millisecond {
+		t.Errorf("3 calls at 20 a second took %v, want at least 100ms", took)
+	}
+	// A call whose deadline ends before its turn fails at once, unsent.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+	defer cancel()
 	svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
-	if _, err := svc.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeResourceExhausted {
+	if _, err := svc.{{ first.1.name }}(ctx, {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeResourceExhausted {
 		t.Fatalf("err = %v, want RESOURCE_EXHAUSTED", err)
 	}
-	if n := len(in.fake.Requests()); n != 1 {
-		t.Errorf("the instance received %d requests, want 1", n)
+	if n := len(in.fake.Requests()); n != 4 {
+		t.Errorf("the instance received %d requests, want 4", n)
 	}
 }
 {%- endif %}

@@ -27,46 +27,55 @@ var errUsage = errors.New("usage")
 func run(args []string) error {
 	fs := flag.NewFlagSet("{{ p.cli_name }}", flag.ContinueOnError)
 	var (
-		grpcAddr   = fs.String("grpc-addr", "", "gRPC address of {{ p.name }}, e.g. localhost:8082")
-		httpAddr   = fs.String("http-addr", "", "HTTP address of {{ p.name }}, e.g. localhost:8081")
-		etcdAddrs  = fs.String("etcd-addr", "", "comma-separated etcd endpoints: call the instances registered there")
-		consulAddr = fs.String("consul-addr", "", "Consul agent address: call the instances registered there")
-		dnsSRV     = fs.String("dns-srv", "", "DNS SRV name, such as a headless Service: call the instances it lists")
-		method     = fs.String("method", "", "method to call: "+strings.Join(client.Methods(), ", "))
-		timeout    = fs.Duration("timeout", 10*time.Second, "how long the call may take")
+		{{ pad("grpcAddr", p.discovery.cli_var_width()) }} = fs.String("grpc-addr", "", "gRPC address of {{ p.name }}, e.g. localhost:8082")
+		{{ pad("httpAddr", p.discovery.cli_var_width()) }} = fs.String("http-addr", "", "HTTP address of {{ p.name }}, e.g. localhost:8081")
+{%- if p.discovery.etcd %}
+		{{ pad("etcdAddrs", p.discovery.cli_var_width()) }} = fs.String("etcd-addr", "", "comma-separated etcd endpoints: call the instances registered there")
+{%- endif %}
+{%- if p.discovery.consul %}
+		{{ pad("consulAddr", p.discovery.cli_var_width()) }} = fs.String("consul-addr", "", "Consul agent address: call the instances registered there")
+{%- endif %}
+		{{ pad("dnsSRV", p.discovery.cli_var_width()) }} = fs.String("dns-srv", "", "DNS SRV name, such as a headless Service: call the instances it lists")
+		{{ pad("method", p.discovery.cli_var_width()) }} = fs.String("method", "", "method to call: "+strings.Join(client.Methods(), ", "))
+		{{ pad("timeout", p.discovery.cli_var_width()) }} = fs.Duration("timeout", 10*time.Second, "how long the call may take")
 	)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: {{ p.cli_name }} (-grpc-addr ADDR | -http-addr ADDR | -etcd-addr ADDRS | -consul-addr ADDR | -dns-srv NAME) -method METHOD [REQUEST_JSON...]\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: {{ p.cli_name }} (-grpc-addr ADDR | -http-addr ADDR{% if p.discovery.etcd %} | -etcd-addr ADDRS{% endif %}{% if p.discovery.consul %} | -consul-addr ADDR{% endif %} | -dns-srv NAME) -method METHOD [REQUEST_JSON...]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := ff.Parse(fs, args, ff.WithEnvVarPrefix("{{ p.cli_env_prefix() }}")); err != nil {
+	if err := envflag.Parse(fs, args, "{{ p.cli_env_prefix() }}"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	discovery := client.Discovery{
-		EtcdAddrs:  strings.FieldsFunc(*etcdAddrs, func(r rune) bool { return r == ',' }),
+{%- if p.discovery.etcd %}
+		{{ pad("EtcdAddrs:", p.discovery.key_width()) }} strings.FieldsFunc(*etcdAddrs, func(r rune) bool { return r == ',' }),
+{%- endif %}
+{%- if p.discovery.consul %}
 		ConsulAddr: *consulAddr,
-		DNSSRV:     *dnsSRV,
+{%- endif %}
+		{{ pad("DNSSRV:", p.discovery.key_width()) }} *dnsSRV,
 	}
+	balanced := *dnsSRV != ""{% if p.discovery.etcd %} || *etcdAddrs != ""{% endif %}{% if p.discovery.consul %} || *consulAddr != ""{% endif %}
 	targets := 0
-	for _, set := range []bool{*grpcAddr != "", *httpAddr != "", *etcdAddrs != "", *consulAddr != "", *dnsSRV != ""} {
+	for _, set := range []bool{*grpcAddr != "", *httpAddr != ""{% if p.discovery.etcd %}, *etcdAddrs != ""{% endif %}{% if p.discovery.consul %}, *consulAddr != ""{% endif %}, *dnsSRV != ""} {
 		if set {
 			targets++
 		}
 	}
 	if *method == "" || targets != 1 {
 		fs.Usage()
-		return fmt.Errorf("%w: give -method and one of -grpc-addr, -http-addr, -etcd-addr, -consul-addr and -dns-srv", errUsage)
+		return fmt.Errorf("%w: give -method and one of -grpc-addr, -http-addr, {% if p.discovery.etcd %}-etcd-addr, {% endif %}{% if p.discovery.consul %}-consul-addr, {% endif %}and -dns-srv", errUsage)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	var c *client.Client
 	switch {
-	case *etcdAddrs != "" || *consulAddr != "" || *dnsSRV != "":
-		instancer, err := client.Instancer(ctx, discovery, log.NewNopLogger())
+	case balanced:
+		instancer, err := client.Instancer(ctx, discovery, nil)
 		if err != nil {
 			return err
 		}

@@ -1,5 +1,11 @@
 // Command {{ p.name }} serves the {{ p.name }} API over HTTP and gRPC.
 //
+// This file is yours: it assembles the server from the generated pieces,
+// as go-kit's addsvc does in cmd/addsvc. Add endpoint middleware, HTTP
+// middleware and routes, gRPC server options (TLS, keepalive,
+// interceptors), change timeouts here; `kitgen generate` merges its own
+// improvements in and keeps your lines.
+//
 // Every flag can also be set through the environment: -http-addr is
 // {{ p.env_prefix }}_HTTP_ADDR, and so on. Flags win over the environment.
 package main
@@ -9,35 +15,47 @@ import (
 )
 
 func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "{{ p.name }}:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
 	fs := flag.NewFlagSet("{{ p.name }}", flag.ExitOnError)
 	var (
 		httpAddr        = fs.String("http-addr", ":8081", "HTTP listen address")
 		grpcAddr        = fs.String("grpc-addr", ":8082", "gRPC listen address")
 		debugAddr       = fs.String("debug-addr", ":8080", "debug listen address, serving /metrics and /debug/pprof/")
-		rateLimit       = fs.Float64("rate-limit", 1000, "requests per second allowed across all methods; 0 disables the limit")
-		rateBurst       = fs.Int("rate-burst", 100, "requests allowed at once above the rate limit")
+		rateLimit       = fs.Float64("rate-limit", 0, "requests per second allowed to each method; 0 disables the limit")
+		rateBurst       = fs.Int("rate-burst", 100, "requests allowed at once above a method's rate limit")
 		requestTimeout  = fs.Duration("request-timeout", 30*time.Second, "how long one request may take; 0 means no limit")
 		drainDelay      = fs.Duration("drain-delay", 0, "how long to keep serving after readiness turns false at shutdown")
 		shutdownTimeout = fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may run after the listeners close")
-		otlpEndpoint    = fs.String("otlp-endpoint", "", "OTLP/gRPC collector to export traces to, such as localhost:4317; empty turns tracing off")
+		otlpEndpoint    = fs.String("otlp-endpoint", "", "OTLP/gRPC collector to export traces to, such as localhost:4317; empty leaves it to OTEL_EXPORTER_OTLP_ENDPOINT, else tracing is off")
+{%- if p.discovery.etcd %}
 		etcdAddrs       = fs.String("etcd-addr", "", "comma-separated etcd endpoints to register with")
+{%- endif %}
+{%- if p.discovery.consul %}
 		consulAddr      = fs.String("consul-addr", "", "Consul agent address to register with, such as localhost:8500")
+{%- endif %}
+{%- if p.discovery.any() %}
 		advertiseAddr   = fs.String("advertise-addr", "", "gRPC address to register; defaults to the listening one")
-		logLevel        = fs.String("log-level", "info", "lowest level logged: debug, info, warn or error")
+{%- endif %}
+		logLevel        = fs.String("log-level", "info", "lowest level logged: debug (every request), info, warn or error")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: {{ p.name }} [flags]\n\nEach flag can also be set as {{ p.env_prefix }}_<FLAG>, e.g. {{ p.env_prefix }}_HTTP_ADDR.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := ff.Parse(fs, os.Args[1:], ff.WithEnvVarPrefix("{{ p.env_prefix }}")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+	if err := envflag.Parse(fs, args, "{{ p.env_prefix }}"); err != nil {
+		return err
 	}
 
-	var logger log.Logger
-	logger = log.NewLogfmtLogger(log.NewSyncWriter(os.Stderr))
-	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(*logLevel, level.InfoValue())))
-	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	logger, err := server.NewLogger(os.Stderr, *logLevel)
+	if err != nil {
+		return err
+	}
 
 	// Build each service and wrap it in its middleware, innermost first.
 {%- for s in p.services %}
@@ -48,29 +66,86 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	discovery := server.Discovery{
-		EtcdAddrs:     strings.FieldsFunc(*etcdAddrs, func(r rune) bool { return r == ',' }),
-		ConsulAddr:    *consulAddr,
-		AdvertiseAddr: *advertiseAddr,
+
+	// Traces go over OTLP/gRPC in plaintext, as to a collector beside the
+	// pod; for TLS, pass otlptracegrpc.WithTLSCredentials instead.
+	tracer, stopTracing, err := server.StartTracing(ctx, "{{ p.name }}", *otlpEndpoint, otlptracegrpc.WithInsecure())
+	if err != nil {
+		return err
 	}
-	err := server.Run(ctx, server.Config{
-		HTTPAddr:        *httpAddr,
-		GRPCAddr:        *grpcAddr,
-		DebugAddr:       *debugAddr,
-		RateLimit:       *rateLimit,
-		RateBurst:       *rateBurst,
-		RequestTimeout:  *requestTimeout,
-		DrainDelay:      *drainDelay,
-		ShutdownTimeout: *shutdownTimeout,
-		OTLPEndpoint:    *otlpEndpoint,
-		Discovery:       discovery,
-	}, server.Services{
+	defer stopTracing()
+
+	// The middleware of every endpoint. Add your own to Middleware, or
+	// replace one method's endpoint in the set NewEndpoints returns.
+	registry := server.NewRegistry()
+	instrumentation := endpoints.Instrumentation{
+		Logger:       logger,
+		Metrics:      endpoints.NewMetrics(registry, "{{ p.metrics_namespace }}"),
+		Tracer:       tracer,
+		Authenticate: endpoints.Authenticate,
+		Timeout:      *requestTimeout,
+	}
+	if *rateLimit > 0 {
+		instrumentation.RateLimits = endpoints.EachMethod(rate.Limit(*rateLimit), *rateBurst)
+	}
+	set := server.NewEndpoints(server.Services{
 {%- for s in p.services %}
 		{{ pad(s.base.clone() + ":", p.pad_service_fields + 1) }} {{ s.lower }},
 {%- endfor %}
-	}, logger)
+	}, instrumentation)
+
+	listeners, err := server.Listen(*httpAddr, *grpcAddr, *debugAddr)
 	if err != nil {
-		level.Error(logger).Log("err", err)
-		os.Exit(1)
+		return err
 	}
+	probes := server.NewHealth()
+	servers := server.Group{
+		Logger:     logger,
+		Drain:      *drainDelay,
+		Timeout:    *shutdownTimeout,
+		OnShutdown: []func(){probes.Shutdown},
+	}
+
+	// HTTP: wrap api in your middleware, add routes to mux, set timeouts
+	// on httpServer.
+	api := set.HTTPHandler(transport.HTTPErrorHandler(instrumentation.TransportError("HTTP")))
+	mux := server.NewHTTPMux(probes)
+	httpServer := server.NewHTTPServer(server.NewHTTPHandler(api, mux))
+	servers.HTTP("HTTP", httpServer, listeners[0])
+
+	// gRPC: add server options here (credentials, keepalive, interceptors).
+	var grpcOptions []grpc.ServerOption
+	grpcServer := server.NewGRPCServer(set, probes, grpcOptions...)
+	servers.GRPC("gRPC", grpcServer, listeners[1])
+
+	servers.HTTP("debug/HTTP", server.NewDebugServer(registry), listeners[2])
+{%- if p.discovery.any() %}
+
+	// Registration: instances sign up once serving, and leave first at
+	// shutdown, before readiness turns off.
+	instance, err := discovery.Advertised(*advertiseAddr, listeners[1].Addr())
+	if err != nil {
+		return err
+	}
+{%- if p.discovery.etcd %}
+	if *etcdAddrs != "" {
+		registrar, err := discovery.RegisterEtcd(ctx, strings.Split(*etcdAddrs, ","), instance, logger)
+		if err != nil {
+			return err
+		}
+		servers.OnShutdown = append([]func(){registrar.Deregister}, servers.OnShutdown...)
+	}
+{%- endif %}
+{%- if p.discovery.consul %}
+	if *consulAddr != "" {
+		registrar, err := discovery.RegisterConsul(*consulAddr, instance, logger)
+		if err != nil {
+			return err
+		}
+		servers.OnShutdown = append([]func(){registrar.Deregister}, servers.OnShutdown...)
+	}
+{%- endif %}
+{%- endif %}
+
+	return servers.Run(ctx)
 }

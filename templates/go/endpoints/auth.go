@@ -3,7 +3,8 @@ package endpoints
 import "context"
 
 // Authenticate admits or refuses a request to method (such as "{{ p.first_label() }}")
-// before it reaches the service. Streaming methods pass here too.
+// before it reaches the service, and returns the context the service sees:
+// put the caller's identity in it. Streaming methods pass here too.
 //
 // It admits every request: complete it to require credentials. The
 // transports put the request's HTTP Authorization header or gRPC
@@ -13,9 +14,11 @@ import "context"
 // error answers as it is: service.Errorf(service.CodePermissionDenied,
 // "...") answers 403 / PERMISSION_DENIED. For example:
 //
-//	if Credentials(ctx) != "Bearer "+os.Getenv("API_TOKEN") {
-//		return service.Errorf(service.CodeUnauthenticated, "a valid bearer token is required")
+//	caller, ok := tokens[Credentials(ctx)]
+//	if !ok {
+//		return ctx, service.Errorf(service.CodeUnauthenticated, "a valid bearer token is required")
 //	}
-func Authenticate(ctx context.Context, method string) error {
-	return nil
+//	return context.WithValue(ctx, callerKey{}, caller), nil
+func Authenticate(ctx context.Context, method string) (context.Context, error) {
+	return ctx, nil
 }

@@ -39,7 +39,7 @@ func TestEndpointErrorKeepsItsCode(t *testing.T) {
 
 func TestRateLimitAnswersResourceExhausted(t *testing.T) {
 	fake := &servicetest.{{ first.0.base }}{}
-	e := New{{ first.0.endpoints }}(fake, Instrumentation{Limiter: rate.NewLimiter(rate.Every(time.Hour), 1)})
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{RateLimits: EachMethod(rate.Every(time.Hour), 1)})
 	if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
 		t.Fatalf("first request: %v", err)
 	}
@@ -49,6 +49,29 @@ func TestRateLimitAnswersResourceExhausted(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 1 {
 		t.Errorf("service received %d requests, want 1", n)
+	}
+}
+
+func TestRateLimitAppliesAfterAuthentication(t *testing.T) {
+	fake := &servicetest.{{ first.0.base }}{}
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{
+		RateLimits: EachMethod(rate.Every(time.Hour), 1),
+		Authenticate: func(ctx context.Context, method string) (context.Context, error) {
+			if Credentials(ctx) != "Bearer good" {
+				return ctx, errors.New("a valid token is required")
+			}
+			return ctx, nil
+		},
+	})
+	// Refused callers use up nothing of the limit.
+	for range 3 {
+		if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); service.CodeOf(err) != service.CodeUnauthenticated {
+			t.Fatalf("anonymous: err = %v, want UNAUTHENTICATED", err)
+		}
+	}
+	ctx := ContextWithCredentials(t.Context(), "Bearer good")
+	if _, err := e.{{ first.1.name }}(ctx, {{ first.1.sample_input }}); err != nil {
+		t.Fatalf("authenticated: %v", err)
 	}
 }
 
@@ -119,17 +142,28 @@ func TestTimeoutAnswersDeadlineExceeded(t *testing.T) {
 }
 
 func TestAuthenticationRefusesWithUnauthenticated(t *testing.T) {
+	type callerKey struct{}
+	var seen []any
 	fake := &servicetest.{{ first.0.base }}{}
 	refusal := errors.New("token abc123 is unknown to keys.internal:8443")
-	e := New{{ first.0.endpoints }}(fake, Instrumentation{Authenticate: func(ctx context.Context, method string) error {
-		switch Credentials(ctx) {
-		case "Bearer good":
-			return nil
-		case "Bearer other":
-			return service.Errorf(service.CodePermissionDenied, "not yours")
-		}
-		return refusal
-	}})
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{
+		Authenticate: func(ctx context.Context, method string) (context.Context, error) {
+			switch Credentials(ctx) {
+			case "Bearer good":
+				return context.WithValue(ctx, callerKey{}, "good"), nil
+			case "Bearer other":
+				return ctx, service.Errorf(service.CodePermissionDenied, "not yours")
+			}
+			return ctx, refusal
+		},
+		// The service sees the context Authenticate returned.
+		Middleware: []endpoint.Middleware{func(next endpoint.Endpoint) endpoint.Endpoint {
+			return func(ctx context.Context, request any) (any, error) {
+				seen = append(seen, ctx.Value(callerKey{}))
+				return next(ctx, request)
+			}
+		}},
+	})
 	// A plain error's text is kept for the log, never sent.
 	_, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
 	if service.CodeOf(err) != service.CodeUnauthenticated || service.MessageOf(err) != "the request is not authenticated" || !errors.Is(err, refusal) {
@@ -147,6 +181,9 @@ func TestAuthenticationRefusesWithUnauthenticated(t *testing.T) {
 	if n := len(fake.Requests()); n != 1 {
 		t.Errorf("service received %d requests, want 1", n)
 	}
+	if len(seen) != 1 || seen[0] != "good" {
+		t.Errorf("the service saw callers %v, want [good]", seen)
+	}
 }
 
 func TestTracingRecordsASpanPerRequest(t *testing.T) {
@@ -158,6 +195,29 @@ func TestTracingRecordsASpanPerRequest(t *testing.T) {
 	spans := recorder.Ended()
 	if len(spans) != 1 || spans[0].Name() != "{{ first.1.label }}" || spans[0].Status().Description != "NOT_FOUND" {
 		t.Fatalf("spans = %v, want one {{ first.1.label }} span with status NOT_FOUND", spans)
+	}
+	for _, attr := range spans[0].Attributes() {
+		if attr.Key == "rpc.grpc.status_code" {
+			t.Errorf("a request that did not come over gRPC has %v", attr)
+		}
+	}
+}
+
+func TestLoggingIsLeveled(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	fake := &servicetest.{{ first.0.base }}{}
+	e := New{{ first.0.endpoints }}(fake, Instrumentation{Logger: logger})
+	if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("a request logged at info level: %s", buf.String())
+	}
+	fake.Err = errors.New("disk on fire")
+	e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+	if !strings.Contains(buf.String(), "level=ERROR") || !strings.Contains(buf.String(), "disk on fire") {
+		t.Errorf("a server fault is logged at error level with its cause; got %q", buf.String())
 	}
 }
 {%- endif %}

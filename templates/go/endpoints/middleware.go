@@ -6,19 +6,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
 	"github.com/go-kit/kit/metrics"
 	kitprometheus "github.com/go-kit/kit/metrics/prometheus"
-	"github.com/go-kit/kit/ratelimit"
-	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
 
 	"{{ p.module }}/pkg/service"
 )
@@ -26,23 +27,53 @@ import (
 // Instrumentation is the middleware every server endpoint is wrapped in.
 // A nil or zero field turns its middleware off; panics are always recovered.
 type Instrumentation struct {
-	Logger  log.Logger
+	// Logger logs each request at debug level, and at error level the
+	// ones that fail with a server fault (INTERNAL, UNKNOWN, DATA_LOSS).
+	Logger  *slog.Logger
 	Metrics *Metrics
-	// Tracer starts a span per request.
+	// Tracer starts a server span per request, continuing the caller's
+	// trace; nil (tracing off, see server.StartTracing) starts none.
 	Tracer trace.Tracer
-	// Limiter caps the request rate across all endpoints; a request over
-	// the limit fails at once with CodeResourceExhausted (HTTP 429).
-	Limiter *rate.Limiter
-	// Authenticate admits or refuses each request (see auth.go).
-	Authenticate func(ctx context.Context, method string) error
-	// Timeout bounds each request.
+	// Authenticate admits or refuses each request (see auth.go) and
+	// returns the context the service sees, carrying the caller's identity.
+	Authenticate func(ctx context.Context, method string) (context.Context, error)
+	// RateLimits returns the limiter of a method, or nil for none (see
+	// EachMethod). A request over its method's limit fails at once with
+	// CodeResourceExhausted (HTTP 429). Limits apply after authentication,
+	// so anonymous traffic cannot use up an authenticated caller's share.
+	RateLimits func(method string) *rate.Limiter
+	// Timeout bounds each unary request.
 	Timeout time.Duration
+	// Middleware are your own, applied innermost (next to the service),
+	// first to last: Middleware[0] sees the request first.
+	Middleware []endpoint.Middleware
+}
+
+// EachMethod gives every method a limiter of its own, allowing limit
+// requests a second with bursts of burst, as go-kit's addsvc does.
+func EachMethod(limit rate.Limit, burst int) func(method string) *rate.Limiter {
+	var mu sync.Mutex
+	limiters := map[string]*rate.Limiter{}
+	return func(method string) *rate.Limiter {
+		mu.Lock()
+		defer mu.Unlock()
+		l, ok := limiters[method]
+		if !ok {
+			l = rate.NewLimiter(limit, max(burst, 1))
+			limiters[method] = l
+		}
+		return l
+	}
 }
 
 // Wrap applies the middleware to the endpoint of method, outermost first:
-// logging, metrics, tracing, panic recovery, rate limiting, authentication,
-// timeout. Rejected requests are thus logged, counted and traced too.
+// logging, metrics, tracing, panic recovery, authentication, rate limiting,
+// timeout, then your own. Rejected requests are thus logged, counted and
+// traced too.
 func (in Instrumentation) Wrap(method string, e endpoint.Endpoint) endpoint.Endpoint {
+	for i := len(in.Middleware) - 1; i >= 0; i-- {
+		e = in.Middleware[i](e)
+	}
 	if in.Timeout > 0 {
 		e = TimeoutMiddleware(in.Timeout)(e)
 	}
@@ -54,9 +85,13 @@ func (in Instrumentation) Wrap(method string, e endpoint.Endpoint) endpoint.Endp
 // as long as its caller wants, within the caller's own deadline. A panic in
 // the call answers CodeInternal and the server carries on.
 func (in Instrumentation) WrapStream(method string) func(ctx context.Context, call func(context.Context) error) error {
-	e := in.wrap(method, func(ctx context.Context, request any) (any, error) {
+	var e endpoint.Endpoint = func(ctx context.Context, request any) (any, error) {
 		return nil, request.(func(context.Context) error)(ctx)
-	})
+	}
+	for i := len(in.Middleware) - 1; i >= 0; i-- {
+		e = in.Middleware[i](e)
+	}
+	e = in.wrap(method, e)
 	return func(ctx context.Context, call func(context.Context) error) error {
 		_, err := e(ctx, call)
 		return err
@@ -64,11 +99,13 @@ func (in Instrumentation) WrapStream(method string) func(ctx context.Context, ca
 }
 
 func (in Instrumentation) wrap(method string, e endpoint.Endpoint) endpoint.Endpoint {
+	if in.RateLimits != nil {
+		if limiter := in.RateLimits(method); limiter != nil {
+			e = RateLimitMiddleware(limiter)(e)
+		}
+	}
 	if in.Authenticate != nil {
 		e = AuthMiddleware(method, in.Authenticate)(e)
-	}
-	if in.Limiter != nil {
-		e = RateLimitMiddleware(in.Limiter)(e)
 	}
 	e = RecoveryMiddleware(in.Logger)(e)
 	if in.Tracer != nil {
@@ -78,29 +115,70 @@ func (in Instrumentation) wrap(method string, e endpoint.Endpoint) endpoint.Endp
 		e = InstrumentingMiddleware(in.Metrics, method)(e)
 	}
 	if in.Logger != nil {
-		e = LoggingMiddleware(log.With(in.Logger, "method", method))(e)
+		e = LoggingMiddleware(in.Logger, method)(e)
 	}
 	return e
 }
 
-// LoggingMiddleware logs the outcome and duration of every request. The
-// error is logged in full, its causes included, even when callers are told
-// only "internal error".
-func LoggingMiddleware(logger log.Logger) endpoint.Middleware {
-	return func(next endpoint.Endpoint) endpoint.Endpoint {
-		return func(ctx context.Context, request any) (response any, err error) {
-			defer func(begin time.Time) {
-				logger.Log("code", answered(err), "took", time.Since(begin), "err", err)
-			}(time.Now())
-			return next(ctx, request)
+// TransportError returns what a transport calls with a request it refused
+// before any endpoint saw it (a path no route matches, a method the route
+// does not allow, a body that does not decode): the refusal is logged at
+// debug level and counted in Metrics.TransportErrors.
+func (in Instrumentation) TransportError(transport string) func(ctx context.Context, err error) {
+	return func(ctx context.Context, err error) {
+		code := answered(err)
+		if in.Metrics != nil && in.Metrics.TransportErrors != nil {
+			in.Metrics.TransportErrors.With("transport", transport, "code", code.String()).Add(1)
+		}
+		if in.Logger != nil && in.Logger.Enabled(ctx, slog.LevelDebug) {
+			in.Logger.LogAttrs(ctx, slog.LevelDebug, "request refused",
+				slog.String("transport", transport), slog.String("code", code.String()), slog.Any("err", err))
 		}
 	}
+}
+
+// LoggingMiddleware logs the outcome and duration of every request of
+// method: at debug level, or at error level for a server fault, whose
+// error is logged in full, causes included, while callers are told only
+// "internal error". Nothing is formatted when the level is off.
+func LoggingMiddleware(logger *slog.Logger, method string) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, request any) (any, error) {
+			begin := time.Now()
+			response, err := next(ctx, request)
+			code := answered(err)
+			level := slog.LevelDebug
+			if serverFault(code) {
+				level = slog.LevelError
+			}
+			if logger.Enabled(ctx, level) {
+				attrs := []slog.Attr{
+					slog.String("method", method),
+					slog.String("code", code.String()),
+					slog.Duration("took", time.Since(begin)),
+				}
+				if err != nil {
+					attrs = append(attrs, slog.Any("err", err))
+				}
+				logger.LogAttrs(ctx, level, "request", attrs...)
+			}
+			return response, err
+		}
+	}
+}
+
+// serverFault says whether code blames the server rather than the caller.
+func serverFault(code service.Code) bool {
+	return code == service.CodeInternal || code == service.CodeUnknown || code == service.CodeDataLoss
 }
 
 // Metrics counts requests and observes their duration, by method and code.
 type Metrics struct {
 	Requests metrics.Counter
 	Duration metrics.Histogram
+	// TransportErrors counts requests refused before any endpoint saw
+	// them, by transport and code.
+	TransportErrors metrics.Counter
 }
 
 // NewMetrics creates the request metrics and registers them with reg.
@@ -116,10 +194,16 @@ func NewMetrics(reg prometheus.Registerer, namespace string) *Metrics {
 		Help:      "Time spent handling requests, by method and outcome code.",
 		Buckets:   prometheus.DefBuckets,
 	}, []string{"method", "code"})
-	reg.MustRegister(requests, duration)
+	transportErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace,
+		Name:      "transport_errors_total",
+		Help:      "Requests refused before reaching a method (no route, method not allowed, undecodable), by transport and code.",
+	}, []string{"transport", "code"})
+	reg.MustRegister(requests, duration, transportErrors)
 	return &Metrics{
-		Requests: kitprometheus.NewCounter(requests),
-		Duration: kitprometheus.NewHistogram(duration),
+		Requests:        kitprometheus.NewCounter(requests),
+		Duration:        kitprometheus.NewHistogram(duration),
+		TransportErrors: kitprometheus.NewCounter(transportErrors),
 	}
 }
 
@@ -137,32 +221,29 @@ func InstrumentingMiddleware(m *Metrics, method string) endpoint.Middleware {
 	}
 }
 
-// RateLimitMiddleware rejects requests above the limiter's rate. go-kit's
-// ratelimit.ErrLimited becomes CodeResourceExhausted here, so transports
-// answer 429 / RESOURCE_EXHAUSTED instead of a generic 500.
+// RateLimitMiddleware rejects requests above the limiter's rate with
+// CodeResourceExhausted, so transports answer 429 / RESOURCE_EXHAUSTED
+// instead of a generic 500.
 func RateLimitMiddleware(limiter *rate.Limiter) endpoint.Middleware {
-	limit := ratelimit.NewErroringLimiter(limiter)
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
-		limited := limit(next)
 		return func(ctx context.Context, request any) (any, error) {
-			response, err := limited(ctx, request)
-			if errors.Is(err, ratelimit.ErrLimited) {
+			if !limiter.Allow() {
 				return nil, service.Errorf(service.CodeResourceExhausted, "rate limit exceeded")
 			}
-			return response, err
+			return next(ctx, request)
 		}
 	}
 }
 
 // RecoveryMiddleware turns a panic in the service into a CodeInternal
 // error, so one bad request cannot take the server down.
-func RecoveryMiddleware(logger log.Logger) endpoint.Middleware {
+func RecoveryMiddleware(logger *slog.Logger) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (response any, err error) {
 			defer func() {
 				if r := recover(); r != nil {
 					if logger != nil {
-						logger.Log("panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+						logger.ErrorContext(ctx, "panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 					}
 					response, err = nil, service.Errorf(service.CodeInternal, "internal error")
 				}
@@ -203,33 +284,40 @@ func TimeoutMiddleware(d time.Duration) endpoint.Middleware {
 	}
 }
 
-// TracingMiddleware records a span per request of method, with its outcome.
+// TracingMiddleware records a server span per request of method, the
+// request's only one, with its outcome; a gRPC request's span carries its
+// status code.
 func TracingMiddleware(tracer trace.Tracer, method string) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
-		return func(ctx context.Context, request any) (response any, err error) {
-			ctx, span := tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer))
-			defer func() {
-				code := answered(err)
-				span.SetAttributes(attribute.String("rpc.method", method), attribute.Int("rpc.grpc.status_code", int(code)))
-				if err != nil {
-					span.RecordError(err)
-					span.SetStatus(otelcodes.Error, code.String())
-				}
-				span.End()
-			}()
-			return next(ctx, request)
+		return func(ctx context.Context, request any) (any, error) {
+			ctx, span := tracer.Start(ctx, method,
+				trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("rpc.method", method)))
+			defer span.End()
+			response, err := next(ctx, request)
+			code := answered(err)
+			if _, ok := grpc.Method(ctx); ok {
+				span.SetAttributes(attribute.String("rpc.system", "grpc"), attribute.Int("rpc.grpc.status_code", int(code)))
+			}
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(otelcodes.Error, code.String())
+			}
+			return response, err
 		}
 	}
 }
 
-// AuthMiddleware refuses the requests authenticate refuses. A service error
-// (see service.Errorf) answers as it is; any other error answers
-// CodeUnauthenticated (HTTP 401) "the request is not authenticated", and its
-// text, which may name a token or a key server, is only logged.
-func AuthMiddleware(method string, authenticate func(ctx context.Context, method string) error) endpoint.Middleware {
+// AuthMiddleware refuses the requests authenticate refuses, and passes the
+// context it returns on to the service. A service error (see
+// service.Errorf) answers as it is; any other error answers
+// CodeUnauthenticated (HTTP 401) "the request is not authenticated", and
+// its text, which may name a token or a key server, is only logged.
+func AuthMiddleware(method string, authenticate func(ctx context.Context, method string) (context.Context, error)) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (any, error) {
-			if err := authenticate(ctx, method); err != nil {
+			ctx, err := authenticate(ctx, method)
+			if err != nil {
 				if e, ok := errors.AsType[*service.Error](err); !ok || service.Public(err) != e {
 					err = service.Errorf(service.CodeUnauthenticated, "the request is not authenticated").WithCause(err)
 				}

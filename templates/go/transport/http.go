@@ -13,13 +13,11 @@ import (
 // body. Server-streaming methods with a rule answer newline-delimited JSON,
 // as grpc-gateway does; other streaming methods are served over gRPC only.
 func NewHTTPHandler({% for s in p.services %}{% if s.has_http() %}{{ s.lower }} endpoints.{{ s.endpoints }}, {% endif %}{% endfor %}opts ...HTTPOption) http.Handler {
-	r := &router{}
-{%- if p.has_http() %}
 	config := &httpConfig{}
 	for _, opt := range opts {
 		opt(config)
 	}
-{%- endif %}
+	r := &router{config: config}
 {%- if p.has_unary() %}
 	options := []httptransport.ServerOption{
 		httptransport.ServerErrorEncoder(encodeHTTPError),

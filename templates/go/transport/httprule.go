@@ -45,7 +45,24 @@ var marshaler = protojson.MarshalOptions{EmitDefaultValues: true}
 type HTTPOption func(*httpConfig)
 
 type httpConfig struct {
-	strict bool
+	strict  bool
+	refused func(ctx context.Context, err error)
+}
+
+// HTTPErrorHandler has refused called with each request the handler
+// answers before any endpoint sees it: a path no route matches (404), a
+// method the route does not allow (405), a request that does not decode
+// (400, 413). endpoints.Instrumentation.TransportError logs and counts them.
+func HTTPErrorHandler(refused func(ctx context.Context, err error)) HTTPOption {
+	return func(c *httpConfig) { c.refused = refused }
+}
+
+// refuse answers err to a request no endpoint saw, telling the handler.
+func (c *httpConfig) refuse(ctx context.Context, err error, w http.ResponseWriter) {
+	if c.refused != nil {
+		c.refused(ctx, err)
+	}
+	encodeHTTPError(ctx, err, w)
 }
 
 // RejectUnknownFields makes the server answer 400 to a JSON body field or a
@@ -275,6 +292,7 @@ type httpRoute struct {
 // specifies: the first route whose method and pattern match serves it.
 type router struct {
 	routes []httpRoute
+	config *httpConfig
 }
 
 type pathValuesKey struct{}
@@ -287,13 +305,13 @@ func (rt *router) handle(method string, pattern pathPattern, handler http.Handle
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	if !strings.HasPrefix(path, "/") {
-		encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path must start with /"), w)
+		rt.config.refuse(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path must start with /"), w)
 		return
 	}
 	if n := len(r.Header.Values("Authorization")); n > 1 {
 		// One field by RFC 9110: a proxy that checks the last one and a
 		// service that reads the first would disagree on who is calling.
-		encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request has %d Authorization headers", n), w)
+		rt.config.refuse(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request has %d Authorization headers", n), w)
 		return
 	}
 	components := strings.Split(path[1:], "/")
@@ -305,7 +323,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// "%2e%2E" too: a proxy that decodes unreserved characters would
 		// resolve it, and route the request elsewhere than this router.
 		if unescaped, err := url.PathUnescape(component); err == nil && dotSegment(unescaped) {
-			encodeHTTPError(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path has a %q segment", unescaped), w)
+			rt.config.refuse(r.Context(), service.Errorf(service.CodeInvalidArgument, "the request path has a %q segment", unescaped), w)
 			return
 		}
 	}
@@ -354,7 +372,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		encodeHTTPError(r.Context(), &httpStatusError{
+		rt.config.refuse(r.Context(), &httpStatusError{
 			status: http.StatusMethodNotAllowed,
 			err:    service.Errorf(service.CodeUnimplemented, "%s is not allowed on %s; allowed: %s", bounded(r.Method), bounded(path), strings.Join(allowed, ", ")),
 		}, w)
@@ -362,7 +380,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A path that fits no template, a malformed resource name included,
 	// answers 404 as grpc-gateway does: the message says no route matched.
-	encodeHTTPError(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", bounded(r.Method), bounded(path)), w)
+	rt.config.refuse(r.Context(), service.Errorf(service.CodeNotFound, "no route matches %s %s", bounded(r.Method), bounded(path)), w)
 }
 
 // bounded returns at most 256 bytes of a request's method or escaped path,
@@ -386,6 +404,17 @@ type pathValues struct {
 // then the path variables, then the query parameters, which set only the
 // fields neither the path nor the body binds.
 func decodeHTTPRequest(config *httpConfig, newRequest func() proto.Message, body string) httptransport.DecodeRequestFunc {
+	decode := decodeHTTPMessage(config, newRequest, body)
+	return func(ctx context.Context, r *http.Request) (any, error) {
+		msg, err := decode(ctx, r)
+		if err != nil && config.refused != nil {
+			config.refused(ctx, err)
+		}
+		return msg, err
+	}
+}
+
+func decodeHTTPMessage(config *httpConfig, newRequest func() proto.Message, body string) httptransport.DecodeRequestFunc {
 	unmarshal := protojson.UnmarshalOptions{DiscardUnknown: !config.strict}
 	return func(ctx context.Context, r *http.Request) (any, error) {
 		msg := newRequest()

@@ -386,12 +386,12 @@ func TestStreamsPassTheMiddleware(t *testing.T) {
 	f := newFakes()
 	p := panicking{{ stream.0.base }}{ {{- stream.0.base }}: f.{{ stream.0.lower }}, credentials: make(chan string, 2)}
 	refused := make(chan string, 1)
-	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, method string) error {
+	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, method string) (context.Context, error) {
 		if endpoints.Credentials(ctx) != "Bearer good" {
 			refused <- method
-			return errors.New("a valid token is required")
+			return ctx, errors.New("a valid token is required")
 		}
-		return nil
+		return ctx, nil
 	}}
 	conn := startGRPCWith(t, {% for s in p.services %}{% if s.lower == stream.0.lower %}p{% else %}f.{{ s.lower }}{% endif %}, {% endfor %}in)
 	c := New{{ stream.0.base }}GRPCClient(conn)
