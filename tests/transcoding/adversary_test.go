@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -190,5 +191,41 @@ func TestAdversarialTwoAuthorizationValuesCarryNoCredentials(t *testing.T) {
 		if got := <-seen; got != tc.seen {
 			t.Errorf("%q: Authenticate saw %q, want %q", tc.values, got, tc.seen)
 		}
+	}
+}
+
+// The HTTP client follows no redirect: a server (or a proxy) redirecting
+// GetShelf to a book's route made the client decode the Book as a Shelf and
+// return it with no error. And a deadline that expires while the response
+// is read is DEADLINE_EXCEEDED, not a retryable UNAVAILABLE.
+func TestAdversarialHTTPClientFollowsNoRedirect(t *testing.T) {
+	var bookCalls int
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.Contains(r.URL.Path, "/books/"):
+			bookCalls++
+			io.WriteString(w, `{"name":"shelves/1/books/2","title":"t"}`)
+		case strings.HasSuffix(r.URL.Path, "/slow"):
+			io.WriteString(w, `{"name":`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		default:
+			http.Redirect(w, r, "/v1/shelves/1/books/2", http.StatusFound)
+		}
+	}))
+	t.Cleanup(hostile.Close)
+	client, err := NewLibraryHTTPClient(hostile.URL, hostile.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shelf, err := client.GetShelf(t.Context(), &pb.GetShelfRequest{Name: "shelves/1"})
+	if err == nil || bookCalls != 0 || !strings.Contains(service.MessageOf(err), "302") {
+		t.Errorf("redirected GetShelf: %v, %v, %d calls to the book; want a 302 error and none", shelf, err, bookCalls)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err = client.GetShelf(ctx, &pb.GetShelfRequest{Name: "shelves/slow"})
+	if got := service.CodeOf(err); got != service.CodeDeadlineExceeded {
+		t.Errorf("a response cut by the caller's deadline: %v (%v), want DEADLINE_EXCEEDED", err, got)
 	}
 }

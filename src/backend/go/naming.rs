@@ -931,6 +931,7 @@ pub const KITGEN_DECLARED: &[(&str, &[&str])] = &[
             "RemoteError",
             "codeNames",
             "coded",
+            "errorCode",
         ],
     ),
     ("servicetest", &["recorder"]),

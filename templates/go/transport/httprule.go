@@ -848,9 +848,10 @@ func serverStreamHandler(decode httptransport.DecodeRequestFunc, responseBody st
 // httpClientEndpoint calls one HTTP route of the remote service: it fills the
 // path template from the request, sends the field the rule names as the body
 // and the remaining fields as query parameters, and decodes the response.
-// Every failure is a *service.RemoteError: the remote's error, a response
-// it could not read, a transport failure (UNAVAILABLE) or a request it
-// refused to send (INVALID_ARGUMENT).
+// Every failure is a *service.RemoteError: the remote's error (a redirect
+// too, which it does not follow), a response it could not read, a
+// transport failure (UNAVAILABLE, or the caller's own CANCELLED or
+// DEADLINE_EXCEEDED) or a request it refused to send (INVALID_ARGUMENT).
 func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern pathPattern, body, responseBody string, newResponse func() proto.Message) endpoint.Endpoint {
 	encode := func(_ context.Context, r *http.Request, request any) error {
 		err := fillHTTPRequest(r, base, pattern, body, request.(proto.Message))
@@ -865,7 +866,7 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 		if err != nil {
-			return nil, &service.RemoteError{Code: service.CodeUnavailable, Message: fmt.Sprintf("reading the response of %s %s: %v", verb, pattern.template, err), Err: err}
+			return nil, &service.RemoteError{Code: failureCode(err), Message: fmt.Sprintf("reading the response of %s %s: %v", verb, pattern.template, err), Err: err}
 		}
 		if len(data) > maxBodyBytes {
 			return nil, &service.RemoteError{Code: service.CodeResourceExhausted, Message: fmt.Sprintf("the response of %s %s exceeds %d bytes", verb, pattern.template, maxBodyBytes)}
@@ -881,7 +882,7 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern
 		return msg, nil
 	}
 	call := httptransport.NewClient(verb, base, encode, decode,
-		httptransport.SetClient(client),
+		httptransport.SetClient(noRedirects(client)),
 		httptransport.ClientBefore(credentialsToHTTP),
 	).Endpoint()
 	return func(ctx context.Context, request any) (any, error) {
@@ -890,15 +891,33 @@ func httpClientEndpoint(base *url.URL, client *http.Client, verb string, pattern
 			return response, err
 		}
 		// The request did not get an answer.
-		code := service.CodeUnavailable
-		switch {
-		case errors.Is(err, context.Canceled):
-			code = service.CodeCanceled
-		case errors.Is(err, context.DeadlineExceeded):
-			code = service.CodeDeadlineExceeded
-		}
-		return nil, &service.RemoteError{Code: code, Message: fmt.Sprintf("%s %s: %v", verb, pattern.template, err), Err: err}
+		return nil, &service.RemoteError{Code: failureCode(err), Message: fmt.Sprintf("%s %s: %v", verb, pattern.template, err), Err: err}
 	}
+}
+
+// failureCode is the code of a call that got no (whole) answer: the
+// caller's own cancellation or deadline, else UNAVAILABLE. A deadline that
+// expires while the response is read is no UNAVAILABLE, which a retry
+// policy would retry.
+func failureCode(err error) service.Code {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return service.CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return service.CodeDeadlineExceeded
+	default:
+		return service.CodeUnavailable
+	}
+}
+
+// noRedirects returns a copy of client that answers a redirect as the error
+// it is instead of following it: a redirect takes the request to a path the
+// client did not build or check, another method's route (GetShelf sent on
+// to a book decoded the Book as a Shelf, with no error).
+func noRedirects(client *http.Client) *http.Client {
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 // fillHTTPRequest sets the URL and body of r to call the route of pattern
