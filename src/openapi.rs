@@ -203,8 +203,9 @@ impl<'a> Document<'a> {
                 tags.push(tag);
             }
             // The routes of a service in the order the generated router
-            // tries them, the first match serving: custom verbs first (or
-            // `/v1/{name=*/*}` would take `…/x:undelete`). Paths keep that
+            // tries them, the first match serving: custom verbs first, longer
+            // ones before shorter (or `/v1/{name=*/*}` would take
+            // `…/x:undelete`, and `{name}:b` take `x:ab`). Paths keep that
             // order, so a tool that also takes the first matching path (as
             // openapi-core does among paths of as many parameters) agrees.
             let mut routes = Vec::new();
@@ -223,7 +224,10 @@ impl<'a> Document<'a> {
                         .map(|(i, b)| (method, i, b)),
                 );
             }
-            routes.sort_by_key(|(_, _, b)| b.template.verb.is_none());
+            routes.sort_by_key(|(_, _, b)| {
+                let verb = b.template.verb.as_ref().map_or(0, String::len);
+                (b.template.verb.is_none(), std::cmp::Reverse(verb))
+            });
             for (method, i, b) in &routes {
                 let (method, i) = (*method, *i);
                 let (path, mut path_params) = self.path(b, &method.input);
