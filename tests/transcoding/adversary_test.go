@@ -31,7 +31,7 @@ import (
 func serveBoth(t *testing.T, fake *servicetest.Library) (*httptest.Server, pb.LibraryServiceClient) {
 	t.Helper()
 	set := endpoints.NewSet(fake, endpoints.Instrumentation{})
-	srv := httptest.NewServer(NewHTTPHandler(set))
+	srv := httptest.NewServer(recordExchanges(t, NewHTTPHandler(set)))
 	t.Cleanup(srv.Close)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
