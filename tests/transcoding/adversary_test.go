@@ -152,12 +152,12 @@ func TestAdversarialRemoteErrorIsNeverOK(t *testing.T) {
 // took the first, where a proxy in front may have checked the last.
 func TestAdversarialTwoAuthorizationValuesCarryNoCredentials(t *testing.T) {
 	seen := make(chan string, 4)
-	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, _ string) error {
+	in := endpoints.Instrumentation{Authenticate: func(ctx context.Context, _ string) (context.Context, error) {
 		seen <- endpoints.Credentials(ctx)
 		if endpoints.Credentials(ctx) != "Bearer good" {
-			return service.Errorf(service.CodeUnauthenticated, "who are you?")
+			return nil, service.Errorf(service.CodeUnauthenticated, "who are you?")
 		}
-		return nil
+		return ctx, nil
 	}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
