@@ -5,6 +5,7 @@
 mod journal;
 mod plan;
 mod relocate;
+mod signatures;
 
 use std::fs;
 use std::io;
@@ -193,6 +194,13 @@ fn merge_go_sum(base: &str, ours: &str, theirs: &str) -> String {
 fn merge_file(path: &str, base: &str, ours: &str, theirs: &str) -> Result<String, String> {
     if path == "go.sum" && ours != base {
         return Ok(merge_go_sum(base, ours, theirs));
+    }
+    if path.ends_with(".go")
+        && ours != base
+        && theirs != base
+        && let Some((base, ours)) = signatures::carry(base, ours, theirs)
+    {
+        return merge3(&base, &ours, theirs);
     }
     merge3(base, ours, theirs)
 }

@@ -418,7 +418,7 @@ fn text(b: &[u8]) -> String {
 /// Interface first: the user implements a method against their own
 /// interface, then adds a method, adds a parameter and changes a type.
 /// `generate` keeps every line of theirs and adds the new method's stub; a
-/// signature changed under a body they wrote is a conflict that shows both.
+/// signature changed under a body they wrote is carried over it.
 #[test]
 fn editing_a_go_interface_regenerates_and_keeps_user_code() {
     let tmp = tempfile::tempdir().unwrap();
@@ -506,26 +506,108 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
     run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
     run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
 
-    // A parameter added to the method the user wrote changes the line above
-    // their body: both versions are shown, nothing of theirs is lost.
-    let def = fs::read_to_string(&iface).unwrap();
+    // The user implements Multiply too, and the checkout is CRLF. Then the
+    // interface changes under both methods they wrote: Sum gains a
+    // parameter, Multiply's result type changes. Each new signature is
+    // carried over their body: no conflict, every line of theirs kept.
+    let multiply_stub = "\treturn 0, service.Errorf(service.CodeUnimplemented, \"Multiply is not implemented yet\")";
+    let code = fs::read_to_string(&impl_path).unwrap();
+    assert!(code.contains(multiply_stub), "{code}");
+    let code = code.replace(
+        multiply_stub,
+        "\t// user: a constant product\n\tif a == 0 {\n\t\treturn 0, service.Errorf(service.CodeInvalidArgument, \"a is 0\")\n\t}\n\treturn 6, nil",
+    );
+    fs::write(&impl_path, code.replace('\n', "\r\n")).unwrap();
+    let edit_interface = |from: &str, to: &str| {
+        let def = fs::read_to_string(&iface).unwrap();
+        assert!(def.contains(from), "{def}");
+        fs::write(&iface, def.replace(from, to)).unwrap();
+    };
+    edit_interface(
+        "Sum(ctx context.Context, a, b int64) (int64, error)",
+        "Sum(ctx context.Context, a, b, c int64) (int64, error)",
+    );
+    edit_interface(
+        "Multiply(ctx context.Context, a, b int32) (int64, error)",
+        "Multiply(ctx context.Context, a, b int32) (float64, error)",
+    );
+    let generate_ok = || {
+        let out = kitgen(&["generate"], &project);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let crlf = fs::read_to_string(&impl_path).unwrap();
+        assert!(
+            !crlf.replace("\r\n", "").contains('\n'),
+            "CRLF kept:\n{crlf}"
+        );
+        crlf.replace("\r\n", "\n")
+    };
+    let code = generate_ok();
+    assert!(
+        code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n}")
+            && code.contains("func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (float64, error) {\n\t// user: a constant product\n\tif a == 0 {"),
+        "{code}"
+    );
+
+    // Parameters renamed in the interface: the user's body uses their
+    // names, which Go does not ask to match, so they stay.
+    edit_interface(
+        "Sum(ctx context.Context, a, b, c int64)",
+        "Sum(ctx context.Context, x, y, z int64)",
+    );
+    let code = generate_ok();
+    assert!(
+        code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n}"),
+        "{code}"
+    );
+    assert_eq!(kitgen(&["check"], &project).status.code(), Some(0));
+    run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+
+    // A method the user implemented, removed from the interface: their
+    // code may still be needed, so it is a conflict showing it, never lost.
+    edit_interface(
+        "\n\t// Concat returns the concatenation of a and b.\n\tConcat(ctx context.Context, a, b, sep string) ([]byte, error)\n",
+        "",
+    );
+    let code = fs::read_to_string(&impl_path).unwrap();
+    let concat_stub = "\treturn nil, service.Errorf(service.CodeUnimplemented, \"Concat is not implemented yet\")";
+    assert!(code.contains(concat_stub), "{code}");
     fs::write(
-        &iface,
-        def.replace(
-            "Sum(ctx context.Context, a, b int64) (int64, error)",
-            "Sum(ctx context.Context, a, b, c int64) (int64, error)",
+        &impl_path,
+        code.replace(
+            concat_stub,
+            "\t// user: my concat\r\n\treturn []byte(a + sep + b), nil",
         ),
     )
     .unwrap();
     let out = kitgen(&["generate"], &project);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("internal/addsvc/add_impl.go"));
-    let code = fs::read_to_string(&impl_path).unwrap();
+    let code = fs::read_to_string(&impl_path)
+        .unwrap()
+        .replace("\r\n", "\n");
+    let ours = code
+        .split_once("<<<<<<< ours\n")
+        .and_then(|(_, rest)| rest.split_once("||||||| base\n"))
+        .map(|(ours, _)| ours)
+        .unwrap_or_else(|| panic!("a conflict:\n{code}"));
     assert!(
-        code.contains("<<<<<<< ours\nfunc (s *basicAdd) Sum(ctx context.Context, a, b int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n")
-            && code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {"),
+        ours.contains("// user: my concat\n\treturn []byte(a + sep + b), nil"),
         "{code}"
     );
+    // Resolved by keeping theirs (the user's method, now unused).
+    let (before, rest) = code.split_once("<<<<<<< ours\n").unwrap();
+    let (_, after) = rest.split_once(">>>>>>> theirs\n").unwrap();
+    fs::write(&impl_path, format!("{before}{ours}{after}")).unwrap();
+    let out = kitgen(&["generate"], &project);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(kitgen(&["check"], &project).status.code(), Some(0));
+    run_ok(&mut go_cmd(&project, &["vet", "./..."]), GO_TIMEOUT);
+    run_ok(&mut go_cmd(&project, &["test", "./..."]), GO_TIMEOUT);
 }
 
 #[test]
