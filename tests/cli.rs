@@ -1026,3 +1026,34 @@ fn bad_project_files_are_refused_at_their_line_and_column() {
     insta::assert_snapshot!("bad_project_files", goldens);
     assert_eq!(tree(&project), before);
 }
+
+/// Files of one proto package whose imports would make its Go package
+/// import itself through another (grafeas v1beta1's common.proto) are
+/// grouped by the go_package each declares instead.
+#[test]
+fn a_proto_package_split_by_go_package_where_one_go_package_would_cycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    write(
+        "a/common.proto",
+        "syntax = \"proto3\";\npackage a;\noption go_package = \"example.com/a/common;common\";\nmessage Common {}\n",
+    );
+    write(
+        "b/b.proto",
+        "syntax = \"proto3\";\npackage b;\nimport \"a/common.proto\";\noption go_package = \"example.com/b;b\";\nmessage B { a.Common c = 1; }\n",
+    );
+    write(
+        "a/a.proto",
+        "syntax = \"proto3\";\npackage a;\nimport \"b/b.proto\";\noption go_package = \"example.com/a;a\";\nservice S { rpc Get(b.B) returns (b.B); }\n",
+    );
+    let out = kitgen(&["new", "x", "--proto", "a/a.proto", "-I", "."], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let project = tmp.path().join("x");
+    assert!(project.join("pb/a.pb.go").exists());
+    assert!(project.join("pb/b/b.pb.go").exists());
+    assert!(project.join("pb/common/common.pb.go").exists());
+}

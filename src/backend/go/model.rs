@@ -1480,7 +1480,32 @@ fn place_files(
         .filter(|(_, (_, t))| t.local_dir.is_some())
         .map(|(f, c)| (*f, c))
         .collect();
-    let (local, package_clauses) = proto_packages(api, module, &external, &moved)?;
+    // Files of one proto package share a Go package, unless that makes Go
+    // packages import each other (grafeas v1beta1's common.proto, imported
+    // by a package grafeas.proto imports): then the package's files are
+    // grouped by the go_package each declares, as their authors did.
+    let mut split: BTreeSet<String> = BTreeSet::new();
+    let (local, package_clauses) = loop {
+        let (local, clauses) = proto_packages(api, module, &external, &moved, &split)?;
+        let Some((cycle, _)) = import_cycle(api, &local) else {
+            break (local, clauses);
+        };
+        let more: BTreeSet<String> = api
+            .files
+            .iter()
+            .filter(|f| !moved.contains_key(f.name.as_str()) && !split.contains(&f.package))
+            .filter(|f| {
+                local
+                    .get(&f.name)
+                    .is_some_and(|p| cycle.contains(&p.import_path.as_str()))
+            })
+            .map(|f| f.package.clone())
+            .collect();
+        if more.is_empty() {
+            break (local, clauses);
+        }
+        split.extend(more);
+    };
     check_local_packages(api, &local, &chosen)?;
     // Imported code gets an identifier no other package and no name of
     // kitgen's own code takes.
@@ -1589,6 +1614,38 @@ fn check_local_packages(
             }
         }
     }
+    if let Some((cycle, files)) = import_cycle(api, local) {
+        let culprit = files
+            .iter()
+            .flat_map(|(a, b)| [*a, *b])
+            .find(|f| chosen.contains_key(f))
+            .or(files.first().map(|(a, _)| *a))
+            .unwrap_or_default();
+        let how = files
+            .iter()
+            .map(|(a, b)| format!("'{a}' imports '{b}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(at(
+            culprit,
+            format!(
+                "the Go packages {} would import each other ({how})",
+                cycle.join(" → ")
+            ),
+        )
+        .with_help("put files that import each other's packages in one Go package"));
+    }
+    Ok(())
+}
+
+/// A cycle of Go packages that would import each other, if any: the
+/// packages in order (the first again at the end) and, for each step, a file
+/// and the import that makes it.
+#[allow(clippy::type_complexity)]
+fn import_cycle<'a>(
+    api: &'a Api,
+    local: &'a BTreeMap<String, GoPackage>,
+) -> Option<(Vec<&'a str>, Vec<(&'a str, &'a str)>)> {
     // Go packages, and which files make each import which.
     let mut edges: BTreeMap<&str, BTreeMap<&str, (&str, &str)>> = BTreeMap::new();
     for f in &api.files {
@@ -1642,28 +1699,10 @@ fn check_local_packages(
                 .windows(2)
                 .filter_map(|w| edges.get(w[0]).and_then(|e| e.get(w[1])).copied())
                 .collect();
-            let culprit = files
-                .iter()
-                .flat_map(|(a, b)| [*a, *b])
-                .find(|f| chosen.contains_key(f))
-                .or(files.first().map(|(a, _)| *a))
-                .unwrap_or_default();
-            let how = files
-                .iter()
-                .map(|(a, b)| format!("'{a}' imports '{b}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(at(
-                culprit,
-                format!(
-                    "the Go packages {} would import each other ({how})",
-                    cycle.join(" → ")
-                ),
-            )
-            .with_help("put files that import each other's packages in one Go package"));
+            return Some((cycle, files));
         }
     }
-    Ok(())
+    None
 }
 
 struct Placement {
@@ -1693,6 +1732,7 @@ fn proto_packages(
     module: &str,
     external: &HashMap<&str, GoPackage>,
     moved: &HashMap<&str, &(&GoPackageOverride, overrides::Target)>,
+    split: &BTreeSet<String>,
 ) -> Result<(BTreeMap<String, GoPackage>, BTreeMap<String, String>), Diagnostic> {
     let mut used = BTreeSet::from(["pb".to_string()]);
     // Overrides first, in file order: one import path, one package clause.
@@ -1737,28 +1777,34 @@ fn proto_packages(
             && !external.contains_key(f.name.as_str())
             && !moved.contains_key(f.name.as_str())
     };
-    let packages: BTreeSet<&str> = api
-        .files
-        .iter()
-        .filter(local)
-        .map(|f| f.package.as_str())
-        .collect();
-    let service_packages: BTreeSet<&str> = api
+    // A file's group: its proto package, and for a package `split` names,
+    // the go_package it declares too (after a '#').
+    let group = |f: &ir::SourceFile| -> String {
+        if split.contains(&f.package) {
+            let declared = go_package_option(f).unwrap_or("");
+            let declared = declared.split(';').next().unwrap_or(declared);
+            format!("{}#{declared}", f.package)
+        } else {
+            f.package.clone()
+        }
+    };
+    let packages: BTreeSet<String> = api.files.iter().filter(local).map(group).collect();
+    let service_packages: BTreeSet<String> = api
         .services
         .iter()
         .filter(|s| !moved.contains_key(s.file.as_str()))
-        .map(|s| s.package.as_str())
+        .filter_map(|s| api.file(&s.file).map(group))
         .collect();
     let root = match (service_packages.len(), packages.len()) {
-        (_, 1) => packages.iter().next().copied(),
-        (1, _) => service_packages.iter().next().copied(),
+        (_, 1) => packages.iter().next().cloned(),
+        (1, _) => service_packages.iter().next().cloned(),
         _ => None,
     };
-    let mut by_package: BTreeMap<&str, GoPackage> = BTreeMap::new();
+    let mut by_package: BTreeMap<String, GoPackage> = BTreeMap::new();
     for pkg in &packages {
-        if Some(*pkg) == root {
+        if Some(pkg) == root.as_ref() {
             by_package.insert(
-                pkg,
+                pkg.clone(),
                 GoPackage {
                     import_path: format!("{module}/pb"),
                     name: "pb".into(),
@@ -1766,7 +1812,12 @@ fn proto_packages(
             );
             continue;
         }
-        let parts: Vec<&str> = pkg.split('.').filter(|p| !p.is_empty()).collect();
+        // A split group is named after its declared package first.
+        let (proto_package, declared) = pkg.split_once('#').unwrap_or((pkg, ""));
+        let mut parts: Vec<&str> = proto_package.split('.').filter(|p| !p.is_empty()).collect();
+        if let Some(last) = declared.rsplit('/').next().filter(|l| !l.is_empty()) {
+            parts.push(last);
+        }
         let is_version = |p: &str| {
             p.len() > 1 && p.starts_with('v') && p[1..2].chars().all(|c| c.is_ascii_digit())
         };
@@ -1792,7 +1843,7 @@ fn proto_packages(
         let name = naming::package_name(&name, &used);
         used.insert(name.clone());
         by_package.insert(
-            pkg,
+            pkg.clone(),
             GoPackage {
                 import_path: format!("{module}/pb/{name}"),
                 name,
@@ -1803,7 +1854,11 @@ fn proto_packages(
         .files
         .iter()
         .filter(local)
-        .map(|f| (f.name.clone(), by_package[f.package.as_str()].clone()))
+        .filter_map(|f| {
+            by_package
+                .get(&group(f))
+                .map(|p| (f.name.clone(), p.clone()))
+        })
         .collect();
     for (file, pkg) in moved_packages {
         if moved.contains_key(file) {
