@@ -1279,6 +1279,38 @@ fn interface_first_refuses_what_other_packages_cannot_use() {
             "s.go:1:9: package main cannot hold the service interface",
         ),
         (
+            "package internal\n\nimport \"context\"\n\ntype S interface {\n\tM(ctx context.Context) error\n}\n"
+                .to_string(),
+            "s.go:1:9: package internal cannot hold the service interface",
+        ),
+        // Go takes Unicode letters in names, protobuf and import paths do
+        // not: refused in the user's file, not in the derived .proto.
+        (
+            "package café\n\nimport \"context\"\n\ntype S interface {\n\tM(ctx context.Context) error\n}\n"
+                .to_string(),
+            "s.go:1:9: package 'café' is not an ASCII identifier",
+        ),
+        (
+            format!(
+                "{GO_HEAD}type Größe struct {{\n\tWert int64\n}}\n\ntype S interface {{\n\tM(ctx context.Context, g Größe) error\n}}\n"
+            ),
+            "s.go:8:6: struct 'Größe' is not an ASCII identifier",
+        ),
+        (
+            format!(
+                "{GO_HEAD}type Item struct {{\n\tÑame string\n}}\n\ntype S interface {{\n\tM(ctx context.Context, i Item) error\n}}\n"
+            ),
+            "s.go:9:2: field 'Ñame' is not an ASCII identifier",
+        ),
+        (
+            go_iface("Grüß(ctx context.Context, größe int64) error"),
+            "s.go:9:2: method 'Grüß' is not an ASCII identifier",
+        ),
+        (
+            go_iface("M(ctx context.Context, größe int64) error"),
+            "s.go:9:25: parameter 'größe' is not an ASCII identifier",
+        ),
+        (
             go_iface_named("s", "M(ctx context.Context) error"),
             "s.go:8:6: interface s is unexported",
         ),

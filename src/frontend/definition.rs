@@ -158,6 +158,74 @@ impl Definition {
             .with_help(help)
     }
 
+    /// Refuses, where it is written, a name that protobuf (and, for a Go
+    /// package, a Go import path) cannot spell: only ASCII letters, digits
+    /// and `_` (Go and Rust accept any Unicode letter).
+    fn check_identifiers(&self) -> Result<(), Diagnostic> {
+        let plain = |name: &str| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let refuse = |name: &str, pos: Pos, what: &str| {
+            let needs = if what == "package" {
+                "its import path"
+            } else {
+                "protobuf"
+            };
+            self.error(
+                pos,
+                format!("{what} '{name}' is not an ASCII identifier, which {needs} needs"),
+                "use only ASCII letters, digits and _ in the names the API exposes",
+            )
+        };
+        if let Some(go) = &self.go
+            && !plain(&go.package)
+        {
+            return Err(refuse(&go.package, go.package_pos, "package"));
+        }
+        let fields = |fields: &[Field], what: &str| {
+            fields
+                .iter()
+                .filter(|f| !f.name.is_empty() && !plain(&f.name))
+                .map(|f| refuse(&f.name, f.pos, what))
+                .next()
+        };
+        for s in &self.structs {
+            if !plain(&s.name) {
+                return Err(refuse(&s.name, s.pos, "struct"));
+            }
+            if let Some(e) = fields(&s.fields, "field") {
+                return Err(e);
+            }
+        }
+        for e in &self.enums {
+            if !plain(&e.name) {
+                return Err(refuse(&e.name, e.pos, "type"));
+            }
+            if let Some(v) = e.values.iter().find(|v| !plain(&v.name)) {
+                return Err(refuse(&v.name, e.pos, &format!("a constant of {}", e.name)));
+            }
+        }
+        for s in &self.services {
+            if !plain(&s.name) {
+                return Err(refuse(&s.name, s.pos, "interface"));
+            }
+            for m in &s.methods {
+                if !plain(&m.name) {
+                    return Err(refuse(&m.name, m.pos, "method"));
+                }
+                if let Some(e) =
+                    fields(&m.params, "parameter").or_else(|| fields(&m.results, "result"))
+                {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Lowers the definition into the IR of an API in proto package `package`.
     pub fn lower(&self, package: &str, proto_file: &str) -> Result<ir::Api, Diagnostic> {
         if self.services.is_empty() {
@@ -167,6 +235,7 @@ impl Definition {
                     "declare an interface (Go) or trait (Rust) whose methods take a context first and return an error",
                 ));
         }
+        self.check_identifiers()?;
         let full = |name: &str| format!("{package}.{name}");
         let mut api = ir::Api::default();
         let mut imports = vec!["google/api/annotations.proto".to_string()];

@@ -205,6 +205,15 @@ fn check(def: &Definition, go: &definition::GoFile) -> Result<(), Diagnostic> {
             "declare the interface in a package of its own, such as `package addservice`",
         ));
     }
+    // internal/internal is importable from internal/ only, not from the
+    // generated packages beside it.
+    if go.package == "internal" {
+        return Err(def.error(
+            go.package_pos,
+            "package internal cannot hold the service interface: Go lets only internal/ import internal/internal",
+            "declare the interface in a package of another name, such as `package addservice`",
+        ));
+    }
     for s in &def.services {
         if !exported(&s.name) {
             return Err(def.error(
