@@ -527,10 +527,6 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
         "Sum(ctx context.Context, a, b int64) (int64, error)",
         "Sum(ctx context.Context, a, b, c int64) (int64, error)",
     );
-    edit_interface(
-        "Multiply(ctx context.Context, a, b int32) (int64, error)",
-        "Multiply(ctx context.Context, a, b int32) (float64, error)",
-    );
     let generate_ok = || {
         let out = kitgen(&["generate"], &project);
         assert!(
@@ -548,8 +544,38 @@ fn editing_a_go_interface_regenerates_and_keeps_user_code() {
     };
     let code = generate_ok();
     assert!(
-        code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n}")
-            && code.contains("func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (float64, error) {\n\t// user: a constant product\n\tif a == 0 {"),
+        code.contains("func (s *basicAdd) Sum(ctx context.Context, a, b, c int64) (int64, error) {\n\t// user: my sum\n\treturn a + b, nil\n}"),
+        "{code}"
+    );
+
+    // A result type changed under the user's body: the body returns the
+    // old results, so a clean merge could leave code that does not build.
+    // It is a conflict showing both; resolved by keeping the user's side
+    // with the new result type.
+    edit_interface(
+        "Multiply(ctx context.Context, a, b int32) (int64, error)",
+        "Multiply(ctx context.Context, a, b int32) (float64, error)",
+    );
+    let out = kitgen(&["generate"], &project);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let code = fs::read_to_string(&impl_path)
+        .unwrap()
+        .replace("\r\n", "\n");
+    let (before, rest) = code
+        .split_once("<<<<<<< ours\n")
+        .unwrap_or_else(|| panic!("a conflict:\n{code}"));
+    let (ours, rest) = rest.split_once("||||||| base\n").unwrap();
+    let (_, after) = rest.split_once(">>>>>>> theirs\n").unwrap();
+    assert!(ours.contains("// user: a constant product"), "{code}");
+    assert!(rest.contains("(float64, error)"), "{code}");
+    let resolved = format!("{before}{ours}{after}").replace(
+        "Multiply(ctx context.Context, a, b int32) (int64, error)",
+        "Multiply(ctx context.Context, a, b int32) (float64, error)",
+    );
+    fs::write(&impl_path, resolved.replace('\n', "\r\n")).unwrap();
+    let code = generate_ok();
+    assert!(
+        code.contains("func (s *basicAdd) Multiply(ctx context.Context, a, b int32) (float64, error) {\n\t// user: a constant product\n\tif a == 0 {"),
         "{code}"
     );
 

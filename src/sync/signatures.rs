@@ -7,8 +7,9 @@
 //! with tree-sitter-go, a method whose signature the user left as kitgen
 //! last wrote it (compared by its syntax, not its text) takes the new
 //! signature in the user's file, and the new method in the base, so the
-//! merge sees only the user's body edit. A signature the user changed is
-//! left to the merge: a conflict is then right.
+//! merge sees only the user's body edit. A signature the user changed, or
+//! one whose results changed (the user's body returns the old ones and
+//! would no longer build), is left to the merge: a conflict is then right.
 
 use std::collections::BTreeMap;
 
@@ -30,12 +31,20 @@ struct Signature {
 impl Signature {
     /// The same but for the names of parameters and results.
     fn same_types(&self, other: &Signature) -> bool {
-        let types = |p: &[Param]| p.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>();
         self.name == other.name
             && self.type_params == other.type_params
             && types(&self.params) == types(&other.params)
-            && types(&self.results) == types(&other.results)
+            && self.same_result_types(other)
     }
+
+    /// The same result types: a body written for one returns the other.
+    fn same_result_types(&self, other: &Signature) -> bool {
+        types(&self.results) == types(&other.results)
+    }
+}
+
+fn types(p: &[Param]) -> Vec<&str> {
+    p.iter().map(|(_, t)| t.as_str()).collect()
 }
 
 /// One function or method declaration of a file.
@@ -206,6 +215,11 @@ pub(super) fn carry(base: &str, ours: &str, theirs: &str) -> Option<(String, Str
         if td.signature == bd.signature || od.signature != bd.signature {
             continue;
         }
+        // New results: the user's body still returns the old ones, so a
+        // clean merge would not build. The conflict shows both.
+        if !td.signature.same_result_types(&bd.signature) {
+            continue;
+        }
         // A body the user did not touch merges as kitgen renders it.
         if ours[od.body.0..od.body.1] == base[bd.body.0..bd.body.1] {
             continue;
@@ -271,6 +285,14 @@ mod tests {
             ours.contains("Sum(ctx context.Context, a, b, c int) (int, error) {"),
             "{ours}"
         );
+    }
+
+    #[test]
+    fn changed_results_are_left_to_the_merge() {
+        let theirs = BASE.replace("(int, error)", "(int64, error)");
+        assert!(carry(BASE, &ours(), &theirs).is_none());
+        let theirs = BASE.replace("(int, error)", "(context.Context, error)");
+        assert!(carry(BASE, &ours(), &theirs).is_none());
     }
 
     #[test]
