@@ -18,7 +18,7 @@ use std::fmt::Write;
 use heck::{ToLowerCamelCase, ToSnakeCase, ToUpperCamelCase};
 
 use super::model::{Project, Service as GoService};
-use super::naming::{self, go_camel_case};
+use super::naming::{self, GO_KEYWORDS, go_camel_case};
 use crate::diagnostic::Diagnostic;
 use crate::frontend::definition::{self, Definition, Field, GoType, Pos};
 
@@ -541,67 +541,54 @@ impl<'a> Gen<'a> {
 
     /// `x` of the user's type as the message field's value.
     fn message_expr(&self, ty: &GoType, x: &str) -> String {
-        if self.same(ty) {
-            return x.to_string();
-        }
-        match ty {
-            t if self.numeric(t) => format!("{}({x})", self.pb_type(t)),
-            GoType::Pointer(t) => match t.as_ref() {
-                GoType::Struct(_) => format!("{}({x})", self.message_func(ty).expect("converts")),
-                inner => format!(
-                    "{}({x}, {})",
-                    if self.numeric(inner) {
-                        "ptrOf"
-                    } else {
-                        "messageOf"
-                    },
-                    self.message_func(inner).expect("converts")
-                ),
-            },
-            GoType::Slice(e) => {
-                format!("sliceOf({x}, {})", self.message_func(e).expect("converts"))
-            }
-            GoType::Map(k, v) => format!(
-                "mapOf({x}, {}, {})",
-                self.message_func(k)
-                    .unwrap_or_else(|| format!("same[{}]", self.pb_type(k))),
-                self.message_func(v)
-                    .unwrap_or_else(|| format!("same[{}]", self.pb_type(v)))
-            ),
-            _ => format!("{}({x})", self.message_func(ty).expect("converts")),
-        }
+        self.convert_expr(ty, x, Direction::ToMessage)
     }
 
     /// `x`, a message field's value, as the user's type.
     fn domain_expr(&self, ty: &GoType, x: &str) -> String {
+        self.convert_expr(ty, x, Direction::ToDomain)
+    }
+
+    /// `x` converted one way: the two directions differ only in the
+    /// conversion functions, the target type and the helper for an optional
+    /// non-numeric value.
+    fn convert_expr(&self, ty: &GoType, x: &str, to: Direction) -> String {
         if self.same(ty) {
             return x.to_string();
         }
+        let func = |t: &GoType| match to {
+            Direction::ToMessage => self.message_func(t),
+            Direction::ToDomain => self.domain_func(t),
+        };
+        let target = |t: &GoType| match to {
+            Direction::ToMessage => self.pb_type(t),
+            Direction::ToDomain => self.domain_type(t),
+        };
+        let optional = match to {
+            Direction::ToMessage => "messageOf",
+            Direction::ToDomain => "optionalOf",
+        };
         match ty {
-            t if self.numeric(t) => format!("{}({x})", self.domain_type(t)),
+            t if self.numeric(t) => format!("{}({x})", target(t)),
             GoType::Pointer(t) => match t.as_ref() {
-                GoType::Struct(_) => format!("{}({x})", self.domain_func(ty).expect("converts")),
+                GoType::Struct(_) => format!("{}({x})", func(ty).expect("converts")),
                 inner => format!(
                     "{}({x}, {})",
                     if self.numeric(inner) {
                         "ptrOf"
                     } else {
-                        "optionalOf"
+                        optional
                     },
-                    self.domain_func(inner).expect("converts")
+                    func(inner).expect("converts")
                 ),
             },
-            GoType::Slice(e) => {
-                format!("sliceOf({x}, {})", self.domain_func(e).expect("converts"))
-            }
+            GoType::Slice(e) => format!("sliceOf({x}, {})", func(e).expect("converts")),
             GoType::Map(k, v) => format!(
                 "mapOf({x}, {}, {})",
-                self.domain_func(k)
-                    .unwrap_or_else(|| format!("same[{}]", self.domain_type(k))),
-                self.domain_func(v)
-                    .unwrap_or_else(|| format!("same[{}]", self.domain_type(v)))
+                func(k).unwrap_or_else(|| format!("same[{}]", target(k))),
+                func(v).unwrap_or_else(|| format!("same[{}]", target(v)))
             ),
-            _ => format!("{}({x})", self.domain_func(ty).expect("converts")),
+            _ => format!("{}({x})", func(ty).expect("converts")),
         }
     }
 
@@ -1082,34 +1069,6 @@ impl<'a> Gen<'a> {
     }
 }
 
-const GO_KEYWORDS: &[&str] = &[
-    "break",
-    "case",
-    "chan",
-    "const",
-    "continue",
-    "default",
-    "defer",
-    "else",
-    "fallthrough",
-    "for",
-    "func",
-    "go",
-    "goto",
-    "if",
-    "import",
-    "interface",
-    "map",
-    "package",
-    "range",
-    "return",
-    "select",
-    "struct",
-    "switch",
-    "type",
-    "var",
-];
-
 /// The adapter server's endpoint field of a method.
 fn field_name(method: &str) -> String {
     let s = method.to_lower_camel_case();
@@ -1367,3 +1326,11 @@ func durationOf(d *durationpb.Duration) time.Duration {
 	return d.AsDuration()
 }
 "#;
+
+/// Which way a field is converted: into the protobuf message or into the
+/// user's type.
+#[derive(Clone, Copy)]
+enum Direction {
+    ToMessage,
+    ToDomain,
+}
