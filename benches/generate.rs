@@ -129,10 +129,11 @@ fn main() {
         &Settings {
             name: "addsvc".into(),
             module: "addsvc".into(),
-            addsvc_example: true,
+            target: &kitgen::backend::go::Go,
+            starter: true,
             source_names: vec![pipeline::STARTER_PROTO_PATH.into()],
-            go_packages: Vec::new(),
-            discovery: Default::default(),
+            discovery: Vec::new(),
+            table: Default::default(),
         },
         (15, 50),
     );
@@ -150,10 +151,11 @@ fn main() {
         &Settings {
             name: "synth".into(),
             module: format!("example.com/synth{rpcs}"),
-            addsvc_example: false,
+            target: &kitgen::backend::go::Go,
+            starter: false,
             source_names: vec![format!("synth{rpcs}.proto")],
-            go_packages: Vec::new(),
-            discovery: Default::default(),
+            discovery: Vec::new(),
+            table: Default::default(),
         },
         (1, 5),
     );

@@ -36,8 +36,8 @@ while [ $# -gt 0 ]; do
 done
 
 GOCTL_VERSION=v1.9.2
-PROTOC_GEN_GO_VERSION=$(sed -n 's/^pub const PROTOC_GEN_GO_VERSION: &str = "\(.*\)";/\1/p' src/plugins.rs)
-PROTOC_GEN_GO_GRPC_VERSION=$(sed -n 's/^pub const PROTOC_GEN_GO_GRPC_VERSION: &str = "\(.*\)";/\1/p' src/plugins.rs)
+PROTOC_GEN_GO_VERSION=$(sed -n 's/^pub const PROTOC_GEN_GO_VERSION: &str = "\(.*\)";/\1/p' src/backend/go/plugins.rs)
+PROTOC_GEN_GO_GRPC_VERSION=$(sed -n 's/^pub const PROTOC_GEN_GO_GRPC_VERSION: &str = "\(.*\)";/\1/p' src/backend/go/plugins.rs)
 
 cache=${KITGEN_BENCH_CACHE:-$HOME/.cache/kitgen-bench}
 bin=$cache/bin

@@ -9,9 +9,8 @@ use clap::{Parser, Subcommand};
 
 use std::path::Path;
 
-use crate::config::{
-    CONFIG_FILE, Config, SourceConfig, relative_to, validate_module, validate_name,
-};
+use crate::backend::{self, Table, Target};
+use crate::config::{CONFIG_FILE, Config, SourceConfig, relative_to};
 use crate::diagnostic::Diagnostic;
 use crate::fileset::Ownership;
 use crate::lock::Lock;
@@ -109,7 +108,11 @@ struct NewArgs {
     #[arg(long = "go-package", value_name = "FILE=IMPORT_PATH[;NAME]")]
     go_packages: Vec<String>,
 
-    /// Go module path of the project [default: the project name]
+    /// The language of the project: go, or rust once this kitgen has it.
+    #[arg(long, value_name = "LANG", default_value = backend::DEFAULT_TARGET)]
+    lang: String,
+
+    /// Module path of the project (a Go module path) [default: the project name]
     #[arg(long, value_name = "PATH")]
     module: Option<String>,
 
@@ -185,9 +188,13 @@ pub fn main() -> ExitCode {
 }
 
 fn new(args: NewArgs) -> Result<(), Failure> {
-    validate_name(&args.name)?;
+    let target = backend::target(&args.lang).map_err(|d| {
+        let message = format!("--lang {}: {}", args.lang, d.message);
+        Diagnostic { message, ..d }
+    })?;
+    target.validate_name(&args.name)?;
     let module = args.module.clone().unwrap_or_else(|| args.name.clone());
-    validate_module(&module)?;
+    target.validate_module(&module)?;
     let dir = args
         .dir
         .clone()
@@ -213,40 +220,16 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             .into());
     }
 
-    let mut go_package = std::collections::BTreeMap::new();
-    let mut overrides = Vec::new();
-    for flag in &args.go_packages {
-        let Some((proto, value)) = flag.split_once('=') else {
-            return Err(Diagnostic::new(format!(
-                "--go-package {flag:?}: expected FILE=IMPORT_PATH[;NAME]"
-            ))
-            .with_help(
-                "e.g. --go-package 'acme/money/v1/money.proto=example.com/acme/money;moneypb'",
-            )
-            .into());
-        };
-        if go_package
-            .insert(proto.to_string(), value.to_string())
-            .is_some()
-        {
-            return Err(Diagnostic::new(format!(
-                "--go-package {flag:?}: '{proto}' is given a go_package twice"
-            ))
-            .into());
-        }
-        overrides.push(crate::backend::go::GoPackageOverride {
-            proto: proto.to_string(),
-            value: value.to_string(),
-            source: None,
-        });
-    }
+    let table = target.table_from_flags(&backend::Flags {
+        go_packages: args.go_packages.clone(),
+    })?;
 
     // kitgen.toml names the sources relative to the project, so `generate`
     // works from anywhere; the starter's proto becomes the project's own.
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let mut discovery: Vec<String> = Vec::new();
     for backend in &args.discovery {
-        crate::config::validate_discovery(backend)?;
+        crate::config::validate_discovery(target, backend)?;
         if !discovery.contains(backend) {
             discovery.push(backend.clone());
         }
@@ -254,7 +237,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     let config = Config {
         name: args.name.clone(),
         module: module.clone(),
-        target: "go".into(),
+        target: target.name().into(),
         discovery,
         source: if starter {
             SourceConfig {
@@ -273,19 +256,22 @@ fn new(args: NewArgs) -> Result<(), Failure> {
                 addsvc_example: false,
             }
         },
-        go: crate::config::GoConfig { go_package },
+        tables: if table.is_empty() {
+            Default::default()
+        } else {
+            [(target.name().to_string(), toml::Value::Table(table.clone()))].into()
+        },
     };
     // Interface first: the Go interface is copied into the project as the
     // user's package, and kitgen.toml names the copy from now on.
     let mut config = config;
     let copied = match &args.from {
-        Some(from) if from.extension().is_some_and(|e| e == "go") => {
-            let (path, text) = interface_copy(from)?;
-            config.source.from = Some(path.clone());
-            Some((path, text))
-        }
-        _ => None,
+        Some(from) => target.keep_definition(from)?,
+        None => None,
     };
+    if let Some((path, _)) = &copied {
+        config.source.from = Some(path.clone());
+    }
     let source = if starter {
         Source::Starter
     } else if let Some(from) = &args.from {
@@ -299,12 +285,16 @@ fn new(args: NewArgs) -> Result<(), Failure> {
             includes: args.includes.clone(),
         }
     };
-    let rendered = pipeline::render(&source, &settings(&config, overrides))?;
-    note_unpinned(&rendered.project);
+    let table = Table {
+        value: table,
+        source: None,
+    };
+    let rendered = pipeline::render(&source, &settings(target, &config, table))?;
+    print_notes(&rendered.notes);
     // The starter compiles from memory under the same name as the file it
     // writes, so this key matches what `generate` computes from disk.
     let stubs_key = rendered.stubs_key();
-    let mut files = pipeline::add_stubs(rendered, None).context("generating protobuf Go code")?;
+    let mut files = pipeline::add_stubs(rendered, None).context("generating the protobuf code")?;
     files.add(CONFIG_FILE, Ownership::User, config.to_toml());
     // The starter's proto and the user's interface are the user's sources
     // from now on, not outputs.
@@ -374,74 +364,31 @@ fn new(args: NewArgs) -> Result<(), Failure> {
     }
     println!();
     println!("  cd {}", dir.display());
-    println!("  go run ./cmd/{}", args.name);
+    for step in target.next_steps(&args.name) {
+        println!("  {step}");
+    }
     Ok(())
 }
 
-/// Says which imported packages no module kitgen pins holds: their modules
-/// are the user's to require.
-fn note_unpinned(project: &crate::backend::go::Project) {
-    for path in &project.unpinned_imports {
-        eprintln!(
-            "note: {path} is imported as kitgen.toml says, but kitgen pins no module that holds it: \
-             add its module to go.mod (go get <module>@<version>); kitgen keeps what you add"
-        );
+/// The target's notes for the user.
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("note: {note}");
     }
 }
 
-/// Where `kitgen new` puts a Go interface file in the project, and its text:
-/// `internal/<package>/<file>` (a name Go would build only for tests or one
-/// platform becomes `<package>.go`).
-fn interface_copy(from: &Path) -> Result<(String, String), Failure> {
-    let shown = from.display().to_string();
-    let text = std::fs::read_to_string(from).map_err(|e| {
-        Diagnostic::new(format!("cannot read {shown}: {e}"))
-            .with_help("--from takes a .go or .rs file")
-    })?;
-    let definition = crate::frontend::go_interface::parse(&shown, &text)?;
-    let package = definition.go.map(|g| g.package).unwrap_or_default();
-    let stem = from
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let clean = naming_ok(&stem);
-    let file = if clean {
-        format!("{stem}.go")
-    } else {
-        format!("{package}.go")
-    };
-    Ok((
-        format!(
-            "{}/{file}",
-            crate::backend::go::iface::package_dir(&package)
-        ),
-        text,
-    ))
-}
-
-/// Whether a file stem is one Go builds always, and safe as a path element.
-fn naming_ok(stem: &str) -> bool {
-    !stem.is_empty()
-        && stem
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !crate::backend::go::naming::special_file_stem(stem)
-}
-
-fn settings(
-    config: &Config,
-    go_packages: Vec<crate::backend::go::GoPackageOverride>,
-) -> pipeline::Settings {
+fn settings(target: &'static dyn Target, config: &Config, table: Table) -> pipeline::Settings {
     pipeline::Settings {
-        go_packages,
+        target,
         name: config.name.clone(),
         module: config.module.clone(),
-        addsvc_example: config.source.addsvc_example,
+        starter: config.source.addsvc_example,
         source_names: match &config.source.from {
             Some(from) => vec![from.clone()],
             None => config.source.protos.clone(),
         },
-        discovery: config.discovery(),
+        discovery: config.discovery.clone(),
+        table,
     }
 }
 
@@ -493,13 +440,17 @@ fn open_project(dir: &Path, exclusive: bool) -> Result<sync::ProjectLock, Failur
 
 /// Renders the project in `dir` from its kitgen.toml and plans the changes.
 fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
-    let (config, overrides) = Config::load_with_overrides(dir)?;
+    let (config, table) = Config::load_with_table(dir)?;
+    let target = config.target()?;
     let lock = Lock::load(dir)?;
-    let rendered = pipeline::render(&config_source(dir, &config), &settings(&config, overrides))?;
-    note_unpinned(&rendered.project);
+    let rendered = pipeline::render(
+        &config_source(dir, &config),
+        &settings(target, &config, table),
+    )?;
+    print_notes(&rendered.notes);
     let stubs_key = rendered.stubs_key();
     let files = pipeline::add_stubs(rendered, lock.as_ref().map(|l| (dir, l)))
-        .context("generating protobuf Go code")?;
+        .context("generating the protobuf code")?;
     // Without a lock, the files on disk are adopted: nothing the user wrote is lost.
     let baseline = match &lock {
         Some(lock) => sync::Baseline::Locked(lock),

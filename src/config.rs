@@ -7,46 +7,29 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::go::{GoPackageOverride, OverrideSource};
+use crate::backend::{self, Table, TableSource, Target};
 use crate::diagnostic::Diagnostic;
 
 pub const CONFIG_FILE: &str = "kitgen.toml";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Unknown keys are refused by [`Config::load`]: `tables` takes every key
+/// the struct does not name, and only the target's own table may be one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Project name: binaries, env prefix, metrics namespace.
     pub name: String,
-    /// Go module path.
+    /// Module path, as the target spells it (a Go module path).
     pub module: String,
-    /// Target language; only "go" today.
+    /// Target language: a name in [`backend::TARGETS`].
     pub target: String,
     /// Service discovery backends to generate and link: "etcd", "consul".
     /// None by default: a project links no registry client it does not use.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<String>,
     pub source: SourceConfig,
-    /// The Go target's settings.
-    #[serde(default, skip_serializing_if = "GoConfig::is_empty")]
-    pub go: GoConfig,
-}
-
-/// `[go]`: settings of the Go target.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GoConfig {
-    /// `[go.go_package]`: proto file (as imports name it) → `import/path`
-    /// or `import/path;name`, as protoc's `M` option. An import path inside
-    /// the module moves the generated package there; any other imports the
-    /// file's Go code from that package instead of generating it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub go_package: BTreeMap<String, String>,
-}
-
-impl GoConfig {
-    fn is_empty(&self) -> bool {
-        self.go_package.is_empty()
-    }
+    /// The target's table (`[go]`), by the target's name; the target reads it.
+    #[serde(flatten)]
+    pub tables: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,8 +59,9 @@ impl Config {
         )
     }
 
-    /// Reads `kitgen.toml` from `dir`.
-    pub fn load(dir: &Path) -> Result<Config, Diagnostic> {
+    /// Reads `kitgen.toml` from `dir`, and the target's table in it
+    /// (located, so that the target's refusal names kitgen.toml:line:col).
+    pub fn load_with_table(dir: &Path) -> Result<(Config, Table), Diagnostic> {
         let path = dir.join(CONFIG_FILE);
         // Not through a link out of the project: an error would quote it.
         let text = match crate::sync::read_inside(dir, CONFIG_FILE) {
@@ -133,9 +117,10 @@ impl Config {
                 None => d.at_file(path.display().to_string()),
             });
         }
-        // The name becomes a directory (cmd/<name>) and identifiers, the
-        // module goes into go.mod and the plugins' parameter: both are held
-        // to the rules `kitgen new` applies, located at their value.
+        // The target decides what a name and a module may be: the name
+        // becomes directories and identifiers, the module goes into the
+        // build files. Both are held to the rules `kitgen new` applies,
+        // located at their value.
         #[derive(Deserialize)]
         struct Spans {
             name: toml::Spanned<String>,
@@ -145,13 +130,20 @@ impl Config {
             discovery: Vec<toml::Spanned<String>>,
         }
         let spans: Option<Spans> = toml::from_str(text).ok();
+        let keys: Option<BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny>> =
+            toml::from_str(text).ok();
+        let file = path.display().to_string();
         let locate = |d: Diagnostic, span: Option<std::ops::Range<usize>>| match span {
-            Some(span) => d.at_offset(path.display().to_string(), text, span.start, span.len()),
-            None => d.at_file(path.display().to_string()),
+            Some(span) => d.at_offset(file.clone(), text, span.start, span.len()),
+            None => d.at_file(file.clone()),
         };
-        validate_name(&config.name)
+        let target = backend::target(&config.target)
+            .map_err(|d| locate(d, spans.as_ref().map(|s| s.target.span())))?;
+        target
+            .validate_name(&config.name)
             .map_err(|d| locate(d, spans.as_ref().map(|s| s.name.span())))?;
-        validate_module(&config.module)
+        target
+            .validate_module(&config.module)
             .map_err(|d| locate(d, spans.as_ref().map(|s| s.module.span())))?;
         for (i, backend) in config.discovery.iter().enumerate() {
             let span = || {
@@ -160,7 +152,7 @@ impl Config {
                     .and_then(|s| s.discovery.get(i))
                     .map(|b| b.span())
             };
-            validate_discovery(backend).map_err(|d| locate(d, span()))?;
+            validate_discovery(target, backend).map_err(|d| locate(d, span()))?;
             if config.discovery[..i].contains(backend) {
                 return Err(locate(
                     Diagnostic::new(format!("discovery names \"{backend}\" twice")),
@@ -168,75 +160,64 @@ impl Config {
                 ));
             }
         }
-        if config.target != "go" {
-            return Err(locate(
-                Diagnostic::new(format!("unknown target '{}'", config.target))
-                    .with_help("the only target today is \"go\""),
-                spans.as_ref().map(|s| s.target.span()),
-            ));
+        // Any other key is the target's table, or a mistake.
+        for (key, value) in &config.tables {
+            let span = || {
+                keys.as_ref()
+                    .and_then(|keys| keys.keys().find(|k| k.get_ref() == key).map(|k| k.span()))
+            };
+            if key != target.name() {
+                let help =
+                    if backend::target(key).is_ok() || backend::PLANNED.contains(&key.as_str()) {
+                        format!(
+                            "[{key}] is the {key} target's table; this project's target is \"{}\"",
+                            target.name()
+                        )
+                    } else {
+                        format!(
+                            "the keys are name, module, target, discovery, [source] and [{}]",
+                            target.name()
+                        )
+                    };
+                return Err(
+                    locate(Diagnostic::new(format!("unknown field `{key}`")), span())
+                        .with_help(help),
+                );
+            }
+            if !value.is_table() {
+                return Err(locate(
+                    Diagnostic::new(format!("`{key}` must be a table ([{key}])")),
+                    span(),
+                ));
+            }
         }
-        Ok(config)
+        let table = Table {
+            value: config.table(),
+            source: Some(TableSource {
+                file,
+                text: Arc::from(text),
+            }),
+        };
+        target.check_table(&table)?;
+        Ok((config, table))
     }
 
-    /// Reads `kitgen.toml` from `dir` with the Go package overrides located
-    /// where they are written, so that a refusal names kitgen.toml:line:col.
-    pub fn load_with_overrides(dir: &Path) -> Result<(Config, Vec<GoPackageOverride>), Diagnostic> {
-        let config = Config::load(dir)?;
-        if config.go.go_package.is_empty() {
-            return Ok((config, Vec::new()));
-        }
-        let path = dir.join(CONFIG_FILE);
-        // Load read it as UTF-8 already.
-        let text = crate::sync::read_inside(dir, CONFIG_FILE)
-            .ok()
-            .flatten()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        #[derive(Deserialize)]
-        struct Spans {
-            go: GoSpans,
-        }
-        #[derive(Deserialize)]
-        struct GoSpans {
-            go_package: BTreeMap<toml::Spanned<String>, toml::Spanned<String>>,
-        }
-        let spans = toml::from_str::<Spans>(text).ok();
-        let shared: Arc<str> = Arc::from(text);
-        let file = path.display().to_string();
-        let overrides = config
-            .go
-            .go_package
-            .iter()
-            .map(|(proto, value)| {
-                let source = spans.as_ref().and_then(|s| {
-                    s.go.go_package
-                        .iter()
-                        .find(|(k, _)| k.get_ref() == proto)
-                        .map(|(k, v)| OverrideSource {
-                            file: file.clone(),
-                            text: shared.clone(),
-                            key: k.span(),
-                            value: v.span(),
-                        })
-                });
-                GoPackageOverride {
-                    proto: proto.clone(),
-                    value: value.clone(),
-                    source,
-                }
-            })
-            .collect();
-        Ok((config, overrides))
+    /// Reads `kitgen.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<Config, Diagnostic> {
+        Config::load_with_table(dir).map(|(config, _)| config)
     }
 
-    /// The discovery backends, validated on load.
-    pub fn discovery(&self) -> crate::backend::go::model::Discovery {
-        let mut chosen = crate::backend::go::model::Discovery::default();
-        for name in &self.discovery {
-            chosen.choose(name);
+    /// The target this project is generated for (checked on load).
+    pub fn target(&self) -> Result<&'static dyn Target, Diagnostic> {
+        backend::target(&self.target)
+    }
+
+    /// The target's table, empty when there is none.
+    pub fn table(&self) -> toml::Table {
+        match self.tables.get(&self.target) {
+            Some(toml::Value::Table(t)) => t.clone(),
+            _ => toml::Table::new(),
         }
-        chosen
     }
 
     pub fn proto_paths(&self, dir: &Path) -> Vec<PathBuf> {
@@ -248,79 +229,22 @@ impl Config {
     }
 }
 
-/// A service discovery backend kitgen can generate.
-pub fn validate_discovery(name: &str) -> Result<(), Diagnostic> {
-    let names = crate::backend::go::model::Discovery::NAMES;
+/// A service discovery backend `target` can generate.
+pub fn validate_discovery(target: &dyn Target, name: &str) -> Result<(), Diagnostic> {
+    let names = target.discovery_backends();
     if names.contains(&name) {
         return Ok(());
     }
     Err(
         Diagnostic::new(format!("unknown discovery backend {name:?}")).with_help(format!(
             "discovery takes any of {}",
-            names.map(|n| format!("\"{n}\"")).join(", ")
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     )
-}
-
-/// Names Go reserves besides its keywords, which a project name cannot be.
-const RESERVED_NAMES: &[&str] = &["main", "test", "internal", "vendor", "testdata"];
-
-/// A project name becomes a directory (`cmd/<name>`), a Go identifier and an
-/// environment variable prefix: lowercase letters, digits and `_`.
-pub fn validate_name(name: &str) -> Result<(), Diagnostic> {
-    let why = if name.is_empty() {
-        Some("it is empty".to_string())
-    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        Some("it must start with a lowercase letter".to_string())
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-    {
-        Some(format!(
-            "{c:?} is not allowed: use lowercase letters, digits and '_'"
-        ))
-    } else if crate::backend::go::naming::GO_KEYWORDS.contains(&name)
-        || RESERVED_NAMES.contains(&name)
-    {
-        Some("it is a Go keyword or a name Go reserves".to_string())
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(Diagnostic::new(format!("{name:?} cannot be a project name: {why}"))
-            .with_help("the name becomes a Go identifier: the binary cmd/<name>, and the env var prefix; e.g. addsvc or order_service")),
-        None => Ok(()),
-    }
-}
-
-/// A Go module path as `go mod` accepts it (golang.org/x/mod/module's
-/// CheckPath, less its special cases): `/`-separated elements of ASCII
-/// letters, digits and `-._~`, none empty, none starting or ending with a dot,
-/// the first not starting with `-`. Nothing else reaches go.mod or the
-/// plugins' comma-separated parameter.
-pub fn validate_module(module: &str) -> Result<(), Diagnostic> {
-    let why = if module.is_empty() {
-        Some("it is empty".to_string())
-    } else if let Some(c) = module
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "-._~/".contains(*c)))
-    {
-        Some(format!("{c:?} is not allowed"))
-    } else if module.starts_with('-') {
-        Some("it starts with '-'".to_string())
-    } else if module
-        .split('/')
-        .any(|e| e.is_empty() || e.starts_with('.') || e.ends_with('.'))
-    {
-        Some("an element is empty or starts or ends with '.'".to_string())
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(Diagnostic::new(format!("{module:?} is not a valid Go module path: {why}"))
-            .with_help("use a path such as github.com/acme/library: letters, digits and - . _ ~ separated by /")),
-        None => Ok(()),
-    }
 }
 
 /// `path` relative to `base`, both made absolute against `cwd` and normalized
@@ -380,7 +304,7 @@ mod tests {
     #[test]
     fn project_names_must_be_identifiers() {
         for good in ["addsvc", "order_service", "svc2"] {
-            assert!(validate_name(good).is_ok(), "{good}");
+            assert!(crate::backend::go::Go.validate_name(good).is_ok(), "{good}");
         }
         for (bad, why) in [
             ("my-svc", "'-' is not allowed"),
@@ -391,7 +315,10 @@ mod tests {
             ("a/b", "'/' is not allowed"),
             ("../../escaped", "start with a lowercase letter"),
         ] {
-            let err = validate_name(bad).unwrap_err().to_string();
+            let err = crate::backend::go::Go
+                .validate_name(bad)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(why), "{bad}: {err}");
         }
     }
@@ -403,7 +330,10 @@ mod tests {
             "addsvc",
             "example.com/a-b/c_d/v2",
         ] {
-            assert!(validate_module(good).is_ok(), "{good}");
+            assert!(
+                crate::backend::go::Go.validate_module(good).is_ok(),
+                "{good}"
+            );
         }
         for bad in [
             "",
@@ -419,7 +349,10 @@ mod tests {
             "a./b",
             "a\\b",
         ] {
-            assert!(validate_module(bad).is_err(), "{bad:?}");
+            assert!(
+                crate::backend::go::Go.validate_module(bad).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -436,12 +369,15 @@ mod tests {
                 includes: vec!["proto".into()],
                 addsvc_example: true,
             },
-            go: GoConfig {
-                go_package: BTreeMap::from([(
-                    "google/type/money.proto".to_string(),
-                    "google.golang.org/genproto/googleapis/type/money".to_string(),
-                )]),
-            },
+            tables: BTreeMap::from([(
+                "go".to_string(),
+                toml::Value::Table(
+                    toml::from_str(
+                        "[go_package]\n\"google/type/money.proto\" = \"google.golang.org/genproto/googleapis/type/money\"\n",
+                    )
+                    .unwrap(),
+                ),
+            )]),
         };
         let text = config.to_toml();
         assert_eq!(toml::from_str::<Config>(&text).unwrap(), config);
@@ -469,7 +405,7 @@ mod tests {
         };
         write(r#"["consul", "etcd"]"#);
         let config = Config::load(dir.path()).unwrap();
-        assert!(config.discovery().etcd && config.discovery().consul);
+        assert_eq!(config.discovery, ["consul", "etcd"]);
         for (bad, message) in [
             (
                 r#"["etcd", "zookeeper"]"#,

@@ -12,5 +12,4 @@ pub mod ir;
 pub mod lock;
 pub mod openapi;
 pub mod pipeline;
-pub mod plugins;
 pub mod sync;

@@ -1,9 +1,9 @@
 //! The whole pipeline in memory: source → IR → FileSet, then the protobuf
-//! stubs from the plugins. Nothing here touches the project directory.
+//! stubs from the target. Nothing here touches the project directory.
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::go;
+use crate::backend::{Stubs, Table, Target};
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
 use crate::frontend::{
@@ -11,7 +11,6 @@ use crate::frontend::{
     proto::{self, Compiled, ProtoInput},
 };
 use crate::lock::{self, Lock};
-use crate::plugins::{self, PluginError};
 
 /// The built-in starter: go-kit's addsvc API.
 pub const STARTER_PROTO: &str = include_str!("../fixtures/starter/addsvc.proto");
@@ -36,58 +35,67 @@ pub fn derived_proto_path(name: &str) -> String {
     format!("proto/{name}.proto")
 }
 
-/// Interface first: a Go interface file inside the project (as `kitgen new`
-/// puts it, in `internal/<package>/`) is the service layer, its directory
-/// the user's package. A file outside the project (a project made before
-/// kitgen kept interfaces) and a Rust trait give the derived-proto project.
-fn interface_placement(
-    settings: &Settings,
-    definition: frontend::definition::Definition,
-) -> Option<go::iface::Placement> {
-    let name = settings.source_names.first()?;
-    let path = Path::new(name);
-    let inside = path
-        .components()
-        .all(|c| matches!(c, std::path::Component::Normal(_)));
-    if definition.go.is_none() || !inside || !name.ends_with(".go") {
-        return None;
-    }
-    let dir = path
-        .parent()
-        .map(|d| d.to_string_lossy().replace('\\', "/"));
-    Some(go::iface::Placement {
-        definition,
-        dir: dir.unwrap_or_default(),
-        file: path.file_name()?.to_string_lossy().into_owned(),
-    })
-}
-
 /// A project rendered in memory, still without its protobuf stubs.
 pub struct Rendered {
-    pub project: go::Project,
     pub files: FileSet,
     pub compiled: Compiled,
+    /// Notes from the target for the user (`note: ...`).
+    pub notes: Vec<String>,
+    stubs: Box<dyn Stubs>,
 }
 
 /// What to render besides the source itself.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
+    /// The target language.
+    pub target: &'static dyn Target,
     pub name: String,
     pub module: String,
-    /// Keep go-kit addsvc's Sum and Concat logic where the API has them.
-    pub addsvc_example: bool,
+    /// The built-in starter's working implementation (go-kit addsvc's Sum
+    /// and Concat logic) where the API has those methods.
+    pub starter: bool,
     /// The sources as the README names them (relative to the project).
     pub source_names: Vec<String>,
-    /// kitgen.toml's `[go.go_package]`: where proto files' Go code lives.
-    pub go_packages: Vec<go::GoPackageOverride>,
-    /// Service discovery backends to generate and link.
-    pub discovery: go::model::Discovery,
+    /// Service discovery backends to generate and link, by name.
+    pub discovery: Vec<String>,
+    /// The target's table of kitgen.toml.
+    pub table: Table,
+}
+
+impl Settings {
+    /// Project `name` with module path `module` in `target`, with nothing
+    /// else chosen.
+    pub fn new(target: &'static dyn Target, name: &str, module: &str) -> Settings {
+        Settings {
+            target,
+            name: name.to_string(),
+            module: module.to_string(),
+            starter: false,
+            source_names: Vec::new(),
+            discovery: Vec::new(),
+            table: Table::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("target", &self.target.name())
+            .field("name", &self.name)
+            .field("module", &self.module)
+            .field("starter", &self.starter)
+            .field("source_names", &self.source_names)
+            .field("discovery", &self.discovery)
+            .field("table", &self.table)
+            .finish()
+    }
 }
 
 /// Compiles the source and renders every kitgen-authored file.
 pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnostic> {
     let mut derived = None;
-    let mut interface = None;
+    let mut definition = None;
     let compiled = match source {
         Source::Starter => proto::compile_source("addsvc.proto", STARTER_PROTO)?,
         Source::Protos { files, includes } => proto::compile(&ProtoInput {
@@ -102,21 +110,17 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
                 &format!("{}.proto", settings.name),
             )?;
             derived = Some(from.proto);
-            interface = interface_placement(settings, from.definition);
+            definition = Some(from.definition);
             from.compiled
         }
     };
     let starter = matches!(source, Source::Starter);
-    let options = go::Options {
-        name: settings.name.clone(),
-        module: settings.module.clone(),
-        starter: starter || settings.addsvc_example,
-        sources: settings.source_names.clone(),
-        go_packages: settings.go_packages.clone(),
-        interface,
-        discovery: settings.discovery,
+    let settings = &Settings {
+        starter: starter || settings.starter,
+        ..settings.clone()
     };
-    let (project, mut files) = go::render(&compiled.api, &options)?;
+    let rendering = settings.target.render(&compiled, settings, definition)?;
+    let mut files = rendering.files;
     if starter {
         files.add(STARTER_PROTO_PATH, Ownership::User, STARTER_PROTO);
     }
@@ -128,46 +132,26 @@ pub fn render(source: &Source, settings: &Settings) -> Result<Rendered, Diagnost
         );
     }
     Ok(Rendered {
-        project,
         files,
         compiled,
+        notes: rendering.notes,
+        stubs: rendering.stubs,
     })
 }
 
 impl Rendered {
-    /// The proto files whose Go code the project holds, in dependency order.
-    fn files_to_generate(&self) -> Vec<String> {
-        self.compiled
-            .project_files
-            .iter()
-            .filter(|f| self.project.proto_packages.contains_key(*f))
-            .cloned()
-            .collect()
-    }
-
-    /// Everything the protobuf plugins' output depends on, hashed: the request
-    /// they would read and their versions (see [`plugins::cache_key`]).
+    /// Everything the protobuf stubs depend on, hashed (kitgen.lock keeps it).
     pub fn stubs_key(&self) -> String {
-        plugins::cache_key(&plugins::StubRequest {
-            descriptor_set: &self.compiled.descriptor_set,
-            files_to_generate: &self.files_to_generate(),
-            parameter: &go::plugin_parameter(&self.project),
-        })
+        self.stubs.key()
     }
 }
 
 /// Adds the protobuf stubs: from the project on disk when the lock says they
-/// were made from the same input and are unchanged, else from the plugins.
-pub fn add_stubs(
-    rendered: Rendered,
-    previous: Option<(&Path, &Lock)>,
-) -> Result<FileSet, PluginError> {
+/// were made from the same input and are unchanged, else from the target.
+pub fn add_stubs(rendered: Rendered, previous: Option<(&Path, &Lock)>) -> anyhow::Result<FileSet> {
     let key = rendered.stubs_key();
-    let files_to_generate = rendered.files_to_generate();
     let Rendered {
-        project,
-        mut files,
-        compiled,
+        mut files, stubs, ..
     } = rendered;
     if let Some(reused) = previous.and_then(|(dir, lock)| reuse_stubs(dir, lock, &key)) {
         for (path, contents) in reused {
@@ -175,14 +159,8 @@ pub fn add_stubs(
         }
         return Ok(files);
     }
-    let parameter = go::plugin_parameter(&project);
-    let stubs = plugins::generate_stubs(&plugins::StubRequest {
-        descriptor_set: &compiled.descriptor_set,
-        files_to_generate: &files_to_generate,
-        parameter: &parameter,
-    })?;
-    for stub in stubs {
-        files.add_stub(go::naming::stub_path(&stub.path), stub.content);
+    for (path, contents) in stubs.generate()? {
+        files.add_stub(path, contents);
     }
     Ok(files)
 }

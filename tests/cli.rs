@@ -988,8 +988,34 @@ fn bad_project_files_are_refused_at_their_line_and_column() {
     let cases: Vec<(&str, String, String)> = vec![
         (
             "kitgen.toml",
-            config.replace("target = \"go\"", "target = \"rust\""),
-            format!("kitgen.toml:{target}:10: unknown target 'rust'"),
+            config.replace("target = \"go\"", "target = \"cobol\""),
+            format!("kitgen.toml:{target}:10: unknown target 'cobol'"),
+        ),
+        (
+            "kitgen.toml",
+            config.replace("target = \"go\"\n", "target = \"go\"\ncobol = 1\n"),
+            format!("kitgen.toml:{}:1: unknown field `cobol`", target + 1),
+        ),
+        (
+            "kitgen.toml",
+            config.replace("target = \"go\"\n", "target = \"go\"\ngo = 1\n"),
+            format!("kitgen.toml:{}:1: `go` must be a table ([go])", target + 1),
+        ),
+        (
+            "kitgen.toml",
+            format!("{config}\n[rust]\nedition = \"2024\"\n"),
+            format!(
+                "kitgen.toml:{}:2: unknown field `rust`",
+                config.lines().count() + 2
+            ),
+        ),
+        (
+            "kitgen.toml",
+            format!("{config}\n[go]\ngo_packages = {{}}\n"),
+            format!(
+                "kitgen.toml:{}:1: invalid kitgen.toml: unknown field `go_packages`",
+                config.lines().count() + 3
+            ),
         ),
         (
             "kitgen.toml",
@@ -1025,6 +1051,71 @@ fn bad_project_files_are_refused_at_their_line_and_column() {
     }
     insta::assert_snapshot!("bad_project_files", goldens);
     assert_eq!(tree(&project), before);
+}
+
+/// `kitgen new --lang` picks the target; a target this kitgen does not
+/// have is refused before anything is written, and so is kitgen.toml's
+/// `target` naming one, located at its value.
+#[test]
+fn lang_names_a_target_this_kitgen_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |lang: &str, want: &str| {
+        let out = kitgen(&["new", "x", "--lang", lang], tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{lang}: {err}");
+        assert!(err.contains(want), "{lang}: want {want:?} in:\n{err}");
+        assert!(
+            err.contains("help: the only target today is \"go\"")
+                || err.contains("help: the targets are"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "{lang}: wrote"
+        );
+    };
+    refused("cobol", "error: --lang cobol: unknown target 'cobol'");
+    refused("", "error: --lang : unknown target ''");
+    for planned in kitgen::backend::PLANNED {
+        refused(
+            planned,
+            &format!(
+                "error: --lang {planned}: the {planned} target is not available in this kitgen yet"
+            ),
+        );
+    }
+    let out = kitgen(&["new", "x", "--lang", "go", "--dry-run"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "dry run wrote"
+    );
+
+    let out = kitgen(&["new", "x"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let toml = tmp.path().join("x/kitgen.toml");
+    let config = fs::read_to_string(&toml).unwrap();
+    assert!(config.contains("target = \"go\"\n"), "{config}");
+    for planned in kitgen::backend::PLANNED {
+        fs::write(
+            &toml,
+            config.replace("target = \"go\"", &format!("target = \"{planned}\"")),
+        )
+        .unwrap();
+        let before = tree(&tmp.path().join("x"));
+        let out = kitgen(&["generate", "--dir", "x"], tmp.path());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!(
+                "kitgen.toml:6:10: the {planned} target is not available in this kitgen yet"
+            )),
+            "{err}"
+        );
+        assert_eq!(tree(&tmp.path().join("x")), before, "changed the project");
+    }
 }
 
 /// Files of one proto package whose imports would make its Go package

@@ -263,10 +263,11 @@ fn render(source: &Source) -> bool {
     let settings = pipeline::Settings {
         name: "fuzz".into(),
         module: "fuzz".into(),
-        addsvc_example: false,
+        target: &kitgen::backend::go::Go,
+        starter: false,
         source_names: vec!["fuzz".into()],
-        go_packages: Vec::new(),
-        discovery: Default::default(),
+        discovery: Vec::new(),
+        table: Default::default(),
     };
     match pipeline::render(source, &settings) {
         Ok(_) => true,
@@ -357,8 +358,10 @@ fn fuzz_kitgen_toml() {
         |rng| mutate(CONFIG_SEED, TOML_TOKENS, rng),
         |bytes| {
             fs::write(sandbox.path().join(CONFIG_FILE), bytes).unwrap();
-            match Config::load_with_overrides(sandbox.path()) {
-                Ok((config, overrides)) => {
+            match Config::load_with_table(sandbox.path()) {
+                Ok((config, table)) => {
+                    let overrides =
+                        kitgen::backend::go::overrides(&table).expect("checked on load");
                     // Every override is located in the file it came from.
                     for o in &overrides {
                         let source = o.source.as_ref().expect("located");
@@ -367,8 +370,9 @@ fn fuzz_kitgen_toml() {
                     }
                     // What loads is what `new` accepts: no name or module that
                     // could steer a path or a parameter.
-                    assert!(kitgen::config::validate_name(&config.name).is_ok());
-                    assert!(kitgen::config::validate_module(&config.module).is_ok());
+                    let target = config.target().expect("checked on load");
+                    assert!(target.validate_name(&config.name).is_ok());
+                    assert!(target.validate_module(&config.module).is_ok());
                     true
                 }
                 Err(d) => {

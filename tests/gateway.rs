@@ -4,7 +4,7 @@
 //! For each proto, kitgen generates a project; `protoc-gen-grpc-gateway`
 //! (built at a pinned version from the Go module proxy) runs as a plugin on
 //! the same CodeGeneratorRequest kitgen gives protoc-gen-go, through
-//! `kitgen::plugins::run_external`, and its reverse proxy is added to a copy
+//! `kitgen::backend::go::plugins::run_external`, and its reverse proxy is added to a copy
 //! of the project, with `tests/gateway/oracle_test.go` and a glue file. That
 //! Go test sends the same systematically generated requests to kitgen's HTTP
 //! handler and to grpc-gateway's mux in front of kitgen's gRPC server, both
@@ -24,8 +24,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kitgen::backend::go::plugins::{self, StubRequest};
 use kitgen::pipeline::{self, Settings, Source};
-use kitgen::plugins::{self, StubRequest};
 use support::{
     GO_RECORDER, GO_TIMEOUT, assert_logged_exchanges_match_openapi, corpus, generate, go, run_ok,
     step,
@@ -103,14 +103,29 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         &Settings {
             name: name.to_string(),
             module: name.to_string(),
-            addsvc_example: false,
+            target: &kitgen::backend::go::Go,
+            starter: false,
             source_names: Vec::new(),
-            go_packages: Vec::new(),
-            discovery: Default::default(),
+            discovery: Vec::new(),
+            table: Default::default(),
         },
     )
     .expect("the proto compiles");
-    let parameter = kitgen::backend::go::plugin_parameter(&rendered.project);
+    // The Go backend's package model, which the oracle's glue reads.
+    let (go_project, _) = kitgen::backend::go::render(
+        &rendered.compiled.api,
+        &kitgen::backend::go::Options {
+            name: name.to_string(),
+            module: name.to_string(),
+            starter: false,
+            sources: Vec::new(),
+            go_packages: Vec::new(),
+            interface: None,
+            discovery: Default::default(),
+        },
+    )
+    .expect("the Go backend renders");
+    let parameter = kitgen::backend::go::plugin_parameter(&go_project);
     let files = plugins::run_external(
         &gateway_plugin(),
         &StubRequest {
@@ -133,11 +148,7 @@ fn oracle(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
     )
     .expect("copy the oracle");
     fs::copy(GO_RECORDER, transport.join("exchanges_test.go")).expect("copy the recorder");
-    fs::write(
-        transport.join("oracle_glue_test.go"),
-        glue(&rendered.project),
-    )
-    .expect("glue");
+    fs::write(transport.join("oracle_glue_test.go"), glue(&go_project)).expect("glue");
 
     step(name, format!("go get {GATEWAY_MODULE}@{GATEWAY_VERSION}"));
     run_ok(

@@ -76,10 +76,11 @@ fn the_builtin_proto_the_go_interface_and_the_rust_trait_give_the_same_ir() {
     let settings = Settings {
         name: "addsvc".into(),
         module: "addsvc".into(),
-        addsvc_example: false,
+        target: &kitgen::backend::go::Go,
+        starter: false,
         source_names: vec!["x".into()],
-        go_packages: Vec::new(),
-        discovery: Default::default(),
+        discovery: Vec::new(),
+        table: Default::default(),
     };
     let builtin = pipeline::render(&Source::Starter, &settings)
         .unwrap()
@@ -1441,10 +1442,11 @@ fn mutated_interfaces_never_panic_interface_first() {
             let settings = Settings {
                 name: "fuzz".into(),
                 module: "fuzz".into(),
-                addsvc_example: false,
+                target: &kitgen::backend::go::Go,
+                starter: false,
                 source_names: vec!["internal/fuzz/m.go".into()],
-                go_packages: Vec::new(),
-                discovery: Default::default(),
+                discovery: Vec::new(),
+                table: Default::default(),
             };
             let source = Source::Code {
                 path: path.clone(),

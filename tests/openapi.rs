@@ -118,10 +118,11 @@ fn try_render(source: &Source) -> Result<pipeline::Rendered, kitgen::diagnostic:
         &pipeline::Settings {
             name: "svc".into(),
             module: "example.com/svc".into(),
-            addsvc_example: false,
+            target: &kitgen::backend::go::Go,
+            starter: false,
             source_names: Vec::new(),
-            go_packages: Vec::new(),
-            discovery: Default::default(),
+            discovery: Vec::new(),
+            table: Default::default(),
         },
     )
 }
@@ -132,10 +133,11 @@ fn render(source: &Source) -> String {
         &pipeline::Settings {
             name: "svc".into(),
             module: "example.com/svc".into(),
-            addsvc_example: false,
+            target: &kitgen::backend::go::Go,
+            starter: false,
             source_names: Vec::new(),
-            go_packages: Vec::new(),
-            discovery: Default::default(),
+            discovery: Vec::new(),
+            table: Default::default(),
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));

@@ -176,10 +176,11 @@ fn mutated_protos_never_panic() {
     let settings = pipeline::Settings {
         name: "fuzz".into(),
         module: "fuzz".into(),
-        addsvc_example: true,
+        target: &kitgen::backend::go::Go,
+        starter: true,
         source_names: vec!["fuzz.proto".into()],
-        go_packages: Vec::new(),
-        discovery: Default::default(),
+        discovery: Vec::new(),
+        table: Default::default(),
     };
     for (name, src) in seeds() {
         for round in 0..150 {

@@ -23,14 +23,7 @@ fn protos(files: &[&str], includes: &[&str]) -> (Source, Vec<String>) {
 
 /// Renders a fixture and snapshots each file under `<fixture>@<path>`.
 fn snapshot_project(fixture: &str, source: (Source, Vec<String>), name: &str, module: &str) {
-    snapshot_with(
-        fixture,
-        source,
-        name,
-        module,
-        Vec::new(),
-        Default::default(),
-    );
+    snapshot_with(fixture, source, name, module, &[], &[]);
 }
 
 /// As [`snapshot_project`], with Go package overrides and service discovery
@@ -40,18 +33,31 @@ fn snapshot_with(
     (source, source_names): (Source, Vec<String>),
     name: &str,
     module: &str,
-    go_packages: Vec<kitgen::backend::go::GoPackageOverride>,
-    discovery: kitgen::backend::go::model::Discovery,
+    go_packages: &[(&str, &str)],
+    discovery: &[&str],
 ) {
+    // kitgen.toml's [go] table, as `kitgen new --go-package` makes it.
+    let mut go_package = toml::Table::new();
+    for (proto, value) in go_packages {
+        go_package.insert(proto.to_string(), toml::Value::String(value.to_string()));
+    }
+    let mut table = toml::Table::new();
+    if !go_package.is_empty() {
+        table.insert("go_package".into(), toml::Value::Table(go_package));
+    }
     let rendered = pipeline::render(
         &source,
         &pipeline::Settings {
             name: name.into(),
             module: module.into(),
-            addsvc_example: false,
+            target: &kitgen::backend::go::Go,
+            starter: false,
             source_names,
-            go_packages,
-            discovery,
+            discovery: discovery.iter().map(|d| d.to_string()).collect(),
+            table: kitgen::backend::Table {
+                value: table,
+                source: None,
+            },
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));
@@ -135,11 +141,8 @@ fn several_services() {
         protos(&["services/services.proto"], &[]),
         "directory",
         "example.com/directory",
-        Vec::new(),
-        kitgen::backend::go::model::Discovery {
-            etcd: true,
-            consul: true,
-        },
+        &[],
+        &["etcd", "consul"],
     );
 }
 
@@ -218,31 +221,26 @@ fn presence_and_oneofs() {
 /// element), the vendored money.proto imported from genproto.
 #[test]
 fn go_package_overrides() {
-    let o = |proto: &str, value: &str| kitgen::backend::go::GoPackageOverride {
-        proto: proto.into(),
-        value: value.into(),
-        source: None,
-    };
     snapshot_with(
         "overrides",
         protos(&["overrides/acme/store/v1/store.proto"], &["overrides"]),
         "store",
         "example.com/store",
-        vec![
-            o(
+        &[
+            (
                 "acme/store/v1/store.proto",
                 "example.com/store/api/store/v1;storev1",
             ),
-            o(
+            (
                 "acme/common/v1/common.proto",
                 "example.com/store/internal/commonpb",
             ),
-            o(
+            (
                 "google/type/money.proto",
                 "google.golang.org/genproto/googleapis/type/money;money",
             ),
         ],
-        Default::default(),
+        &[],
     );
 }
 
