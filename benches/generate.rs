@@ -69,6 +69,7 @@ fn bench(title: &str, dir: &Path, source: &Source, settings: &Settings, runs: (u
         dir,
         &files,
         &PlanOptions {
+            target: &kitgen::backend::go::Go,
             baseline: Baseline::New,
             force: false,
             stubs_key: key,
@@ -95,6 +96,7 @@ fn bench(title: &str, dir: &Path, source: &Source, settings: &Settings, runs: (u
             dir,
             &files,
             &PlanOptions {
+                target: &kitgen::backend::go::Go,
                 baseline: Baseline::Locked(&lock),
                 force: false,
                 stubs_key: key,

@@ -311,6 +311,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
         &dir,
         &files,
         &sync::PlanOptions {
+            target,
             baseline: sync::Baseline::New,
             force: args.force,
             stubs_key,
@@ -460,6 +461,7 @@ fn plan_project(dir: &Path, force: bool) -> Result<sync::Plan, Failure> {
         dir,
         &files,
         &sync::PlanOptions {
+            target,
             baseline,
             force,
             stubs_key,

@@ -5,11 +5,12 @@
 mod journal;
 mod plan;
 mod relocate;
-mod signatures;
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::backend::{PreMerge, Target};
 
 pub use journal::{ProjectLock, Recovered, STATE_DIR, lock_project, recover};
 pub use plan::{
@@ -176,33 +177,20 @@ pub fn merge3(base: &str, ours: &str, theirs: &str) -> Result<String, String> {
         })
 }
 
-/// go.sum is a set of lines: the user's additions (lines not in the base)
-/// join the fresh rendering, sorted as `go mod tidy` keeps them.
-fn merge_go_sum(base: &str, ours: &str, theirs: &str) -> String {
-    let base: std::collections::HashSet<&str> = base.lines().collect();
-    let mut lines: Vec<&str> = theirs
-        .lines()
-        .chain(ours.lines().filter(|l| !base.contains(l)))
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    lines.sort_unstable();
-    lines.dedup();
-    lines.iter().map(|l| format!("{l}\n")).collect()
-}
-
-/// Merges one user-owned file by its kind.
-fn merge_file(path: &str, base: &str, ours: &str, theirs: &str) -> Result<String, String> {
-    if path == "go.sum" && ours != base {
-        return Ok(merge_go_sum(base, ours, theirs));
+/// Merges one user-owned file: the target's own merge first (see
+/// [`Target::premerge`]), then the lines.
+fn merge_file(
+    target: &dyn Target,
+    path: &str,
+    base: &str,
+    ours: &str,
+    theirs: &str,
+) -> Result<String, String> {
+    match target.premerge(path, base, ours, theirs) {
+        PreMerge::Merged(merged) => Ok(merged),
+        PreMerge::Carried { base, ours } => merge3(&base, &ours, theirs),
+        PreMerge::Lines => merge3(base, ours, theirs),
     }
-    if path.ends_with(".go")
-        && ours != base
-        && theirs != base
-        && let Some((base, ours)) = signatures::carry(base, ours, theirs)
-    {
-        return merge3(&base, &ours, theirs);
-    }
-    merge3(base, ours, theirs)
 }
 
 /// Text with `\r\n` line ends made `\n`: files are compared and merged on
@@ -356,17 +344,6 @@ mod tests {
         assert_eq!(
             markers,
             ["<<<<<<< ours", "||||||| base", "=======", ">>>>>>> theirs"]
-        );
-    }
-
-    #[test]
-    fn go_sum_keeps_the_users_lines() {
-        let base = "a v1 h1:x\nb v1 h1:y\n";
-        let ours = "a v1 h1:x\nb v1 h1:y\nc v1 h1:z\n";
-        let theirs = "a v1 h1:x\nd v1 h1:w\n";
-        assert_eq!(
-            merge_go_sum(base, ours, theirs),
-            "a v1 h1:x\nc v1 h1:z\nd v1 h1:w\n"
         );
     }
 

@@ -113,6 +113,59 @@ pub trait Target: Sync + std::panic::RefUnwindSafe {
 
     /// What to run after `kitgen new` made project `name` in `dir`.
     fn next_steps(&self, name: &str) -> Vec<String>;
+
+    /// Whether `path` is a source file of this language, whose
+    /// [`Target::declarations`] sync reads to find a file of the user's
+    /// that was renamed, or that lacks what kitgen renders for it.
+    fn source_file(&self, path: &str) -> bool {
+        let _ = path;
+        false
+    }
+
+    /// The top-level declarations of a source file.
+    fn declarations(&self, text: &str) -> std::collections::BTreeSet<Declaration> {
+        let _ = text;
+        Default::default()
+    }
+
+    /// A merge of its own for a file of the user's at `path`, before (or
+    /// instead of) the line merge of `base`, `ours` and `theirs`.
+    fn premerge(&self, path: &str, base: &str, ours: &str, theirs: &str) -> PreMerge {
+        let _ = (path, base, ours, theirs);
+        PreMerge::Lines
+    }
+}
+
+/// One top-level declaration of a source file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Declaration {
+    /// As the language writes it, e.g. `func (addService) Sum`: shown to
+    /// the user, and what two files are compared by.
+    pub text: String,
+    pub kind: DeclarationKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeclarationKind {
+    /// A type: other code depends on it.
+    Type,
+    /// A free function.
+    Function,
+    /// A method of a type.
+    Method,
+}
+
+/// What [`Target::premerge`] made of a file of the user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreMerge {
+    /// Nothing: merge the lines as they are.
+    Lines,
+    /// The merge itself, conflict-free (e.g. go.sum, a set of lines).
+    Merged(String),
+    /// Merge these lines instead: `base` and `ours` with what the new
+    /// rendering changed carried in where the user did not edit it (e.g. a
+    /// method's new signature above the user's body).
+    Carried { base: String, ours: String },
 }
 
 /// What `kitgen new` was given for the target's table.

@@ -8,6 +8,7 @@ use std::path::Path;
 use super::{
     Read, SyncError, has_conflict_markers, lf, merge_file, read_file, relocate, with_endings_of,
 };
+use crate::backend::Target;
 use crate::fileset::{FileSet, OutputFile, Ownership};
 use crate::lock::{FORMAT, LOCK_FILE, Lock, LockedFile, sha256};
 
@@ -98,6 +99,9 @@ pub enum Baseline<'a> {
 
 /// How `plan` treats the project on disk.
 pub struct PlanOptions<'a> {
+    /// The project's target: how its files of the user's merge, and which
+    /// are source files whose declarations find one that was renamed.
+    pub target: &'a dyn Target,
     pub baseline: Baseline<'a>,
     /// Overwrite generated files edited by hand.
     pub force: bool,
@@ -238,6 +242,7 @@ pub enum Finding {
 /// Decides what happens to the file at `path`, rendered as `rendered`, given
 /// what the read step `found` and the lock's entry `previous`.
 pub fn decide(
+    target: &dyn Target,
     path: &str,
     rendered: &OutputFile,
     found: &Found,
@@ -297,13 +302,14 @@ pub fn decide(
                     match &found.moved {
                         // Renamed: merged where it now lives.
                         Some((moved, raw)) => {
-                            let (kind, text) = match merge_file(path, old_base, &lf(raw), theirs) {
-                                Ok(merged) => (ChangeKind::Merge, with_endings_of(merged, raw)),
-                                Err(conflicted) => {
-                                    decision.findings.push(Finding::Conflict);
-                                    (ChangeKind::Conflict, with_endings_of(conflicted, raw))
-                                }
-                            };
+                            let (kind, text) =
+                                match merge_file(target, path, old_base, &lf(raw), theirs) {
+                                    Ok(merged) => (ChangeKind::Merge, with_endings_of(merged, raw)),
+                                    Err(conflicted) => {
+                                        decision.findings.push(Finding::Conflict);
+                                        (ChangeKind::Conflict, with_endings_of(conflicted, raw))
+                                    }
+                                };
                             if has_conflict_markers(raw) {
                                 decision.findings.push(Finding::Unresolved);
                             }
@@ -317,7 +323,7 @@ pub fn decide(
                         None if !p.deleted
                             && !force
                             && old_base != theirs
-                            && relocate::declares_types(old_base) =>
+                            && relocate::declares_types(target, old_base) =>
                         {
                             decision.findings.push(Finding::Missing);
                             decision.record = Record::PreviousBase;
@@ -359,7 +365,7 @@ pub fn decide(
                     };
                     // Merged on normalized lines, written back with the
                     // file's own line ends.
-                    match merge_file(path, old_base, &lf(raw), theirs) {
+                    match merge_file(target, path, old_base, &lf(raw), theirs) {
                         Ok(merged) => {
                             let merged = with_endings_of(merged, raw);
                             if merged != raw {
@@ -430,16 +436,17 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Result<Pl
     for (path, file) in files.iter() {
         let previous = lock.and_then(|l| l.get(path));
         let mut found = Found::at(read(path)?);
-        let user_go = file.ownership == Ownership::User && path.ends_with(".go");
-        if user_go && !found.disk.is_present() {
+        let target = options.target;
+        let user_source = file.ownership == Ownership::User && target.source_file(path);
+        if user_source && !found.disk.is_present() {
             if let Some(p) = previous.filter(|p| p.deleted || p.base.is_some()) {
                 let old_base = p.base.as_deref().unwrap_or_default();
-                found.moved = relocate::find_moved(dir, path, old_base, &tracked);
+                found.moved = relocate::find_moved(target, dir, path, old_base, &tracked);
             }
-        } else if user_go && mode == Mode::Unlocked {
-            found.undeclared = relocate::undeclared(dir, path, &file.contents);
+        } else if user_source && mode == Mode::Unlocked {
+            found.undeclared = relocate::undeclared(target, dir, path, &file.contents);
         }
-        let decision = decide(path, file, &found, previous, mode, options.force);
+        let decision = decide(target, path, file, &found, previous, mode, options.force);
         let at = decision.moved_to.as_deref().unwrap_or(path);
         for finding in decision.findings {
             match finding {
@@ -548,6 +555,11 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Result<Pl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Go target: its go.sum and signature merges, its source files.
+    fn go() -> &'static dyn Target {
+        crate::backend::target("go").unwrap()
+    }
 
     /// What kitgen rendered last time (a user-owned file's merge base).
     const BASE: &str = "package a\n\nfunc A() {}\n";
@@ -740,6 +752,7 @@ mod tests {
         ];
         for (name, ownership, fresh, found, previous, mode, force, expected) in table {
             let got = decide(
+                go(),
                 "a/a.go",
                 &rendered(ownership, fresh),
                 &found,
@@ -758,6 +771,7 @@ mod tests {
             ..absent()
         };
         let got = decide(
+            go(),
             "a/a.go",
             &rendered(User, FRESH),
             &found,
@@ -779,6 +793,7 @@ mod tests {
             ..absent()
         };
         let got = decide(
+            go(),
             "a/a.go",
             &rendered(User, FRESH),
             &clash,
@@ -794,6 +809,7 @@ mod tests {
     #[test]
     fn go_sum_keeps_the_users_lines() {
         let got = decide(
+            go(),
             "go.sum",
             &rendered(User, "a v1 h1:x\nd v1 h1:w\n"),
             &text("a v1 h1:x\nb v1 h1:y\nc v1 h1:z\n"),
@@ -843,6 +859,7 @@ mod tests {
                             for force in [false, true] {
                                 cases += 1;
                                 let d = decide(
+                                    go(),
                                     "a/a.go",
                                     &rendered(ownership, fresh),
                                     &found,
@@ -971,6 +988,7 @@ mod tests {
 
     fn options<'a>(baseline: Baseline<'a>, force: bool) -> PlanOptions<'a> {
         PlanOptions {
+            target: go(),
             baseline,
             force,
             stubs_key: "k".into(),

@@ -7,6 +7,8 @@ pub mod model;
 pub mod naming;
 pub mod overrides;
 pub mod plugins;
+mod signatures;
+mod sources;
 mod target;
 
 use std::collections::HashSet;

@@ -2,12 +2,12 @@
 //! and module rules, kitgen.toml's `[go]` table, the interface-first copy,
 //! and the protobuf stubs from protoc-gen-go and protoc-gen-go-grpc.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Flags, Rendering, Stubs, Table, Target};
+use crate::backend::{Declaration, Flags, PreMerge, Rendering, Stubs, Table, Target};
 use crate::config::CONFIG_FILE;
 use crate::diagnostic::Diagnostic;
 use crate::frontend::definition::Definition;
@@ -15,7 +15,7 @@ use crate::frontend::proto::Compiled;
 use crate::pipeline::Settings;
 
 use super::overrides::{GoPackageOverride, OverrideSource};
-use super::{Options, iface, model, naming, plugins};
+use super::{Options, iface, model, naming, plugins, signatures, sources};
 
 /// The Go kit target.
 pub struct Go;
@@ -211,6 +211,31 @@ impl Target for Go {
 
     fn next_steps(&self, name: &str) -> Vec<String> {
         vec![format!("go run ./cmd/{name}")]
+    }
+
+    fn source_file(&self, path: &str) -> bool {
+        path.ends_with(".go")
+    }
+
+    fn declarations(&self, text: &str) -> BTreeSet<Declaration> {
+        sources::declarations(text)
+    }
+
+    /// go.sum merges as a set of lines; a Go file the user implemented
+    /// takes the new signatures of methods whose signature they left as
+    /// kitgen wrote it, before the line merge (see [`signatures`]).
+    fn premerge(&self, path: &str, base: &str, ours: &str, theirs: &str) -> PreMerge {
+        if path == "go.sum" && ours != base {
+            return PreMerge::Merged(sources::merge_go_sum(base, ours, theirs));
+        }
+        if path.ends_with(".go")
+            && ours != base
+            && theirs != base
+            && let Some((base, ours)) = signatures::carry(base, ours, theirs)
+        {
+            return PreMerge::Carried { base, ours };
+        }
+        PreMerge::Lines
     }
 }
 
