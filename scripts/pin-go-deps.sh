@@ -11,7 +11,6 @@ trap 'rm -rf "$work"' EXIT
 
 imports='
 	_ "github.com/go-kit/kit/endpoint"
-	_ "github.com/go-kit/kit/metrics/prometheus"
 	_ "github.com/go-kit/kit/sd"
 	_ "github.com/go-kit/kit/sd/dnssrv"
 	_ "github.com/go-kit/kit/sd/lb"

@@ -553,3 +553,80 @@ fn generation_is_deterministic() {
         step(T, format_args!("{name}: {} files identical", a.len()));
     }
 }
+
+/// With discovery chosen, the generated go.mod and go.sum are as `go mod
+/// tidy` leaves them too, as `check_projects` proves for the default, and
+/// the server links the chosen backends only. Bounded: `go mod tidy` and
+/// `go list` on three starters, nothing compiled.
+#[test]
+fn go_mod_tidy_keeps_the_modules_of_each_discovery_choice() {
+    const T: &str = "tidy-discovery";
+    const ETCD: &str = "go.etcd.io/etcd/client/v3";
+    const CONSUL: &str = "github.com/hashicorp/consul/api";
+    for (discovery, linked) in [
+        ("etcd", &[ETCD][..]),
+        ("consul", &[CONSUL][..]),
+        ("etcd,consul", &[ETCD, CONSUL][..]),
+    ] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        step(T, format_args!("kitgen new addsvc --discovery {discovery}"));
+        let project = generate(tmp.path(), "addsvc", &["--discovery", discovery]);
+        let go_mod = fs::read_to_string(project.join("go.mod")).expect("read go.mod");
+        let go_sum = fs::read_to_string(project.join("go.sum")).expect("read go.sum");
+        for module in [ETCD, CONSUL] {
+            assert_eq!(
+                go_mod.contains(&format!("\t{module} ")),
+                linked.contains(&module),
+                "{discovery}: go.mod and {module}:\n{go_mod}"
+            );
+        }
+
+        step(T, format_args!("{discovery}: go mod tidy"));
+        run_ok(&mut go(&project, &["mod", "tidy"]), GO_TIMEOUT);
+        for (file, generated) in [("go.mod", &go_mod), ("go.sum", &go_sum)] {
+            let tidy = fs::read_to_string(project.join(file)).expect("read tidy file");
+            assert!(
+                tidy == **generated,
+                "{discovery}: go mod tidy changed {file}:\n{}",
+                line_changes(generated, &tidy)
+            );
+        }
+
+        step(T, format_args!("{discovery}: go list -deps ./cmd/addsvc"));
+        let deps = run_ok(
+            &mut go(
+                &project,
+                &[
+                    "list",
+                    "-deps",
+                    "-f",
+                    "{{with .Module}}{{.Path}}{{end}}",
+                    "./cmd/addsvc",
+                ],
+            ),
+            GO_TIMEOUT,
+        )
+        .stdout;
+        for module in [ETCD, CONSUL] {
+            assert_eq!(
+                deps.lines().any(|m| m == module),
+                linked.contains(&module),
+                "{discovery}: is {module} linked into the server?"
+            );
+        }
+        assert!(
+            !deps.contains("hystrix"),
+            "{discovery}: the server links hystrix-go"
+        );
+    }
+}
+
+/// The lines only one of `before` and `after` has, as `-line` and `+line`
+/// (nothing if they differ in order only).
+fn line_changes(before: &str, after: &str) -> String {
+    let old: std::collections::BTreeSet<&str> = before.lines().collect();
+    let new: std::collections::BTreeSet<&str> = after.lines().collect();
+    let removed = old.difference(&new).map(|l| format!("-{l}\n"));
+    let added = new.difference(&old).map(|l| format!("+{l}\n"));
+    removed.chain(added).collect()
+}

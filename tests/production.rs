@@ -34,7 +34,8 @@ const LOOPBACK: [&str; 6] = [
 ];
 
 /// A program that calls Sum through the generated load-balanced client, as a
-/// user's program would, and prints each outcome.
+/// user's program would, and prints each outcome; or, with -unknown-method,
+/// calls a method the server at that gRPC address does not have.
 const DRIVER: &str = r#"// Command driver calls Sum n times through the load-balanced client.
 package main
 
@@ -45,6 +46,11 @@ import (
 	"os"
 	"strings"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
 	"addsvc/pkg/client"
 )
 
@@ -52,8 +58,19 @@ func main() {
 	etcd := flag.String("etcd-addr", "", "")
 	consulAddr := flag.String("consul-addr", "", "")
 	n := flag.Int("n", 10, "")
+	unknownMethod := flag.String("unknown-method", "", "")
 	flag.Parse()
 	ctx := context.Background()
+	if *unknownMethod != "" {
+		conn, err := grpc.NewClient(*unknownMethod, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			fmt.Println("setup", err)
+			os.Exit(1)
+		}
+		err = conn.Invoke(ctx, "/addsvc.Add/NoSuchMethod", &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{})
+		fmt.Println("err", status.Code(err))
+		return
+	}
 	discovery := client.Discovery{ConsulAddr: *consulAddr}
 	if *etcd != "" {
 		discovery.EtcdAddrs = strings.Split(*etcd, ",")
@@ -484,7 +501,7 @@ fn consul_registration_is_used_by_clients_and_removed_at_shutdown() {
 }
 
 #[test]
-fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted() {
+fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted_and_refusals_are_counted() {
     const T: &str = "rate";
     let bin = build(T);
     let server = Server::start(Command::new(&bin.server).args(LOOPBACK).args([
@@ -535,6 +552,32 @@ fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted() {
         limited.is_some_and(|n| n >= 2.0),
         "rejected calls are counted: {limited:?}"
     );
+
+    // Requests refused before any method saw them are counted by transport.
+    let unknown = request(
+        &agent,
+        "GET",
+        &format!("http://{}/no/such", server.http()),
+        None,
+    );
+    assert_eq!(unknown.status, 404, "{unknown:?}");
+    let grpc = server.grpc().to_string();
+    assert_eq!(
+        drive(&bin.driver, &["-unknown-method", &grpc]),
+        ["err Unimplemented"]
+    );
+    let metrics = scrape_metrics(&server);
+    for (transport, code) in [("HTTP", "NOT_FOUND"), ("gRPC", "UNIMPLEMENTED")] {
+        assert_eq!(
+            metric(
+                &metrics,
+                "addsvc_transport_errors_total",
+                &[("transport", transport), ("code", code)],
+            ),
+            Some(1.0),
+            "{transport} {code} in addsvc_transport_errors_total:\n{metrics}"
+        );
+    }
     assert!(server.terminate().success());
 }
 

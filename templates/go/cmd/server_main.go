@@ -114,7 +114,9 @@ func run(args []string) error {
 	servers.HTTP("HTTP", httpServer, listeners[0])
 
 	// gRPC: add server options here (credentials, keepalive, interceptors).
-	var grpcOptions []grpc.ServerOption
+	grpcOptions := []grpc.ServerOption{
+		transport.GRPCErrorHandler(instrumentation.TransportError("gRPC")),
+	}
 	grpcServer := server.NewGRPCServer(set, probes, grpcOptions...)
 	servers.GRPC("gRPC", grpcServer, listeners[1])
 

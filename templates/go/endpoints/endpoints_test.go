@@ -88,13 +88,36 @@ func TestMetricsCountRequestsByMethodAndCode(t *testing.T) {
 	if _, err := e.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }}); err == nil {
 		t.Fatal("want an error")
 	}
+	counts := counters(t, registry, "test_requests_total", "method", "code")
+	if counts["{{ first.1.label }} OK"] != 2 || counts["{{ first.1.label }} INVALID_ARGUMENT"] != 1 {
+		t.Errorf("requests_total = %v, want 2 OK and 1 INVALID_ARGUMENT", counts)
+	}
+}
+
+func TestTransportErrorsAreCountedByTransportAndCode(t *testing.T) {
+	registry := prometheus.NewRegistry()
+	in := Instrumentation{Metrics: NewMetrics(registry, "test")}
+	in.TransportError("HTTP")(t.Context(), service.Errorf(service.CodeNotFound, "no route matches GET /"))
+	for range 2 {
+		in.TransportError("gRPC")(t.Context(), service.Errorf(service.CodeUnimplemented, "unknown method /no.such.Service/Check"))
+	}
+	counts := counters(t, registry, "test_transport_errors_total", "transport", "code")
+	if len(counts) != 2 || counts["HTTP NOT_FOUND"] != 1 || counts["gRPC UNIMPLEMENTED"] != 2 {
+		t.Errorf("transport_errors_total = %v, want 1 HTTP NOT_FOUND and 2 gRPC UNIMPLEMENTED", counts)
+	}
+}
+
+// counters returns the values of the counter family name in registry, by
+// the values of its two labels a and b, space-separated.
+func counters(t *testing.T, registry *prometheus.Registry, name, a, b string) map[string]float64 {
+	t.Helper()
 	families, err := registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	counts := map[string]float64{}
 	for _, family := range families {
-		if family.GetName() != "test_requests_total" {
+		if family.GetName() != name {
 			continue
 		}
 		for _, metric := range family.GetMetric() {
@@ -102,12 +125,10 @@ func TestMetricsCountRequestsByMethodAndCode(t *testing.T) {
 			for _, label := range metric.GetLabel() {
 				labels[label.GetName()] = label.GetValue()
 			}
-			counts[labels["method"]+" "+labels["code"]] = metric.GetCounter().GetValue()
+			counts[labels[a]+" "+labels[b]] = metric.GetCounter().GetValue()
 		}
 	}
-	if counts["{{ first.1.label }} OK"] != 2 || counts["{{ first.1.label }} INVALID_ARGUMENT"] != 1 {
-		t.Errorf("requests_total = %v, want 2 OK and 1 INVALID_ARGUMENT", counts)
-	}
+	return counts
 }
 
 func TestRecoveryTurnsPanicsIntoInternalErrors(t *testing.T) {

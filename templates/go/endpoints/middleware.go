@@ -9,11 +9,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
-	"github.com/go-kit/kit/metrics"
-	kitprometheus "github.com/go-kit/kit/metrics/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -128,7 +127,7 @@ func (in Instrumentation) TransportError(transport string) func(ctx context.Cont
 	return func(ctx context.Context, err error) {
 		code := answered(err)
 		if in.Metrics != nil && in.Metrics.TransportErrors != nil {
-			in.Metrics.TransportErrors.With("transport", transport, "code", code.String()).Add(1)
+			in.Metrics.TransportErrors.WithLabelValues(transport, code.String()).Inc()
 		}
 		if in.Logger != nil && in.Logger.Enabled(ctx, slog.LevelDebug) {
 			in.Logger.LogAttrs(ctx, slog.LevelDebug, "request refused",
@@ -172,52 +171,91 @@ func serverFault(code service.Code) bool {
 	return code == service.CodeInternal || code == service.CodeUnknown || code == service.CodeDataLoss
 }
 
-// Metrics counts requests and observes their duration, by method and code.
+// Metrics counts requests and observes their duration, by method and code,
+// in Prometheus vectors: NewMetrics makes them.
 type Metrics struct {
-	Requests metrics.Counter
-	Duration metrics.Histogram
+	// Requests is labelled method and code.
+	Requests *prometheus.CounterVec
+	// Duration is labelled method and code.
+	Duration *prometheus.HistogramVec
 	// TransportErrors counts requests refused before any endpoint saw
-	// them, by transport and code.
-	TransportErrors metrics.Counter
+	// them, labelled transport and code.
+	TransportErrors *prometheus.CounterVec
 }
 
 // NewMetrics creates the request metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer, namespace string) *Metrics {
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace,
-		Name:      "requests_total",
-		Help:      "Requests handled, by method and outcome code.",
-	}, []string{"method", "code"})
-	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: namespace,
-		Name:      "request_duration_seconds",
-		Help:      "Time spent handling requests, by method and outcome code.",
-		Buckets:   prometheus.DefBuckets,
-	}, []string{"method", "code"})
-	transportErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace,
-		Name:      "transport_errors_total",
-		Help:      "Requests refused before reaching a method (no route, method not allowed, undecodable), by transport and code.",
-	}, []string{"transport", "code"})
-	reg.MustRegister(requests, duration, transportErrors)
-	return &Metrics{
-		Requests:        kitprometheus.NewCounter(requests),
-		Duration:        kitprometheus.NewHistogram(duration),
-		TransportErrors: kitprometheus.NewCounter(transportErrors),
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "requests_total",
+			Help:      "Requests handled, by method and outcome code.",
+		}, []string{"method", "code"}),
+		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace,
+			Name:      "request_duration_seconds",
+			Help:      "Time spent handling requests, by method and outcome code.",
+			Buckets:   prometheus.DefBuckets,
+		}, []string{"method", "code"}),
+		TransportErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace,
+			Name:      "transport_errors_total",
+			Help:      "Requests refused before reaching a method (no route, method not allowed, undecodable, unknown gRPC method), by transport and code.",
+		}, []string{"transport", "code"}),
 	}
+	reg.MustRegister(m.Requests, m.Duration, m.TransportErrors)
+	return m
 }
 
-// InstrumentingMiddleware records every request of method in m.
+// InstrumentingMiddleware records every request of method in m. The series
+// of each code are looked up once, at its first request, not per request
+// (go-kit's metrics.Counter builds and hashes a label map on every Add).
 func InstrumentingMiddleware(m *Metrics, method string) endpoint.Middleware {
+	s := &methodSeries{metrics: m, method: method}
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, request any) (response any, err error) {
 			defer func(begin time.Time) {
-				labels := []string{"method", method, "code", answered(err).String()}
-				m.Requests.With(labels...).Add(1)
-				m.Duration.With(labels...).Observe(time.Since(begin).Seconds())
+				series := s.of(answered(err))
+				series.requests.Inc()
+				series.duration.Observe(time.Since(begin).Seconds())
 			}(time.Now())
 			return next(ctx, request)
 		}
+	}
+}
+
+// methodSeries holds the series of one method, by code, each created at
+// its code's first request: /metrics shows the codes answered, as
+// Prometheus' own vectors do.
+type methodSeries struct {
+	metrics *Metrics
+	method  string
+	byCode  [service.CodeUnauthenticated + 1]atomic.Pointer[codeSeries]
+}
+
+type codeSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (s *methodSeries) of(code service.Code) *codeSeries {
+	if code < 0 || int(code) >= len(s.byCode) {
+		return s.lookup(code)
+	}
+	if series := s.byCode[code].Load(); series != nil {
+		return series
+	}
+	// Two first requests may both look up: the vectors return the same
+	// series to each.
+	series := s.lookup(code)
+	s.byCode[code].Store(series)
+	return series
+}
+
+func (s *methodSeries) lookup(code service.Code) *codeSeries {
+	return &codeSeries{
+		requests: s.metrics.Requests.WithLabelValues(s.method, code.String()),
+		duration: s.metrics.Duration.WithLabelValues(s.method, code.String()),
 	}
 }
 

@@ -5,6 +5,21 @@ package transport
 import (
 {{ imports() }}
 )
+
+// GRPCErrorHandler makes a gRPC server answer a call of a service or
+// method it does not have UNIMPLEMENTED, as grpc-go does, and tell refused
+// first: endpoints.Instrumentation.TransportError logs and counts it, as
+// it does the HTTP transport's refusals (see HTTPErrorHandler).
+func GRPCErrorHandler(refused func(ctx context.Context, err error)) grpc.ServerOption {
+	return grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		method, _ := grpc.MethodFromServerStream(stream)
+		err := service.Errorf(service.CodeUnimplemented, "unknown method %s", bounded(method))
+		if refused != nil {
+			refused(stream.Context(), err)
+		}
+		return grpcError(err)
+	})
+}
 {% if p.has_unary() %}
 // passThrough is every gRPC codec of this package: the service takes and
 // returns the protobuf messages themselves, so there is nothing to convert.

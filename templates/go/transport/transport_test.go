@@ -35,11 +35,12 @@ func startGRPC(t *testing.T, f fakes) *grpc.ClientConn {
 	return startGRPCWith(t, {% for s in p.services %}f.{{ s.lower }}, {% endfor %}endpoints.Instrumentation{})
 }
 
-// startGRPCWith serves the given services through the middleware of in.
-func startGRPCWith(t *testing.T, {% for s in p.services %}{{ s.lower }} service.{{ s.iface }}, {% endfor %}in endpoints.Instrumentation) *grpc.ClientConn {
+// startGRPCWith serves the given services through the middleware of in,
+// from a server built with opts.
+func startGRPCWith(t *testing.T, {% for s in p.services %}{{ s.lower }} service.{{ s.iface }}, {% endfor %}in endpoints.Instrumentation, opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	listener := bufconn.Listen(1 << 20)
-	server := grpc.NewServer()
+	server := grpc.NewServer(opts...)
 {%- for s in p.services %}
 	{{ s.pb.name }}.Register{{ s.grpc_name }}Server(server, New{{ s.base }}GRPCServer(endpoints.New{{ s.endpoints }}({{ s.lower }}, in)))
 {%- endfor %}
@@ -168,26 +169,33 @@ func TestGRPC{{ s.base }}{{ m.name }}(t *testing.T) {
 }
 {%- endfor %}
 {%- endfor %}
-{%- if let Some(first) = p.first_unary() %}
 
-func TestErrorsKeepTheirCodeOverBothTransports(t *testing.T) {
+func TestGRPCUnknownMethodsAreRefusedAndReported(t *testing.T) {
+	refused := make(chan error, 2)
 	f := newFakes()
-	f.{{ first.0.lower }}.Err = service.Errorf(service.CodeNotFound, "no such thing")
-	httpClient, err := New{{ first.0.base }}HTTPClient(startHTTP(t, f).URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients := map[string]service.{{ first.0.iface }}{
-		"HTTP": httpClient,
-		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
-	}
-	for name, c := range clients {
-		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
-		if service.CodeOf(err) != service.CodeNotFound || service.MessageOf(err) != "no such thing" {
-			t.Errorf("%s: err = %v, want NOT_FOUND: no such thing", name, err)
+	conn := startGRPCWith(t, {% for s in p.services %}f.{{ s.lower }}, {% endfor %}endpoints.Instrumentation{}, GRPCErrorHandler(func(_ context.Context, err error) {
+		refused <- err
+	}))
+{%- for s in p.services %}
+{%- if loop.first %}
+	for _, method := range []string{"/no.such.Service/Check", "/{{ s.full_name }}/NoSuchMethod"} {
+{%- endif %}
+{%- endfor %}
+		err := conn.Invoke(t.Context(), method, &healthpb.HealthCheckRequest{}, &healthpb.HealthCheckResponse{})
+		if status.Code(err) != codes.Unimplemented {
+			t.Errorf("%s: err = %v, want UNIMPLEMENTED", method, err)
+		}
+		select {
+		case err := <-refused:
+			if service.CodeOf(err) != service.CodeUnimplemented || service.MessageOf(err) != "unknown method "+method {
+				t.Errorf("%s: refused with %v, want UNIMPLEMENTED: unknown method %s", method, err, method)
+			}
+		default:
+			t.Errorf("%s: the refusal was not reported", method)
 		}
 	}
 }
+{%- if let Some(first) = p.first_unary() %}
 
 func TestHTTPErrorStatusAndBody(t *testing.T) {
 	f := newFakes()
@@ -256,47 +264,63 @@ func TestErrorsWrapTheirCause(t *testing.T) {
 	}
 }
 
-func TestErrorDetailsCrossBothTransports(t *testing.T) {
-	f := newFakes()
+func TestErrorsCrossBothTransports(t *testing.T) {
 	info := &errdetails.ErrorInfo{Reason: "QUOTA_EXCEEDED", Domain: "example.com", Metadata: map[string]string{"limit": "10"}}
-	f.{{ first.0.lower }}.Err = service.Errorf(service.CodeFailedPrecondition, "over quota").WithDetails(info)
-	httpClient, err := New{{ first.0.base }}HTTPClient(startHTTP(t, f).URL, nil)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		// err is what the service returns; want checks what the caller got.
+		err  error
+		want func(t *testing.T, transport string, err error)
+	}{
+		{
+			name: "the code and message are kept",
+			err:  service.Errorf(service.CodeNotFound, "no such thing"),
+			want: func(t *testing.T, transport string, err error) {
+				if service.CodeOf(err) != service.CodeNotFound || service.MessageOf(err) != "no such thing" {
+					t.Errorf("%s: err = %v, want NOT_FOUND: no such thing", transport, err)
+				}
+			},
+		},
+		{
+			name: "details are kept",
+			err:  service.Errorf(service.CodeFailedPrecondition, "over quota").WithDetails(info),
+			want: func(t *testing.T, transport string, err error) {
+				e, ok := errors.AsType[*service.RemoteError](err)
+				if !ok || e.Code != service.CodeFailedPrecondition || e.Message != "over quota" {
+					t.Fatalf("%s: err = %v, want FAILED_PRECONDITION: over quota", transport, err)
+				}
+				if len(e.Details) != 1 || !proto.Equal(e.Details[0], info) {
+					t.Errorf("%s: details = %v, want [%v]", transport, e.Details, info)
+				}
+			},
+		},
+		{
+			name: "an internal error is hidden",
+			err:  fmt.Errorf("loading: %w", errors.New("pq: password authentication failed for user app at 10.0.0.5:5432")),
+			want: func(t *testing.T, transport string, err error) {
+				if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" || strings.Contains(err.Error(), "10.0.0.5") {
+					t.Errorf("%s: err = %v, want INTERNAL: internal error and nothing more", transport, err)
+				}
+			},
+		},
 	}
-	clients := map[string]service.{{ first.0.iface }}{
-		"HTTP": httpClient,
-		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
-	}
-	for name, c := range clients {
-		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
-		e, ok := errors.AsType[*service.RemoteError](err)
-		if !ok || e.Code != service.CodeFailedPrecondition || e.Message != "over quota" {
-			t.Fatalf("%s: err = %v, want FAILED_PRECONDITION: over quota", name, err)
-		}
-		if len(e.Details) != 1 || !proto.Equal(e.Details[0], info) {
-			t.Errorf("%s: details = %v, want [%v]", name, e.Details, info)
-		}
-	}
-}
-
-func TestInternalErrorsAreHiddenFromCallers(t *testing.T) {
-	f := newFakes()
-	f.{{ first.0.lower }}.Err = fmt.Errorf("loading: %w", errors.New("pq: password authentication failed for user app at 10.0.0.5:5432"))
-	srv := startHTTP(t, f)
-	httpClient, err := New{{ first.0.base }}HTTPClient(srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients := map[string]service.{{ first.0.iface }}{
-		"HTTP": httpClient,
-		"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
-	}
-	for name, c := range clients {
-		_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
-		if service.CodeOf(err) != service.CodeInternal || service.MessageOf(err) != "internal error" || strings.Contains(err.Error(), "10.0.0.5") {
-			t.Errorf("%s: err = %v, want INTERNAL: internal error and nothing more", name, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakes()
+			f.{{ first.0.lower }}.Err = tt.err
+			httpClient, err := New{{ first.0.base }}HTTPClient(startHTTP(t, f).URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clients := map[string]service.{{ first.0.iface }}{
+				"HTTP": httpClient,
+				"gRPC": New{{ first.0.base }}GRPCClient(startGRPC(t, f)),
+			}
+			for transport, c := range clients {
+				_, err := c.{{ first.1.name }}(t.Context(), {{ first.1.sample_input }})
+				tt.want(t, transport, err)
+			}
+		})
 	}
 }
 
