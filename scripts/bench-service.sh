@@ -13,9 +13,11 @@
 #
 # What it does:
 # - builds kitgen (release) from this repository, generates the built-in
-#   addsvc starter with it and builds the server (CGO_ENABLED=0 go build
-#   -trimpath, as the generated Makefile does; also -ldflags="-s -w", as the
-#   generated Dockerfile does, for the size);
+#   addsvc starter with it and builds the server as the generated project
+#   builds it (CGO_ENABLED=0 go build -trimpath -ldflags="-s -w", the
+#   command of its Makefile's `build` target and of its Dockerfile: the
+#   script checks that both still say so), and go-kit's example the same
+#   way; each is also built without -ldflags="-s -w", for its size only;
 # - installs its load tools into $KITGEN_BENCH_CACHE (default
 #   ~/.cache/kitgen-bench) on first use: wrk (Debian's package and its
 #   LuaJIT, unpacked with `apt-get download`, no root needed) and ghz (built
@@ -33,9 +35,10 @@
 # - server CPU is utime + stime from /proc/<pid>/stat across each load run,
 #   divided by the requests served; peak RSS is VmHWM at the end; every
 #   figure is the median over the rounds;
-# - prints the table, the ratios kitgen/example, each server binary's size,
-#   and the etcd, Consul and hystrix modules in `go list -deps ./cmd/addsvc`
-#   of the generated project.
+# - prints the table, the ratios kitgen/example, each server binary's size
+#   as built (the goal: kitgen's at most 20 MB) and unstripped, and the
+#   etcd, Consul and hystrix modules in `go list -deps ./cmd/addsvc` of the
+#   generated project.
 #
 # Every process it starts is killed on exit; every load run is bounded by
 # `timeout`. Needs 2 CPUs, Go, cargo, python3, taskset, curl. Slow (about
@@ -136,16 +139,25 @@ kitgen=$repo/target/release/kitgen
 kitgen_commit=$(git log -1 --format=%h -- src templates Cargo.toml Cargo.lock)
 [ -z "$(git status --porcelain -- src templates Cargo.toml Cargo.lock)" ] || kitgen_commit="$kitgen_commit+changes"
 
-# go_build DIR PACKAGE NAME: the server as the Makefile builds it, and the
-# stripped one the Dockerfile builds, into $work/bin.
+# The command a generated project builds its binaries with, in its
+# Makefile (make build) and its Dockerfile; the servers measured are built
+# with it, and without its -ldflags (keeping the symbol table and DWARF
+# debug information) for the size only.
+BUILD=(go build -trimpath -ldflags="-s -w")
+build_shown='go build -trimpath -ldflags="-s -w"'
 mkdir -p "$work/bin"
+# go_build DIR PACKAGE NAME: $work/bin/NAME and $work/bin/NAME.unstripped.
 go_build() {
-	(cd "$1" && CGO_ENABLED=0 nice -n 10 go build -trimpath -o "$work/bin/$3" "$2" &&
-		CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags="-s -w" -o "$work/bin/$3.stripped" "$2")
+	(cd "$1" && CGO_ENABLED=0 nice -n 10 "${BUILD[@]}" -o "$work/bin/$3" "$2" &&
+		CGO_ENABLED=0 nice -n 10 go build -trimpath -o "$work/bin/$3.unstripped" "$2")
 }
 
 echo "generating and building kitgen's addsvc" >&2
 "$kitgen" new addsvc --dir "$work/kitgen" >/dev/null
+for file in Makefile Dockerfile; do
+	grep -qF "CGO_ENABLED=0 $build_shown -o " "$work/kitgen/$file" ||
+		{ echo "error: the generated $file no longer builds with CGO_ENABLED=0 $build_shown; update BUILD" >&2; exit 1; }
+done
 go_build "$work/kitgen" ./cmd/addsvc kitgen
 deps=$(cd "$work/kitgen" && go list -deps -f '{{with .Module}}{{.Path}}{{end}}' ./cmd/addsvc)
 discovery_mods=$(sort -u <<<"$deps" | { grep -Ei 'etcd|consul|hystrix' || true; } | tr '\n' ' ')
@@ -390,9 +402,12 @@ EOF
 
 size() { python3 -c 'import os, sys; print("%.1f MB" % (os.path.getsize(sys.argv[1]) / 1e6))' "$1"; }
 echo
-echo "| server binary | go build -trimpath | -ldflags=\"-s -w\" |"
+echo "| server binary | as built: $build_shown (make build, Dockerfile) | unstripped: go build -trimpath |"
 echo "|---|---|---|"
-echo "| go-kit addsvc example | $(size "$work/bin/example") | $(size "$work/bin/example.stripped") |"
-echo "| kitgen addsvc | $(size "$work/bin/kitgen") | $(size "$work/bin/kitgen.stripped") |"
+echo "| go-kit addsvc example | $(size "$work/bin/example") | $(size "$work/bin/example.unstripped") |"
+echo "| kitgen addsvc | $(size "$work/bin/kitgen") | $(size "$work/bin/kitgen.unstripped") |"
 echo
+built=$(stat -c %s "$work/bin/kitgen")
+if [ "$built" -le 20000000 ]; then verdict=met; else verdict="not met"; fi
+echo "kitgen's server as its project builds it: $(size "$work/bin/kitgen") ($built bytes); goal at most 20 MB: $verdict"
 echo "etcd, Consul or hystrix modules in \`go list -deps ./cmd/addsvc\` of kitgen's addsvc: ${discovery_mods:-none}"
