@@ -764,8 +764,8 @@ const WIRING_EDITS: &[(&str, &str)] = &[
         "\thttpServer := server.NewHTTPServer(server.NewHTTPHandler(api, mux))\n\thttpServer.ReadHeaderTimeout = 5 * time.Second\n",
     ),
     (
-        "\tvar grpcOptions []grpc.ServerOption\n",
-        "\tgrpcOptions := []grpc.ServerOption{grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {\n\t\tgrpcCalls.Add(1)\n\t\treturn handler(ctx, req)\n\t})}\n",
+        "\t\ttransport.GRPCErrorHandler(instrumentation.TransportError(\"gRPC\")),\n",
+        "\t\ttransport.GRPCErrorHandler(instrumentation.TransportError(\"gRPC\")),\n\t\tgrpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {\n\t\t\tgrpcCalls.Add(1)\n\t\t\treturn handler(ctx, req)\n\t\t}),\n",
     ),
 ];
 
