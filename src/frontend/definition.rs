@@ -315,6 +315,13 @@ impl Definition {
                 } else {
                     format!("/{}", name.to_kebab_case())
                 };
+                let template = crate::ir::path_template::parse(&path).map_err(|e| {
+                    self.error(
+                        m.pos,
+                        format!("method '{}' gets the HTTP path '{path}', which is not a path template: {e}", m.name),
+                        "rename the method",
+                    )
+                })?;
                 methods.push(ir::Method {
                     name,
                     doc: m.doc.clone(),
@@ -325,6 +332,7 @@ impl Definition {
                     http: vec![ir::HttpRule {
                         verb: "POST".into(),
                         path,
+                        template,
                         body: Some("*".into()),
                         response_body: None,
                     }],
@@ -413,6 +421,9 @@ impl Definition {
                 ty,
                 cardinality,
                 oneof: None,
+                // The derived .proto's positions are no use to the user:
+                // diagnostics about code point into the code.
+                position: None,
             });
         }
         Ok(ir::Message {

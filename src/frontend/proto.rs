@@ -763,6 +763,7 @@ impl<'a> Lowering<'a> {
                     .containing_oneof()
                     .filter(|o| o.is_synthetic())
                     .map(|o| o.name().to_string()),
+                position: self.position(&file, field.path()),
             })
             .collect();
         api.messages.push(ir::Message {
@@ -954,6 +955,7 @@ fn collect_http_rules(
     out.push(ir::HttpRule {
         verb,
         path,
+        template: parsed,
         body,
         response_body,
     });

@@ -67,8 +67,8 @@ pub fn default_path(service: &Service, method: &Method) -> String {
 /// order, primary first, of a unary or server-streaming method (the latter
 /// answers newline-delimited JSON), or a unary method's default route when it
 /// has none. A method whose client streams has none: HTTP transcoding
-/// carries no request stream. Fails with the offending template when one
-/// does not parse.
+/// carries no request stream. The rules' templates were parsed by the
+/// frontend; fails with the default route's path when it does not parse.
 pub fn bindings(service: &Service, method: &Method) -> Result<Vec<Binding>, (String, String)> {
     if method.client_streaming {
         return Ok(Vec::new());
@@ -92,11 +92,10 @@ pub fn bindings(service: &Service, method: &Method) -> Result<Vec<Binding>, (Str
         .http
         .iter()
         .map(|rule| {
-            let template = path_template::parse(&rule.path).map_err(|e| (rule.path.clone(), e))?;
             Ok(Binding {
                 verb: rule.verb.clone(),
                 path: rule.path.clone(),
-                template,
+                template: rule.template.clone(),
                 body: match rule.body.as_deref() {
                     None | Some("") => Body::None,
                     Some("*") => Body::Whole,
@@ -220,6 +219,7 @@ mod tests {
             synthetic_oneof: None,
             json_name: crate::ir::default_json_name(name),
             behavior: FieldBehavior::default(),
+            position: None,
         }
     }
 
@@ -279,6 +279,7 @@ mod tests {
                 .map(|(verb, path, body)| HttpRule {
                     verb: verb.into(),
                     path: path.into(),
+                    template: path_template::parse(path).unwrap(),
                     body: body.map(str::to_string),
                     response_body: None,
                 })

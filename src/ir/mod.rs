@@ -4,6 +4,7 @@
 
 pub mod binding;
 pub mod path_template;
+pub mod sample;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -88,8 +89,11 @@ impl Method {
 pub struct HttpRule {
     /// Upper-case HTTP verb: GET, POST, PUT, PATCH, DELETE or a custom one.
     pub verb: String,
-    /// The path template, e.g. `/v1/{name=shelves/*}:merge`.
+    /// The path template as written, e.g. `/v1/{name=shelves/*}:merge`.
     pub path: String,
+    /// `path`, parsed (and its variables checked against the request) by
+    /// the frontend.
+    pub template: path_template::PathTemplate,
     /// `*` for the whole request, a field path, or `None` for no body.
     pub body: Option<String>,
     /// A field of the response to send instead of the whole response.
@@ -136,6 +140,9 @@ pub struct Field {
     /// `google.api.field_behavior` annotations that change how the field is
     /// described (required, output only, input only).
     pub behavior: FieldBehavior,
+    /// Where it is declared in the message's file: (line, column), 1-based,
+    /// when known.
+    pub position: Option<(usize, usize)>,
 }
 
 /// The parts of `google.api.field_behavior` that describe an API's shape.

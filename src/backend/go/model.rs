@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
-use crate::ir::path_template::{self, Segment};
+use crate::ir::binding;
+use crate::ir::path_template::{self, PathTemplate, Segment};
+use crate::ir::sample::{self, Sample, ScalarValue};
 use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
 
 use super::naming::{self, go_camel_case, go_type_name, service_base, snake, unexported};
@@ -179,10 +181,7 @@ impl Service {
             .flat_map(|m| m.routes.iter().map(move |r| (m, r)))
             .collect();
         routes.sort_by_cached_key(|(_, r)| {
-            let verb = path_template::parse(&r.template)
-                .ok()
-                .and_then(|t| t.verb)
-                .map_or(0, |v| v.len());
+            let verb = r.parsed.verb.as_ref().map_or(0, |v| v.len());
             (!r.template.contains(':'), std::cmp::Reverse(verb))
         });
         routes
@@ -403,6 +402,8 @@ pub struct Route {
     pub response_body: String,
     /// A concrete URL path matching the route, for tests and docs.
     pub sample_path: String,
+    /// The template, parsed.
+    pub parsed: PathTemplate,
     /// True for the route kitgen made up because the method has no rule.
     pub is_default: bool,
 }
@@ -724,9 +725,7 @@ fn check_routes(services: &[Service], sources: &[&ir::Service]) -> Result<(), Di
             };
             let label = format!("{}.{}", s.full_name, m.proto_name);
             for r in m.routes.iter().filter(|r| !r.is_default) {
-                let Ok(t) = path_template::parse(&r.template) else {
-                    continue;
-                };
+                let t = &r.parsed;
                 if let Some(own) = SERVER_PATHS.iter().find(|p| t.matches_segment(p)) {
                     return Err(at(format!(
                         "HTTP {} '{}' of {label} would take /{own}, which the server answers itself",
@@ -943,88 +942,41 @@ fn build_method(
         (true, true) => Streaming::Bidi,
     };
     let name = go_camel_case(&m.name);
-    let input_msg = api.message(&m.input).expect("linked by the frontend");
-    let mut routes = Vec::new();
     // Unary methods are served over HTTP, at a default route without a rule;
     // server-streaming ones only with a rule, as newline-delimited JSON.
-    if matches!(streaming, Streaming::Unary | Streaming::Server) {
-        if m.http.is_empty() && streaming == Streaming::Unary {
-            let template = format!("/{}/{}", service.full_name, m.name);
-            let parsed = path_template::parse(&template).map_err(|e| {
-                at_method(
-                    service,
-                    m,
-                    format!("invalid default route '{template}': {e}"),
-                )
-            })?;
-            routes.push(Route {
-                verb: "POST".into(),
-                pattern: go_pattern(&template, &parsed),
-                sample_path: template.clone(),
-                template,
-                body: "*".into(),
-                response_body: String::new(),
-                is_default: true,
-            });
-        }
-        for rule in &m.http {
-            let parsed = path_template::parse(&rule.path).map_err(|e| {
-                at_method(
-                    service,
-                    m,
-                    format!("invalid HTTP path template '{}': {e}", rule.path),
-                )
-            })?;
-            routes.push(Route {
-                verb: rule.verb.clone(),
-                template: rule.path.clone(),
-                pattern: go_pattern(&rule.path, &parsed),
-                sample_path: sample_path(&parsed),
-                body: rule.body.clone().unwrap_or_default(),
-                response_body: rule.response_body.clone().unwrap_or_default(),
-                is_default: false,
-            });
-        }
-    }
+    let bindings = binding::bindings(service, m).map_err(|(template, e)| {
+        at_method(
+            service,
+            m,
+            format!("invalid default route '{template}': {e}"),
+        )
+    })?;
+    let routes: Vec<Route> = bindings
+        .into_iter()
+        .map(|b| Route {
+            pattern: go_pattern(&b.path, &b.template),
+            sample_path: if b.is_default {
+                b.path.clone()
+            } else {
+                sample::path(&b.template)
+            },
+            body: match b.body {
+                binding::Body::None => String::new(),
+                binding::Body::Whole => "*".into(),
+                binding::Body::Field(f) => f,
+            },
+            response_body: b.response_body.unwrap_or_default(),
+            is_default: b.is_default,
+            verb: b.verb,
+            template: b.path,
+            parsed: b.template,
+        })
+        .collect();
     // The sample request fills the path variables of the first route so that
     // generated HTTP tests hit a real route, plus one plain field.
-    let mut assignments: Vec<(String, Sample)> = Vec::new();
-    if let Some(route) = routes.first().filter(|r| !r.is_default) {
-        let parsed = path_template::parse(&route.template).expect("parsed above");
-        for seg in &parsed.segments {
-            if let Segment::Variable { field, segments } = seg {
-                // A well-known message (StringValue, Timestamp, …) is set
-                // through its own field.
-                let mut value = sample_segments(segments);
-                let path = match field_type_at(api, &m.input, field) {
-                    Some(FieldType::Message(wkt)) => match wkt.as_str() {
-                        "google.protobuf.Timestamp" | "google.protobuf.Duration" => {
-                            format!("{field}.seconds")
-                        }
-                        "google.protobuf.FieldMask" => {
-                            // A mask's paths are field names.
-                            if matches!(segments.as_slice(), [Segment::Wildcard]) {
-                                value = "name".into();
-                            }
-                            format!("{field}.paths")
-                        }
-                        _ => format!("{field}.value"),
-                    },
-                    _ => field.clone(),
-                };
-                assignments.push((path, Sample::PathValue(value)));
-            }
-        }
-    }
-    if let Some(field) = first_plain_field(input_msg, &assignments) {
-        assignments.push((field, Sample::Default));
-    }
-    let sample_input = resolver.literal(&m.input, &assignments);
-    let output_msg = api.message(&m.output).expect("linked by the frontend");
-    let out_assign: Vec<(String, Sample)> = first_plain_field(output_msg, &[])
-        .map(|f| vec![(f, Sample::Default)])
-        .unwrap_or_default();
-    let sample_output = resolver.literal(&m.output, &out_assign);
+    let first = routes.first().filter(|r| !r.is_default).map(|r| &r.parsed);
+    let sample_input = resolver.literal(&m.input, &sample::request(api, m, first));
+    let sample_output = resolver.literal(&m.output, &sample::response(api, m));
     let mut cli_names = vec![format!("{}.{}", service.name, m.name)];
     if method_count.get(&m.name).copied().unwrap_or(0) == 1 {
         cli_names.insert(0, m.name.clone());
@@ -1062,91 +1014,6 @@ fn at_method(service: &ir::Service, m: &ir::Method, message: String) -> Diagnost
         Some((line, col)) => Diagnostic::new(message).at_line_col(&service.file, line, col),
         None => Diagnostic::new(message).at_file(&service.file),
     }
-}
-
-/// A field with a simple scalar type not already assigned, for sample
-/// literals: a plain one if there is one, else one with explicit presence or
-/// in a oneof none of `taken` is in.
-fn first_plain_field(msg: &ir::Message, taken: &[(String, Sample)]) -> Option<String> {
-    let oneof_of = |name: &str| {
-        msg.fields
-            .iter()
-            .find(|f| f.name == name)
-            .and_then(|f| f.oneof)
-    };
-    let free = |f: &&ir::Field| {
-        f.cardinality != Cardinality::Repeated
-            && matches!(f.ty, FieldType::Scalar(s) if s != Scalar::Bytes)
-            && !taken.iter().any(|(p, _)| {
-                let head = p.split('.').next().unwrap_or(p);
-                head == f.name || (f.oneof.is_some() && oneof_of(head) == f.oneof)
-            })
-    };
-    msg.fields
-        .iter()
-        .filter(free)
-        .find(|f| f.oneof.is_none() && f.cardinality == Cardinality::Single)
-        .or_else(|| msg.fields.iter().find(|f| free(f)))
-        .map(|f| f.name.clone())
-}
-
-/// The type of the field at a dotted path of a message.
-fn field_type_at<'a>(api: &'a Api, message: &str, path: &str) -> Option<&'a FieldType> {
-    let mut msg = api.message(message)?;
-    let mut parts = path.split('.').peekable();
-    while let Some(part) = parts.next() {
-        let field = msg.fields.iter().find(|f| f.name == part)?;
-        if parts.peek().is_none() {
-            return Some(&field.ty);
-        }
-        match &field.ty {
-            FieldType::Message(inner) => msg = api.message(inner)?,
-            _ => return None,
-        }
-    }
-    None
-}
-
-#[derive(Debug, Clone)]
-enum Sample {
-    /// A value typical of the field's type.
-    Default,
-    /// A string that matches a path variable's segments.
-    PathValue(String),
-}
-
-/// A concrete value for path segments: wildcards become 1, 2, … in order.
-fn sample_segments(segments: &[Segment]) -> String {
-    let mut counter = 0;
-    sample_segments_from(segments, &mut counter)
-}
-
-fn sample_segments_from(segments: &[Segment], counter: &mut usize) -> String {
-    segments
-        .iter()
-        .map(|s| match s {
-            Segment::Literal(l) => l.clone(),
-            Segment::Wildcard => {
-                *counter += 1;
-                counter.to_string()
-            }
-            Segment::DeepWildcard => {
-                *counter += 2;
-                format!("{}/{}", *counter - 1, *counter)
-            }
-            Segment::Variable { segments, .. } => sample_segments_from(segments, counter),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-fn sample_path(t: &path_template::PathTemplate) -> String {
-    let mut out = format!("/{}", sample_segments(&t.segments));
-    if let Some(verb) = &t.verb {
-        out.push(':');
-        out.push_str(verb);
-    }
-    out
 }
 
 /// Writes a parsed template as the Go `pathPattern` the router and the HTTP
@@ -2153,8 +2020,6 @@ fn scalar_go_type(s: Scalar) -> &'static str {
 /// protoc-gen-go declares scalars with explicit presence (bytes excepted).
 fn scalar_literal(s: Scalar, sample: &Sample, field: &str, pointer: bool) -> String {
     let helper = match s {
-        // protoc-gen-go's bytes are a slice, presence or not.
-        Scalar::Bytes => return "[]byte(\"sample\")".into(),
         Scalar::String => "String",
         Scalar::Bool => "Bool",
         Scalar::Double => "Float64",
@@ -2163,13 +2028,15 @@ fn scalar_literal(s: Scalar, sample: &Sample, field: &str, pointer: bool) -> Str
         Scalar::Int64 | Scalar::Sint64 | Scalar::Sfixed64 => "Int64",
         Scalar::Uint32 | Scalar::Fixed32 => "Uint32",
         Scalar::Uint64 | Scalar::Fixed64 => "Uint64",
+        Scalar::Bytes => "",
     };
-    let value = match (s, sample) {
-        (Scalar::String, Sample::PathValue(v)) => format!("{v:?}"),
-        (Scalar::String, Sample::Default) => format!("{:?}", format!("{field} sample")),
-        (Scalar::Bool, _) => "true".into(),
-        (Scalar::Double | Scalar::Float, _) => "1.5".into(),
-        _ => "7".into(),
+    let value = match sample::scalar(s, sample, field) {
+        ScalarValue::String(v) => format!("{v:?}"),
+        // protoc-gen-go's bytes are a slice, presence or not.
+        ScalarValue::Bytes(b) => return format!("[]byte({b:?})"),
+        ScalarValue::Bool(b) => b.to_string(),
+        ScalarValue::Float(f) => format!("{f:?}"),
+        ScalarValue::Int(i) => i.to_string(),
     };
     if pointer {
         format!("proto.{helper}({value})")

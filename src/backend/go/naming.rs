@@ -761,6 +761,7 @@ mod tests {
             synthetic_oneof: synthetic.map(str::to_string),
             json_name: String::new(),
             behavior: FieldBehavior::default(),
+            position: None,
         };
         let oneof = |name: &str| Oneof {
             name: name.into(),
