@@ -26,6 +26,34 @@ pub struct Lock {
     pub stubs_key: String,
     #[serde(default, rename = "file")]
     pub files: Vec<LockedFile>,
+    /// `files` by path, built on the first [`Lock::get`].
+    #[serde(skip)]
+    index: PathIndex,
+}
+
+/// Path → position in a lock's files. No part of the lock's value: two
+/// locks are equal whether or not either was looked into.
+#[derive(Default)]
+struct PathIndex(std::sync::OnceLock<(usize, std::collections::HashMap<String, usize>)>);
+
+impl Clone for PathIndex {
+    fn clone(&self) -> Self {
+        PathIndex::default()
+    }
+}
+
+impl PartialEq for PathIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for PathIndex {}
+
+impl std::fmt::Debug for PathIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PathIndex")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +78,32 @@ pub struct LockedFile {
 }
 
 impl Lock {
+    /// The entry of `path`: indexed, unless files were added since the
+    /// index was built (then a scan; the first entry of a path wins).
     pub fn get(&self, path: &str) -> Option<&LockedFile> {
-        self.files.iter().find(|f| f.path == path)
+        let (len, map) = self.index.0.get_or_init(|| {
+            let mut map = std::collections::HashMap::new();
+            for (i, f) in self.files.iter().enumerate() {
+                map.entry(f.path.clone()).or_insert(i);
+            }
+            (self.files.len(), map)
+        });
+        if *len == self.files.len() {
+            map.get(path).map(|&i| &self.files[i])
+        } else {
+            self.files.iter().find(|f| f.path == path)
+        }
+    }
+
+    /// A lock of `files`, written by this kitgen.
+    pub fn new(stubs_key: String, files: Vec<LockedFile>) -> Lock {
+        Lock {
+            format: FORMAT,
+            kitgen: env!("CARGO_PKG_VERSION").to_string(),
+            stubs_key,
+            files,
+            index: PathIndex::default(),
+        }
     }
 
     pub fn to_toml(&self) -> String {
@@ -170,6 +222,18 @@ pub fn sha256(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn get_finds_entries_added_after_the_first_lookup() {
+        let mut lock = lock();
+        assert!(lock.get("pkg/service/add.go").is_some());
+        assert!(lock.get("a.go").is_none());
+        let mut added = lock.files[0].clone();
+        added.path = "a.go".into();
+        lock.files.push(added);
+        assert_eq!(lock.get("a.go").map(|f| f.path.as_str()), Some("a.go"));
+        assert_eq!(lock.clone().get("a.go").map(|f| f.path.as_str()), Some("a.go"));
+    }
+
     fn lock() -> Lock {
         Lock {
             format: FORMAT,
@@ -193,6 +257,7 @@ mod tests {
                     deleted: false,
                 },
             ],
+            index: PathIndex::default(),
         }
     }
 

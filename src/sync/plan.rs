@@ -10,7 +10,7 @@ use super::{
 };
 use crate::backend::Target;
 use crate::fileset::{FileSet, OutputFile, Ownership};
-use crate::lock::{FORMAT, LOCK_FILE, Lock, LockedFile, sha256};
+use crate::lock::{LOCK_FILE, Lock, LockedFile, sha256};
 
 /// What a generation changes, decided in memory before anything is written.
 #[derive(Debug, Default)]
@@ -520,12 +520,7 @@ pub fn plan(dir: &Path, files: &FileSet, options: &PlanOptions<'_>) -> Result<Pl
         }
     }
     plan.hand_edited.sort();
-    plan.lock = Lock {
-        format: FORMAT,
-        kitgen: env!("CARGO_PKG_VERSION").to_string(),
-        stubs_key: options.stubs_key.clone(),
-        files: locked_files,
-    };
+    plan.lock = Lock::new(options.stubs_key.clone(), locked_files);
     let lock_text = plan.lock.to_toml();
     let old_lock = read(LOCK_FILE)?;
     if old_lock.bytes() != Some(lock_text.as_bytes()) {
