@@ -231,7 +231,10 @@ mod tests {
         added.path = "a.go".into();
         lock.files.push(added);
         assert_eq!(lock.get("a.go").map(|f| f.path.as_str()), Some("a.go"));
-        assert_eq!(lock.clone().get("a.go").map(|f| f.path.as_str()), Some("a.go"));
+        assert_eq!(
+            lock.clone().get("a.go").map(|f| f.path.as_str()),
+            Some("a.go")
+        );
     }
 
     fn lock() -> Lock {

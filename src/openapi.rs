@@ -136,27 +136,6 @@ fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
-/// The canonical gRPC code names the error body's `status` takes.
-const STATUS_NAMES: [&str; 17] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-];
-
 /// Renders the document for `api`, titled after the project.
 pub fn render(api: &Api, title: &str) -> Result<String, Diagnostic> {
     let mut doc = Document {
@@ -1059,7 +1038,12 @@ fn error_schema() -> Json {
                                     ("description", s("The gRPC status code's name.")),
                                     (
                                         "enum",
-                                        Json::Arr(STATUS_NAMES.iter().map(|n| s(*n)).collect()),
+                                        Json::Arr(
+                                            crate::ir::status::CODES
+                                                .iter()
+                                                .map(|c| s(c.name))
+                                                .collect(),
+                                        ),
                                     ),
                                 ]),
                             ),

@@ -5,6 +5,7 @@
 pub mod binding;
 pub mod path_template;
 pub mod sample;
+pub mod status;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -9,6 +9,7 @@ pub mod overrides;
 pub mod plugins;
 mod signatures;
 mod sources;
+mod status;
 mod target;
 
 use std::collections::HashSet;
@@ -126,10 +127,13 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/service/errors.go",
         gen_,
-        ErrorsGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
+        ErrorsGo {
+            p,
+            codes: status::codes(),
+        }
+        .render()
+        .map(newline)
+        .expect("template renders"),
     );
     // Interface first, the user's package holds the implementation.
     for s in p.services.iter().filter(|_| interface.is_none()) {
@@ -176,10 +180,14 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
     files.add(
         "pkg/transport/errors.go",
         gen_,
-        TransportErrorsGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
+        TransportErrorsGo {
+            p,
+            http_cases: status::http_cases(),
+            code_cases: status::code_cases(),
+        }
+        .render()
+        .map(newline)
+        .expect("template renders"),
     );
     files.add(
         "pkg/transport/credentials.go",
@@ -779,6 +787,7 @@ go_template!(CliMain, "go/cmd/cli_main.go");
 struct ErrorsGo<'a> {
     #[allow(dead_code)]
     p: &'a Project,
+    codes: Vec<status::GoCode>,
 }
 
 #[derive(Template)]
@@ -798,6 +807,10 @@ struct EndpointsMiddlewareGo<'a> {
 #[template(path = "go/transport/errors.go", escape = "none")]
 struct TransportErrorsGo<'a> {
     p: &'a Project,
+    /// `HTTPStatus`: codes → status, in code order.
+    http_cases: Vec<(Vec<String>, String)>,
+    /// `codeFromHTTPStatus`: status → code, by status.
+    code_cases: Vec<(String, String)>,
 }
 
 #[derive(Template)]

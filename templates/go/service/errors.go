@@ -17,43 +17,15 @@ type Code int
 
 // The canonical codes, in google.rpc.Code order.
 const (
-	CodeOK Code = iota
-	CodeCanceled
-	CodeUnknown
-	CodeInvalidArgument
-	CodeDeadlineExceeded
-	CodeNotFound
-	CodeAlreadyExists
-	CodePermissionDenied
-	CodeResourceExhausted
-	CodeFailedPrecondition
-	CodeAborted
-	CodeOutOfRange
-	CodeUnimplemented
-	CodeInternal
-	CodeUnavailable
-	CodeDataLoss
-	CodeUnauthenticated
+{%- for c in codes %}
+	Code{{ c.ident }}{% if loop.first %} Code = iota{% endif %}
+{%- endfor %}
 )
 
 var codeNames = [...]string{
-	"OK",
-	"CANCELLED",
-	"UNKNOWN",
-	"INVALID_ARGUMENT",
-	"DEADLINE_EXCEEDED",
-	"NOT_FOUND",
-	"ALREADY_EXISTS",
-	"PERMISSION_DENIED",
-	"RESOURCE_EXHAUSTED",
-	"FAILED_PRECONDITION",
-	"ABORTED",
-	"OUT_OF_RANGE",
-	"UNIMPLEMENTED",
-	"INTERNAL",
-	"UNAVAILABLE",
-	"DATA_LOSS",
-	"UNAUTHENTICATED",
+{%- for c in codes %}
+	"{{ c.name }}",
+{%- endfor %}
 }
 
 // String returns the canonical name of the code, such as "NOT_FOUND".

@@ -27,28 +27,10 @@ import (
 // HTTPStatus maps a code to the HTTP status Google APIs use for it.
 func HTTPStatus(code service.Code) int {
 	switch code {
-	case service.CodeOK:
-		return http.StatusOK
-	case service.CodeCanceled:
-		return 499 // Client Closed Request
-	case service.CodeInvalidArgument, service.CodeFailedPrecondition, service.CodeOutOfRange:
-		return http.StatusBadRequest
-	case service.CodeDeadlineExceeded:
-		return http.StatusGatewayTimeout
-	case service.CodeNotFound:
-		return http.StatusNotFound
-	case service.CodeAlreadyExists, service.CodeAborted:
-		return http.StatusConflict
-	case service.CodePermissionDenied:
-		return http.StatusForbidden
-	case service.CodeUnauthenticated:
-		return http.StatusUnauthorized
-	case service.CodeResourceExhausted:
-		return http.StatusTooManyRequests
-	case service.CodeUnimplemented:
-		return http.StatusNotImplemented
-	case service.CodeUnavailable:
-		return http.StatusServiceUnavailable
+{%- for (codes, status) in http_cases %}
+	case {{ codes.join(", ") }}:
+		return {{ status }}
+{%- endfor %}
 	default:
 		return http.StatusInternalServerError
 	}
@@ -58,26 +40,10 @@ func HTTPStatus(code service.Code) int {
 // not name their code.
 func codeFromHTTPStatus(status int) service.Code {
 	switch status {
-	case http.StatusBadRequest:
-		return service.CodeInvalidArgument
-	case http.StatusUnauthorized:
-		return service.CodeUnauthenticated
-	case http.StatusForbidden:
-		return service.CodePermissionDenied
-	case http.StatusNotFound:
-		return service.CodeNotFound
-	case http.StatusConflict:
-		return service.CodeAborted
-	case http.StatusTooManyRequests:
-		return service.CodeResourceExhausted
-	case 499:
-		return service.CodeCanceled
-	case http.StatusNotImplemented:
-		return service.CodeUnimplemented
-	case http.StatusServiceUnavailable:
-		return service.CodeUnavailable
-	case http.StatusGatewayTimeout:
-		return service.CodeDeadlineExceeded
+{%- for (status, code) in code_cases %}
+	case {{ status }}:
+		return {{ code }}
+{%- endfor %}
 	default:
 		return service.CodeUnknown
 	}
