@@ -18,6 +18,7 @@
 //! whose stubs are another small trait, [`Stubs`].
 
 pub mod go;
+pub mod rust;
 
 use std::ops::Range;
 use std::path::Path;

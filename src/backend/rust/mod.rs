@@ -1,0 +1,152 @@
+//! The Rust backend: the same three layers as the Go target in the Rust
+//! ecosystem's terms (a service trait, endpoints as `tower::Service`s with
+//! middleware as `tower::Layer`s, tonic for gRPC, axum for HTTP), with the
+//! protobuf code generated in process by prost-build and tonic-prost-build.
+
+mod deps;
+pub mod model;
+pub mod pb;
+
+use askama::Template;
+
+use crate::diagnostic::Diagnostic;
+use crate::fileset::{FileSet, Ownership};
+use crate::ir::Api;
+
+pub use model::Project;
+use model::{Example, Service};
+
+/// What the user chose for the project.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Project name: package, binary and env prefix.
+    pub name: String,
+    /// The built-in addsvc starter gets a working implementation.
+    pub starter: bool,
+    /// Where the API comes from, for the docs ("proto/addsvc.proto").
+    pub sources: Vec<String>,
+}
+
+macro_rules! template {
+    ($name:ident, $path:literal $(, $field:ident: $ty:ty)*) => {
+        #[derive(Template)]
+        #[template(path = $path, escape = "none")]
+        struct $name<'a> {
+            p: &'a Project,
+            $($field: $ty,)*
+        }
+    };
+}
+
+template!(CargoToml, "rust/Cargo.toml");
+template!(LibRs, "rust/src/lib.rs");
+template!(ServiceRs, "rust/src/service.rs");
+#[derive(Template)]
+#[template(path = "rust/src/service_impl.rs", escape = "none")]
+struct ServiceImplRs<'a> {
+    s: &'a Service,
+}
+template!(AuthRs, "rust/src/auth.rs");
+template!(EndpointRs, "rust/src/endpoint.rs");
+template!(GrpcRs, "rust/src/transport/grpc.rs");
+template!(ClientRs, "rust/src/client.rs");
+template!(MainRs, "rust/src/main.rs");
+template!(CliRs, "rust/src/bin/cli.rs");
+template!(GrpcTestRs, "rust/src/transport/grpc_test.rs");
+template!(Readme, "rust/README.md");
+template!(Dockerfile, "rust/Dockerfile");
+
+/// Renders a template; the templates are compiled in, so only a bug can
+/// make one fail.
+fn text(t: impl Template) -> String {
+    let mut out = t.render().expect("templates render");
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders every file of the project, the protobuf code included.
+pub fn render(api: &Api, descriptor_set: &[u8], options: &Options) -> Result<FileSet, Diagnostic> {
+    let p = &model::build(api, &options.name, options.starter, &options.sources)?;
+    if p.services.iter().all(|s| s.methods.is_empty()) {
+        return Err(Diagnostic::new("the API declares no method: there is nothing to serve")
+            .with_help("add a service with at least one rpc to the .proto"));
+    }
+    let gen_ = Ownership::Generated;
+    let user = Ownership::User;
+    let mut files = FileSet::new();
+    for (path, contents) in pb::generate(api, descriptor_set)? {
+        files.add_stub(path, contents);
+    }
+    files.add("Cargo.toml", user, text(CargoToml { p }));
+    files.add("Cargo.lock", user, deps::cargo_lock(&p.name));
+    files.add("src/lib.rs", gen_, text(LibRs { p }));
+    files.add("src/service.rs", gen_, text(ServiceRs { p }));
+    for s in &p.services {
+        files.add(format!("src/{}.rs", s.module), user, text(ServiceImplRs { s }));
+    }
+    files.add("src/auth.rs", user, text(AuthRs { p }));
+    files.add("src/endpoint.rs", gen_, text(EndpointRs { p }));
+    files.add("src/endpoint/middleware.rs", gen_, include_str!("../../../templates/rust/src/endpoint/middleware.rs"));
+    files.add("src/transport.rs", gen_, include_str!("../../../templates/rust/src/transport.rs"));
+    let mut grpc = text(GrpcRs { p });
+    grpc.push('\n');
+    grpc.push_str(&text(GrpcTestRs { p }));
+    files.add("src/transport/grpc.rs", gen_, grpc);
+    files.add("src/transport/http.rs", gen_, include_str!("../../../templates/rust/src/transport/http.rs"));
+    files.add("src/server.rs", gen_, include_str!("../../../templates/rust/src/server.rs"));
+    files.add("src/client.rs", gen_, text(ClientRs { p }));
+    files.add("src/main.rs", user, text(MainRs { p }));
+    files.add(format!("src/bin/{}.rs", p.cli_name), user, text(CliRs { p }));
+    files.add("README.md", user, text(Readme { p }));
+    files.add("Dockerfile", user, text(Dockerfile { p }));
+    files.add(
+        ".dockerignore",
+        user,
+        "/target/\n/.git/\n/deploy/\n".to_string(),
+    );
+    files.add(
+        ".gitignore",
+        user,
+        format!("/{}/\n/target/\n", crate::sync::STATE_DIR),
+    );
+    Ok(files)
+}
+
+impl Project {
+    pub fn first_service(&self) -> &Service {
+        &self.services[0]
+    }
+    pub fn first_method(&self) -> &model::Method {
+        self.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .next()
+            .expect("a service has a method")
+    }
+    /// The user's modules, as rustfmt orders them.
+    pub fn user_modules(&self) -> Vec<String> {
+        let mut modules: Vec<String> = self.services.iter().map(|s| s.module.clone()).collect();
+        modules.push("auth".to_string());
+        modules.sort();
+        modules
+    }
+    pub fn cli_env_prefix(&self) -> String {
+        self.cli_name.replace('-', "_").to_ascii_uppercase()
+    }
+    /// An example JSON request: real values for the starter, `{}` otherwise.
+    pub fn first_method_example(&self) -> String {
+        match self.first_method().example {
+            Some(Example::Sum) => r#"{"a":1,"b":2}"#.to_string(),
+            Some(Example::Concat) => r#"{"a":"foo","b":"bar"}"#.to_string(),
+            None => "{}".to_string(),
+        }
+    }
+}
+
+impl Service {
+    pub fn has_examples(&self) -> bool {
+        self.methods.iter().any(|m| m.example.is_some())
+    }
+}

@@ -1,0 +1,397 @@
+//! The Rust project's names, decided once from the IR: crate and binary
+//! names, prost/tonic's names of messages, services and methods.
+
+use heck::ToSnakeCase;
+
+use super::pb::{to_snake, to_upper_camel};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Api};
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Package and server binary name.
+    pub name: String,
+    /// The library crate's name (`-` as `_`).
+    pub crate_name: String,
+    /// `addcli` for `addsvc` (go-kit's naming), else `<name>cli`.
+    pub cli_name: String,
+    /// Prefix of the environment variables the binaries read, e.g. `ADDSVC`.
+    pub env_prefix: String,
+    /// Prometheus namespace: the name in snake case (as the Go target's).
+    pub metrics_namespace: String,
+    pub services: Vec<Service>,
+    /// The proto files the project was made from, for the README.
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// `Add`: the trait kitgen writes, and tonic's server trait.
+    pub name: String,
+    /// `addsvc.Add`.
+    pub full_name: String,
+    /// `add`: the field of `Endpoints`, the variable.
+    pub field: String,
+    /// `add_service`: the user's module holding the implementation.
+    pub module: String,
+    /// `AddService`: the user's implementation.
+    pub impl_struct: String,
+    /// `crate::pb::addsvc`: the module of the service's package.
+    pub pb_module: String,
+    /// `add_server` / `add_client`: tonic's modules.
+    pub server_mod: String,
+    pub client_mod: String,
+    pub doc: Vec<String>,
+    pub methods: Vec<Method>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// The proto name, `Sum`.
+    pub proto_name: String,
+    /// `sum`: the trait method and the endpoint field.
+    pub name: String,
+    /// `addsvc.Add.Sum`: the label of metrics and logs (as the Go target's).
+    pub label: String,
+    /// Full Rust paths of the request and response messages.
+    pub input: String,
+    pub output: String,
+    /// Short names, for files that import them.
+    pub input_short: String,
+    pub output_short: String,
+    pub client_streaming: bool,
+    pub server_streaming: bool,
+    pub doc: Vec<String>,
+    /// The starter's logic, where the API still has addsvc's shape.
+    pub example: Option<Example>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Example {
+    Sum,
+    Concat,
+}
+
+impl Method {
+    pub fn is_unary(&self) -> bool {
+        !self.client_streaming && !self.server_streaming
+    }
+    /// tonic's associated stream type of a server-streaming method.
+    pub fn stream_type(&self) -> String {
+        format!("{}Stream", self.proto_name.to_upper_camel())
+    }
+    fn wrap(ty: &str, stream: bool) -> String {
+        if stream {
+            format!("BoxStream<{ty}>")
+        } else {
+            ty.to_string()
+        }
+    }
+    /// The endpoint's request and response types (full paths).
+    pub fn request_type(&self) -> String {
+        Self::wrap(&self.input, self.client_streaming)
+    }
+    pub fn response_type(&self) -> String {
+        Self::wrap(&self.output, self.server_streaming)
+    }
+    /// The same with short names.
+    pub fn request_short(&self) -> String {
+        Self::wrap(&self.input_short, self.client_streaming)
+    }
+    pub fn response_short(&self) -> String {
+        Self::wrap(&self.output_short, self.server_streaming)
+    }
+    /// The user's method, as `impl` writes it, at `indent`, wrapped as
+    /// rustfmt wraps a signature longer than 100 columns.
+    pub fn impl_signature(&self, indent: usize, param: &str) -> String {
+        let pad = " ".repeat(indent);
+        let one = format!(
+            "{pad}async fn {}(&self, {param}: Request<{}>) -> Result<{}, Status> {{",
+            self.name,
+            self.request_short(),
+            self.response_short()
+        );
+        if one.len() <= 100 {
+            return one;
+        }
+        format!(
+            "{pad}async fn {}(\n{pad}    &self,\n{pad}    {param}: Request<{}>,\n{pad}) -> Result<{}, Status> {{",
+            self.name,
+            self.request_short(),
+            self.response_short()
+        )
+    }
+}
+
+trait UpperCamel {
+    fn to_upper_camel(&self) -> String;
+}
+
+impl UpperCamel for String {
+    fn to_upper_camel(&self) -> String {
+        to_upper_camel(self)
+    }
+}
+
+impl Project {
+    pub fn has_streaming(&self) -> bool {
+        self.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .any(|m| !m.is_unary())
+    }
+}
+
+impl Service {
+    /// The message types the service's methods name, short, sorted, once.
+    pub fn imports(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .methods
+            .iter()
+            .flat_map(|m| [(&m.input, &m.input_short), (&m.output, &m.output_short)])
+            .filter(|(full, _)| full.starts_with("crate::"))
+            .map(|(_, short)| short.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+    /// Whether the short names of its messages are unambiguous (else full
+    /// paths are written).
+    fn short_names_unique(methods: &[Method]) -> bool {
+        let mut pairs: Vec<(&str, &str)> = methods
+            .iter()
+            .flat_map(|m| {
+                [
+                    (m.input_short.as_str(), m.input.as_str()),
+                    (m.output_short.as_str(), m.output.as_str()),
+                ]
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs.windows(2).all(|w| w[0].0 != w[1].0)
+            && pairs
+                .iter()
+                .all(|(short, _)| !RESERVED_SHORT.contains(short))
+    }
+    /// The `use` line of the user's file, wrapped as rustfmt wraps it.
+    pub fn use_messages(&self) -> String {
+        let imports = self.imports();
+        if imports.is_empty() {
+            return String::new();
+        }
+        let module = &self.pb_module;
+        if imports.len() == 1 {
+            return format!("use {module}::{};\n", imports[0]);
+        }
+        let one = format!("use {module}::{{{}}};", imports.join(", "));
+        if one.len() <= 100 {
+            return one + "\n";
+        }
+        let mut out = format!("use {module}::{{\n");
+        let mut line = String::from("   ");
+        for name in &imports {
+            if line.len() + 1 + name.len() + 1 > 100 {
+                out.push_str(&line);
+                out.push('\n');
+                line = String::from("   ");
+            }
+            line.push(' ');
+            line.push_str(name);
+            line.push(',');
+        }
+        out.push_str(&line);
+        out.push_str("\n};\n");
+        out
+    }
+    /// What the user's file imports from `crate::service`.
+    pub fn use_service(&self) -> String {
+        let mut names = vec![self.name.as_str(), "Request", "Status"];
+        if self.methods.iter().any(|m| !m.is_unary()) {
+            names.push("BoxStream");
+        }
+        names.sort();
+        format!("use crate::service::{{{}}};", names.join(", "))
+    }
+}
+
+/// Names the user's file already uses, which a message's short name must not be.
+const RESERVED_SHORT: &[&str] = &["Request", "Status", "BoxStream", "Result", "Option", "Box"];
+
+/// The Rust type of a message, as prost-build names it: the well-known
+/// types from prost-types (`Empty` and the wrappers as Rust types), the
+/// project's from `crate::pb`.
+pub fn rust_type(api: &Api, full_name: &str) -> (String, String) {
+    if let Some(wkt) = full_name.strip_prefix("google.protobuf.") {
+        let prim = match wkt {
+            "Empty" => Some("()"),
+            "BoolValue" => Some("bool"),
+            "BytesValue" => Some("::prost::alloc::vec::Vec<u8>"),
+            "DoubleValue" => Some("f64"),
+            "FloatValue" => Some("f32"),
+            "Int32Value" => Some("i32"),
+            "Int64Value" => Some("i64"),
+            "StringValue" => Some("::prost::alloc::string::String"),
+            "UInt32Value" => Some("u32"),
+            "UInt64Value" => Some("u64"),
+            _ => None,
+        };
+        if let Some(p) = prim {
+            return (p.to_string(), p.to_string());
+        }
+        let ty = format!("::prost_types::{}", to_upper_camel(wkt));
+        return (ty.clone(), ty);
+    }
+    let package = api
+        .message(full_name)
+        .and_then(|m| api.file(&m.file))
+        .map(|f| f.package.clone())
+        .unwrap_or_default();
+    let relative = if package.is_empty() {
+        full_name
+    } else {
+        full_name
+            .strip_prefix(&package)
+            .and_then(|r| r.strip_prefix('.'))
+            .unwrap_or(full_name)
+    };
+    let mut path: Vec<String> = vec!["crate".into(), "pb".into()];
+    path.extend(
+        package
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .map(to_snake),
+    );
+    let parts: Vec<&str> = relative.split('.').collect();
+    let (last, outer) = parts.split_last().expect("split gives one part");
+    path.extend(outer.iter().map(|p| to_snake(p)));
+    let short = to_upper_camel(last);
+    path.push(short.clone());
+    (path.join("::"), short)
+}
+
+fn doc_lines(doc: &str) -> Vec<String> {
+    let lines: Vec<String> = doc.lines().map(|l| l.trim_end().to_string()).collect();
+    let start = lines.iter().position(|l| !l.trim().is_empty());
+    let end = lines.iter().rposition(|l| !l.trim().is_empty());
+    match (start, end) {
+        (Some(s), Some(e)) => lines[s..=e].to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+fn example_for(service: &ir::Service, m: &ir::Method, starter: bool) -> Option<Example> {
+    if !starter || service.full_name != "addsvc.Add" || !m.is_unary() {
+        return None;
+    }
+    match (m.name.as_str(), m.input.as_str(), m.output.as_str()) {
+        ("Sum", "addsvc.SumRequest", "addsvc.SumResponse") => Some(Example::Sum),
+        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatResponse") => Some(Example::Concat),
+        _ => None,
+    }
+}
+
+/// Names a Rust project refuses: keywords, and the crates a project links.
+pub fn validate_name(name: &str) -> Result<(), Diagnostic> {
+    let crate_name = name.replace('-', "_");
+    let why = if super::pb::sanitize(&crate_name) != crate_name {
+        Some("it is a Rust keyword")
+    } else if [
+        "std", "core", "alloc", "proc_macro", "test", "axum", "clap", "prometheus", "prost",
+        "prost_reflect", "prost_types", "serde", "serde_json", "tokio", "tokio_stream", "tonic",
+        "tonic_health", "tonic_prost", "tower", "tracing", "tracing_subscriber",
+    ]
+    .contains(&crate_name.as_str())
+    {
+        Some("it is the name of a crate the project uses")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Diagnostic::new(format!(
+            "{name:?} cannot be the name of a Rust project: {why}"
+        ))
+        .with_help("the name becomes the crate and binary name; e.g. addsvc or order_service")),
+        None => Ok(()),
+    }
+}
+
+pub fn build(
+    api: &Api,
+    name: &str,
+    starter: bool,
+    sources: &[String],
+) -> Result<Project, Diagnostic> {
+    validate_name(name)?;
+    let cli_name = match name.strip_suffix("svc") {
+        Some(stem) if !stem.is_empty() => format!("{stem}cli"),
+        _ => format!("{name}cli"),
+    };
+    let mut services: Vec<Service> = Vec::new();
+    for s in &api.services {
+        let trait_name = to_upper_camel(&s.name);
+        let snake = trait_name.to_snake_case();
+        let mut methods = Vec::new();
+        for m in &s.methods {
+            let (input, input_short) = rust_type(api, &m.input);
+            let (output, output_short) = rust_type(api, &m.output);
+            methods.push(Method {
+                proto_name: m.name.clone(),
+                name: to_snake(&m.name),
+                label: format!("{}.{}", s.full_name, m.name),
+                input,
+                output,
+                input_short,
+                output_short,
+                client_streaming: m.client_streaming,
+                server_streaming: m.server_streaming,
+                doc: doc_lines(&m.doc),
+                example: example_for(s, m, starter),
+            });
+        }
+        if !Service::short_names_unique(&methods) {
+            for m in &mut methods {
+                m.input_short = m.input.clone();
+                m.output_short = m.output.clone();
+            }
+        }
+        let mut pb_module = vec!["crate".to_string(), "pb".to_string()];
+        pb_module.extend(s.package.split('.').filter(|p| !p.is_empty()).map(to_snake));
+        let service = Service {
+            name: trait_name.clone(),
+            full_name: s.full_name.clone(),
+            field: to_snake(&s.name),
+            module: format!("{snake}_service"),
+            impl_struct: format!("{trait_name}Service"),
+            pb_module: pb_module.join("::"),
+            server_mod: format!("{snake}_server"),
+            client_mod: format!("{snake}_client"),
+            doc: doc_lines(&s.doc),
+            methods,
+        };
+        if let Some(other) = services
+            .iter()
+            .find(|o| o.module == service.module || o.name == service.name)
+        {
+            let mut d = Diagnostic::new(format!(
+                "services {} and {} have the same Rust name {}",
+                other.full_name, service.full_name, service.name
+            ));
+            if let Some((line, col)) = s.position {
+                d = d.at_line_col(s.file.clone(), line, col);
+            }
+            return Err(d.with_help("rename one of them"));
+        }
+        services.push(service);
+    }
+    Ok(Project {
+        name: name.to_string(),
+        crate_name: name.replace('-', "_"),
+        cli_name,
+        env_prefix: name.to_snake_case().to_ascii_uppercase(),
+        metrics_namespace: name.to_snake_case(),
+        services,
+        sources: sources.to_vec(),
+    })
+}

@@ -1,0 +1,246 @@
+//! The protobuf code of a Rust project, generated in process: prost-build's
+//! `Config::generate` with tonic-prost-build's service generator, on the
+//! descriptors protox compiled. No protoc, no build.rs: the output is checked
+//! in under `src/pb/`, as `pb/` is for Go.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use prost::Message;
+use prost_build::Module;
+use prost_types::{FileDescriptorProto, FileDescriptorSet};
+
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Api};
+
+/// Where the protobuf code lives in the project.
+pub const PB_DIR: &str = "src/pb";
+
+/// The generated files: `src/pb/mod.rs` (the package module tree and the
+/// descriptor set), and one file per proto package.
+pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)>, Diagnostic> {
+    let set = FileDescriptorSet::decode(descriptor_set)
+        .map_err(|e| Diagnostic::new(format!("internal error: descriptor set: {e}")))?;
+    let wanted = files_to_generate(api);
+    let requests: Vec<(Module, FileDescriptorProto)> = set
+        .file
+        .iter()
+        .filter(|f| wanted.contains(f.name()))
+        .map(|f| (Module::from_protobuf_package_name(f.package()), f.clone()))
+        .collect();
+    // prost-build and prettyplease assume descriptors protoc accepted; protox
+    // accepted these, but a panic must never escape kitgen.
+    let generated = std::panic::catch_unwind(move || {
+        let mut config = prost_build::Config::new();
+        config.service_generator(
+            tonic_prost_build::configure()
+                .build_client(true)
+                .build_server(true)
+                .build_transport(true)
+                .service_generator(),
+        );
+        config.generate(requests)
+    });
+    let modules = match generated {
+        Ok(Ok(modules)) => modules,
+        Ok(Err(e)) => {
+            return Err(Diagnostic::new(format!(
+                "the protobuf code generator refused the API: {e}"
+            )));
+        }
+        Err(_) => {
+            return Err(Diagnostic::new(
+                "internal error: the protobuf code generator panicked on this API",
+            ));
+        }
+    };
+    let modules: BTreeMap<Vec<String>, String> = modules
+        .into_iter()
+        .map(|(module, code)| (module.parts().map(str::to_string).collect(), code))
+        .collect();
+    let mut files = Vec::new();
+    for (parts, code) in &modules {
+        files.push((format!("{PB_DIR}/{}", file_name(parts)), code.clone()));
+    }
+    files.push((format!("{PB_DIR}/mod.rs"), mod_rs(modules.keys())));
+    files.push((
+        format!("{PB_DIR}/descriptor.rs"),
+        descriptor_rs(&set),
+    ));
+    Ok(files)
+}
+
+/// prost-build's file name for a module: its parts joined by dots, `_` for
+/// the package-less one.
+fn file_name(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "_.rs".to_string()
+    } else {
+        let parts: Vec<&str> = parts
+            .iter()
+            .map(|p| p.strip_prefix("r#").unwrap_or(p))
+            .collect();
+        format!("{}.rs", parts.join("."))
+    }
+}
+
+/// The proto files whose Rust code the project holds: those that declare a
+/// service, the other files of a service's package, and every file holding a
+/// message or enum these reach. The well-known types come from prost-types.
+fn files_to_generate(api: &Api) -> BTreeSet<String> {
+    let packages: BTreeSet<&str> = api.services.iter().map(|s| s.package.as_str()).collect();
+    let mut files: BTreeSet<String> = api
+        .files
+        .iter()
+        .filter(|f| {
+            api.services.iter().any(|s| s.file == f.name) || packages.contains(f.package.as_str())
+        })
+        .map(|f| f.name.clone())
+        .collect();
+    let mut pending: Vec<String> = api
+        .messages
+        .iter()
+        .filter(|m| files.contains(&m.file))
+        .map(|m| m.full_name.clone())
+        .chain(api.services.iter().flat_map(|s| {
+            s.methods
+                .iter()
+                .flat_map(|m| [m.input.clone(), m.output.clone()])
+        }))
+        .collect();
+    let mut seen = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(m) = api.message(&name) {
+            files.insert(m.file.clone());
+            for field in &m.fields {
+                let mut ty = &field.ty;
+                if let ir::FieldType::Map(_, value) = ty {
+                    ty = value;
+                }
+                match ty {
+                    ir::FieldType::Message(n) => pending.push(n.clone()),
+                    ir::FieldType::Enum(n) => {
+                        if let Some(e) = api.enum_type(n) {
+                            files.insert(e.file.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    files.retain(|f| !f.starts_with("google/protobuf/"));
+    files
+}
+
+/// An identifier as prost-build spells it: keywords raw (`r#type`), the
+/// ones that cannot be raw with `_` after (`self_`).
+pub fn sanitize(ident: &str) -> String {
+    match ident {
+        "as" | "break" | "const" | "continue" | "else" | "enum" | "false" | "fn" | "for" | "if"
+        | "impl" | "in" | "let" | "loop" | "match" | "mod" | "move" | "mut" | "pub" | "ref"
+        | "return" | "static" | "struct" | "trait" | "true" | "type" | "unsafe" | "use"
+        | "where" | "while" | "dyn" | "abstract" | "become" | "box" | "do" | "final" | "macro"
+        | "override" | "priv" | "typeof" | "unsized" | "virtual" | "yield" | "async" | "await"
+        | "try" | "gen" => format!("r#{ident}"),
+        "_" | "super" | "self" | "Self" | "extern" | "crate" => format!("{ident}_"),
+        s if s.starts_with(|c: char| c.is_numeric()) => format!("_{ident}"),
+        _ => ident.to_string(),
+    }
+}
+
+/// prost-build's field, method and module names.
+pub fn to_snake(name: &str) -> String {
+    use heck::ToSnakeCase;
+    sanitize(&name.to_snake_case())
+}
+
+/// prost-build's type names.
+pub fn to_upper_camel(name: &str) -> String {
+    use heck::ToUpperCamelCase;
+    sanitize(&name.to_upper_camel_case())
+}
+
+/// The module tree: one nested `pub mod` per package part, each including
+/// the file prost-build wrote for its package.
+fn mod_rs<'a>(modules: impl Iterator<Item = &'a Vec<String>>) -> String {
+    #[derive(Default)]
+    struct Node {
+        file: Option<String>,
+        children: BTreeMap<String, Node>,
+    }
+    let mut root = Node::default();
+    for parts in modules {
+        let mut node = &mut root;
+        for part in parts {
+            node = node.children.entry(part.clone()).or_default();
+        }
+        node.file = Some(file_name(parts));
+    }
+    fn write(node: &Node, depth: usize, out: &mut String) {
+        let indent = "    ".repeat(depth);
+        if let Some(file) = &node.file {
+            out.push_str(&format!("{indent}include!(\"{file}\");\n"));
+        }
+        for (name, child) in &node.children {
+            out.push_str(&format!("{indent}pub mod {name} {{\n"));
+            write(child, depth + 1, out);
+            out.push_str(&format!("{indent}}}\n"));
+        }
+    }
+    let mut out = String::from(
+        "// Code generated by kitgen. DO NOT EDIT.\n\
+         //\n\
+         // The protobuf messages, tonic clients and servers of every proto\n\
+         // package the API reaches (prost-build and tonic-prost-build, run by\n\
+         // kitgen), and the descriptors of every file, for proto3 JSON.\n\n\
+         mod descriptor;\n\
+         pub use descriptor::{FILE_DESCRIPTOR_SET, descriptor_pool};\n\n",
+    );
+    write(&root, 0, &mut out);
+    out
+}
+
+/// The encoded descriptors of every file the API reaches, without source
+/// info (comments and positions change nothing on the wire or in JSON), as a
+/// byte string: kitgen's files are text.
+fn descriptor_rs(set: &FileDescriptorSet) -> String {
+    let mut set = set.clone();
+    for file in &mut set.file {
+        file.source_code_info = None;
+    }
+    let bytes = set.encode_to_vec();
+    let mut out = String::from(
+        "// Code generated by kitgen. DO NOT EDIT.\n\n\
+         /// The encoded `google.protobuf.FileDescriptorSet` of every proto file\n\
+         /// the API reaches, dependencies first: decode it once with\n\
+         /// `prost_reflect::DescriptorPool::decode`.\n\
+         pub const FILE_DESCRIPTOR_SET: &[u8] = b\"\\\n",
+    );
+    let tail = "\";\n\n\
+        /// The descriptors of [`FILE_DESCRIPTOR_SET`], decoded once.\n\
+        pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {\n    \
+            static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();\n    \
+            POOL.get_or_init(|| {\n        \
+                prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET)\n            \
+                    .expect(\"kitgen wrote descriptors that decode\")\n    \
+            })\n\
+        }\n";
+    for chunk in bytes.chunks(32) {
+        for &b in chunk {
+            match b {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                // A space or tab starting a line would be eaten by the
+                // line continuation: escape them always.
+                0x21..=0x7e => out.push(b as char),
+                _ => out.push_str(&format!("\\x{b:02x}")),
+            }
+        }
+        out.push_str("\\\n");
+    }
+    out.push_str(tail);
+    out
+}
