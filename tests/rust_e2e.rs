@@ -1,100 +1,227 @@
-//! The Rust target end to end: the starter, library.proto and the streaming
-//! fixture rendered as Rust projects, then `cargo build`, `cargo clippy -D
-//! warnings`, `cargo fmt --check` and `cargo test` on each, and the starter
-//! served on loopback, answering gRPC.
+//! The Rust target end to end (`kitgen new --lang rust`): the starter,
+//! library.proto and the streaming fixture as Rust projects, each built
+//! with `--locked`, linted (`cargo clippy -D warnings`), checked by
+//! `cargo fmt --check` and tested (`cargo test`); the starter served on
+//! loopback answers gRPC (through its own CLI) and HTTP (health, metrics),
+//! and shuts down on SIGTERM with exit 0; then its proto gains a method and
+//! `kitgen generate` carries it in, keeping the user's edit, and it builds.
 //!
 //! The generated projects share one CARGO_TARGET_DIR under this repository's
-//! target/ (`target/rust-e2e`), so the crates they depend on build once and
-//! CI caches them with kitgen's own.
+//! target/ (`target/rust-e2e`, or `$KITGEN_RUST_TARGET_DIR`), so the crates
+//! they depend on build once and CI caches them with kitgen's own.
 
+mod support;
+
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use kitgen::backend::rust;
-use kitgen::frontend::proto;
+use support::{Server, agent, corpus, generate, kitgen, request, run, stderr, step};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const T: &str = "rust";
+
+/// A cold build of a project's dependencies takes minutes on a small
+/// machine; an incremental one, seconds.
+const CARGO_TIMEOUT: Duration = Duration::from_secs(1800);
 
 fn target_dir() -> PathBuf {
     std::env::var_os("KITGEN_RUST_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/rust-e2e"))
-}
-
-/// Renders `compiled` as the Rust project `name` into `dir`.
-fn write_project(dir: &Path, name: &str, compiled: &proto::Compiled, starter: bool, sources: &[&str]) {
-    let options = rust::Options {
-        name: name.to_string(),
-        starter,
-        sources: sources.iter().map(|s| s.to_string()).collect(),
-    };
-    let files = rust::render(&compiled.api, &compiled.descriptor_set, &options)
-        .unwrap_or_else(|d| panic!("{name}: {d:?}"));
-    for (path, file) in files.iter() {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &file.contents).unwrap();
-    }
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
 }
 
 fn cargo(dir: &Path, args: &[&str]) {
-    let begin = std::time::Instant::now();
-    let out = Command::new("cargo")
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let begin = Instant::now();
+    let out = run(
+        Command::new("cargo")
+            .args(args)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS"),
+        CARGO_TIMEOUT,
+    );
     assert!(
         out.status.success(),
         "cargo {} in {}: {}\n{}\n{}",
         args.join(" "),
         dir.display(),
         out.status,
-        String::from_utf8_lossy(&out.stdout),
-        stderr
+        out.stdout,
+        out.stderr
     );
-    eprintln!("cargo {} in {}: {:.1?}", args.join(" "), dir.display(), begin.elapsed());
-}
-
-fn starter(dir: &Path) {
-    let compiled = proto::compile_source("addsvc.proto", include_str!("../fixtures/starter/addsvc.proto")).unwrap();
-    write_project(dir, "addsvc", &compiled, true, &["proto/addsvc.proto"]);
-    std::fs::create_dir_all(dir.join("proto")).unwrap();
-    std::fs::write(dir.join("proto/addsvc.proto"), include_str!("../fixtures/starter/addsvc.proto")).unwrap();
-}
-
-/// Where to keep a project: `KITGEN_RUST_KEEP/<name>` if set (to look at
-/// it afterwards), else a temporary directory.
-fn project_dir(name: &str) -> (PathBuf, Option<tempfile::TempDir>) {
-    match std::env::var_os("KITGEN_RUST_KEEP") {
-        Some(root) => {
-            let dir = PathBuf::from(root).join(name);
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            (dir, None)
-        }
-        None => {
-            let tmp = tempfile::tempdir().unwrap();
-            (tmp.path().to_path_buf(), Some(tmp))
-        }
-    }
+    step(
+        T,
+        format_args!(
+            "cargo {} in {}: {:.1?}",
+            args.join(" "),
+            dir.file_name().unwrap().to_string_lossy(),
+            begin.elapsed()
+        ),
+    );
 }
 
 fn check(dir: &Path) {
     cargo(dir, &["build", "--locked", "--all-targets"]);
-    cargo(dir, &["clippy", "--locked", "--all-targets", "--", "-D", "warnings"]);
+    cargo(
+        dir,
+        &[
+            "clippy",
+            "--locked",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
     cargo(dir, &["fmt", "--check"]);
     cargo(dir, &["test", "--locked"]);
 }
 
+fn bin(name: &str) -> PathBuf {
+    target_dir().join("debug").join(name)
+}
+
+/// Calls the starter's CLI; returns (success, stdout, stderr).
+fn addcli(grpc: std::net::SocketAddr, method: &str, request: &str) -> (bool, String, String) {
+    let out = run(
+        Command::new(bin("addcli")).args([
+            "--grpc-addr",
+            &grpc.to_string(),
+            "--method",
+            method,
+            request,
+        ]),
+        Duration::from_secs(30),
+    );
+    (out.status.success(), out.stdout, out.stderr)
+}
+
+fn serve_starter(dir: &Path) {
+    let server = Server::start(Command::new(bin("addsvc")).current_dir(dir).args([
+        "--http-addr",
+        "127.0.0.1:0",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--debug-addr",
+        "127.0.0.1:0",
+        "--log-level",
+        "debug",
+    ]));
+    let (ok, out, err) = addcli(server.grpc(), "Sum", r#"{"a":1,"b":2}"#);
+    assert!(ok, "{err}");
+    assert_eq!(out, "{\"result\":\"3\"}\n");
+    let (ok, out, err) = addcli(server.grpc(), "Add.Concat", r#"{"a":"foo","b":"bar"}"#);
+    assert!(ok, "{err}");
+    assert_eq!(out, "{\"result\":\"foobar\"}\n");
+    let (ok, _, err) = addcli(server.grpc(), "Sum", r#"{"a":"9223372036854775807","b":1}"#);
+    assert!(!ok);
+    assert!(
+        err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
+        "{err}"
+    );
+    let agent = agent();
+    let health = request(
+        &agent,
+        "GET",
+        &format!("http://{}/healthz", server.http()),
+        None,
+    );
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    let ready = request(
+        &agent,
+        "GET",
+        &format!("http://{}/readyz", server.http()),
+        None,
+    );
+    assert_eq!(ready.status, 200);
+    let metrics = request(
+        &agent,
+        "GET",
+        &format!("http://{}/metrics", server.debug()),
+        None,
+    );
+    assert_eq!(metrics.status, 200);
+    for line in [
+        r#"addsvc_requests_total{code="OK",method="addsvc.Add.Sum"} 1"#,
+        r#"addsvc_requests_total{code="INVALID_ARGUMENT",method="addsvc.Add.Sum"} 1"#,
+        r#"addsvc_requests_total{code="OK",method="addsvc.Add.Concat"} 1"#,
+    ] {
+        assert!(metrics.body.contains(line), "{line}\n{}", metrics.body);
+    }
+    let log = server.log();
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+}
+
+/// Adds a method to the starter's proto and an edit to the user's
+/// implementation; `kitgen generate` keeps the edit, merges the new
+/// method's stub in, `kitgen check` is then clean, and it builds.
+fn regenerate_starter(dir: &Path) {
+    let impl_file = dir.join("src/add_service.rs");
+    let edited = fs::read_to_string(&impl_file).unwrap().replace(
+        "pub struct AddService {}",
+        "pub struct AddService {}\n\n/// Kept across generations.\npub const KEPT: u32 = 1;",
+    );
+    fs::write(&impl_file, &edited).unwrap();
+    let proto = dir.join("proto/addsvc.proto");
+    let text = fs::read_to_string(&proto).unwrap().replace(
+        "  // Concat returns",
+        "  // Mul multiplies a and b.\n  rpc Mul(SumRequest) returns (SumResponse) {}\n\n  // Concat returns",
+    );
+    fs::write(&proto, text).unwrap();
+    let out = kitgen(&["generate"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let merged = fs::read_to_string(&impl_file).unwrap();
+    assert!(merged.contains("pub const KEPT: u32 = 1;"), "{merged}");
+    assert!(
+        merged.contains("Err(Status::unimplemented(\"Mul is not implemented yet\"))"),
+        "{merged}"
+    );
+    assert!(
+        fs::read_to_string(dir.join("src/service.rs"))
+            .unwrap()
+            .contains("fn mul(")
+    );
+    let out = kitgen(&["check"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    check(dir);
+}
+
 #[test]
-fn starter_builds_lints_and_passes_its_tests() {
-    let (dir, _tmp) = project_dir("addsvc");
-    starter(&dir);
-    check(&dir);
+fn rust_projects_build_lint_pass_their_tests_and_serve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let corpus = corpus();
+    let library = corpus.join("googleapis/google/example/library/v1/library.proto");
+    let streaming =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/streaming/streaming.proto");
+    let projects: Vec<(&str, Vec<String>)> = vec![
+        ("addsvc", vec![]),
+        (
+            "library",
+            vec![
+                "--proto".into(),
+                library.display().to_string(),
+                "-I".into(),
+                corpus.join("googleapis").display().to_string(),
+            ],
+        ),
+        (
+            "chat",
+            vec!["--proto".into(), streaming.display().to_string()],
+        ),
+    ];
+    for (name, extra) in &projects {
+        let mut args = vec!["--lang", "rust"];
+        args.extend(extra.iter().map(String::as_str));
+        step(T, format_args!("kitgen new {name} {}", args.join(" ")));
+        let dir = generate(root, name, &args);
+        check(&dir);
+        if *name == "addsvc" {
+            serve_starter(&dir);
+            regenerate_starter(&dir);
+        }
+    }
 }

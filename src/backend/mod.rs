@@ -31,11 +31,11 @@ use crate::frontend::proto::Compiled;
 
 /// Every target this kitgen renders. Adding one is its module and a line
 /// here (and its name out of [`PLANNED`]).
-pub static TARGETS: &[&dyn Target] = &[&go::Go];
+pub static TARGETS: &[&dyn Target] = &[&go::Go, &rust::Rust];
 
 /// Targets kitgen.toml and `--lang` may name that this kitgen does not
 /// render yet: refused with a message that says so, not as a typo.
-pub const PLANNED: &[&str] = &["rust"];
+pub const PLANNED: &[&str] = &[];
 
 /// The target kitgen uses when none is named.
 pub const DEFAULT_TARGET: &str = "go";

@@ -6,6 +6,9 @@
 mod deps;
 pub mod model;
 pub mod pb;
+mod target;
+
+pub use target::Rust;
 
 use askama::Template;
 
@@ -68,37 +71,69 @@ fn text(t: impl Template) -> String {
 
 /// Renders every file of the project, the protobuf code included.
 pub fn render(api: &Api, descriptor_set: &[u8], options: &Options) -> Result<FileSet, Diagnostic> {
+    let mut files = render_without_stubs(api, options)?;
+    for (path, contents) in pb::generate(api, descriptor_set)? {
+        files.add_stub(path, contents);
+    }
+    Ok(files)
+}
+
+/// Renders every file of the project but the protobuf code.
+pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Diagnostic> {
     let p = &model::build(api, &options.name, options.starter, &options.sources)?;
     if p.services.iter().all(|s| s.methods.is_empty()) {
-        return Err(Diagnostic::new("the API declares no method: there is nothing to serve")
-            .with_help("add a service with at least one rpc to the .proto"));
+        return Err(
+            Diagnostic::new("the API declares no method: there is nothing to serve")
+                .with_help("add a service with at least one rpc to the .proto"),
+        );
     }
     let gen_ = Ownership::Generated;
     let user = Ownership::User;
     let mut files = FileSet::new();
-    for (path, contents) in pb::generate(api, descriptor_set)? {
-        files.add_stub(path, contents);
-    }
     files.add("Cargo.toml", user, text(CargoToml { p }));
     files.add("Cargo.lock", user, deps::cargo_lock(&p.name));
     files.add("src/lib.rs", gen_, text(LibRs { p }));
     files.add("src/service.rs", gen_, text(ServiceRs { p }));
     for s in &p.services {
-        files.add(format!("src/{}.rs", s.module), user, text(ServiceImplRs { s }));
+        files.add(
+            format!("src/{}.rs", s.module),
+            user,
+            text(ServiceImplRs { s }),
+        );
     }
     files.add("src/auth.rs", user, text(AuthRs { p }));
     files.add("src/endpoint.rs", gen_, text(EndpointRs { p }));
-    files.add("src/endpoint/middleware.rs", gen_, include_str!("../../../templates/rust/src/endpoint/middleware.rs"));
-    files.add("src/transport.rs", gen_, include_str!("../../../templates/rust/src/transport.rs"));
+    files.add(
+        "src/endpoint/middleware.rs",
+        gen_,
+        include_str!("../../../templates/rust/src/endpoint/middleware.rs"),
+    );
+    files.add(
+        "src/transport.rs",
+        gen_,
+        include_str!("../../../templates/rust/src/transport.rs"),
+    );
     let mut grpc = text(GrpcRs { p });
     grpc.push('\n');
     grpc.push_str(&text(GrpcTestRs { p }));
     files.add("src/transport/grpc.rs", gen_, grpc);
-    files.add("src/transport/http.rs", gen_, include_str!("../../../templates/rust/src/transport/http.rs"));
-    files.add("src/server.rs", gen_, include_str!("../../../templates/rust/src/server.rs"));
+    files.add(
+        "src/transport/http.rs",
+        gen_,
+        include_str!("../../../templates/rust/src/transport/http.rs"),
+    );
+    files.add(
+        "src/server.rs",
+        gen_,
+        include_str!("../../../templates/rust/src/server.rs"),
+    );
     files.add("src/client.rs", gen_, text(ClientRs { p }));
     files.add("src/main.rs", user, text(MainRs { p }));
-    files.add(format!("src/bin/{}.rs", p.cli_name), user, text(CliRs { p }));
+    files.add(
+        format!("src/bin/{}.rs", p.cli_name),
+        user,
+        text(CliRs { p }),
+    );
     files.add("README.md", user, text(Readme { p }));
     files.add("Dockerfile", user, text(Dockerfile { p }));
     files.add(

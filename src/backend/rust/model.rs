@@ -76,6 +76,17 @@ impl Method {
     pub fn is_unary(&self) -> bool {
         !self.client_streaming && !self.server_streaming
     }
+    /// An expression of the default request message.
+    pub fn input_default(&self) -> String {
+        default_of(&self.input)
+    }
+    /// An expression of the default response message.
+    pub fn output_default(&self) -> String {
+        default_of(&self.output)
+    }
+    pub fn output_is_unit(&self) -> bool {
+        self.output == "()"
+    }
     /// tonic's associated stream type of a server-streaming method.
     pub fn stream_type(&self) -> String {
         format!("{}Stream", self.proto_name.to_upper_camel())
@@ -123,6 +134,14 @@ impl Method {
     }
 }
 
+fn default_of(ty: &str) -> String {
+    if ty == "()" {
+        "()".to_string()
+    } else {
+        format!("<{ty}>::default()")
+    }
+}
+
 trait UpperCamel {
     fn to_upper_camel(&self) -> String;
 }
@@ -134,6 +153,12 @@ impl UpperCamel for String {
 }
 
 impl Project {
+    pub fn has_client_streaming(&self) -> bool {
+        self.services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .any(|m| m.client_streaming)
+    }
     pub fn has_streaming(&self) -> bool {
         self.services
             .iter()
@@ -257,12 +282,7 @@ pub fn rust_type(api: &Api, full_name: &str) -> (String, String) {
             .unwrap_or(full_name)
     };
     let mut path: Vec<String> = vec!["crate".into(), "pb".into()];
-    path.extend(
-        package
-            .split('.')
-            .filter(|p| !p.is_empty())
-            .map(to_snake),
-    );
+    path.extend(package.split('.').filter(|p| !p.is_empty()).map(to_snake));
     let parts: Vec<&str> = relative.split('.').collect();
     let (last, outer) = parts.split_last().expect("split gives one part");
     path.extend(outer.iter().map(|p| to_snake(p)));
@@ -298,9 +318,27 @@ pub fn validate_name(name: &str) -> Result<(), Diagnostic> {
     let why = if super::pb::sanitize(&crate_name) != crate_name {
         Some("it is a Rust keyword")
     } else if [
-        "std", "core", "alloc", "proc_macro", "test", "axum", "clap", "prometheus", "prost",
-        "prost_reflect", "prost_types", "serde", "serde_json", "tokio", "tokio_stream", "tonic",
-        "tonic_health", "tonic_prost", "tower", "tracing", "tracing_subscriber",
+        "std",
+        "core",
+        "alloc",
+        "proc_macro",
+        "test",
+        "axum",
+        "clap",
+        "prometheus",
+        "prost",
+        "prost_reflect",
+        "prost_types",
+        "serde",
+        "serde_json",
+        "tokio",
+        "tokio_stream",
+        "tonic",
+        "tonic_health",
+        "tonic_prost",
+        "tower",
+        "tracing",
+        "tracing_subscriber",
     ]
     .contains(&crate_name.as_str())
     {

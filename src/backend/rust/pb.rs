@@ -21,11 +21,18 @@ pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)
     let set = FileDescriptorSet::decode(descriptor_set)
         .map_err(|e| Diagnostic::new(format!("internal error: descriptor set: {e}")))?;
     let wanted = files_to_generate(api);
+    // prost-build reads the types of fields from the files it is given, so
+    // it is given every file; the modules of packages with no wanted file
+    // (the well-known types, from prost-types; annotations) are dropped.
     let requests: Vec<(Module, FileDescriptorProto)> = set
         .file
         .iter()
-        .filter(|f| wanted.contains(f.name()))
         .map(|f| (Module::from_protobuf_package_name(f.package()), f.clone()))
+        .collect();
+    let wanted_modules: BTreeSet<Module> = requests
+        .iter()
+        .filter(|(_, f)| wanted.contains(f.name()))
+        .map(|(m, _)| m.clone())
         .collect();
     // prost-build and prettyplease assume descriptors protoc accepted; protox
     // accepted these, but a panic must never escape kitgen.
@@ -55,6 +62,7 @@ pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)
     };
     let modules: BTreeMap<Vec<String>, String> = modules
         .into_iter()
+        .filter(|(module, _)| wanted_modules.contains(module))
         .map(|(module, code)| (module.parts().map(str::to_string).collect(), code))
         .collect();
     let mut files = Vec::new();
@@ -62,10 +70,7 @@ pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)
         files.push((format!("{PB_DIR}/{}", file_name(parts)), code.clone()));
     }
     files.push((format!("{PB_DIR}/mod.rs"), mod_rs(modules.keys())));
-    files.push((
-        format!("{PB_DIR}/descriptor.rs"),
-        descriptor_rs(&set),
-    ));
+    files.push((format!("{PB_DIR}/descriptor.rs"), descriptor_rs(&set)));
     Ok(files)
 }
 

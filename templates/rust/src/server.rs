@@ -69,7 +69,8 @@ pub fn init_logging(level: &str) -> Result<(), Error> {
         "error" => tracing::Level::ERROR,
         _ => return Err(format!("invalid log level {level:?}: use debug, info, warn or error").into()),
     };
-    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init()
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(ansi).try_init()
 }
 
 /// The three listeners, bound before anything is served so that a taken
@@ -183,12 +184,9 @@ impl Group {
         let until = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        tracing::info!(
-            http = %listeners.http.local_addr()?,
-            grpc = %listeners.grpc.local_addr()?,
-            debug = %listeners.debug.local_addr()?,
-            "serving"
-        );
+        for (transport, listener) in [("HTTP", &listeners.http), ("gRPC", &listeners.grpc), ("debug/HTTP", &listeners.debug)] {
+            tracing::info!(transport, addr = %listener.local_addr()?, "listening");
+        }
         let http = tokio::spawn(
             axum::serve(listeners.http, probes.routes(http)).with_graceful_shutdown(until(stopped.clone())).into_future(),
         );

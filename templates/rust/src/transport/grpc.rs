@@ -3,11 +3,14 @@
 //! gRPC through tonic: each service's tonic server trait answered by its
 //! endpoints.
 
+use std::future::Future;
+use std::pin::Pin;
+
 #[allow(unused_imports)]
 use tonic::{Request, Response, Status, Streaming};
 use tower::ServiceExt;
 
-use crate::endpoint::Endpoints;
+use crate::endpoint::{Endpoint, Endpoints};
 #[allow(unused_imports)]
 use crate::service::BoxStream;
 
@@ -19,6 +22,23 @@ pub fn routes(endpoints: &Endpoints) -> tonic::service::Routes {
     routes.add_service({{ s.pb_module }}::{{ s.server_mod }}::{{ s.name }}Server::new({{ s.name }}Grpc(endpoints.{{ s.field }}.clone())));
 {%- endfor %}
     routes.routes()
+}
+
+{%- if p.has_client_streaming() %}
+/// A client's stream of messages as the endpoints take it.
+fn boxed<T: Send + 'static>(stream: Streaming<T>) -> BoxStream<T> {
+    Box::pin(stream)
+}
+
+{% endif -%}
+/// Calls an endpoint. Its future is boxed as a `dyn Future`, whose type
+/// names no request type: that keeps the `Send` check of tonic's
+/// `async_trait` methods from tripping over the streams' lifetimes.
+fn call<Req: Send + 'static, Resp: Send + 'static>(
+    endpoint: Endpoint<Req, Resp>,
+    request: Request<Req>,
+) -> Pin<Box<dyn Future<Output = Result<Resp, Status>> + Send>> {
+    Box::pin(endpoint.oneshot(request))
 }
 
 /// The names of the gRPC services, as the health service reports them.
@@ -53,9 +73,9 @@ impl {{ s.pb_module }}::{{ s.server_mod }}::{{ s.name }} for {{ s.name }}Grpc {
     ) -> Result<Response<{{ m.output }}>, Status> {
 {%- endif %}
 {%- if m.client_streaming %}
-        let request = request.map(|stream| Box::pin(stream) as BoxStream<{{ m.input }}>);
+        let request = request.map(boxed);
 {%- endif %}
-        self.0.{{ m.name }}.clone().oneshot(request).await.map(Response::new)
+        call(self.0.{{ m.name }}.clone(), request).await.map(Response::new)
     }
 {%- endfor %}
 }

@@ -31,9 +31,9 @@ mod tests {
             }
 {%- endif %}
 {%- if m.server_streaming %}
-            Ok(Box::pin(tokio_stream::iter(vec![Ok(Default::default())])))
+            Ok(Box::pin(tokio_stream::iter(vec![Ok({{ m.output_default() }})])))
 {%- else %}
-            Ok(Default::default())
+            Ok({{ m.output_default() }})
 {%- endif %}
         }
 {%- endfor %}
@@ -61,17 +61,21 @@ mod tests {
     async fn {{ s.field.trim_start_matches("r#") }}_{{ m.name.trim_start_matches("r#") }}() {
         let mut client = {{ s.pb_module }}::{{ s.client_mod }}::{{ s.name }}Client::new(serve().await);
 {%- if m.client_streaming %}
-        let request = || Request::new(tokio_stream::iter(vec![{{ m.input }}::default()]));
+        let request = || Request::new(tokio_stream::iter(vec![{{ m.input_default() }}]));
 {%- else %}
-        let request = || Request::new({{ m.input }}::default());
+        let request = || Request::new({{ m.input_default() }});
 {%- endif %}
 {%- if m.server_streaming %}
         let mut stream = client.{{ m.name }}(request()).await.unwrap().into_inner();
-        assert_eq!(stream.message().await.unwrap(), Some({{ m.output }}::default()));
+        assert_eq!(stream.message().await.unwrap(), Some({{ m.output_default() }}));
         assert_eq!(stream.message().await.unwrap(), None);
 {%- else %}
         let response = client.{{ m.name }}(request()).await.unwrap();
-        assert_eq!(response.into_inner(), {{ m.output }}::default());
+{%- if m.output_is_unit() %}
+        let () = response.into_inner();
+{%- else %}
+        assert_eq!(response.into_inner(), {{ m.output_default() }});
+{%- endif %}
 {%- endif %}
         let mut failing = request();
         failing.metadata_mut().insert("x-fail", "1".parse().unwrap());
