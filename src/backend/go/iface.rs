@@ -634,14 +634,13 @@ impl<'a> Gen<'a> {
         let mut o = String::new();
         let _ = write!(
             o,
-            "{}\n\n// Package adapter serves {u}'s interfaces the Go kit way. Each method\n\
+            "// Package adapter serves {u}'s interfaces the Go kit way. Each method\n\
              // has a request and a response struct on {u}'s own types and an\n\
              // endpoint calling the interface; the wire-level services of package\n\
              // service, which the transports serve, convert the protobuf messages\n\
              // into those structs and back, field by field (convert.go). {u} stays\n\
              // as written: it is the source of truth, and `kitgen generate` reads it.\n\
              package adapter\n\nimport (\n{}\n)\n",
-            super::GENERATED_HEADER,
             super::IMPORTS_PLACEHOLDER
         );
         for ds in &self.def.services {
@@ -981,8 +980,7 @@ impl<'a> Gen<'a> {
         let mut o = String::new();
         let _ = write!(
             o,
-            "{}\n\npackage adapter\n\nimport (\n{}\n)\n{body}",
-            super::GENERATED_HEADER,
+            "package adapter\n\nimport (\n{}\n)\n{body}",
             super::IMPORTS_PLACEHOLDER
         );
         let mut extra: Vec<(String, String)> = vec![(self.user.clone(), import_path.to_string())];

@@ -15,7 +15,7 @@ mod target;
 use std::collections::HashSet;
 use std::fmt::Display;
 
-use askama::Template;
+use askama::{DynTemplate, Template};
 
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
@@ -76,211 +76,292 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
         None => None,
     };
     project.discovery = options.discovery;
-    let mut files = FileSet::new();
     let p = &project;
-    let sources = &options.sources;
-    let gen_ = Ownership::Generated;
-    let user = Ownership::User;
+    let main_imports = interface
+        .as_ref()
+        .map(|i| i.main_imports.clone())
+        .unwrap_or_default();
+    let rows = table(p, api, options, interface, &main_imports)?;
+    let mut files = FileSet::new();
+    for Row { path, owner, body } in rows {
+        let text = match body {
+            Body::Go(template, local, extra) => go(&*template, p, local, extra),
+            Body::Template(template) => template
+                .dyn_render()
+                .map(newline)
+                .expect("template renders"),
+            Body::Text(text) => text,
+        };
+        let text = match owner {
+            // The one place the generated-file header is written.
+            Ownership::Generated if path.ends_with(".go") => {
+                format!("{GENERATED_HEADER}\n\n{text}")
+            }
+            _ => text,
+        };
+        files.add(path, owner, text);
+    }
+    check_package_dirs(p, &files, &options.go_packages)?;
+    Ok((project, files))
+}
 
-    // Requirements a user adds (`go get`, `go mod edit`) survive regeneration:
-    // go.mod is merged like any file of the user's, go.sum line by line.
-    files.add("go.mod", user, deps::go_mod(p));
-    files.add("go.sum", user, deps::go_sum(p));
-    files.add(
-        "pkg/openapi/openapi.json",
-        gen_,
-        crate::openapi::render(api, &options.name)?,
-    );
-    files.add(
-        "pkg/openapi/openapi.go",
-        gen_,
-        OpenApiGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        "README.md",
-        user,
-        Readme { p, sources }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        ".gitignore",
-        user,
+/// How a file's text is made.
+enum Body<'a> {
+    /// A Go template: kitgen puts in exactly the imports its code uses, from
+    /// the standard library, the pinned modules, the project's packages
+    /// named (by directory) in the list, and the extra (name, import path)
+    /// pairs.
+    Go(
+        Box<dyn DynTemplate + 'a>,
+        &'static [&'static str],
+        &'a [(String, String)],
+    ),
+    /// Any other template, rendered as it is.
+    Template(Box<dyn DynTemplate + 'a>),
+    /// Text made elsewhere: go.mod, the OpenAPI document, the adapter.
+    Text(String),
+}
+
+/// One file of the project: where it goes, whose it is (a generated Go
+/// file gets the header), and what it is made from.
+struct Row<'a> {
+    path: String,
+    owner: Ownership,
+    body: Body<'a>,
+}
+
+/// The file table: every file kitgen writes for the project but the
+/// protobuf stubs.
+fn table<'a>(
+    p: &'a Project,
+    api: &Api,
+    options: &'a Options,
+    interface: Option<iface::Rendered>,
+    main_imports: &'a [(String, String)],
+) -> Result<Vec<Row<'a>>, Diagnostic> {
+    use Ownership::{Generated as Gen, User};
+    fn row<'a>(path: impl Into<String>, owner: Ownership, body: Body<'a>) -> Row<'a> {
+        Row {
+            path: path.into(),
+            owner,
+            body,
+        }
+    }
+    fn go<'a>(t: impl DynTemplate + 'a, local: &'static [&'static str]) -> Body<'a> {
+        Body::Go(Box::new(t), local, &[])
+    }
+    fn plain<'a>(t: impl DynTemplate + 'a) -> Body<'a> {
+        Body::Template(Box::new(t))
+    }
+    let sources = &options.sources;
+    let interface_first = interface.is_some();
+    let mut rows = vec![
+        // Requirements a user adds (`go get`, `go mod edit`) survive
+        // regeneration: go.mod is merged like any file of the user's,
+        // go.sum line by line.
+        row("go.mod", User, Body::Text(deps::go_mod(p))),
+        row("go.sum", User, Body::Text(deps::go_sum(p))),
+        row(
+            "pkg/openapi/openapi.json",
+            Gen,
+            Body::Text(crate::openapi::render(api, &options.name)?),
+        ),
+        row("pkg/openapi/openapi.go", Gen, plain(OpenApiGo { p })),
+        row("README.md", User, plain(Readme { p, sources })),
         // kitgen's staging directory, present only while it writes (or
         // after a run was killed mid-write), is never the user's to commit.
-        format!(
-            "/{}/\n/bin/\n/{}\n/{}\n",
-            crate::sync::STATE_DIR,
-            p.name,
-            p.cli_name
+        row(
+            ".gitignore",
+            User,
+            Body::Text(format!(
+                "/{}/\n/bin/\n/{}\n/{}\n",
+                crate::sync::STATE_DIR,
+                p.name,
+                p.cli_name
+            )),
         ),
-    );
-    for (path, text) in deploy_files(p) {
-        files.add(path, user, text);
-    }
-
-    files.add("pkg/service/service.go", gen_, go(ServiceGo { p }, p, &[]));
-    files.add(
-        "pkg/service/errors.go",
-        gen_,
-        ErrorsGo {
-            p,
-            codes: status::codes(),
-        }
-        .render()
-        .map(newline)
-        .expect("template renders"),
-    );
+        // The container build and the Kubernetes manifests: the user's,
+        // since every platform team tunes them.
+        row("Dockerfile", User, plain(Dockerfile { p })),
+        row(".dockerignore", User, plain(DockerIgnore { p })),
+        row("Makefile", User, plain(Makefile { p })),
+        row(".github/workflows/ci.yml", User, plain(CiWorkflow { p })),
+        row(
+            "deploy/base/kustomization.yaml",
+            User,
+            plain(BaseKustomization { p }),
+        ),
+        row(
+            "deploy/base/serviceaccount.yaml",
+            User,
+            plain(ServiceAccount { p }),
+        ),
+        row("deploy/base/configmap.yaml", User, plain(ConfigMap { p })),
+        row("deploy/base/deployment.yaml", User, plain(Deployment { p })),
+        row("deploy/base/service.yaml", User, plain(K8sService { p })),
+        row("deploy/base/hpa.yaml", User, plain(Hpa { p })),
+        row("deploy/base/pdb.yaml", User, plain(Pdb { p })),
+        row(
+            "deploy/base/networkpolicy.yaml",
+            User,
+            plain(NetworkPolicy { p }),
+        ),
+        row(
+            "deploy/components/otlp/kustomization.yaml",
+            User,
+            plain(OtlpComponent { p }),
+        ),
+        row(
+            "deploy/components/otlp/networkpolicy.yaml",
+            User,
+            plain(OtlpPolicy { p }),
+        ),
+        row(
+            "deploy/overlays/dev/kustomization.yaml",
+            User,
+            plain(DevOverlay { p }),
+        ),
+        row(
+            "deploy/overlays/prod/kustomization.yaml",
+            User,
+            plain(ProdOverlay { p }),
+        ),
+        row("pkg/service/service.go", Gen, go(ServiceGo { p }, &[])),
+        row(
+            "pkg/service/errors.go",
+            Gen,
+            plain(ErrorsGo {
+                p,
+                codes: status::codes(),
+            }),
+        ),
+        row(
+            "pkg/service/middleware.go",
+            User,
+            go(ServiceMiddlewareGo { p }, &[]),
+        ),
+        row(
+            "pkg/service/servicetest/fake.go",
+            Gen,
+            go(FakeGo { p }, &["service"]),
+        ),
+        row(
+            "pkg/endpoints/endpoints.go",
+            Gen,
+            go(EndpointsGo { p }, &["service"]),
+        ),
+        row(
+            "pkg/endpoints/middleware.go",
+            Gen,
+            plain(EndpointsMiddlewareGo { p }),
+        ),
+        row("pkg/endpoints/auth.go", User, plain(EndpointsAuthGo { p })),
+        row(
+            "pkg/transport/errors.go",
+            Gen,
+            plain(TransportErrorsGo {
+                p,
+                http_cases: status::http_cases(),
+                code_cases: status::code_cases(),
+            }),
+        ),
+        row(
+            "pkg/transport/credentials.go",
+            Gen,
+            plain(TransportCredentialsGo { p }),
+        ),
+        row("pkg/transport/httprule.go", Gen, plain(HttpRuleGo { p })),
+        row(
+            "pkg/transport/http.go",
+            Gen,
+            go(HttpGo { p }, &["service", "endpoints"]),
+        ),
+        row(
+            "pkg/transport/grpc.go",
+            Gen,
+            go(GrpcGo { p }, &["service", "endpoints"]),
+        ),
+        row(
+            "pkg/transport/transport_test.go",
+            Gen,
+            go(
+                TransportTestGo { p },
+                &["service", "endpoints", "servicetest"],
+            ),
+        ),
+        row("pkg/envflag/envflag.go", Gen, plain(EnvflagGo { p })),
+        row(
+            "pkg/discovery/discovery.go",
+            Gen,
+            go(DiscoveryGo { p }, &[]),
+        ),
+        row(
+            "pkg/server/server.go",
+            Gen,
+            go(
+                ServerGo { p },
+                &["service", "endpoints", "transport", "openapi"],
+            ),
+        ),
+        row("pkg/server/tracing.go", Gen, go(ServerTracingGo { p }, &[])),
+        row(
+            "pkg/client/balanced.go",
+            Gen,
+            go(
+                BalancedGo { p },
+                &["service", "endpoints", "transport", "discovery"],
+            ),
+        ),
+        row(
+            "pkg/client/client.go",
+            Gen,
+            go(ClientGo { p }, &["service", "transport"]),
+        ),
+        row(
+            format!("cmd/{}/main.go", p.name),
+            User,
+            Body::Go(
+                Box::new(ServerMain { p }),
+                &[
+                    "service",
+                    "endpoints",
+                    "transport",
+                    "server",
+                    "envflag",
+                    "discovery",
+                ],
+                main_imports,
+            ),
+        ),
+        row(
+            format!("cmd/{}/main.go", p.cli_name),
+            User,
+            go(CliMain { p }, &["client", "envflag"]),
+        ),
+    ];
     // Interface first, the user's package holds the implementation.
-    for s in p.services.iter().filter(|_| interface.is_none()) {
-        files.add(&s.impl_file, user, go(ImplGo { p, s }, p, &[]));
+    for s in p.services.iter().filter(|_| !interface_first) {
+        rows.push(row(&s.impl_file, User, go(ImplGo { p, s }, &[])));
         if s.has_examples() {
-            files.add(
+            rows.push(row(
                 s.impl_file.replace(".go", "_test.go"),
-                user,
-                go(ExampleTestGo { p, s }, p, &[]),
-            );
+                User,
+                go(ExampleTestGo { p, s }, &[]),
+            ));
         }
     }
-    files.add(
-        "pkg/service/middleware.go",
-        user,
-        go(ServiceMiddlewareGo { p }, p, &[]),
-    );
-    files.add(
-        "pkg/service/servicetest/fake.go",
-        gen_,
-        go(FakeGo { p }, p, &["service"]),
-    );
-    files.add(
-        "pkg/endpoints/endpoints.go",
-        gen_,
-        go(EndpointsGo { p }, p, &["service"]),
-    );
-    files.add(
-        "pkg/endpoints/middleware.go",
-        gen_,
-        EndpointsMiddlewareGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
     if p.has_unary() {
         // One test per unary endpoint: nothing to test without one.
-        files.add(
+        rows.push(row(
             "pkg/endpoints/endpoints_test.go",
-            gen_,
-            go(EndpointsTestGo { p }, p, &["service", "servicetest"]),
-        );
-    }
-    files.add(
-        "pkg/transport/errors.go",
-        gen_,
-        TransportErrorsGo {
-            p,
-            http_cases: status::http_cases(),
-            code_cases: status::code_cases(),
-        }
-        .render()
-        .map(newline)
-        .expect("template renders"),
-    );
-    files.add(
-        "pkg/transport/credentials.go",
-        gen_,
-        TransportCredentialsGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        "pkg/envflag/envflag.go",
-        gen_,
-        EnvflagGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        "pkg/discovery/discovery.go",
-        gen_,
-        go(DiscoveryGo { p }, p, &[]),
-    );
-    if p.discovery.etcd {
-        files.add("pkg/discovery/etcd.go", gen_, go(EtcdGo { p }, p, &[]));
-    }
-    if p.discovery.consul {
-        files.add("pkg/discovery/consul.go", gen_, go(ConsulGo { p }, p, &[]));
-    }
-    files.add(
-        "pkg/endpoints/auth.go",
-        user,
-        EndpointsAuthGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        "pkg/transport/httprule.go",
-        gen_,
-        HttpRuleGo { p }
-            .render()
-            .map(newline)
-            .expect("template renders"),
-    );
-    files.add(
-        "pkg/transport/http.go",
-        gen_,
-        go(HttpGo { p }, p, &["service", "endpoints"]),
-    );
-    files.add(
-        "pkg/transport/grpc.go",
-        gen_,
-        go(GrpcGo { p }, p, &["service", "endpoints"]),
-    );
-    files.add(
-        "pkg/transport/transport_test.go",
-        gen_,
-        go(
-            TransportTestGo { p },
-            p,
-            &["service", "endpoints", "servicetest"],
-        ),
-    );
-    files.add(
-        "pkg/server/server.go",
-        gen_,
-        go(
-            ServerGo { p },
-            p,
-            &["service", "endpoints", "transport", "openapi"],
-        ),
-    );
-    files.add(
-        "pkg/server/tracing.go",
-        gen_,
-        go(ServerTracingGo { p }, p, &[]),
-    );
-    files.add(
-        "pkg/client/balanced.go",
-        gen_,
-        go(
-            BalancedGo { p },
-            p,
-            &["service", "endpoints", "transport", "discovery"],
-        ),
-    );
-    if p.has_unary() {
-        files.add(
+            Gen,
+            go(EndpointsTestGo { p }, &["service", "servicetest"]),
+        ));
+        rows.push(row(
             "pkg/client/client_test.go",
-            gen_,
+            Gen,
             go(
                 ClientTestGo { p },
-                p,
                 &[
                     "service",
                     "endpoints",
@@ -289,49 +370,45 @@ pub fn render(api: &Api, options: &Options) -> Result<(Project, FileSet), Diagno
                     "discovery",
                 ],
             ),
-        );
+        ));
     }
-    files.add(
-        "pkg/client/client.go",
-        gen_,
-        go(ClientGo { p }, p, &["service", "transport"]),
-    );
-    let main_imports = interface
-        .as_ref()
-        .map(|i| i.main_imports.clone())
-        .unwrap_or_default();
-    files.add(
-        format!("cmd/{}/main.go", p.name),
-        user,
-        go_with(
-            ServerMain { p },
-            p,
-            &[
-                "service",
-                "endpoints",
-                "transport",
-                "server",
-                "envflag",
-                "discovery",
-            ],
-            &main_imports,
-        ),
-    );
+    // A package and a deploy component per discovery backend the project
+    // links.
+    if p.discovery.etcd {
+        rows.push(row("pkg/discovery/etcd.go", Gen, go(EtcdGo { p }, &[])));
+        rows.push(row(
+            "deploy/components/etcd/kustomization.yaml",
+            User,
+            plain(EtcdComponent { p }),
+        ));
+        rows.push(row(
+            "deploy/components/etcd/networkpolicy.yaml",
+            User,
+            plain(EtcdPolicy { p }),
+        ));
+    }
+    if p.discovery.consul {
+        rows.push(row("pkg/discovery/consul.go", Gen, go(ConsulGo { p }, &[])));
+        rows.push(row(
+            "deploy/components/consul/kustomization.yaml",
+            User,
+            plain(ConsulComponent { p }),
+        ));
+        rows.push(row(
+            "deploy/components/consul/networkpolicy.yaml",
+            User,
+            plain(ConsulPolicy { p }),
+        ));
+    }
     if let Some(interface) = interface {
         for (path, text) in interface.generated {
-            files.add(path, gen_, text);
+            rows.push(row(path, Gen, Body::Text(text)));
         }
         for (path, text) in interface.user {
-            files.add(path, user, text);
+            rows.push(row(path, User, Body::Text(text)));
         }
     }
-    files.add(
-        format!("cmd/{}/main.go", p.cli_name),
-        user,
-        go(CliMain { p }, p, &["client", "envflag"]),
-    );
-    check_package_dirs(p, &files, &options.go_packages)?;
-    Ok((project, files))
+    Ok(rows)
 }
 
 /// Refuses a generated package whose directory is, or lies under, a file
@@ -369,74 +446,6 @@ fn check_package_dirs(
     Ok(())
 }
 
-/// The container build and the Kubernetes manifests: user-owned, since every
-/// platform team tunes them.
-fn deploy_files(p: &Project) -> Vec<(&'static str, String)> {
-    let render =
-        |t: &dyn askama::DynTemplate| t.dyn_render().map(newline).expect("template renders");
-    let mut files = vec![
-        ("Dockerfile", render(&Dockerfile { p })),
-        (".dockerignore", render(&DockerIgnore { p })),
-        ("Makefile", render(&Makefile { p })),
-        (".github/workflows/ci.yml", render(&CiWorkflow { p })),
-        (
-            "deploy/base/kustomization.yaml",
-            render(&BaseKustomization { p }),
-        ),
-        (
-            "deploy/base/serviceaccount.yaml",
-            render(&ServiceAccount { p }),
-        ),
-        ("deploy/base/configmap.yaml", render(&ConfigMap { p })),
-        ("deploy/base/deployment.yaml", render(&Deployment { p })),
-        ("deploy/base/service.yaml", render(&K8sService { p })),
-        ("deploy/base/hpa.yaml", render(&Hpa { p })),
-        ("deploy/base/pdb.yaml", render(&Pdb { p })),
-        (
-            "deploy/base/networkpolicy.yaml",
-            render(&NetworkPolicy { p }),
-        ),
-        (
-            "deploy/components/otlp/kustomization.yaml",
-            render(&OtlpComponent { p }),
-        ),
-        (
-            "deploy/components/otlp/networkpolicy.yaml",
-            render(&OtlpPolicy { p }),
-        ),
-        (
-            "deploy/overlays/dev/kustomization.yaml",
-            render(&DevOverlay { p }),
-        ),
-        (
-            "deploy/overlays/prod/kustomization.yaml",
-            render(&ProdOverlay { p }),
-        ),
-    ];
-    // A component per discovery backend the project links.
-    if p.discovery.etcd {
-        files.push((
-            "deploy/components/etcd/kustomization.yaml",
-            render(&EtcdComponent { p }),
-        ));
-        files.push((
-            "deploy/components/etcd/networkpolicy.yaml",
-            render(&EtcdPolicy { p }),
-        ));
-    }
-    if p.discovery.consul {
-        files.push((
-            "deploy/components/consul/kustomization.yaml",
-            render(&ConsulComponent { p }),
-        ));
-        files.push((
-            "deploy/components/consul/networkpolicy.yaml",
-            render(&ConsulPolicy { p }),
-        ));
-    }
-    files
-}
-
 /// The `protoc-gen-go` / `protoc-gen-go-grpc` parameter that places every
 /// project proto in its package under the module.
 pub fn plugin_parameter(project: &Project) -> String {
@@ -459,19 +468,18 @@ pub fn plugin_parameter(project: &Project) -> String {
 const IMPORTS_PLACEHOLDER: &str = "\u{0}imports\u{0}";
 
 /// Renders a Go template once, then puts in exactly the imports the code
-/// refers to.
-fn go(template: impl Template, p: &Project, local: &[&str]) -> String {
-    go_with(template, p, local, &[])
-}
-
-/// [`go`], with `extra` packages (name, import path) available besides.
-fn go_with(
-    template: impl Template,
+/// refers to: the project's packages in `local`, and `extra` (name, import
+/// path) besides.
+fn go(
+    template: &dyn DynTemplate,
     p: &Project,
     local: &[&str],
     extra: &[(String, String)],
 ) -> String {
-    let body = template.render().map(newline).expect("template renders");
+    let body = template
+        .dyn_render()
+        .map(newline)
+        .expect("template renders");
     let imports = imports_with(&body, p, local, extra);
     body.replacen(IMPORTS_PLACEHOLDER, &imports, 1)
 }
@@ -735,95 +743,92 @@ fn quote(s: impl AsRef<str>) -> String {
     out
 }
 
-macro_rules! go_template {
-    ($name:ident, $path:literal $(, $field:ident : $ty:ty)*) => {
-        #[derive(Template)]
-        #[template(path = $path, escape = "none")]
-        struct $name<'a> {
-            #[allow(dead_code)] // some templates need only their own fields
-            p: &'a Project,
-            $($field: $ty,)*
-        }
+/// Declares the templates: each gets the project `p`, its own fields, and
+/// the helpers a template may call (`imports()`, where the import block
+/// kitgen computes goes; `pad`; `quote`).
+macro_rules! templates {
+    ($($name:ident => $path:literal $({ $($field:ident : $ty:ty),* $(,)? })?;)*) => {
+        $(
+            #[derive(Template)]
+            #[template(path = $path, escape = "none")]
+            struct $name<'a> {
+                #[allow(dead_code)] // some templates need only their own fields
+                p: &'a Project,
+                $($($field: $ty,)*)?
+            }
 
-        // Helpers the template may call; not every template needs all.
-        #[allow(dead_code)]
-        impl $name<'_> {
-            fn imports(&self) -> &'static str {
-                IMPORTS_PLACEHOLDER
+            // Helpers the template may call; not every template needs all.
+            #[allow(dead_code)]
+            impl $name<'_> {
+                fn imports(&self) -> &'static str {
+                    IMPORTS_PLACEHOLDER
+                }
+                fn pad(&self, s: impl Display, width: impl std::borrow::Borrow<usize>) -> String {
+                    pad(s, *width.borrow())
+                }
+                fn quote(&self, s: impl AsRef<str>) -> String {
+                    quote(s)
+                }
             }
-            fn pad(&self, s: impl Display, width: impl std::borrow::Borrow<usize>) -> String {
-                pad(s, *width.borrow())
-            }
-            fn quote(&self, s: impl AsRef<str>) -> String {
-                quote(s)
-            }
-        }
+        )*
     };
 }
 
-go_template!(ServiceGo, "go/service/service.go");
-go_template!(ImplGo, "go/service/impl.go", s: &'a model::Service);
-go_template!(ExampleTestGo, "go/service/example_test.go", s: &'a model::Service);
-go_template!(ServiceMiddlewareGo, "go/service/middleware.go");
-go_template!(FakeGo, "go/servicetest/fake.go");
-go_template!(EndpointsGo, "go/endpoints/endpoints.go");
-go_template!(EndpointsTestGo, "go/endpoints/endpoints_test.go");
-go_template!(HttpGo, "go/transport/http.go");
-go_template!(GrpcGo, "go/transport/grpc.go");
-go_template!(TransportTestGo, "go/transport/transport_test.go");
-go_template!(ServerGo, "go/server/server.go");
-go_template!(ServerTracingGo, "go/server/tracing.go");
-go_template!(DiscoveryGo, "go/discovery/discovery.go");
-go_template!(EtcdGo, "go/discovery/etcd.go");
-go_template!(ConsulGo, "go/discovery/consul.go");
-go_template!(ClientGo, "go/client/client.go");
-go_template!(BalancedGo, "go/client/balanced.go");
-go_template!(ClientTestGo, "go/client/client_test.go");
-go_template!(ServerMain, "go/cmd/server_main.go");
-go_template!(CliMain, "go/cmd/cli_main.go");
-
-#[derive(Template)]
-#[template(path = "go/service/errors.go", escape = "none")]
-struct ErrorsGo<'a> {
-    #[allow(dead_code)]
-    p: &'a Project,
-    codes: Vec<status::GoCode>,
-}
-
-#[derive(Template)]
-#[template(path = "go/envflag/envflag.go", escape = "none")]
-struct EnvflagGo<'a> {
-    #[allow(dead_code)]
-    p: &'a Project,
-}
-
-#[derive(Template)]
-#[template(path = "go/endpoints/middleware.go", escape = "none")]
-struct EndpointsMiddlewareGo<'a> {
-    p: &'a Project,
-}
-
-#[derive(Template)]
-#[template(path = "go/transport/errors.go", escape = "none")]
-struct TransportErrorsGo<'a> {
-    p: &'a Project,
-    /// `HTTPStatus`: codes → status, in code order.
-    http_cases: Vec<(Vec<String>, String)>,
-    /// `codeFromHTTPStatus`: status → code, by status.
-    code_cases: Vec<(String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "go/transport/httprule.go", escape = "none")]
-struct HttpRuleGo<'a> {
-    p: &'a Project,
-}
-
-#[derive(Template)]
-#[template(path = "go/README.md", escape = "none")]
-struct Readme<'a> {
-    p: &'a Project,
-    sources: &'a [String],
+templates! {
+    ServiceGo => "go/service/service.go";
+    ImplGo => "go/service/impl.go" { s: &'a model::Service };
+    ExampleTestGo => "go/service/example_test.go" { s: &'a model::Service };
+    ServiceMiddlewareGo => "go/service/middleware.go";
+    ErrorsGo => "go/service/errors.go" { codes: Vec<status::GoCode> };
+    FakeGo => "go/servicetest/fake.go";
+    EndpointsGo => "go/endpoints/endpoints.go";
+    EndpointsTestGo => "go/endpoints/endpoints_test.go";
+    EndpointsMiddlewareGo => "go/endpoints/middleware.go";
+    EndpointsAuthGo => "go/endpoints/auth.go";
+    HttpGo => "go/transport/http.go";
+    GrpcGo => "go/transport/grpc.go";
+    TransportTestGo => "go/transport/transport_test.go";
+    TransportErrorsGo => "go/transport/errors.go" {
+        // `HTTPStatus`: codes → status, in code order.
+        http_cases: Vec<(Vec<String>, String)>,
+        // `codeFromHTTPStatus`: status → code, by status.
+        code_cases: Vec<(String, String)>,
+    };
+    TransportCredentialsGo => "go/transport/credentials.go";
+    HttpRuleGo => "go/transport/httprule.go";
+    EnvflagGo => "go/envflag/envflag.go";
+    ServerGo => "go/server/server.go";
+    ServerTracingGo => "go/server/tracing.go";
+    DiscoveryGo => "go/discovery/discovery.go";
+    EtcdGo => "go/discovery/etcd.go";
+    ConsulGo => "go/discovery/consul.go";
+    ClientGo => "go/client/client.go";
+    BalancedGo => "go/client/balanced.go";
+    ClientTestGo => "go/client/client_test.go";
+    ServerMain => "go/cmd/server_main.go";
+    CliMain => "go/cmd/cli_main.go";
+    OpenApiGo => "go/openapi/openapi.go";
+    Readme => "go/README.md" { sources: &'a [String] };
+    Dockerfile => "go/Dockerfile";
+    DockerIgnore => "go/dockerignore";
+    Makefile => "go/Makefile";
+    CiWorkflow => "go/github/ci.yml";
+    BaseKustomization => "go/deploy/base/kustomization.yaml";
+    ServiceAccount => "go/deploy/base/serviceaccount.yaml";
+    ConfigMap => "go/deploy/base/configmap.yaml";
+    Deployment => "go/deploy/base/deployment.yaml";
+    K8sService => "go/deploy/base/service.yaml";
+    Hpa => "go/deploy/base/hpa.yaml";
+    Pdb => "go/deploy/base/pdb.yaml";
+    NetworkPolicy => "go/deploy/base/networkpolicy.yaml";
+    DevOverlay => "go/deploy/overlays/dev/kustomization.yaml";
+    ProdOverlay => "go/deploy/overlays/prod/kustomization.yaml";
+    EtcdComponent => "go/deploy/components/etcd/kustomization.yaml";
+    EtcdPolicy => "go/deploy/components/etcd/networkpolicy.yaml";
+    ConsulComponent => "go/deploy/components/consul/kustomization.yaml";
+    ConsulPolicy => "go/deploy/components/consul/networkpolicy.yaml";
+    OtlpComponent => "go/deploy/components/otlp/kustomization.yaml";
+    OtlpPolicy => "go/deploy/components/otlp/networkpolicy.yaml";
 }
 
 impl Readme<'_> {
@@ -834,43 +839,4 @@ impl Readme<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// Templates that need only the project.
-macro_rules! project_template {
-    ($($name:ident => $path:literal),* $(,)?) => {
-        $(
-            #[derive(Template)]
-            #[template(path = $path, escape = "none")]
-            struct $name<'a> {
-                p: &'a Project,
-            }
-        )*
-    };
-}
-
-project_template! {
-    TransportCredentialsGo => "go/transport/credentials.go",
-    EndpointsAuthGo => "go/endpoints/auth.go",
-    Dockerfile => "go/Dockerfile",
-    DockerIgnore => "go/dockerignore",
-    Makefile => "go/Makefile",
-    BaseKustomization => "go/deploy/base/kustomization.yaml",
-    ServiceAccount => "go/deploy/base/serviceaccount.yaml",
-    ConfigMap => "go/deploy/base/configmap.yaml",
-    Deployment => "go/deploy/base/deployment.yaml",
-    K8sService => "go/deploy/base/service.yaml",
-    Hpa => "go/deploy/base/hpa.yaml",
-    Pdb => "go/deploy/base/pdb.yaml",
-    DevOverlay => "go/deploy/overlays/dev/kustomization.yaml",
-    ProdOverlay => "go/deploy/overlays/prod/kustomization.yaml",
-    OpenApiGo => "go/openapi/openapi.go",
-    CiWorkflow => "go/github/ci.yml",
-    NetworkPolicy => "go/deploy/base/networkpolicy.yaml",
-    EtcdComponent => "go/deploy/components/etcd/kustomization.yaml",
-    EtcdPolicy => "go/deploy/components/etcd/networkpolicy.yaml",
-    ConsulComponent => "go/deploy/components/consul/kustomization.yaml",
-    ConsulPolicy => "go/deploy/components/consul/networkpolicy.yaml",
-    OtlpComponent => "go/deploy/components/otlp/kustomization.yaml",
-    OtlpPolicy => "go/deploy/components/otlp/networkpolicy.yaml",
 }
