@@ -244,7 +244,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
                 protos: vec![pipeline::STARTER_PROTO_PATH.to_string()],
                 from: None,
                 includes: vec!["proto".to_string()],
-                addsvc_example: true,
+                starter: true,
             }
         } else {
             let relative =
@@ -253,7 +253,7 @@ fn new(args: NewArgs) -> Result<(), Failure> {
                 protos: relative(&args.protos),
                 from: args.from.as_ref().map(|p| relative_to(p, &dir, &cwd)),
                 includes: relative(&args.includes),
-                addsvc_example: false,
+                starter: false,
             }
         },
         tables: if table.is_empty() {
@@ -383,7 +383,7 @@ fn settings(target: &'static dyn Target, config: &Config, table: Table) -> pipel
         target,
         name: config.name.clone(),
         module: config.module.clone(),
-        starter: config.source.addsvc_example,
+        starter: config.source.starter,
         source_names: match &config.source.from {
             Some(from) => vec![from.clone()],
             None => config.source.protos.clone(),

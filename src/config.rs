@@ -45,9 +45,14 @@ pub struct SourceConfig {
     /// Import roots, relative to the project directory.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub includes: Vec<String>,
-    /// Keep go-kit addsvc's working Sum and Concat (the built-in starter).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub addsvc_example: bool,
+    /// The built-in starter: keep go-kit addsvc's working Sum and Concat.
+    /// Projects made before the key was renamed say `addsvc_example`.
+    #[serde(
+        default,
+        alias = "addsvc_example",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub starter: bool,
 }
 
 impl Config {
@@ -367,7 +372,7 @@ mod tests {
                 protos: vec!["proto/addsvc.proto".into()],
                 from: None,
                 includes: vec!["proto".into()],
-                addsvc_example: true,
+                starter: true,
             },
             tables: BTreeMap::from([(
                 "go".to_string(),
@@ -381,6 +386,10 @@ mod tests {
         };
         let text = config.to_toml();
         assert_eq!(toml::from_str::<Config>(&text).unwrap(), config);
+        assert!(text.contains("\nstarter = true\n"), "{text}");
+        // A project made before the key was renamed still reads.
+        let old = text.replace("\nstarter = true\n", "\naddsvc_example = true\n");
+        assert_eq!(toml::from_str::<Config>(&old).unwrap(), config);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join(CONFIG_FILE),

@@ -17,6 +17,8 @@ use std::fmt::Display;
 
 use askama::{DynTemplate, Template};
 
+use model::Starter;
+
 use crate::diagnostic::Diagnostic;
 use crate::fileset::{FileSet, Ownership};
 use crate::ir::Api;
@@ -342,11 +344,11 @@ fn table<'a>(
     // Interface first, the user's package holds the implementation.
     for s in p.services.iter().filter(|_| !interface_first) {
         rows.push(row(&s.impl_file, User, go(ImplGo { p, s }, &[])));
-        if s.has_examples() {
+        if s.has_starter() {
             rows.push(row(
                 s.impl_file.replace(".go", "_test.go"),
                 User,
-                go(ExampleTestGo { p, s }, &[]),
+                go(StarterTestGo { p, s }, &[]),
             ));
         }
     }
@@ -777,7 +779,7 @@ macro_rules! templates {
 templates! {
     ServiceGo => "go/service/service.go";
     ImplGo => "go/service/impl.go" { s: &'a model::Service };
-    ExampleTestGo => "go/service/example_test.go" { s: &'a model::Service };
+    StarterTestGo => "go/service/starter_test.go" { s: &'a model::Service };
     ServiceMiddlewareGo => "go/service/middleware.go";
     ErrorsGo => "go/service/errors.go" { codes: Vec<status::GoCode> };
     FakeGo => "go/servicetest/fake.go";

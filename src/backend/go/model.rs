@@ -150,8 +150,8 @@ pub struct Service {
 }
 
 impl Service {
-    pub fn has_examples(&self) -> bool {
-        self.methods.iter().any(|m| m.example.is_some())
+    pub fn has_starter(&self) -> bool {
+        self.methods.iter().any(|m| m.starter.is_some())
     }
     pub fn unary_methods(&self) -> Vec<&Method> {
         self.methods.iter().filter(|m| m.is_unary()).collect()
@@ -219,8 +219,9 @@ pub struct Method {
     /// `idempotency_level` says it has no side effects or is idempotent.
     pub idempotent: bool,
     pub routes: Vec<Route>,
-    /// The working body of go-kit's addsvc example methods, for the starter.
-    pub example: Option<Example>,
+    /// The built-in starter's method whose working go-kit addsvc logic
+    /// kitgen writes.
+    pub starter: Option<Starter>,
     /// A request literal used by generated tests (`&pb.SumRequest{A: 7}`).
     pub sample_input: String,
     /// A response literal used by generated tests.
@@ -327,64 +328,22 @@ impl Method {
     }
 }
 
-/// go-kit addsvc's logic for one method, and its test.
-#[derive(Debug, Clone)]
-pub struct Example {
-    pub body: &'static str,
-    pub test: &'static str,
+/// A method of the built-in starter whose go-kit addsvc logic, and its
+/// test, kitgen writes (templates/go/service/impl.go and starter_test.go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Starter {
+    Sum,
+    Concat,
 }
 
-const SUM_BODY: &str = r#"	a, b := req.GetA(), req.GetB()
-	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
-		return nil, Errorf(CodeInvalidArgument, "%d + %d overflows int64", a, b)
-	}
-	return &pb.SumResponse{Result: a + b}, nil"#;
-
-const SUM_TEST: &str = r#"func TestSum(t *testing.T) {
-	svc := NewAddService()
-	resp, err := svc.Sum(t.Context(), &pb.SumRequest{A: 1, B: 2})
-	if err != nil || resp.GetResult() != 3 {
-		t.Fatalf("Sum(1, 2) = %v, %v; want 3", resp, err)
-	}
-	_, err = svc.Sum(t.Context(), &pb.SumRequest{A: math.MaxInt64, B: 1})
-	if CodeOf(err) != CodeInvalidArgument {
-		t.Errorf("Sum(MaxInt64, 1) error = %v, want INVALID_ARGUMENT", err)
-	}
-}"#;
-
-const CONCAT_BODY: &str = r#"	const maxLen = 10 // as in go-kit's addsvc
-	v := req.GetA() + req.GetB()
-	if len(v) > maxLen {
-		return nil, Errorf(CodeInvalidArgument, "the result is longer than %d bytes", maxLen)
-	}
-	return &pb.ConcatResponse{Result: v}, nil"#;
-
-const CONCAT_TEST: &str = r#"func TestConcat(t *testing.T) {
-	svc := NewAddService()
-	resp, err := svc.Concat(t.Context(), &pb.ConcatRequest{A: "1", B: "2"})
-	if err != nil || resp.GetResult() != "12" {
-		t.Fatalf(`Concat("1", "2") = %v, %v; want "12"`, resp, err)
-	}
-	_, err = svc.Concat(t.Context(), &pb.ConcatRequest{A: "abcdef", B: "ghijkl"})
-	if CodeOf(err) != CodeInvalidArgument {
-		t.Errorf("Concat over the limit: error = %v, want INVALID_ARGUMENT", err)
-	}
-}"#;
-
 /// The starter's logic applies where the API still has addsvc's shape.
-fn example_for(service: &ir::Service, m: &ir::Method, project_pb: &str) -> Option<Example> {
+fn starter_for(service: &ir::Service, m: &ir::Method, project_pb: &str) -> Option<Starter> {
     if service.full_name != "addsvc.Add" || project_pb != "pb" || !m.is_unary() {
         return None;
     }
     match (m.name.as_str(), m.input.as_str(), m.output.as_str()) {
-        ("Sum", "addsvc.SumRequest", "addsvc.SumResponse") => Some(Example {
-            body: SUM_BODY,
-            test: SUM_TEST,
-        }),
-        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatResponse") => Some(Example {
-            body: CONCAT_BODY,
-            test: CONCAT_TEST,
-        }),
+        ("Sum", "addsvc.SumRequest", "addsvc.SumResponse") => Some(Starter::Sum),
+        ("Concat", "addsvc.ConcatRequest", "addsvc.ConcatResponse") => Some(Starter::Concat),
         _ => None,
     }
 }
@@ -595,7 +554,7 @@ pub fn build(
         for m in &s.methods {
             let mut method = build_method(api, s, m, &mut resolver, &method_count, several)?;
             if starter {
-                method.example = example_for(s, m, &pb.name);
+                method.starter = starter_for(s, m, &pb.name);
             }
             methods.push(method);
         }
@@ -990,7 +949,7 @@ fn build_method(
         input: resolver.qualified(&m.input),
         output: resolver.qualified(&m.output),
         label: format!("{}.{}", service.name, m.name),
-        example: None,
+        starter: None,
         make_endpoint: if several {
             format!(
                 "Make{}{name}Endpoint",

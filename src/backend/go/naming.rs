@@ -219,7 +219,7 @@ const GO_TEMPLATES: &[&str] = &[
     include_str!("../../../templates/go/server/server.go"),
     include_str!("../../../templates/go/server/tracing.go"),
     include_str!("../../../templates/go/service/errors.go"),
-    include_str!("../../../templates/go/service/example_test.go"),
+    include_str!("../../../templates/go/service/starter_test.go"),
     include_str!("../../../templates/go/service/impl.go"),
     include_str!("../../../templates/go/service/middleware.go"),
     include_str!("../../../templates/go/service/service.go"),
