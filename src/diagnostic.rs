@@ -78,6 +78,15 @@ impl Diagnostic {
         self
     }
 
+    /// Locates the diagnostic at a declaration's 1-based (line, column)
+    /// when known (the IR keeps them), else at its file.
+    pub fn at_position(self, file: impl Into<String>, position: Option<(usize, usize)>) -> Self {
+        match position {
+            Some((line, col)) => self.at_line_col(file, line, col),
+            None => self.at_file(file),
+        }
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

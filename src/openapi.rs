@@ -191,10 +191,7 @@ impl<'a> Document<'a> {
             for method in &service.methods {
                 let bindings = binding::bindings(service, method).map_err(|(path, e)| {
                     let d = Diagnostic::new(format!("invalid HTTP path template '{path}': {e}"));
-                    match method.position {
-                        Some((line, col)) => d.at_line_col(&service.file, line, col),
-                        None => d.at_file(&service.file),
-                    }
+                    d.at_position(&service.file, method.position)
                 })?;
                 routes.extend(
                     bindings

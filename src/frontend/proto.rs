@@ -45,7 +45,8 @@ pub struct Compiled {
     pub api: ir::Api,
     /// Encoded FileDescriptorSet of every file, dependencies first, options and source info kept.
     pub descriptor_set: Vec<u8>,
-    /// Proto file names whose Go code belongs in the project.
+    /// Proto file names but the protobuf runtime's own: the target decides
+    /// which of them it generates and which it imports from published code.
     pub project_files: Vec<String>,
 }
 
@@ -439,10 +440,7 @@ fn compile_with(
                 .find(|l| l.path == path && l.span.len() >= 2)
                 .map(|l| (l.span[0] as usize + 1, l.span[1] as usize + 1))
         });
-        return Err(match span {
-            Some((line, col)) => d.at_line_col(file, line, col),
-            None => d.at_file(file),
-        });
+        return Err(d.at_position(file, span));
     }
     let project_files = project_files(&pool);
     let api = Lowering::new(&pool, &infos, &opened, &project_files).lower()?;
@@ -863,10 +861,7 @@ impl<'a> Lowering<'a> {
                 .find(|l| l.path == path)
                 .map(|l| (l.span[0] as usize + 1, l.span[1] as usize + 1))
         });
-        match span {
-            Some((line, col)) => Diagnostic::new(message).at_line_col(file, line, col),
-            None => Diagnostic::new(message).at_file(file),
-        }
+        Diagnostic::new(message).at_position(file, span)
     }
 }
 

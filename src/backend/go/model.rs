@@ -540,10 +540,7 @@ pub fn build(
                 "services '{other}' and '{}' both map to the Go name '{base}Service'",
                 s.full_name
             ));
-            let d = match s.position {
-                Some((line, col)) => d.at_line_col(&s.file, line, col),
-                None => d.at_file(&s.file),
-            };
+            let d = d.at_position(&s.file, s.position);
             return Err(d.with_help("rename one of the services"));
         }
         let pb = proto_packages
@@ -610,10 +607,7 @@ pub fn build(
         && let Some(s) = api.services.first()
     {
         let d = Diagnostic::new(format!("service '{}' declares no rpc", s.full_name));
-        let d = match s.position {
-            Some((line, col)) => d.at_line_col(&s.file, line, col),
-            None => d.at_file(&s.file),
-        };
+        let d = d.at_position(&s.file, s.position);
         return Err(d.with_help("kitgen generates a service project: add an rpc to a service"));
     }
     if services.is_empty() {
@@ -678,10 +672,8 @@ fn check_routes(services: &[Service], sources: &[&ir::Service]) -> Result<(), Di
     let mut seen: HashMap<(String, String), String> = HashMap::new();
     for (s, src) in services.iter().zip(sources) {
         for (m, msrc) in s.methods.iter().zip(&src.methods) {
-            let at = |message: String| match msrc.position {
-                Some((line, col)) => Diagnostic::new(message).at_line_col(&src.file, line, col),
-                None => Diagnostic::new(message).at_file(&src.file),
-            };
+            let at =
+                |message: String| Diagnostic::new(message).at_position(&src.file, msrc.position);
             let label = format!("{}.{}", s.full_name, m.proto_name);
             for r in m.routes.iter().filter(|r| !r.is_default) {
                 let t = &r.parsed;
@@ -969,10 +961,7 @@ fn build_method(
 
 /// A diagnostic at an rpc, or at its file.
 fn at_method(service: &ir::Service, m: &ir::Method, message: String) -> Diagnostic {
-    match m.position {
-        Some((line, col)) => Diagnostic::new(message).at_line_col(&service.file, line, col),
-        None => Diagnostic::new(message).at_file(&service.file),
-    }
+    Diagnostic::new(message).at_position(&service.file, m.position)
 }
 
 /// Writes a parsed template as the Go `pathPattern` the router and the HTTP

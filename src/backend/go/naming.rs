@@ -907,10 +907,7 @@ impl Namespaces {
                     origin.what
                 );
                 let d = crate::diagnostic::Diagnostic::new(message);
-                let d = match origin.position {
-                    Some((line, col)) => d.at_line_col(&origin.file, line, col),
-                    None => d.at_file(&origin.file),
-                };
+                let d = d.at_position(&origin.file, origin.position);
                 Err(d.with_help("rename one of them (see \"Names\" in kitgen's README)"))
             }
         }
