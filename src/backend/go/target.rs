@@ -362,3 +362,97 @@ impl Stubs for GoStubs {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_must_be_identifiers() {
+        for good in ["addsvc", "order_service", "svc2"] {
+            assert!(Go.validate_name(good).is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("my-svc", "'-' is not allowed"),
+            ("2fast", "start with a lowercase letter"),
+            ("Add", "start with a lowercase letter"),
+            ("func", "Go keyword"),
+            ("", "empty"),
+            ("a/b", "'/' is not allowed"),
+            ("../../escaped", "start with a lowercase letter"),
+        ] {
+            let err = Go.validate_name(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn module_paths() {
+        for good in [
+            "github.com/acme/library",
+            "addsvc",
+            "example.com/a-b/c_d/v2",
+        ] {
+            assert!(Go.validate_module(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "/abs",
+            "a//b",
+            "a b",
+            "a/../b",
+            "trailing/",
+            "../PLUGESC,module=,M=",
+            "a\nb",
+            "a=b",
+            "-flag",
+            "a./b",
+            "a\\b",
+        ] {
+            assert!(Go.validate_module(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_go_table_from_flags_and_from_kitgen_toml() {
+        let flags = |f: &[&str]| Flags {
+            go_packages: f.iter().map(|s| s.to_string()).collect(),
+        };
+        let table = Go
+            .table_from_flags(&flags(&["a.proto=example.com/a;apb"]))
+            .unwrap();
+        assert_eq!(
+            toml::to_string(&table).unwrap(),
+            "[go_package]\n\"a.proto\" = \"example.com/a;apb\"\n"
+        );
+        assert!(Go.table_from_flags(&flags(&[])).unwrap().is_empty());
+        let err = Go.table_from_flags(&flags(&["a.proto"])).unwrap_err();
+        assert!(err.message.contains("expected FILE=IMPORT_PATH"), "{err}");
+        let err = Go
+            .table_from_flags(&flags(&["a.proto=x/a", "a.proto=x/b"]))
+            .unwrap_err();
+        assert!(err.message.contains("given a go_package twice"), "{err}");
+
+        let read = |text: &str| Table {
+            value: toml::Table::new(),
+            source: Some(crate::backend::TableSource {
+                file: "kitgen.toml".into(),
+                text: text.into(),
+            }),
+        };
+        let located = overrides(&read(
+            "name = \"x\"\n\n[go.go_package]\n\"a.proto\" = \"x/a\"\n",
+        ))
+        .unwrap();
+        let source = located[0].source.as_ref().unwrap();
+        assert_eq!(&source.text[source.value.clone()], "\"x/a\"");
+        let err = Go
+            .check_table(&read("[go]\ngo_pakage = {}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("kitgen.toml:2:1: invalid kitgen.toml: unknown field `go_pakage`"),
+            "{err}"
+        );
+    }
+}
