@@ -383,3 +383,100 @@ service!(TimeoutService, |this, request| {
         })
     })
 });
+
+#[cfg(test)]
+mod tests {
+    //! The middleware on a bare endpoint: what each layer answers.
+
+    use super::*;
+    use tower::ServiceExt;
+
+    fn endpoint(
+        instrumentation: &Instrumentation,
+        answer: fn(u32) -> Result<u32, Status>,
+    ) -> Endpoint<u32, u32> {
+        instrumentation.wrap(
+            "test.Service.Method",
+            true,
+            tower::service_fn(move |request: Request<u32>| async move {
+                if *request.get_ref() == 7 {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                }
+                answer(request.into_inner())
+            }),
+        )
+    }
+
+    async fn call(endpoint: &Endpoint<u32, u32>, value: u32) -> Result<u32, Status> {
+        endpoint.clone().oneshot(Request::new(value)).await
+    }
+
+    #[tokio::test]
+    async fn answers_pass_through() {
+        let e = endpoint(&Instrumentation::default(), |v| Ok(v + 1));
+        assert_eq!(call(&e, 1).await.unwrap(), 2);
+        let e = endpoint(&Instrumentation::default(), |_| Err(Status::not_found("no such thing")));
+        let err = call(&e, 1).await.unwrap_err();
+        assert_eq!((err.code(), err.message()), (Code::NotFound, "no such thing"));
+    }
+
+    #[tokio::test]
+    async fn a_panic_answers_internal_and_the_endpoint_carries_on() {
+        let e = endpoint(&Instrumentation::default(), |v| if v == 0 { panic!("boom") } else { Ok(v) });
+        let err = call(&e, 0).await.unwrap_err();
+        assert_eq!((err.code(), err.message()), (Code::Internal, "internal error"));
+        assert_eq!(call(&e, 3).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_server_fault_keeps_its_message_to_the_server() {
+        let e = endpoint(&Instrumentation::default(), |_| Err(Status::internal("db password is hunter2")));
+        let err = call(&e, 1).await.unwrap_err();
+        assert_eq!((err.code(), err.message()), (Code::Internal, "internal error"));
+    }
+
+    #[tokio::test]
+    async fn a_slow_request_answers_deadline_exceeded() {
+        let instrumentation = Instrumentation { timeout: Some(Duration::from_millis(20)), ..Default::default() };
+        let e = endpoint(&instrumentation, Ok);
+        assert_eq!(call(&e, 7).await.unwrap_err().code(), Code::DeadlineExceeded);
+        assert_eq!(call(&e, 1).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn over_the_rate_limit_answers_resource_exhausted() {
+        let instrumentation = Instrumentation {
+            rate_limit: Some(RateLimit { per_second: 0.001, burst: 2 }),
+            ..Default::default()
+        };
+        let e = endpoint(&instrumentation, Ok);
+        assert!(call(&e, 1).await.is_ok());
+        assert!(call(&e, 1).await.is_ok());
+        assert_eq!(call(&e, 1).await.unwrap_err().code(), Code::ResourceExhausted);
+        // Each method has its own limit.
+        let other = endpoint(&instrumentation, Ok);
+        assert!(call(&other, 1).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn requests_are_counted_by_method_and_code() {
+        let registry = Registry::new();
+        let metrics = Metrics::new(&registry, "test").unwrap();
+        let instrumentation = Instrumentation { metrics: Some(metrics.clone()), ..Default::default() };
+        let e = endpoint(&instrumentation, |v| if v == 0 { Err(Status::invalid_argument("zero")) } else { Ok(v) });
+        call(&e, 1).await.unwrap();
+        call(&e, 0).await.unwrap_err();
+        call(&e, 0).await.unwrap_err();
+        metrics.transport_error("HTTP", Code::NotFound);
+        let mut text = String::new();
+        prometheus::TextEncoder::new().encode_utf8(&registry.gather(), &mut text).unwrap();
+        for line in [
+            r#"test_requests_total{code="OK",method="test.Service.Method"} 1"#,
+            r#"test_requests_total{code="INVALID_ARGUMENT",method="test.Service.Method"} 2"#,
+            r#"test_request_duration_seconds_count{code="OK",method="test.Service.Method"} 1"#,
+            r#"test_transport_errors_total{code="NOT_FOUND",transport="HTTP"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+    }
+}
