@@ -58,11 +58,26 @@ template!(CliRs, "rust/src/bin/cli.rs");
 template!(GrpcTestRs, "rust/src/transport/grpc_test.rs");
 template!(Readme, "rust/README.md");
 template!(Dockerfile, "rust/Dockerfile");
+// The kustomize tree is the Go target's: it names the binary, its env
+// variables and ports, which the Rust binary shares.
+template!(BaseKustomization, "go/deploy/base/kustomization.yaml");
+template!(ServiceAccount, "go/deploy/base/serviceaccount.yaml");
+template!(ConfigMap, "go/deploy/base/configmap.yaml");
+template!(Deployment, "go/deploy/base/deployment.yaml");
+template!(K8sService, "go/deploy/base/service.yaml");
+template!(Hpa, "go/deploy/base/hpa.yaml");
+template!(Pdb, "go/deploy/base/pdb.yaml");
+template!(NetworkPolicy, "go/deploy/base/networkpolicy.yaml");
+template!(DevOverlay, "go/deploy/overlays/dev/kustomization.yaml");
+template!(ProdOverlay, "go/deploy/overlays/prod/kustomization.yaml");
 
 /// Renders a template; the templates are compiled in, so only a bug can
 /// make one fail.
 fn text(t: impl Template) -> String {
     let mut out = t.render().expect("templates render");
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -136,6 +151,32 @@ pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Dia
     );
     files.add("README.md", user, text(Readme { p }));
     files.add("Dockerfile", user, text(Dockerfile { p }));
+    for (path, contents) in [
+        (
+            "deploy/base/kustomization.yaml",
+            text(BaseKustomization { p }),
+        ),
+        (
+            "deploy/base/serviceaccount.yaml",
+            text(ServiceAccount { p }),
+        ),
+        ("deploy/base/configmap.yaml", text(ConfigMap { p })),
+        ("deploy/base/deployment.yaml", text(Deployment { p })),
+        ("deploy/base/service.yaml", text(K8sService { p })),
+        ("deploy/base/hpa.yaml", text(Hpa { p })),
+        ("deploy/base/pdb.yaml", text(Pdb { p })),
+        ("deploy/base/networkpolicy.yaml", text(NetworkPolicy { p })),
+        (
+            "deploy/overlays/dev/kustomization.yaml",
+            text(DevOverlay { p }),
+        ),
+        (
+            "deploy/overlays/prod/kustomization.yaml",
+            text(ProdOverlay { p }),
+        ),
+    ] {
+        files.add(path, user, contents);
+    }
     files.add(
         ".dockerignore",
         user,
@@ -166,6 +207,10 @@ impl Project {
         modules.push("auth".to_string());
         modules.sort();
         modules
+    }
+    /// The name as Kubernetes objects take it (DNS-1123: no '_').
+    pub fn k8s_name(&self) -> String {
+        self.name.replace('_', "-")
     }
     pub fn cli_env_prefix(&self) -> String {
         self.cli_name.replace('-', "_").to_ascii_uppercase()

@@ -76,6 +76,17 @@ impl Method {
     pub fn is_unary(&self) -> bool {
         !self.client_streaming && !self.server_streaming
     }
+    /// The stub's body line, at 8 columns, as rustfmt writes it (a call
+    /// wider than 60 columns takes its argument on a line of its own).
+    pub fn unimplemented_body(&self) -> String {
+        let message = format!("\"{} is not implemented yet\"", self.proto_name);
+        let call = format!("Status::unimplemented({message})");
+        if call.len() <= 60 {
+            format!("        Err({call})")
+        } else {
+            format!("        Err(Status::unimplemented(\n            {message},\n        ))")
+        }
+    }
     /// An expression of the default request message.
     pub fn input_default(&self) -> String {
         default_of(&self.input)
@@ -168,22 +179,33 @@ impl Project {
 }
 
 impl Service {
-    /// The message types the service's methods name, short, sorted, once.
-    pub fn imports(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .methods
-            .iter()
-            .flat_map(|m| [(&m.input, &m.input_short), (&m.output, &m.output_short)])
-            .filter(|(full, _)| full.starts_with("crate::"))
-            .map(|(_, short)| short.clone())
-            .collect();
-        names.sort();
-        names.dedup();
-        names
+    /// The `use` lines of the user's file for the messages its methods
+    /// name by their short names: one per module, sorted as rustfmt sorts
+    /// them, each wrapped as rustfmt wraps it.
+    pub fn use_messages(&self) -> String {
+        let mut by_module: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for m in &self.methods {
+            for (full, short) in [(&m.input, &m.input_short), (&m.output, &m.output_short)] {
+                if full == short || !full.starts_with("crate::") {
+                    continue;
+                }
+                let module = &full[..full.len() - short.len() - 2];
+                let names = by_module.entry(module).or_default();
+                if !names.contains(&short.as_str()) {
+                    names.push(short);
+                }
+            }
+        }
+        let mut out = String::new();
+        for (module, mut names) in by_module {
+            names.sort();
+            out.push_str(&use_line(module, &names));
+        }
+        out
     }
-    /// Whether the short names of its messages are unambiguous (else full
-    /// paths are written).
-    fn short_names_unique(methods: &[Method]) -> bool {
+    /// Whether the short names of its messages are unambiguous and clash
+    /// with no name the user's file uses (else full paths are written).
+    fn short_names_unique(methods: &[Method], reserved: &[&str]) -> bool {
         let mut pairs: Vec<(&str, &str)> = methods
             .iter()
             .flat_map(|m| {
@@ -198,40 +220,13 @@ impl Service {
         pairs.windows(2).all(|w| w[0].0 != w[1].0)
             && pairs
                 .iter()
-                .all(|(short, _)| !RESERVED_SHORT.contains(short))
-    }
-    /// The `use` line of the user's file, wrapped as rustfmt wraps it.
-    pub fn use_messages(&self) -> String {
-        let imports = self.imports();
-        if imports.is_empty() {
-            return String::new();
-        }
-        let module = &self.pb_module;
-        if imports.len() == 1 {
-            return format!("use {module}::{};\n", imports[0]);
-        }
-        let one = format!("use {module}::{{{}}};", imports.join(", "));
-        if one.len() <= 100 {
-            return one + "\n";
-        }
-        let mut out = format!("use {module}::{{\n");
-        let mut line = String::from("   ");
-        for name in &imports {
-            if line.len() + 1 + name.len() + 1 > 100 {
-                out.push_str(&line);
-                out.push('\n');
-                line = String::from("   ");
-            }
-            line.push(' ');
-            line.push_str(name);
-            line.push(',');
-        }
-        out.push_str(&line);
-        out.push_str("\n};\n");
-        out
+                .all(|(short, _)| !RESERVED_SHORT.contains(short) && !reserved.contains(short))
     }
     /// What the user's file imports from `crate::service`.
     pub fn use_service(&self) -> String {
+        if self.methods.is_empty() {
+            return format!("use crate::service::{};", self.name);
+        }
         let mut names = vec![self.name.as_str(), "Request", "Status"];
         if self.methods.iter().any(|m| !m.is_unary()) {
             names.push("BoxStream");
@@ -240,6 +235,46 @@ impl Service {
         format!("use crate::service::{{{}}};", names.join(", "))
     }
 }
+
+/// `use module::{names};`, or the vertical form rustfmt gives a line over
+/// 100 columns.
+fn use_line(module: &str, names: &[&str]) -> String {
+    if let [one] = names {
+        return format!("use {module}::{one};\n");
+    }
+    let one = format!("use {module}::{{{}}};", names.join(", "));
+    if one.len() <= 100 {
+        return one + "\n";
+    }
+    let mut out = format!("use {module}::{{\n");
+    let mut line = String::from("   ");
+    for name in names {
+        if line.len() + 1 + name.len() + 1 > 100 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("   ");
+        }
+        line.push(' ');
+        line.push_str(name);
+        line.push(',');
+    }
+    out.push_str(&line);
+    out.push_str("\n};\n");
+    out
+}
+
+/// The inherent methods of the clients tonic-build generates: an RPC of
+/// the same Rust name would be defined twice.
+const TONIC_CLIENT_METHODS: &[&str] = &[
+    "new",
+    "connect",
+    "with_origin",
+    "with_interceptor",
+    "send_compressed",
+    "accept_compressed",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+];
 
 /// Names the user's file already uses, which a message's short name must not be.
 const RESERVED_SHORT: &[&str] = &["Request", "Status", "BoxStream", "Result", "Option", "Box"];
@@ -355,6 +390,39 @@ pub fn validate_name(name: &str) -> Result<(), Diagnostic> {
     }
 }
 
+/// Refuses a message two of whose fields (or oneofs) prost-build would
+/// give one Rust name (`reset` and a oneof `reset_`): the code would not
+/// build.
+fn check_field_names(api: &Api) -> Result<(), Diagnostic> {
+    for m in &api.messages {
+        if m.file.starts_with("google/protobuf/") {
+            continue;
+        }
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        let oneofs = m.oneofs.iter().map(|o| (o.name.as_str(), None));
+        let fields = m
+            .fields
+            .iter()
+            .filter(|f| f.oneof.is_none())
+            .map(|f| (f.name.as_str(), f.position));
+        for (name, position) in fields.chain(oneofs) {
+            let rust = to_snake(name);
+            if let Some((_, other)) = seen.iter().find(|(r, _)| *r == rust) {
+                let mut d = Diagnostic::new(format!(
+                    "{}: {other} and {name} are both {rust} in Rust (prost-build's names)",
+                    m.full_name
+                ));
+                if let Some((line, col)) = position.or(m.position) {
+                    d = d.at_line_col(m.file.clone(), line, col);
+                }
+                return Err(d.with_help("rename one of them for the rust target"));
+            }
+            seen.push((rust, name));
+        }
+    }
+    Ok(())
+}
+
 pub fn build(
     api: &Api,
     name: &str,
@@ -362,6 +430,7 @@ pub fn build(
     sources: &[String],
 ) -> Result<Project, Diagnostic> {
     validate_name(name)?;
+    check_field_names(api)?;
     let cli_name = match name.strip_suffix("svc") {
         Some(stem) if !stem.is_empty() => format!("{stem}cli"),
         _ => format!("{name}cli"),
@@ -372,6 +441,17 @@ pub fn build(
         let snake = trait_name.to_snake_case();
         let mut methods = Vec::new();
         for m in &s.methods {
+            let rust_name = to_snake(&m.name);
+            if TONIC_CLIENT_METHODS.contains(&rust_name.as_str()) {
+                let mut d = Diagnostic::new(format!(
+                    "{}.{}: tonic's client {}Client has a method {rust_name} of its own",
+                    s.full_name, m.name, trait_name
+                ));
+                if let Some((line, col)) = m.position {
+                    d = d.at_line_col(s.file.clone(), line, col);
+                }
+                return Err(d.with_help("rename the RPC for the rust target"));
+            }
             let (input, input_short) = rust_type(api, &m.input);
             let (output, output_short) = rust_type(api, &m.output);
             methods.push(Method {
@@ -388,7 +468,8 @@ pub fn build(
                 example: example_for(s, m, starter),
             });
         }
-        if !Service::short_names_unique(&methods) {
+        let impl_struct = format!("{trait_name}Service");
+        if !Service::short_names_unique(&methods, &[&trait_name, &impl_struct]) {
             for m in &mut methods {
                 m.input_short = m.input.clone();
                 m.output_short = m.output.clone();
@@ -401,7 +482,7 @@ pub fn build(
             full_name: s.full_name.clone(),
             field: to_snake(&s.name),
             module: format!("{snake}_service"),
-            impl_struct: format!("{trait_name}Service"),
+            impl_struct,
             pb_module: pb_module.join("::"),
             server_mod: format!("{snake}_server"),
             client_mod: format!("{snake}_client"),

@@ -86,6 +86,11 @@ pub struct {{ s.name }}Endpoints {
 impl {{ s.name }}Endpoints {
     /// The methods of `service`, each wrapped in the middleware of
     /// `instrumentation`.
+{%- if s.methods.is_empty() %}
+    pub fn new(_instrumentation: &Instrumentation, _service: impl crate::service::{{ s.name }}) -> Self {
+        Self {}
+    }
+{%- else %}
     pub fn new(instrumentation: &Instrumentation, service: impl crate::service::{{ s.name }}) -> Self {
         let service = Arc::new(service);
         Self {
@@ -104,5 +109,6 @@ impl {{ s.name }}Endpoints {
 {%- endfor %}
         }
     }
+{%- endif %}
 }
 {%- endfor %}

@@ -14,7 +14,7 @@ pub use tonic::{Code, Request, Status};
 /// A stream of messages, ended by the end of the stream or an error.
 pub type BoxStream<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Send + 'static>>;
 {%- for s in p.services %}
-
+{{ "" }}
 {%- if s.doc.is_empty() %}
 /// The {{ s.full_name }} service.
 {%- else %}

@@ -10,6 +10,9 @@
 #[derive(Debug, Default, Clone)]
 pub struct {{ s.impl_struct }} {}
 
+{% if s.methods.is_empty() -%}
+impl {{ s.name }} for {{ s.impl_struct }} {}
+{%- else -%}
 impl {{ s.name }} for {{ s.impl_struct }} {
 {%- for m in s.methods %}
 {%- if !loop.first %}
@@ -44,11 +47,12 @@ impl {{ s.name }} for {{ s.impl_struct }} {
     }
 {%- when None %}
 {{ m.impl_signature(4, "_request") }}
-        Err(Status::unimplemented("{{ m.proto_name }} is not implemented yet"))
+{{ m.unimplemented_body() }}
     }
 {%- endmatch %}
 {%- endfor %}
 }
+{%- endif %}
 {%- if s.has_examples() %}
 
 #[cfg(test)]

@@ -1,0 +1,110 @@
+//! The Rust target's output, file by file: one insta snapshot per file
+//! kitgen renders for each fixture, the protobuf code (prost-build and
+//! tonic-prost-build run by kitgen, so kitgen's output too) included. Files
+//! that depend on nothing the API says (the middleware, the server, the
+//! transport module) or only on its name (Cargo.lock, the Dockerfile and
+//! the kustomize tree) are stored once, from the starter; the encoded
+//! descriptor set (`src/pb/descriptor.rs`) is bytes, checked for
+//! determinism instead.
+
+use std::path::{Path, PathBuf};
+
+use kitgen::fileset::FileSet;
+use kitgen::pipeline::{self, Source};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn render(source: &Source, names: &[String], name: &str) -> FileSet {
+    let settings = pipeline::Settings {
+        source_names: names.to_vec(),
+        ..pipeline::Settings::new(&kitgen::backend::rust::Rust, name, name)
+    };
+    let rendered = pipeline::render(source, &settings).unwrap_or_else(|d| panic!("{d}"));
+    pipeline::add_stubs(rendered, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The same for every project: snapshotted once, from the starter.
+const API_INDEPENDENT: &[&str] = &[
+    "src/endpoint/middleware.rs",
+    "src/server.rs",
+    "src/transport.rs",
+    "src/transport/http.rs",
+    ".dockerignore",
+];
+
+/// Files that depend on the project's name only: snapshotted for the starter.
+fn name_only(path: &str) -> bool {
+    path == "Cargo.lock" || path == "Dockerfile" || path.starts_with("deploy/")
+}
+
+fn snapshot(fixture: &str, source: Source, names: Vec<String>, name: &str) {
+    let files = render(&source, &names, name);
+    let again = render(&source, &names, name);
+    assert_eq!(files, again, "{fixture}: two renderings differ");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (path, file) in files.iter() {
+            let common = API_INDEPENDENT.contains(&path);
+            if path == "src/pb/descriptor.rs"
+                || (common && fixture != "starter")
+                || (name_only(path) && fixture != "starter")
+            {
+                continue;
+            }
+            let owner = if common { "common" } else { fixture };
+            insta::assert_snapshot!(
+                format!("rust_{owner}@{}", path.replace('/', "__")),
+                &file.contents
+            );
+        }
+    });
+}
+
+fn protos(files: &[&str], includes: &[&str]) -> (Source, Vec<String>) {
+    let source = Source::Protos {
+        files: files.iter().map(|f| fixtures().join(f)).collect(),
+        includes: includes.iter().map(|i| fixtures().join(i)).collect(),
+    };
+    let names = files.iter().map(|f| format!("../fixtures/{f}")).collect();
+    (source, names)
+}
+
+#[test]
+fn starter() {
+    let names = vec![pipeline::STARTER_PROTO_PATH.to_string()];
+    snapshot("starter", Source::Starter, names, "addsvc");
+}
+
+#[test]
+fn streaming() {
+    let (source, names) = protos(&["streaming/streaming.proto"], &[]);
+    snapshot("streaming", source, names, "chat");
+}
+
+#[test]
+fn several_services() {
+    let (source, names) = protos(&["services/services.proto"], &[]);
+    snapshot("services", source, names, "directory");
+}
+
+#[test]
+fn well_known_types() {
+    let (source, names) = protos(&["wellknown/wellknown.proto"], &[]);
+    snapshot("wellknown", source, names, "events");
+}
+
+#[test]
+fn enums_oneofs_maps() {
+    let (source, names) = protos(&["types/types.proto"], &[]);
+    snapshot("types", source, names, "inventory");
+}
+
+#[test]
+fn naming_clashes() {
+    let (source, names) = protos(&["naming/acme/shop/v1/shop.proto"], &["naming"]);
+    snapshot("naming", source, names, "shopnames");
+}
