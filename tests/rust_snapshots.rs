@@ -57,7 +57,7 @@ fn snapshot(fixture: &str, source: Source, names: Vec<String>, name: &str) {
             }
             let owner = if common { "common" } else { fixture };
             insta::assert_snapshot!(
-                format!("rust_{owner}@{}", path.replace('/', "__")),
+                format!("rusttarget_{owner}@{}", path.replace('/', "__")),
                 &file.contents
             );
         }
