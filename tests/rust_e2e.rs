@@ -1,9 +1,12 @@
 //! The Rust target end to end (`kitgen new --lang rust`): the starter,
-//! library.proto and the streaming fixture as Rust projects, each built
+//! library.proto, the streaming fixture and a Rust trait
+//! (fixtures/interfaces/inventory.rs, through its derived .proto) as Rust
+//! projects, each built
 //! with `--locked`, linted (`cargo clippy -D warnings`), checked by
 //! `cargo fmt --check` and tested (`cargo test`); the starter served on
 //! loopback answers gRPC (through its own CLI) and HTTP (health, metrics),
-//! and shuts down on SIGTERM with exit 0; then its proto gains a method and
+//! and at SIGTERM reports not ready, keeps serving for the drain delay and
+//! exits 0; then its proto gains a method and
 //! `kitgen generate` carries it in, keeping the user's edit, and it builds.
 //!
 //! The generated projects share one CARGO_TARGET_DIR under this repository's
@@ -108,6 +111,8 @@ fn serve_starter(dir: &Path) {
         "127.0.0.1:0",
         "--log-level",
         "debug",
+        "--drain-delay",
+        "2s",
     ]));
     let (ok, out, err) = addcli(server.grpc(), "Sum", r#"{"a":1,"b":2}"#);
     assert!(ok, "{err}");
@@ -150,8 +155,25 @@ fn serve_starter(dir: &Path) {
     ] {
         assert!(metrics.body.contains(line), "{line}\n{}", metrics.body);
     }
+    // At SIGTERM readiness drops, and the servers keep serving for the
+    // drain delay, then exit 0.
+    server.sigterm();
+    std::thread::sleep(Duration::from_millis(500));
+    let ready = request(
+        &agent,
+        "GET",
+        &format!("http://{}/readyz", server.http()),
+        None,
+    );
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (503, "shutting down\n")
+    );
+    let (ok, out, err) = addcli(server.grpc(), "Sum", r#"{"a":2,"b":2}"#);
+    assert!(ok, "during the drain: {err}");
+    assert_eq!(out, "{\"result\":\"4\"}\n");
     let log = server.log();
-    let status = server.terminate();
+    let status = server.wait(Duration::from_secs(15));
     assert_eq!(status.code(), Some(0), "{log}");
 }
 
@@ -211,6 +233,17 @@ fn rust_projects_build_lint_pass_their_tests_and_serve() {
         (
             "chat",
             vec!["--proto".into(), streaming.display().to_string()],
+        ),
+        // A Rust trait: the .proto derived from it, as a Rust project.
+        (
+            "inventory",
+            vec![
+                "--from".into(),
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/interfaces/inventory.rs")
+                    .display()
+                    .to_string(),
+            ],
         ),
     ];
     for (name, extra) in &projects {
