@@ -63,11 +63,12 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
-/// The name of a code as gRPC spells it: `INVALID_ARGUMENT`.
+/// The name of a code as google.rpc.Code spells it (`INVALID_ARGUMENT`,
+/// `CANCELLED`), as the Go target's metrics and HTTP errors do.
 pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
-        Code::Cancelled => "CANCELED",
+        Code::Cancelled => "CANCELLED",
         Code::Unknown => "UNKNOWN",
         Code::InvalidArgument => "INVALID_ARGUMENT",
         Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
