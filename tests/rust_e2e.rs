@@ -6,7 +6,8 @@
 //! `cargo fmt --check` and tested (`cargo test`); the starter served on
 //! loopback answers gRPC (through its own CLI) and HTTP (health, metrics),
 //! and at SIGTERM reports not ready, keeps serving for the drain delay and
-//! exits 0; then its proto gains a method and
+//! exits 0; the Go starter's CLI calls it and its CLI calls the Go
+//! starter, with equal answers; then its proto gains a method and
 //! `kitgen generate` carries it in, keeping the user's edit, and it builds.
 //!
 //! The generated projects share one CARGO_TARGET_DIR under this repository's
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Server, agent, corpus, generate, kitgen, request, run, stderr, step};
+use support::{Server, agent, corpus, generate, go_build, kitgen, request, run, stderr, step};
 
 const T: &str = "rust";
 
@@ -177,9 +178,73 @@ fn serve_starter(dir: &Path) {
     assert_eq!(status.code(), Some(0), "{log}");
 }
 
+/// The Go and the Rust addsvc call each other over gRPC: the Rust CLI
+/// against the Go server, the Go CLI against the Rust server, with equal
+/// answers and errors.
+fn cross_language(root: &Path) {
+    let go_parent = root.join("go");
+    fs::create_dir_all(&go_parent).unwrap();
+    let go_dir = generate(&go_parent, "addsvc", &[]);
+    step(T, "go build the Go starter's addsvc and addcli");
+    let go_server = go_build(&go_dir, "addsvc");
+    let go_cli = go_build(&go_dir, "addcli");
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    let loopback = |dash: &str| {
+        ["http-addr", "grpc-addr", "debug-addr"]
+            .iter()
+            .flat_map(|f| [format!("{dash}{f}"), "127.0.0.1:0".to_string()])
+            .collect::<Vec<_>>()
+    };
+
+    let server = Server::start(Command::new(&go_server).args(loopback("-")));
+    let (ok, out, err) = addcli(server.grpc(), "Sum", r#"{"a":1,"b":2}"#);
+    assert!(ok, "Rust CLI, Go server: {err}");
+    assert_eq!(out, "{\"result\":\"3\"}\n");
+    let (ok, out, err) = addcli(server.grpc(), "Concat", r#"{"a":"foo","b":"bar"}"#);
+    assert!(ok, "Rust CLI, Go server: {err}");
+    assert_eq!(out, "{\"result\":\"foobar\"}\n");
+    let (ok, _, err) = addcli(server.grpc(), "Sum", r#"{"a":"9223372036854775807","b":1}"#);
+    assert!(!ok);
+    assert!(
+        err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
+        "Rust CLI, Go server: {err}"
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+
+    let server = Server::start(Command::new(bin("addsvc")).args(loopback("--")));
+    let go_call = |method: &str, request: &str| {
+        run(
+            Command::new(&go_cli).args([
+                "-grpc-addr",
+                &server.grpc().to_string(),
+                "-method",
+                method,
+                request,
+            ]),
+            Duration::from_secs(30),
+        )
+    };
+    let out = go_call("Sum", r#"{"a":1,"b":2}"#);
+    assert!(out.status.success(), "Go CLI, Rust server: {}", out.stderr);
+    assert_eq!(squash(&out.stdout), r#"{"result":"3"}"#);
+    let out = go_call("Concat", r#"{"a":"foo","b":"bar"}"#);
+    assert!(out.status.success(), "Go CLI, Rust server: {}", out.stderr);
+    assert_eq!(squash(&out.stdout), r#"{"result":"foobar"}"#);
+    let out = go_call("Sum", r#"{"a":"9223372036854775807","b":1}"#);
+    assert!(!out.status.success());
+    assert!(
+        out.stderr
+            .contains("9223372036854775807 + 1 overflows int64"),
+        "Go CLI, Rust server: {}",
+        out.stderr
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
 /// Adds a method to the starter's proto and an edit to the user's
 /// implementation; `kitgen generate` keeps the edit, merges the new
-/// method's stub in, `kitgen check` is then clean, and it builds.
+/// method's stub in, `kitgen check` is then clean, and it builds; then the
+/// method is renamed and removed, the stub following each time.
 fn regenerate_starter(dir: &Path) {
     let impl_file = dir.join("src/add_service.rs");
     let edited = fs::read_to_string(&impl_file).unwrap().replace(
@@ -209,6 +274,31 @@ fn regenerate_starter(dir: &Path) {
     let out = kitgen(&["check"], dir);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     check(dir);
+
+    // Renamed, then removed: the stub follows, the user's lines stay.
+    let text = fs::read_to_string(&proto).unwrap();
+    fs::write(&proto, text.replace("rpc Mul(", "rpc Product(")).unwrap();
+    let out = kitgen(&["generate"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let merged = fs::read_to_string(&impl_file).unwrap();
+    assert!(
+        merged.contains("async fn product(") && !merged.contains("async fn mul("),
+        "{merged}"
+    );
+    assert!(merged.contains("pub const KEPT: u32 = 1;"), "{merged}");
+    let text = fs::read_to_string(&proto).unwrap();
+    let start = text.find("  // Mul multiplies").unwrap();
+    let end = text[start..].find("{}\n\n").unwrap() + start + 4;
+    fs::write(&proto, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let out = kitgen(&["generate"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let merged = fs::read_to_string(&impl_file).unwrap();
+    assert!(!merged.contains("async fn product("), "{merged}");
+    assert!(merged.contains("pub const KEPT: u32 = 1;"), "{merged}");
+    let out = kitgen(&["check"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    cargo(dir, &["build", "--locked", "--all-targets"]);
+    cargo(dir, &["fmt", "--check"]);
 }
 
 #[test]
@@ -254,6 +344,7 @@ fn rust_projects_build_lint_pass_their_tests_and_serve() {
         check(&dir);
         if *name == "addsvc" {
             serve_starter(&dir);
+            cross_language(root);
             regenerate_starter(&dir);
         }
     }
