@@ -868,3 +868,167 @@ fn the_users_wiring_takes_middleware_routes_and_options_and_shutdown_stops_every
         "shutdown took {took:?}: want the 2s timeout once, not once per server"
     );
 }
+
+/// Builds the starter's server alone, with `args` given to `kitgen new`;
+/// returns the project (kept alive by `tmp`) and the server binary.
+fn build_server(test: &str, tmp: &Path, args: &[&str]) -> (PathBuf, PathBuf) {
+    step(
+        test,
+        format_args!("kitgen new addsvc {} and go build", args.join(" ")),
+    );
+    let project = generate(tmp, "addsvc", args);
+    let server = go_build(&project, "addsvc");
+    (project, server)
+}
+
+#[test]
+fn shutdown_fits_its_deadline_when_the_registry_is_out_of_reach() {
+    const T: &str = "registry-gone";
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, bin) = build_server(T, tmp.path(), &["--discovery", "etcd"]);
+    let etcd = Etcd::start();
+    let server = Server::start(Command::new(&bin).args(LOOPBACK).args([
+        "-etcd-addr",
+        &etcd.endpoint,
+        "-drain-delay",
+        "1s",
+        "-shutdown-timeout",
+        "2s",
+    ]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while etcd.keys("/services/addsvc/").is_empty() {
+        assert!(Instant::now() < deadline, "the server never registered");
+        thread::sleep(Duration::from_millis(100));
+    }
+    step(T, "etcd killed, then SIGTERM: deregistration cannot finish");
+    drop(etcd);
+    server.sigterm();
+    let signalled = Instant::now();
+    let status = server.wait(Duration::from_secs(20));
+    let took = signalled.elapsed();
+    step(T, format_args!("exited {took:?} after SIGTERM ({status})"));
+    assert!(status.success(), "exit status {status}");
+    // Drain (1s) + timeout (2s) bound the whole shutdown, deregistration
+    // included: a registry out of reach must not hold the process until the
+    // orchestrator kills it.
+    assert!(
+        took < Duration::from_millis(4500),
+        "shutdown took {took:?}: want at most drain + timeout (3s)"
+    );
+}
+
+#[test]
+fn a_second_signal_ends_a_graceful_shutdown_at_once() {
+    const T: &str = "second-signal";
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, bin) = build_server(T, tmp.path(), &[]);
+    let server = Server::start(
+        Command::new(&bin)
+            .args(LOOPBACK)
+            .args(["-drain-delay", "60s"]),
+    );
+    let http = server.http();
+    server.sigterm();
+    let signalled = Instant::now();
+    // The first signal started the shutdown: readiness is off, the drain runs.
+    loop {
+        let ready = try_http(http, "GET", "/readyz", "");
+        if ready == Ok(503) {
+            break;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "/readyz still {ready:?} after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    server.sigterm();
+    let again = Instant::now();
+    // Without the second signal the process would drain for a minute.
+    let status = server.wait(Duration::from_secs(5));
+    step(
+        T,
+        format_args!(
+            "exited {:?} after the second SIGTERM ({status})",
+            again.elapsed()
+        ),
+    );
+}
+
+/// A test of the generated server.StartTracing, dropped into the project:
+/// the standard OpenTelemetry variables that turn tracing off win over an
+/// endpoint, and those naming the service reach the spans' resource.
+const TRACING_ENV_TEST: &str = r#"package server
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+func TestStartTracingFollowsTheStandardVariables(t *testing.T) {
+	ctx := context.Background()
+	// Nothing listens on port 1: no span is ever exported.
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+	for _, off := range [][2]string{{"OTEL_SDK_DISABLED", "true"}, {"OTEL_SDK_DISABLED", "TRUE"}, {"OTEL_TRACES_EXPORTER", "none"}} {
+		t.Run(off[0]+"="+off[1], func(t *testing.T) {
+			t.Setenv(off[0], off[1])
+			for _, endpoint := range []string{"", "127.0.0.1:1"} {
+				tracer, stop, err := StartTracing(ctx, "addsvc", endpoint)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stop()
+				if tracer != nil {
+					t.Errorf("endpoint %q: tracing is on", endpoint)
+				}
+			}
+		})
+	}
+
+	t.Setenv("OTEL_SDK_DISABLED", "false")
+	t.Setenv("OTEL_SERVICE_NAME", "billing")
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
+	tracer, _, err := StartTracing(ctx, "addsvc", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tracer == nil {
+		t.Fatal("tracing is off with OTEL_EXPORTER_OTLP_ENDPOINT set")
+	}
+	_, span := tracer.Start(ctx, "probe")
+	defer span.End()
+	attrs := map[attribute.Key]string{}
+	for _, kv := range span.(sdktrace.ReadOnlySpan).Resource().Attributes() {
+		attrs[kv.Key] = kv.Value.Emit()
+	}
+	if attrs["service.name"] != "billing" || attrs["deployment.environment"] != "test" {
+		t.Errorf("resource %v: want service.name billing (OTEL_SERVICE_NAME) and deployment.environment test (OTEL_RESOURCE_ATTRIBUTES)", attrs)
+	}
+}
+"#;
+
+#[test]
+fn tracing_follows_the_standard_opentelemetry_variables() {
+    const T: &str = "otel-env";
+    let tmp = tempfile::tempdir().unwrap();
+    step(T, "kitgen new addsvc, a test of StartTracing dropped in");
+    let project = generate(tmp.path(), "addsvc", &[]);
+    std::fs::write(
+        project.join("pkg/server/tracing_env_test.go"),
+        TRACING_ENV_TEST,
+    )
+    .unwrap();
+    let out = run(
+        &mut support::go(&project, &["test", "-count=1", "./pkg/server/"]),
+        Duration::from_secs(300),
+    );
+    assert!(
+        out.status.success(),
+        "go test ./pkg/server:\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

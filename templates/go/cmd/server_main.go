@@ -64,8 +64,11 @@ func run(args []string) error {
 	{{ s.lower }} = service.{{ s.base }}LoggingMiddleware(logger)({{ s.lower }})
 {%- endfor %}
 
+	// The first SIGTERM or interrupt shuts the servers down gracefully; a
+	// second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 
 	// Traces go over OTLP/gRPC in plaintext, as to a collector beside the
 	// pod; for TLS, pass otlptracegrpc.WithTLSCredentials instead.

@@ -210,10 +210,13 @@ type Group struct {
 	Drain time.Duration
 	// Timeout bounds how long in-flight requests may run after the
 	// listeners close; then they are cut off. Shutdown as a whole takes
-	// at most Drain + Timeout: the servers stop concurrently.
+	// at most Drain + Timeout, OnShutdown included: the servers stop
+	// concurrently.
 	Timeout time.Duration
 	// OnShutdown run first when shutdown begins, in order: turn readiness
-	// off, leave service registries.
+	// off, leave service registries. The servers keep serving until the
+	// hooks are done and Drain has passed; a hook still running Drain +
+	// Timeout after shutdown began (a registry out of reach) is left behind.
 	OnShutdown []func()
 
 	servers []runner
@@ -268,8 +271,9 @@ func (g *Group) GRPC(name string, server *grpc.Server, l net.Listener) {
 
 // Run serves until ctx is done or a server fails. Then it runs OnShutdown,
 // keeps serving for Drain, and stops every server at once, letting
-// in-flight requests finish until Timeout runs out. It returns the first
-// server's failure, or nil after a shutdown caused by ctx.
+// in-flight requests finish until Timeout runs out: everything is over
+// Drain + Timeout after shutdown began. It returns the first server's
+// failure, or nil after a shutdown caused by ctx.
 func (g *Group) Run(ctx context.Context) error {
 	logger := g.Logger
 	if logger == nil {
@@ -290,19 +294,31 @@ func (g *Group) Run(ctx context.Context) error {
 	case err = <-failed:
 	}
 	logger.Info("shutting down", "drain", g.Drain, "timeout", g.Timeout)
-	for _, f := range g.OnShutdown {
-		f()
+	// One deadline for the whole shutdown, so that it fits the grace period
+	// an orchestrator allows before it kills the process.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.Drain+g.Timeout)
+	defer cancel()
+	drained := time.NewTimer(g.Drain)
+	defer drained.Stop()
+	hooks := make(chan struct{})
+	go func() {
+		defer close(hooks)
+		for _, f := range g.OnShutdown {
+			f()
+		}
+	}()
+	select {
+	case <-hooks:
+	case <-stopCtx.Done():
+		logger.Warn("shutdown hooks still running at the shutdown deadline; stopping the servers")
 	}
-	if err == nil && g.Drain > 0 {
-		timer := time.NewTimer(g.Drain)
+	if err == nil {
 		select {
-		case <-timer.C:
+		case <-drained.C:
+		case <-stopCtx.Done():
 		case err = <-failed:
-			timer.Stop()
 		}
 	}
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.Timeout)
-	defer cancel()
 	var wg sync.WaitGroup
 	for _, s := range g.servers {
 		wg.Add(1)

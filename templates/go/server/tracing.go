@@ -11,6 +11,11 @@ import (
 // (headers, certificates, timeout, compression), and opts, such as
 // otlptracegrpc.WithInsecure or WithTLSCredentials, win over them.
 //
+// OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn tracing off
+// whatever names a collector, as the OpenTelemetry specification says;
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over serviceName, and
+// the SDK reads OTEL_TRACES_SAMPLER and OTEL_BSP_* itself.
+//
 // It returns the tracer for endpoints.Instrumentation, and installs the W3C
 // trace context propagator the transports read and write. With tracing off
 // it installs nothing and returns a nil tracer: tracing costs nothing.
@@ -18,6 +23,17 @@ import (
 func StartTracing(ctx context.Context, serviceName, endpoint string, opts ...otlptracegrpc.Option) (tracer trace.Tracer, stop func(), err error) {
 	if endpoint == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
 		return nil, func() {}, nil
+	}
+	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") ||
+		strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_TRACES_EXPORTER")), "none") {
+		return nil, func() {}, nil
+	}
+	res, err := resource.New(ctx,
+		resource.WithAttributes(attribute.String("service.name", serviceName)),
+		resource.WithFromEnv(),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracing resource: %w", err)
 	}
 	if endpoint != "" {
 		opts = append([]otlptracegrpc.Option{otlptracegrpc.WithEndpoint(endpoint)}, opts...)
@@ -28,7 +44,7 @@ func StartTracing(ctx context.Context, serviceName, endpoint string, opts ...otl
 	}
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exporter),
-		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", serviceName))),
+		sdktrace.WithResource(res),
 	)
 	otel.SetTracerProvider(provider)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
