@@ -35,7 +35,8 @@ const LOOPBACK: [&str; 6] = [
 
 /// A program that calls Sum through the generated load-balanced client, as a
 /// user's program would, and prints each outcome; or, with -unknown-method,
-/// calls a method the server at that gRPC address does not have.
+/// calls a method the server at that gRPC address does not have, or with
+/// -garbage, calls Sum there with bytes that are no protobuf message.
 const DRIVER: &str = r#"// Command driver calls Sum n times through the load-balanced client.
 package main
 
@@ -59,8 +60,20 @@ func main() {
 	consulAddr := flag.String("consul-addr", "", "")
 	n := flag.Int("n", 10, "")
 	unknownMethod := flag.String("unknown-method", "", "")
+	garbage := flag.String("garbage", "", "")
 	flag.Parse()
 	ctx := context.Background()
+	if *garbage != "" {
+		conn, err := grpc.NewClient(*garbage, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			fmt.Println("setup", err)
+			os.Exit(1)
+		}
+		in, out := []byte{0xff, 0xff, 0xff}, []byte(nil)
+		err = conn.Invoke(ctx, "/addsvc.Add/Sum", &in, &out, grpc.ForceCodec(rawCodec{}))
+		fmt.Println("err", status.Code(err))
+		return
+	}
 	if *unknownMethod != "" {
 		conn, err := grpc.NewClient(*unknownMethod, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -88,6 +101,13 @@ func main() {
 		}
 	}
 }
+
+// rawCodec sends and receives bytes as they are.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error)   { return *v.(*[]byte), nil }
+func (rawCodec) Unmarshal(b []byte, v any) error { *v.(*[]byte) = b; return nil }
+func (rawCodec) Name() string                    { return "proto" }
 "#;
 
 /// The starter project, its server, client and driver binaries.
@@ -566,8 +586,15 @@ fn over_the_rate_limit_http_answers_429_and_grpc_resource_exhausted_and_refusals
         drive(&bin.driver, &["-unknown-method", &grpc]),
         ["err Unimplemented"]
     );
+    // A message that does not decode reaches no endpoint either; grpc-go
+    // answers it INTERNAL.
+    assert_eq!(drive(&bin.driver, &["-garbage", &grpc]), ["err Internal"]);
     let metrics = scrape_metrics(&server);
-    for (transport, code) in [("HTTP", "NOT_FOUND"), ("gRPC", "UNIMPLEMENTED")] {
+    for (transport, code) in [
+        ("HTTP", "NOT_FOUND"),
+        ("gRPC", "UNIMPLEMENTED"),
+        ("gRPC", "INTERNAL"),
+    ] {
         assert_eq!(
             metric(
                 &metrics,

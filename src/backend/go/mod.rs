@@ -507,6 +507,8 @@ const THIRD_PARTY: &[(&str, &str)] = &[
     ("rate", "golang.org/x/time/rate"),
     ("grpc", "google.golang.org/grpc"),
     ("insecure", "google.golang.org/grpc/credentials/insecure"),
+    ("encoding", "google.golang.org/grpc/encoding"),
+    ("mem", "google.golang.org/grpc/mem"),
     ("health", "google.golang.org/grpc/health"),
     ("healthpb", "google.golang.org/grpc/health/grpc_health_v1"),
     ("reflection", "google.golang.org/grpc/reflection"),

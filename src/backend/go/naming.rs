@@ -560,6 +560,8 @@ const KITGEN_PACKAGES: &[&str] = &[
     "rate",
     "grpc",
     "insecure",
+    "encoding",
+    "mem",
     "health",
     "healthpb",
     "reflection",

@@ -119,6 +119,7 @@ func run(args []string) error {
 	// gRPC: add server options here (credentials, keepalive, interceptors).
 	grpcOptions := []grpc.ServerOption{
 		transport.GRPCErrorHandler(instrumentation.TransportError("gRPC")),
+		transport.GRPCDecodeErrorHandler(instrumentation.TransportError("gRPC")),
 	}
 	grpcServer := server.NewGRPCServer(set, probes, grpcOptions...)
 	servers.GRPC("gRPC", grpcServer, listeners[1])

@@ -18,6 +18,31 @@ func GRPCErrorHandler(refused func(ctx context.Context, err error)) grpc.ServerO
 		return grpcError(err)
 	})
 }
+
+// GRPCDecodeErrorHandler makes a gRPC server tell refused of each request
+// message it cannot decode, which no endpoint sees, as HTTPErrorHandler
+// does of undecodable bodies: endpoints.Instrumentation.TransportError
+// logs and counts it. grpc-go answers such a call INTERNAL; it is counted
+// so. The server's codec stays the protobuf one, wrapped
+// (grpc.ForceServerCodecV2).
+func GRPCDecodeErrorHandler(refused func(ctx context.Context, err error)) grpc.ServerOption {
+	return grpc.ForceServerCodecV2(decodeErrorCodec{CodecV2: encoding.GetCodecV2("proto"), refused: refused})
+}
+
+// decodeErrorCodec is a codec that tells refused of what it cannot decode.
+type decodeErrorCodec struct {
+	encoding.CodecV2
+	refused func(ctx context.Context, err error)
+}
+
+func (c decodeErrorCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	if err != nil && c.refused != nil {
+		// A codec is given no context: the call's is out of reach here.
+		c.refused(context.Background(), service.Errorf(service.CodeInternal, "undecodable request message: %w", err))
+	}
+	return err
+}
 {% if p.has_unary() %}
 // passThrough is every gRPC codec of this package: the service takes and
 // returns the protobuf messages themselves, so there is nothing to convert.
