@@ -212,6 +212,17 @@ impl Project {
     pub fn k8s_name(&self) -> String {
         self.name.replace('_', "-")
     }
+    /// The field of `Services` in main.rs that makes service `s`, as
+    /// rustfmt lays it out (the value on a line of its own past 100 columns).
+    pub fn services_field(&self, s: &Service) -> String {
+        let value = format!("{}::{}::{}::default()", self.crate_name, s.module, s.impl_struct);
+        let line = format!("        {}: {value},", s.field);
+        if line.len() <= 100 {
+            line
+        } else {
+            format!("        {}:\n            {value},", s.field)
+        }
+    }
     pub fn cli_env_prefix(&self) -> String {
         self.cli_name.replace('-', "_").to_ascii_uppercase()
     }

@@ -468,7 +468,13 @@ pub fn build(
                 example: example_for(s, m, starter),
             });
         }
-        let impl_struct = format!("{trait_name}Service");
+        // `LibraryService` is implemented by `LibraryServiceImpl` in
+        // `library_service.rs`; `Add` by `AddService` in `add_service.rs`.
+        let (module, impl_struct) = if trait_name.ends_with("Service") && snake != "service" {
+            (snake.clone(), format!("{trait_name}Impl"))
+        } else {
+            (format!("{snake}_service"), format!("{trait_name}Service"))
+        };
         if !Service::short_names_unique(&methods, &[&trait_name, &impl_struct]) {
             for m in &mut methods {
                 m.input_short = m.input.clone();
@@ -481,7 +487,7 @@ pub fn build(
             name: trait_name.clone(),
             full_name: s.full_name.clone(),
             field: to_snake(&s.name),
-            module: format!("{snake}_service"),
+            module,
             impl_struct,
             pb_module: pb_module.join("::"),
             server_mod: format!("{snake}_server"),

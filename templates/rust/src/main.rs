@@ -80,7 +80,7 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
     };
     let services = Services {
 {%- for s in p.services %}
-        {{ s.field }}: {{ p.crate_name }}::{{ s.module }}::{{ s.impl_struct }}::default(),
+{{ p.services_field(s) }}
 {%- endfor %}
     };
     let endpoints = Endpoints::new(&instrumentation, services);
