@@ -108,7 +108,7 @@ struct NewArgs {
     #[arg(long = "go-package", value_name = "FILE=IMPORT_PATH[;NAME]")]
     go_packages: Vec<String>,
 
-    /// The language of the project: go, or rust once this kitgen has it.
+    /// The language of the project: go or rust; kitgen.toml keeps it as `target`.
     #[arg(long, value_name = "LANG", default_value = backend::DEFAULT_TARGET)]
     lang: String,
 
