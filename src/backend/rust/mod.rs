@@ -215,7 +215,10 @@ impl Project {
     /// The field of `Services` in main.rs that makes service `s`, as
     /// rustfmt lays it out (the value on a line of its own past 100 columns).
     pub fn services_field(&self, s: &Service) -> String {
-        let value = format!("{}::{}::{}::default()", self.crate_name, s.module, s.impl_struct);
+        let value = format!(
+            "{}::{}::{}::default()",
+            self.crate_name, s.module, s.impl_struct
+        );
         let line = format!("        {}: {value},", s.field);
         if line.len() <= 100 {
             line
