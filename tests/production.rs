@@ -772,8 +772,13 @@ fn otlp_export_is_switched_on_by_flag_and_by_environment() {
 /// What a user adds to the generated cmd/addsvc/main.go, without touching a
 /// generated file: an endpoint middleware (Sum of a=999 hangs for a minute,
 /// ignoring cancellation, as a stuck call would), an HTTP middleware, a
-/// route of its own, a gRPC interceptor, and an HTTP server timeout.
+/// route of its own, a gRPC interceptor, an HTTP server timeout, and a body
+/// limit of 8 MiB instead of 4.
 const WIRING_EDITS: &[(&str, &str)] = &[
+    (
+        "transport.HTTPErrorHandler(instrumentation.TransportError(\"HTTP\"))",
+        "transport.HTTPErrorHandler(instrumentation.TransportError(\"HTTP\")), transport.MaxRequestBytes(8<<20)",
+    ),
     (
         "import (\n",
         "import (\n\t\"net/http\"\n\t\"sync/atomic\"\n\n\t\"github.com/go-kit/kit/endpoint\"\n\n\t\"addsvc/pb\"\n",
@@ -844,6 +849,17 @@ fn the_users_wiring_takes_middleware_routes_and_options_and_shutdown_stops_every
         Some("yes"),
         "the HTTP middleware runs"
     );
+    // The user's body limit is the one that holds, on the API's routes
+    // (an unknown field pads the body: it is ignored).
+    for (len, status) in [(6 << 20, 200), (9 << 20, 413)] {
+        let body = format!(r#"{{"a":1,"b":2,"padding":"{}"}}"#, "x".repeat(len));
+        let reply = request(&agent, "POST", &format!("{http}/sum"), Some(&body));
+        assert_eq!(
+            reply.status, status,
+            "a body of {len} bytes: {:.200}",
+            reply.body
+        );
+    }
     let call = |transport: &str, addr: String, body: &str| {
         let mut cmd = Command::new(&cli);
         cmd.args([transport, &addr, "-method", "Sum", "-timeout", "60s", body])

@@ -110,7 +110,7 @@ func run(args []string) error {
 	}
 
 	// HTTP: wrap api in your middleware, add routes to mux, set timeouts
-	// on httpServer.
+	// on httpServer; transport.MaxRequestBytes raises the 4 MiB body limit.
 	api := set.HTTPHandler(transport.HTTPErrorHandler(instrumentation.TransportError("HTTP")))
 	mux := server.NewHTTPMux(probes)
 	httpServer := server.NewHTTPServer(server.NewHTTPHandler(api, mux))

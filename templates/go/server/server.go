@@ -103,8 +103,10 @@ func NewHTTPMux(h *Health) *http.ServeMux {
 // http.ServeMux cleans paths and redirects ("DELETE /v1/shelves/1/books/.."
 // to /v1/shelves/1, method kept), which must never happen to an API
 // request. Wrap api, not this handler, in tracing or middleware meant for
-// the API only.
+// the API only. The bodies of requests to mux's routes are limited to
+// MaxRequestBytes; api limits its own (transport.MaxRequestBytes).
 func NewHTTPHandler(api http.Handler, mux *http.ServeMux) http.Handler {
+	routes := http.MaxBytesHandler(mux, MaxRequestBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
 			// net/http drops a Content-Length sent beside Transfer-Encoding
@@ -114,7 +116,7 @@ func NewHTTPHandler(api http.Handler, mux *http.ServeMux) http.Handler {
 			w.Header().Set("Connection", "close")
 		}
 		if _, pattern := mux.Handler(r); pattern != "" && clean(r.URL.EscapedPath()) {
-			mux.ServeHTTP(w, r)
+			routes.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)
@@ -133,15 +135,15 @@ func clean(p string) bool {
 	return cleaned == p
 }
 
-// MaxRequestBytes bounds the size of an HTTP request body.
+// MaxRequestBytes bounds the size of a request body to the routes served
+// beside the API (see NewHTTPHandler).
 const MaxRequestBytes = 4 << 20
 
 // NewHTTPServer returns a server of handler with timeouts fit for an API
-// exposed to the network and request bodies limited to MaxRequestBytes.
-// Change its fields before serving to suit yours.
+// exposed to the network. Change its fields before serving to suit yours.
 func NewHTTPServer(handler http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           http.MaxBytesHandler(handler, MaxRequestBytes),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -11,7 +11,7 @@ import (
 // body. Server-streaming methods with a rule answer newline-delimited JSON,
 // as grpc-gateway does; other streaming methods are served over gRPC only.
 func NewHTTPHandler({% for s in p.services %}{% if s.has_http() %}{{ s.lower }} endpoints.{{ s.endpoints }}, {% endif %}{% endfor %}opts ...HTTPOption) http.Handler {
-	config := &httpConfig{}
+	config := &httpConfig{maxBody: maxBodyBytes}
 	for _, opt := range opts {
 		opt(config)
 	}

@@ -31,7 +31,8 @@ import (
 	"{{ p.module }}/pkg/service"
 )
 
-// maxBodyBytes bounds the request bodies the server reads.
+// maxBodyBytes bounds the request bodies the server reads, unless
+// MaxRequestBytes says otherwise, and the response bodies the client reads.
 const maxBodyBytes = 4 << 20
 
 // marshaler writes zero scalars too, so {"v":"0"} is not an empty object.
@@ -44,6 +45,7 @@ type HTTPOption func(*httpConfig)
 
 type httpConfig struct {
 	strict  bool
+	maxBody int64
 	refused func(ctx context.Context, err error)
 }
 
@@ -61,6 +63,16 @@ func (c *httpConfig) refuse(ctx context.Context, err error, w http.ResponseWrite
 		c.refused(ctx, err)
 	}
 	encodeHTTPError(ctx, err, w)
+}
+
+// MaxRequestBytes bounds the request bodies the server reads to n bytes
+// (4 MiB without it, or with n <= 0); a larger body answers 413.
+func MaxRequestBytes(n int64) HTTPOption {
+	return func(c *httpConfig) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	}
 }
 
 // RejectUnknownFields makes the server answer 400 to a JSON body field or a
@@ -417,12 +429,12 @@ func decodeHTTPMessage(config *httpConfig, newRequest func() proto.Message, body
 	return func(ctx context.Context, r *http.Request) (any, error) {
 		msg := newRequest()
 		if body != "" {
-			data, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+			data, err := io.ReadAll(io.LimitReader(r.Body, config.maxBody+1))
 			var tooLarge *http.MaxBytesError
-			if len(data) > maxBodyBytes || errors.As(err, &tooLarge) {
+			if int64(len(data)) > config.maxBody || errors.As(err, &tooLarge) {
 				return nil, &httpStatusError{
 					status: http.StatusRequestEntityTooLarge,
-					err:    service.Errorf(service.CodeResourceExhausted, "the request body exceeds %d bytes", maxBodyBytes),
+					err:    service.Errorf(service.CodeResourceExhausted, "the request body exceeds %d bytes", config.maxBody),
 				}
 			}
 			if err != nil {
