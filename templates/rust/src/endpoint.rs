@@ -26,7 +26,7 @@ use crate::service::{BoxStream, Request, Status};
 
 pub use middleware::{
     AuthLayer, Instrumentation, LoggingLayer, Metrics, MetricsLayer, RateLimit, RateLimitLayer,
-    RecoveryLayer, TimeoutLayer, code_name,
+    RecoveryLayer, TimeoutLayer, code_name, recover_stream,
 };
 
 /// One method as a [`tower::Service`]: a request in, its response or a
@@ -102,7 +102,11 @@ impl {{ s.name }}Endpoints {
                     {{ m.is_unary() || m.client_streaming && !m.server_streaming }},
                     tower::service_fn(move |request: Request<{{ m.request_type() }}>| {
                         let service = service.clone();
+{%- if m.server_streaming %}
+                        async move { service.{{ m.name }}(request).await.map(|stream| middleware::recover_stream("{{ m.label }}", stream)) }
+{%- else %}
                         async move { service.{{ m.name }}(request).await }
+{%- endif %}
                     }),
                 )
             },

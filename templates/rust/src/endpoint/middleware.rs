@@ -353,6 +353,37 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
+/// `stream` with a panic while it is polled answered as INTERNAL (and the
+/// stream ended), as a panic in a unary method is: server-streaming
+/// endpoints wrap the streams they answer with in it.
+pub fn recover_stream<T: Send + 'static>(method: &'static str, stream: crate::service::BoxStream<T>) -> crate::service::BoxStream<T> {
+    Box::pin(RecoverStream { method, inner: Some(stream) })
+}
+
+struct RecoverStream<T> {
+    method: &'static str,
+    inner: Option<crate::service::BoxStream<T>>,
+}
+
+impl<T> tokio_stream::Stream for RecoverStream<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let method = self.method;
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))) {
+            Ok(poll) => poll,
+            Err(_) => {
+                tracing::error!(method, "the stream panicked");
+                self.inner = None;
+                Poll::Ready(Some(Err(Status::internal("internal error"))))
+            }
+        }
+    }
+}
+
 service!(AuthService, |this, request| {
     let mut request = request;
     let (metadata, extensions, message) = request.into_parts();
@@ -390,6 +421,7 @@ mod tests {
     //! The middleware on a bare endpoint: what each layer answers.
 
     use super::*;
+    use tokio_stream::StreamExt;
     use tower::ServiceExt;
 
     fn endpoint(
@@ -427,6 +459,16 @@ mod tests {
         let err = call(&e, 0).await.unwrap_err();
         assert_eq!((err.code(), err.message()), (Code::Internal, "internal error"));
         assert_eq!(call(&e, 3).await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_stream_answers_internal_and_ends() {
+        let items = tokio_stream::iter([1u32, 0, 3]).map(|v| if v == 0 { panic!("boom") } else { Ok(v) });
+        let mut stream = recover_stream("test.Service.Stream", Box::pin(items));
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        let err = stream.next().await.unwrap().unwrap_err();
+        assert_eq!((err.code(), err.message()), (Code::Internal, "internal error"));
+        assert!(stream.next().await.is_none());
     }
 
     #[tokio::test]
