@@ -150,9 +150,9 @@ fn serve_starter(dir: &Path) {
     );
     assert_eq!(metrics.status, 200);
     for line in [
-        r#"addsvc_requests_total{code="OK",method="addsvc.Add.Sum"} 1"#,
-        r#"addsvc_requests_total{code="INVALID_ARGUMENT",method="addsvc.Add.Sum"} 1"#,
-        r#"addsvc_requests_total{code="OK",method="addsvc.Add.Concat"} 1"#,
+        r#"addsvc_requests_total{code="OK",method="Add.Sum"} 1"#,
+        r#"addsvc_requests_total{code="INVALID_ARGUMENT",method="Add.Sum"} 1"#,
+        r#"addsvc_requests_total{code="OK",method="Add.Concat"} 1"#,
     ] {
         assert!(metrics.body.contains(line), "{line}\n{}", metrics.body);
     }

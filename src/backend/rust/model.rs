@@ -51,7 +51,8 @@ pub struct Method {
     pub proto_name: String,
     /// `sum`: the trait method and the endpoint field.
     pub name: String,
-    /// `addsvc.Add.Sum`: the label of metrics and logs (as the Go target's).
+    /// `Add.Sum`: the label of metrics and logs, as the Go target spells it
+    /// (service and method, no package), so one dashboard serves both.
     pub label: String,
     /// Full Rust paths of the request and response messages.
     pub input: String,
@@ -457,7 +458,7 @@ pub fn build(
             methods.push(Method {
                 proto_name: m.name.clone(),
                 name: to_snake(&m.name),
-                label: format!("{}.{}", s.full_name, m.name),
+                label: format!("{}.{}", s.name, m.name),
                 input,
                 output,
                 input_short,
