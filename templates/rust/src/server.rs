@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 
 /// An error that stops the server, with what it was doing.
@@ -196,7 +197,14 @@ impl Group {
         let grpc = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_routes(grpc)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), until(stopped)),
+                .serve_with_incoming_shutdown(
+                    // TCP_NODELAY, as grpc-go (and Go's net package) sets it:
+                    // without it a small answer waits on Nagle's algorithm.
+                    TcpListenerStream::new(listeners.grpc).map(|accepted| accepted.inspect(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    })),
+                    until(stopped),
+                ),
         );
         signal.await;
         tracing::info!(drain = ?self.drain, "shutting down");
