@@ -3,7 +3,11 @@
 //! RESOURCE_EXHAUSTED and is counted in /metrics under the Go target's
 //! metric names and labels; at SIGTERM under steady load `/readyz` turns 503
 //! within a second, every answered request succeeds, requests are served
-//! during the drain, and the server exits 0.
+//! during the drain, and the server exits 0; and the Dockerfile and
+//! kustomize tree agree with the binary's `--help` (ports, probes, the
+//! ConfigMap's keys), which answers the kubelet's probes when run with the
+//! prod ConfigMap's environment (the Rust half of tests/deploy.rs's
+//! consistency test; needs `kubectl` and Go, as that test does).
 //!
 //! tests/rust_e2e.rs already proves the starter's answers, health and one
 //! call during the drain; this file proves what holds under load and with a
@@ -18,6 +22,7 @@
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,7 +32,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Server, generate, metric, run, scrape_metrics, step};
+use support::{Server, agent, generate, go_build, metric, request, run, scrape_metrics, step};
+use yaml_rust2::{Yaml, YamlLoader};
 
 const T: &str = "rust-production";
 
@@ -48,6 +54,7 @@ fn target_dir() -> PathBuf {
 
 struct Built {
     _dir: tempfile::TempDir,
+    project: PathBuf,
     server: PathBuf,
     cli: PathBuf,
 }
@@ -80,6 +87,7 @@ fn built() -> &'static Built {
             to
         };
         Built {
+            project,
             server: copy("addsvc"),
             cli: copy("addcli"),
             _dir: dir,
@@ -264,4 +272,255 @@ fn readiness_drops_at_shutdown_while_requests_keep_succeeding() {
             not_ready.duration_since(signalled)
         ),
     );
+}
+
+/// `kubectl kustomize` of an overlay, as YAML documents.
+fn kustomize(project: &Path, overlay: &str) -> Vec<Yaml> {
+    let out = Command::new("kubectl")
+        .args(["kustomize", &format!("deploy/overlays/{overlay}")])
+        .current_dir(project)
+        .output()
+        .unwrap_or_else(|e| panic!("kubectl: {e}; scripts/test.sh installs the tools"));
+    assert!(
+        out.status.success(),
+        "kustomize {overlay}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    YamlLoader::load_from_str(&String::from_utf8_lossy(&out.stdout)).expect("YAML")
+}
+
+fn object<'a>(docs: &'a [Yaml], kind: &str) -> &'a Yaml {
+    docs.iter()
+        .find(|d| d["kind"].as_str() == Some(kind))
+        .unwrap_or_else(|| panic!("no {kind}"))
+}
+
+fn at<'a>(doc: &'a Yaml, path: &[&str]) -> &'a Yaml {
+    path.iter().fold(doc, |node, key| &node[*key])
+}
+
+/// The server's flags from its own `--help` (clap's long form): name →
+/// (environment variable, default).
+fn flags(binary: &Path) -> BTreeMap<String, (String, String)> {
+    let out = run(Command::new(binary).arg("--help"), Duration::from_secs(10));
+    assert!(out.status.success(), "--help: {}", out.stderr);
+    let mut flags = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in out.stdout.lines() {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("--") {
+            current = Some(rest.split_whitespace().next().unwrap().to_string());
+        } else if let Some(name) = &current {
+            let field = |key: &str| {
+                let i = trimmed.find(key)? + key.len();
+                Some(trimmed[i..].split(']').next()?.to_string())
+            };
+            if let (Some(env), Some(default)) = (field("[env: "), field("[default: ")) {
+                flags.insert(
+                    name.clone(),
+                    (env.trim_end_matches('=').to_string(), default),
+                );
+            }
+        }
+    }
+    assert!(flags.contains_key("http-addr"), "{}", out.stdout);
+    flags
+}
+
+fn port_of(addr: &str) -> u16 {
+    addr.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// The kubelet's gRPC probe: grpc.health.v1 Check of the whole server
+/// (the program tests/deploy.rs uses, built in a generated Go project, whose
+/// go.mod has grpc-go).
+const HEALTH_PROBE: &str = r#"// Command healthprobe asks a server's grpc.health.v1 service, as the kubelet's gRPC probe does.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+func main() {
+	conn, err := grpc.NewClient(os.Args[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Println(resp.GetStatus())
+}
+"#;
+
+fn grpc_health(probe: &Path, addr: SocketAddr) -> String {
+    run(
+        Command::new(probe).arg(addr.to_string()),
+        Duration::from_secs(20),
+    )
+    .stdout
+    .trim()
+    .to_string()
+}
+
+/// The Rust project's Dockerfile and kustomize tree agree with the binary
+/// they deploy (its `--help`: ports, environment variables), and the
+/// binary, run with the prod ConfigMap's environment, answers the probes
+/// as the kubelet asks them: the Rust half of tests/deploy.rs's
+/// consistency test.
+#[test]
+fn manifests_dockerfile_and_the_rust_binary_agree_and_the_probes_answer() {
+    let bin = built();
+    let flags = flags(&bin.server);
+    let ports = BTreeMap::from([
+        ("debug".to_string(), port_of(&flags["debug-addr"].1)),
+        ("http".to_string(), port_of(&flags["http-addr"].1)),
+        ("grpc".to_string(), port_of(&flags["grpc-addr"].1)),
+    ]);
+    let env_names: BTreeSet<&str> = flags.values().map(|(env, _)| env.as_str()).collect();
+
+    let dockerfile = std::fs::read_to_string(bin.project.join("Dockerfile")).unwrap();
+    let exposed: BTreeSet<u16> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("EXPOSE "))
+        .flat_map(|v| v.split_whitespace().map(|p| p.parse::<u16>().unwrap()))
+        .collect();
+    assert_eq!(exposed, ports.values().copied().collect(), "EXPOSE");
+
+    for overlay in ["dev", "prod"] {
+        let docs = kustomize(&bin.project, overlay);
+        let deployment = object(&docs, "Deployment");
+        let container = &at(deployment, &["spec", "template", "spec", "containers"])[0];
+        let named: BTreeMap<String, u16> = container["ports"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["containerPort"].as_i64().unwrap() as u16,
+                )
+            })
+            .collect();
+        assert_eq!(named, ports, "{overlay}: container ports");
+        assert_eq!(
+            at(container, &["readinessProbe", "grpc", "port"]).as_i64(),
+            Some(i64::from(ports["grpc"])),
+            "{overlay}: readiness over gRPC"
+        );
+        for probe in ["livenessProbe", "startupProbe"] {
+            let get = at(container, &[probe, "httpGet"]);
+            assert_eq!(get["path"].as_str(), Some("/healthz"), "{overlay} {probe}");
+            assert_eq!(get["port"].as_str(), Some("http"), "{overlay} {probe}");
+        }
+        for port in at(object(&docs, "Service"), &["spec", "ports"])
+            .as_vec()
+            .unwrap()
+        {
+            let target = port["targetPort"].as_str().expect("a named targetPort");
+            assert!(
+                named.contains_key(target),
+                "{overlay}: Service targets {target}"
+            );
+        }
+        let annotations = at(deployment, &["spec", "template", "metadata", "annotations"]);
+        assert_eq!(
+            annotations["prometheus.io/port"].as_str(),
+            Some(ports["debug"].to_string().as_str())
+        );
+        assert_eq!(annotations["prometheus.io/path"].as_str(), Some("/metrics"));
+        let data = object(&docs, "ConfigMap")["data"].as_hash().unwrap();
+        for (key, _) in data {
+            let key = key.as_str().unwrap();
+            assert!(
+                env_names.contains(key),
+                "{overlay}: the binary does not read {key}"
+            );
+        }
+        assert!(data.len() >= 7, "{overlay}: {data:?}");
+    }
+
+    // The binary with the prod ConfigMap's environment (addresses moved to
+    // free loopback ports), probed as the kubelet would.
+    let docs = kustomize(&bin.project, "prod");
+    let mut env: BTreeMap<String, String> = object(&docs, "ConfigMap")["data"]
+        .as_hash()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
+        .collect();
+    for key in ["ADDSVC_HTTP_ADDR", "ADDSVC_GRPC_ADDR", "ADDSVC_DEBUG_ADDR"] {
+        assert!(env.contains_key(key), "{key} in the ConfigMap");
+        env.insert(key.into(), "127.0.0.1:0".into());
+    }
+    let seconds = |key: &str| Duration::from_secs(env[key].trim_end_matches('s').parse().unwrap());
+    let drain = seconds("ADDSVC_DRAIN_DELAY");
+    let grace = at(
+        object(&docs, "Deployment"),
+        &["spec", "template", "spec", "terminationGracePeriodSeconds"],
+    )
+    .as_i64()
+    .expect("terminationGracePeriodSeconds is set");
+    let worst = drain + seconds("ADDSVC_SHUTDOWN_TIMEOUT");
+    assert!(
+        worst <= Duration::from_secs(grace as u64),
+        "drain + shutdown timeout = {worst:?} exceeds terminationGracePeriodSeconds {grace}"
+    );
+
+    let go = tempfile::tempdir().unwrap();
+    let go_project = generate(go.path(), "probe", &[]);
+    std::fs::create_dir_all(go_project.join("cmd/healthprobe")).unwrap();
+    std::fs::write(go_project.join("cmd/healthprobe/main.go"), HEALTH_PROBE).unwrap();
+    let probe = go_build(&go_project, "healthprobe");
+
+    let server = Server::start(Command::new(&bin.server).env_clear().envs(&env));
+    let agent = agent();
+    let get = |addr: SocketAddr, path: &str| {
+        request(&agent, "GET", &format!("http://{addr}{path}"), None)
+    };
+    assert_eq!(get(server.http(), "/healthz").status, 200, "liveness");
+    assert_eq!(
+        get(server.http(), "/readyz").status,
+        200,
+        "readiness over HTTP"
+    );
+    assert_eq!(
+        grpc_health(&probe, server.grpc()),
+        "SERVING",
+        "readiness over gRPC"
+    );
+    assert_eq!(get(server.debug(), "/metrics").status, 200, "metrics");
+
+    // At SIGTERM both readiness probes fail within a second while the
+    // process stays alive through the ConfigMap's drain delay; exit 0.
+    server.sigterm();
+    let stopping = Instant::now();
+    while get(server.http(), "/readyz").status != 503 {
+        assert!(
+            stopping.elapsed() < Duration::from_secs(1),
+            "/readyz still 200"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(grpc_health(&probe, server.grpc()), "NOT_SERVING");
+    assert_eq!(
+        get(server.http(), "/healthz").status,
+        200,
+        "alive while draining"
+    );
+    let status = server.wait(drain + Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0));
+    assert!(stopping.elapsed() >= drain, "exited before the drain delay");
 }
