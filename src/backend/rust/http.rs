@@ -66,17 +66,17 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// A field `name: value,` at `indent`, or `name: &[…],` with one item per
-/// line when it does not fit as rustfmt decides (an array of 60 columns at
-/// most, a line of 100).
-fn array_field(indent: usize, name: &str, items: &[String]) -> String {
+/// A field `name: open…],` at `indent` (`open` is `&[` or `vec![`), on one
+/// line, or with one item per line when it does not fit as rustfmt decides
+/// (60 columns of items at most, a line of 100).
+fn array_field(indent: usize, name: &str, open: &str, items: &[String]) -> String {
     let pad = " ".repeat(indent);
     let one = items.join(", ");
-    let line = format!("{pad}{name}: &[{one}],");
+    let line = format!("{pad}{name}: {open}{one}],");
     if one.len() <= 60 && line.len() <= WIDTH {
         return line;
     }
-    let mut out = format!("{pad}{name}: &[\n");
+    let mut out = format!("{pad}{name}: {open}\n");
     for item in items {
         let _ = writeln!(out, "{pad}    {item},");
     }
@@ -137,16 +137,20 @@ fn route_code(route: &Route<'_>, api: &Api) -> String {
     let _ = writeln!(out, "            method: {},", quote(&b.verb));
     out.push_str("            path: PathTemplate {\n");
     let _ = writeln!(out, "                template: {},", quote(&b.path));
-    out.push_str(&array_field(16, "segments", &segments));
+    out.push_str(&array_field(16, "segments", "vec![", &segments));
     out.push('\n');
     let _ = writeln!(out, "                verb: {verb},");
-    out.push_str(&array_field(16, "variables", &variables));
+    out.push_str(&array_field(16, "variables", "vec![", &variables));
     out.push('\n');
     out.push_str("            },\n");
     let _ = writeln!(out, "            body: {body},");
     let _ = writeln!(out, "            response_body: {response_body},");
     let _ = writeln!(out, "            input: {},", quote(&route.ir_method.input));
-    let _ = writeln!(out, "            output: {},", quote(&route.ir_method.output));
+    let _ = writeln!(
+        out,
+        "            output: {},",
+        quote(&route.ir_method.output)
+    );
     out.push_str("        },\n");
     let kind = if route.streams() {
         "server_streaming"
@@ -216,6 +220,8 @@ struct HttpTests {
 /// A service the test's fake implements.
 struct FakeService {
     trait_path: String,
+    /// The field of `Services`.
+    field: String,
     methods: Vec<FakeMethod>,
 }
 
@@ -260,7 +266,7 @@ impl TestCase {
         ] {
             let _ = writeln!(out, "{pad}    {name}: {},", quote(value));
         }
-        out.push_str(&array_field(indent + 4, "strings", &strings));
+        out.push_str(&array_field(indent + 4, "strings", "&[", &strings));
         let _ = write!(out, "\n{pad}}}");
         out
     }
@@ -268,8 +274,11 @@ impl TestCase {
 
 /// A `&[Case]` expression: `&[]`, or one case per line.
 fn cases_array(cases: &[TestCase]) -> String {
-    if cases.is_empty() {
-        return "&[]".to_string();
+    match cases {
+        [] => return "&[]".to_string(),
+        // rustfmt lets a lone struct literal overflow the brackets.
+        [one] => return format!("&[{}]", one.literal(0).trim_start()),
+        _ => {}
     }
     let mut out = String::from("&[\n");
     for c in cases {
@@ -289,7 +298,11 @@ fn external(ty: &str, crate_name: &str) -> String {
 fn fake_signature(m: &Method, crate_name: &str) -> String {
     let wrap = |ty: &str, stream: bool| {
         let ty = external(ty, crate_name);
-        if stream { format!("BoxStream<{ty}>") } else { ty }
+        if stream {
+            format!("BoxStream<{ty}>")
+        } else {
+            ty
+        }
     };
     let request = wrap(&m.input, m.client_streaming);
     let response = wrap(&m.output, m.server_streaming);
@@ -308,7 +321,7 @@ fn fake_signature(m: &Method, crate_name: &str) -> String {
 
 /// A concrete path of a template: each `*` a number, each `**` two.
 fn sample_path(b: &Binding) -> (String, Vec<(String, String)>) {
-    fn segments(segments: &[Segment], counter: &mut usize, vars: &mut Vec<(String, String)>) -> String {
+    fn fill(segments: &[Segment], counter: &mut usize, vars: &mut Vec<(String, String)>) -> String {
         segments
             .iter()
             .map(|s| match s {
@@ -321,8 +334,11 @@ fn sample_path(b: &Binding) -> (String, Vec<(String, String)>) {
                     *counter += 2;
                     format!("{}/{}", *counter - 1, *counter)
                 }
-                Segment::Variable { field, segments: inner } => {
-                    let value = segments(inner, counter, vars);
+                Segment::Variable {
+                    field,
+                    segments: inner,
+                } => {
+                    let value = fill(inner, counter, vars);
                     vars.push((field.clone(), value.clone()));
                     value
                 }
@@ -332,7 +348,7 @@ fn sample_path(b: &Binding) -> (String, Vec<(String, String)>) {
     }
     let mut counter = 0;
     let mut vars = Vec::new();
-    let mut path = format!("/{}", segments(&b.template.segments, &mut counter, &mut vars));
+    let mut path = format!("/{}", fill(&b.template.segments, &mut counter, &mut vars));
     if let Some(verb) = &b.template.verb {
         path.push(':');
         path.push_str(verb);
@@ -453,6 +469,7 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         .iter()
         .map(|s| FakeService {
             trait_path: s.name.clone(),
+            field: s.field.clone(),
             methods: s
                 .methods
                 .iter()

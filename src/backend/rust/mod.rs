@@ -4,6 +4,7 @@
 //! protobuf code generated in process by prost-build and tonic-prost-build.
 
 mod deps;
+mod http;
 pub mod model;
 pub mod pb;
 mod target;
@@ -132,11 +133,9 @@ pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Dia
     grpc.push('\n');
     grpc.push_str(&text(GrpcTestRs { p }));
     files.add("src/transport/grpc.rs", gen_, grpc);
-    files.add(
-        "src/transport/http.rs",
-        gen_,
-        include_str!("../../../templates/rust/src/transport/http.rs"),
-    );
+    for (path, contents) in http::http_files(p, api) {
+        files.add(path, gen_, contents);
+    }
     files.add(
         "src/server.rs",
         gen_,

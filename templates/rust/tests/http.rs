@@ -11,7 +11,7 @@ use axum::http::{Method, Request as HttpRequest, StatusCode, header};
 use prost_reflect::{DescriptorPool, DynamicMessage, Value};
 use tower::ServiceExt as _;
 
-use {{ crate_name }}::endpoint::{Endpoints, Instrumentation};
+use {{ crate_name }}::endpoint::{Endpoints, Instrumentation, Services};
 use {{ crate_name }}::service::{{ service_imports }};
 use {{ crate_name }}::transport;
 
@@ -39,7 +39,11 @@ impl Fake {
     }
 
     fn last(&self) -> Option<(&'static str, Vec<u8>)> {
-        self.log.lock().expect("the log is never poisoned").last().cloned()
+        self.log
+            .lock()
+            .expect("the log is never poisoned")
+            .last()
+            .cloned()
     }
 }
 {%- for s in services %}
@@ -51,7 +55,7 @@ impl {{ s.trait_path }} for Fake {
 {{ m.signature }}
 {%- if m.client_streaming %}
         let _ = request;
-        Err(Status::unimplemented("client streams are not served over HTTP"))
+        Err(Status::unimplemented("not served over HTTP"))
 {%- else if m.server_streaming %}
         self.record("{{ m.label }}", request.get_ref())?;
         let responses = vec![Ok(Default::default()), Ok(Default::default())];
@@ -66,13 +70,12 @@ impl {{ s.trait_path }} for Fake {
 {%- endfor %}
 
 fn app(fake: &Fake) -> axum::Router {
-    let endpoints = Endpoints::new(
-        &Instrumentation::default(),
+    let services = Services {
 {%- for s in services %}
-        fake.clone(),
+        {{ s.field }}: fake.clone(),
 {%- endfor %}
-    );
-    transport::http::router(endpoints)
+    };
+    transport::http::router(Endpoints::new(&Instrumentation::default(), services))
 }
 
 struct Reply {
@@ -87,7 +90,11 @@ async fn send(app: &axum::Router, method: &str, target: &str, body: impl Into<Bo
         .uri(target)
         .body(body.into())
         .expect("a valid request");
-    let response = app.clone().oneshot(request).await.expect("the router never fails");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router never fails");
     let status = response.status();
     let headers = response.headers().clone();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -115,11 +122,16 @@ fn error_of(reply: &Reply) -> (u64, String, String) {
 fn field(input: &str, request: &[u8], path: &str) -> String {
     let pool = DescriptorPool::decode({{ crate_name }}::pb::FILE_DESCRIPTOR_SET)
         .expect("the descriptor set decodes");
-    let desc = pool.get_message_by_name(input).expect("the request message is in the pool");
+    let desc = pool
+        .get_message_by_name(input)
+        .expect("the request message is in the pool");
     let mut message = DynamicMessage::decode(desc, request).expect("the request decodes");
     let mut names = path.split('.').peekable();
     while let Some(name) = names.next() {
-        let value = message.get_field_by_name(name).expect("the field exists").into_owned();
+        let value = message
+            .get_field_by_name(name)
+            .expect("the field exists")
+            .into_owned();
         match (value, names.peek()) {
             (Value::String(s), None) => return s,
             (Value::Message(m), Some(_)) => message = m,
@@ -156,7 +168,12 @@ async fn every_route_reaches_its_method_with_the_path_values() {
     for case in CASES {
         let (method, path) = (case.method, case.path);
         let reply = send(&app, method, path, case.body).await;
-        assert_eq!(reply.status, StatusCode::OK, "{method} {path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{method} {path}: {}",
+            reply.body
+        );
         let (reached, request) = fake.last().expect("the service was called");
         assert_eq!(reached, case.reached, "{method} {path}");
         for &(name, want) in case.strings {
@@ -187,9 +204,19 @@ async fn another_method_is_not_allowed_and_options_lists_the_allowed() {
     let app = app(&Fake::default());
     let case = &CASES[{{ c }}];
     let reply = send(&app, "TRACE", case.path, Body::empty()).await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{}", reply.body);
-    let allow = reply.headers[header::ALLOW].to_str().expect("an ASCII Allow header");
-    assert!(allow.split(", ").any(|m| m == case.method), "Allow: {allow}");
+    assert_eq!(
+        reply.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        reply.body
+    );
+    let allow = reply.headers[header::ALLOW]
+        .to_str()
+        .expect("an ASCII Allow header");
+    assert!(
+        allow.split(", ").any(|m| m == case.method),
+        "Allow: {allow}"
+    );
     assert_eq!(error_of(&reply).1, "UNIMPLEMENTED");
     let options = send(&app, "OPTIONS", case.path, Body::empty()).await;
     assert_eq!(options.status, StatusCode::NO_CONTENT);
@@ -217,7 +244,12 @@ async fn server_streams_answer_newline_delimited_json() {
     for case in STREAMS {
         let (method, path) = (case.method, case.path);
         let reply = send(&app, method, path, Body::empty()).await;
-        assert_eq!(reply.status, StatusCode::OK, "{method} {path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{method} {path}: {}",
+            reply.body
+        );
         assert_eq!(reply.headers[header::CONTENT_TYPE], "application/x-ndjson");
         let lines: Vec<&str> = reply.body.lines().collect();
         assert_eq!(lines.len(), 2, "{}", reply.body);
@@ -232,11 +264,21 @@ async fn server_streams_answer_newline_delimited_json() {
 
 #[tokio::test]
 async fn a_path_no_route_matches_is_not_found() {
-    let reply = send(&app(&Fake::default()), "GET", "/kitgen.test/no/such%2Froute", Body::empty()).await;
+    let reply = send(
+        &app(&Fake::default()),
+        "GET",
+        "/kitgen.test/no/such%2Froute",
+        Body::empty(),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(
         error_of(&reply),
-        (404, "NOT_FOUND".into(), "no route matches GET /kitgen.test/no/such%2Froute".into())
+        (
+            404,
+            "NOT_FOUND".into(),
+            "no route matches GET /kitgen.test/no/such%2Froute".into()
+        )
     );
 }
 {%- endif %}
@@ -245,7 +287,12 @@ async fn a_path_no_route_matches_is_not_found() {
 async fn dot_segments_are_refused() {
     let fake = Fake::default();
     let app = app(&fake);
-    for path in ["/kitgen/../x", "/kitgen/%2e%2E/x", "/kitgen/.", "/kitgen/..:verb"] {
+    for path in [
+        "/kitgen/../x",
+        "/kitgen/%2e%2E/x",
+        "/kitgen/.",
+        "/kitgen/..:verb",
+    ] {
         let reply = send(&app, "GET", path, Body::empty()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(error_of(&reply).1, "INVALID_ARGUMENT");

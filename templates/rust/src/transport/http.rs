@@ -10,12 +10,12 @@
 //! a server-streaming method with a rule answers newline-delimited JSON;
 //! other streaming methods are served over gRPC only.
 
-mod transcode;
+pub mod transcode;
 
 use std::sync::Arc;
 
-pub use transcode::{MAX_BODY_BYTES, Options, Transcoder, code_name, http_status};
-{{ imports }}
+{{ imports }}pub use transcode::{MAX_BODY_BYTES, Options, Transcoder, code_name, http_status};
+
 use crate::endpoint::Endpoints;
 
 /// The HTTP API of the endpoints, as an axum router whose fallback is the

@@ -100,7 +100,11 @@ impl From<Status> for Refusal {
         // An error is never a success: an OK status would reach the
         // caller as 200 with an error body.
         let error = if error.code() == Code::Ok {
-            Status::with_details(Code::Unknown, error.message(), error.details().to_vec().into())
+            Status::with_details(
+                Code::Unknown,
+                error.message(),
+                error.details().to_vec().into(),
+            )
         } else {
             error
         };
@@ -175,15 +179,21 @@ pub struct Variable {
     pub end: usize,
 }
 
+impl Variable {
+    pub const fn new(field: &'static str, start: usize, end: usize) -> Self {
+        Variable { field, start, end }
+    }
+}
+
 /// A parsed `google.api.http` path template.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PathTemplate {
     /// The template as written, for messages.
     pub template: &'static str,
-    pub segments: &'static [Segment],
+    pub segments: Vec<Segment>,
     /// A custom verb, such as `merge` in `/v1/{name=shelves/*}:merge`.
     pub verb: Option<&'static str>,
-    pub variables: &'static [Variable],
+    pub variables: Vec<Variable>,
 }
 
 impl PathTemplate {
@@ -238,7 +248,7 @@ impl PathTemplate {
             pos += width;
         }
         let mut values = Vec::with_capacity(self.variables.len());
-        for v in self.variables {
+        for v in &self.variables {
             let raw = &components[spans[v.start].0..spans[v.end - 1].1];
             if !self.multi_segment(v) {
                 values.push(unescape(raw[0].as_bytes(), false).ok()?);
@@ -267,7 +277,10 @@ fn unescape(s: &[u8], plus: bool) -> Result<Vec<u8>, ()> {
         match s[i] {
             b'%' => {
                 let hex = |c: u8| (c as char).to_digit(16);
-                match (s.get(i + 1).and_then(|&c| hex(c)), s.get(i + 2).and_then(|&c| hex(c))) {
+                match (
+                    s.get(i + 1).and_then(|&c| hex(c)),
+                    s.get(i + 2).and_then(|&c| hex(c)),
+                ) {
                     (Some(hi), Some(lo)) => out.push((hi * 16 + lo) as u8),
                     _ => return Err(()),
                 }
@@ -311,7 +324,7 @@ pub enum BodyRule {
 }
 
 /// One `google.api.http` binding of a method.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Rule {
     /// The upper-case HTTP method, custom ones included.
     pub method: &'static str,
@@ -353,7 +366,9 @@ pub enum Handler {
 fn tonic_request<Req: prost::Message + Default>(call: Call) -> Result<tonic::Request<Req>, Status> {
     let message = Req::decode(call.request)
         .map_err(|e| Status::internal(format!("decoding the request: {e}")))?;
-    Ok(tonic::Request::from_http(Request::from_parts(call.parts, message)))
+    Ok(tonic::Request::from_http(Request::from_parts(
+        call.parts, message,
+    )))
 }
 
 /// A route to a unary endpoint.
@@ -864,31 +879,15 @@ fn encode_message(
     let fd = desc
         .get_field_by_name(field)
         .ok_or_else(|| internal(&format!("no field {field}")))?;
-    if fd.supports_presence() && !msg.has_field(&fd) {
-        return Ok(Vec::new());
+    // The member of the whole message's JSON, as the Go target cuts it out:
+    // numbers go through their text, which a JSON value keeps exactly.
+    let json = to_json(&msg, &options).map_err(|e| internal(&e))?;
+    let mut members: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&json).map_err(|e| internal(&e))?;
+    match members.remove(fd.json_name()) {
+        Some(value) => serde_json::to_vec(&value).map_err(|e| internal(&e)),
+        None => Ok(Vec::new()),
     }
-    // The field alone, as the one member of an otherwise empty message.
-    let mut only = DynamicMessage::new(desc.clone());
-    only.set_field(&fd, msg.get_field(&fd).into_owned());
-    let json = to_json(&only, &options).map_err(|e| internal(&e))?;
-    let mut prefix = b"{".to_vec();
-    prefix.extend(serde_json::to_vec(fd.json_name()).map_err(|e| internal(&e))?);
-    prefix.push(b':');
-    // Every other field has presence and is unset, or is a zero scalar
-    // written after this one in field order: cut at the member's end.
-    let start = prefix.len();
-    if !json.starts_with(&prefix) {
-        return Err(internal(&"the field's JSON is not first"));
-    }
-    let value = first_json_value(&json[start..]).ok_or_else(|| internal(&"malformed JSON"))?;
-    Ok(value.to_vec())
-}
-
-/// The first complete JSON value at the start of `data`.
-fn first_json_value(data: &[u8]) -> Option<&[u8]> {
-    let mut stream = serde_json::Deserializer::from_slice(data).into_iter::<serde::de::IgnoredAny>();
-    stream.next()?.ok()?;
-    Some(&data[..stream.byte_offset()])
 }
 
 fn to_json(msg: &DynamicMessage, options: &SerializeOptions) -> Result<Vec<u8>, serde_json::Error> {
@@ -912,8 +911,10 @@ fn parse_query(query: &str) -> Result<BTreeMap<Vec<u8>, Vec<Vec<u8>>>, String> {
             continue;
         }
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (Ok(key), Ok(value)) = (unescape(key.as_bytes(), true), unescape(value.as_bytes(), true))
-        else {
+        let (Ok(key), Ok(value)) = (
+            unescape(key.as_bytes(), true),
+            unescape(value.as_bytes(), true),
+        ) else {
             first_error.get_or_insert_with(|| format!("invalid URL escape in {}", go_quote(pair)));
             continue;
         };
@@ -1087,8 +1088,7 @@ fn set_field(
         return Ok(());
     };
     let parse = |kind: &Kind, s: &[u8]| {
-        parse_value(kind, s)
-            .map_err(|e| invalid(format!("field {}: {e}", go_quote(path))))
+        parse_value(kind, s).map_err(|e| invalid(format!("field {}: {e}", go_quote(path))))
     };
     if fd.is_map() {
         let Kind::Message(entry) = fd.kind() else {
@@ -1166,12 +1166,14 @@ fn parse_value(kind: &Kind, s: &[u8]) -> Result<Value, String> {
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
             Value::I64(s.parse().map_err(|_| invalid("a 64-bit integer"))?)
         }
-        Kind::Uint32 | Kind::Fixed32 if !s.starts_with('+') => {
-            Value::U32(s.parse().map_err(|_| invalid("a 32-bit unsigned integer"))?)
-        }
-        Kind::Uint64 | Kind::Fixed64 if !s.starts_with('+') => {
-            Value::U64(s.parse().map_err(|_| invalid("a 64-bit unsigned integer"))?)
-        }
+        Kind::Uint32 | Kind::Fixed32 if !s.starts_with('+') => Value::U32(
+            s.parse()
+                .map_err(|_| invalid("a 32-bit unsigned integer"))?,
+        ),
+        Kind::Uint64 | Kind::Fixed64 if !s.starts_with('+') => Value::U64(
+            s.parse()
+                .map_err(|_| invalid("a 64-bit unsigned integer"))?,
+        ),
         Kind::Uint32 | Kind::Fixed32 | Kind::Uint64 | Kind::Fixed64 => {
             return Err(invalid("an unsigned integer"));
         }
@@ -1192,7 +1194,11 @@ fn parse_value(kind: &Kind, s: &[u8]) -> Result<Value, String> {
             } else if let Some(v) = s.parse::<i32>().ok().and_then(|n| e.get_value(n)) {
                 Value::EnumNumber(v.number())
             } else {
-                return Err(format!("{} is not a value of {}", go_quote(s), e.full_name()));
+                return Err(format!(
+                    "{} is not a value of {}",
+                    go_quote(s),
+                    e.full_name()
+                ));
             }
         }
         Kind::Message(md) => Value::Message(parse_message(md.clone(), s)?),
@@ -1213,7 +1219,11 @@ fn parse_float(s: &str) -> Option<f64> {
 /// Standard or URL-safe base64, padded or not, as Go's decoders read it:
 /// line breaks are skipped and bits after the last whole byte ignored.
 fn decode_base64(s: &[u8]) -> Result<Vec<u8>, String> {
-    let text: Vec<u8> = s.iter().copied().filter(|c| !matches!(c, b'\r' | b'\n')).collect();
+    let text: Vec<u8> = s
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, b'\r' | b'\n'))
+        .collect();
     for url in [false, true] {
         for padded in [true, false] {
             if let Some(b) = base64(&text, url, padded) {
@@ -1221,7 +1231,10 @@ fn decode_base64(s: &[u8]) -> Result<Vec<u8>, String> {
             }
         }
     }
-    Err(format!("{} is not base64", go_quote(&String::from_utf8_lossy(s))))
+    Err(format!(
+        "{} is not base64",
+        go_quote(&String::from_utf8_lossy(s))
+    ))
 }
 
 /// Decodes one base64 variant: the standard or URL-safe alphabet, with
@@ -1295,8 +1308,10 @@ fn parse_message(md: MessageDescriptor, s: &str) -> Result<DynamicMessage, Strin
     let options = DeserializeOptions::new();
     // Go quotes with strconv.Quote, whose escapes of control characters
     // (\a, \v, \x01) are no JSON: such a string is read as JSON only.
-    let quoted = (!s.chars().any(|c| (c < ' ' && !"\u{8}\u{c}\n\r\t".contains(c)) || c == '\u{7f}'))
-        .then(|| serde_json::to_vec(s).expect("a string serializes"));
+    let quoted = (!s
+        .chars()
+        .any(|c| (c < ' ' && !"\u{8}\u{c}\n\r\t".contains(c)) || c == '\u{7f}'))
+    .then(|| serde_json::to_vec(s).expect("a string serializes"));
     let mut forms: Vec<&[u8]> = Vec::new();
     if md.full_name() == "google.protobuf.Value" {
         forms.push(s.as_bytes());
