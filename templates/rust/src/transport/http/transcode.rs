@@ -677,7 +677,7 @@ impl Transcoder {
         let mut msg = DynamicMessage::new(route.input.clone());
         let mut bound: Vec<&str> = Vec::new();
         if route.rule.body != BodyRule::None {
-            let data = read_body(body).await?;
+            let data = read_body(parts, body).await?;
             if !data.iter().all(u8::is_ascii_whitespace) {
                 unmarshal_body(&mut msg, &data, route.rule.body, strict)
                     .map_err(|e| invalid(format!("invalid JSON body: {e}")))?;
@@ -787,19 +787,30 @@ fn bounded(s: &str) -> String {
     format!("{}...", &s[..end])
 }
 
-/// Reads a request body of at most [`MAX_BODY_BYTES`]; a larger one is 413.
-async fn read_body(body: Body) -> Result<Vec<u8>, Refusal> {
+/// Reads a request body of at most [`MAX_BODY_BYTES`]; a larger one is 413,
+/// before any of it is read when its `Content-Length` says so (a client
+/// that sent `Expect: 100-continue` then never sends it).
+async fn read_body(parts: &Parts, body: Body) -> Result<Vec<u8>, Refusal> {
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        error: Status::resource_exhausted(format!(
+            "the request body exceeds {MAX_BODY_BYTES} bytes"
+        )),
+    };
+    let length = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
     let mut data = Vec::new();
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| invalid(format!("reading the request body: {e}")))?;
         if data.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(Refusal {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                error: Status::resource_exhausted(format!(
-                    "the request body exceeds {MAX_BODY_BYTES} bytes"
-                )),
-            });
+            return Err(too_large());
         }
         data.extend_from_slice(&chunk);
     }

@@ -1,0 +1,296 @@
+package transport
+
+// Cross-language conformance, copied into a generated Go project by
+// tests/rust_conformance.rs with tests/gateway/oracle_test.go (whose request
+// corpus it reuses) and a glue file (conformanceSetup). The same proto as a
+// Rust project serves HTTP on loopback (RUST_ADDR) over a recording fake
+// (examples/conformance.rs, written by the harness); every request of the
+// corpus goes to the Go handler and to the Rust server, and the status, the
+// request the service received, the JSON of a 200, the code and status of
+// an error body, and the Allow header are compared. A difference is either
+// one of the deliberate ones (see conformanceDeliberate, and the README) or
+// a failure.
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// rustServer is the Rust project's HTTP server and its fake's controls.
+type rustServer struct {
+	addr   string
+	client *http.Client
+}
+
+func (r rustServer) control(t *testing.T, method, path, body string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+r.addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %d %s %v", method, path, resp.StatusCode, data, err)
+	}
+	return string(data)
+}
+
+// respond sets the fake's response of each method, by full method name.
+func (r rustServer) respond(t *testing.T, responses map[string]proto.Message) {
+	t.Helper()
+	var lines []string
+	for name, msg := range responses {
+		data, err := proto.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, name+" "+hex.EncodeToString(data))
+	}
+	r.control(t, "POST", "/__conformance/responses", strings.Join(lines, "\n"))
+}
+
+// received returns the requests the fake received since the last call.
+func (r rustServer) received(t *testing.T) []proto.Message {
+	t.Helper()
+	var out []proto.Message
+	for _, line := range strings.Split(strings.TrimSpace(r.control(t, "POST", "/__conformance/received", "")), "\n") {
+		if line == "" {
+			continue
+		}
+		name, data, _ := strings.Cut(line, " ")
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			t.Fatalf("received %s: %v", name, err)
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(d.(protoreflect.MethodDescriptor).Input().FullName())
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := hex.DecodeString(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := mt.New().Interface()
+		if err := proto.Unmarshal(raw, msg); err != nil {
+			t.Fatalf("received %s: %v", name, err)
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+// reply is an answer as the comparison sees it.
+type reply struct {
+	outcome
+	allow       string
+	contentType string
+}
+
+// sendRust sends c to the Rust server with its target exactly as written.
+func (r rustServer) send(t *testing.T, c oracleCase) reply {
+	t.Helper()
+	path, query, _ := strings.Cut(c.target, "?")
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), c.method, "http://"+r.addr+"/", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Opaque keeps the escaped path as it is on the request line.
+	req.URL = &url.URL{Scheme: "http", Host: r.addr, Opaque: path, RawQuery: query}
+	if c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if len(c.body) > 1<<20 {
+		// Wait for the server's go-ahead: a server that refuses the body
+		// by its length answers at once, and one that stops reading it
+		// closes the connection, which a client still writing sees as a
+		// broken pipe rather than as the answer.
+		req.Header.Set("Expect", "100-continue")
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.target, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.target, err)
+	}
+	return reply{
+		outcome:     outcome{status: resp.StatusCode, body: string(data), received: r.received(t)},
+		allow:       resp.Header.Get("Allow"),
+		contentType: resp.Header.Get("Content-Type"),
+	}
+}
+
+func sendGo(h http.Handler, c oracleCase, received func() []proto.Message) reply {
+	before := len(received())
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req := httptest.NewRequest(c.method, c.target, body)
+	if c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	text := rec.Body.String()
+	if c.method == "HEAD" {
+		text = "" // net/http sends no body to HEAD
+	}
+	return reply{
+		outcome:     outcome{status: rec.Code, body: text, received: received()[before:]},
+		allow:       rec.Header().Get("Allow"),
+		contentType: rec.Header().Get("Content-Type"),
+	}
+}
+
+// errorOf is the code and status of an error body, or "" if it is none.
+func errorOf(body string) string {
+	var e struct {
+		Error struct {
+			Code   int    `json:"code"`
+			Status string `json:"status"`
+		} `json:"error"`
+	}
+	if json.Unmarshal([]byte(body), &e) != nil || e.Error.Status == "" {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", e.Error.Code, e.Error.Status)
+}
+
+func compareReplies(goR, rust reply) string {
+	if d := compare(goR.outcome, rust.outcome); d != "" {
+		return d
+	}
+	if goR.status != 200 && goR.status != 204 && errorOf(goR.body) != errorOf(rust.body) {
+		return fmt.Sprintf("error Go %.200s, Rust %.200s", goR.body, rust.body)
+	}
+	if goR.allow != rust.allow {
+		return fmt.Sprintf("Allow Go %q, Rust %q", goR.allow, rust.allow)
+	}
+	goType, _, _ := strings.Cut(goR.contentType, ";")
+	rustType, _, _ := strings.Cut(rust.contentType, ";")
+	if goType != rustType && goR.body != "" {
+		return fmt.Sprintf("Content-Type Go %q, Rust %q", goR.contentType, rust.contentType)
+	}
+	return ""
+}
+
+// conformanceDeliberate names the documented reason for a difference, or "".
+func conformanceDeliberate(c oracleCase, goR, rust reply) string {
+	return ""
+}
+
+func TestConformance(t *testing.T) {
+	kit, services := conformanceSetup(t)
+	// A connection per request: a server may close a connection whose
+	// request body it did not read (hyper does, for a 404), and a POST on
+	// it is not retried.
+	rust := rustServer{addr: os.Getenv("RUST_ADDR"), client: &http.Client{
+		Transport:     &http.Transport{DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second},
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	if rust.addr == "" {
+		t.Fatal("RUST_ADDR is not set")
+	}
+	// succeeded counts the 200s of the Go handler, reached the requests
+	// its service received: the comparison is more than error statuses.
+	total, identical, succeeded, reached := 0, 0, 0, 0
+	deliberate := map[string]int{}
+	var unexplained []string
+	for _, svc := range services {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(svc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd := d.(protoreflect.ServiceDescriptor)
+		responses := map[string]proto.Message{}
+		byFullName := map[string]proto.Message{}
+		for i := 0; i < sd.Methods().Len(); i++ {
+			md := sd.Methods().Get(i)
+			msg := filled(md.Output(), 0)
+			responses[string(md.Name())] = msg
+			byFullName[string(md.FullName())] = msg
+		}
+		svc.respond(responses)
+		rust.respond(t, byFullName)
+		for i := 0; i < sd.Methods().Len(); i++ {
+			md := sd.Methods().Get(i)
+			if md.IsStreamingClient() {
+				continue
+			}
+			rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+			if rule == nil {
+				continue
+			}
+			for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+				for _, c := range casesFor(md, r) {
+					total++
+					a := sendGo(kit, c, svc.kitgen)
+					b := rust.send(t, c)
+					if a.status == 200 {
+						succeeded++
+					}
+					if len(a.received) > 0 {
+						reached++
+					}
+					diff := compareReplies(a, b)
+					if diff == "" {
+						identical++
+						continue
+					}
+					if why := conformanceDeliberate(c, a, b); why != "" {
+						deliberate[why]++
+						continue
+					}
+					unexplained = append(unexplained, fmt.Sprintf("%s %s %s [%s] body=%.80q: %s", md.FullName(), c.method, c.target, c.kind, c.body, diff))
+				}
+			}
+		}
+	}
+	var reasons []string
+	deliberateTotal := 0
+	for why, n := range deliberate {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", why, n))
+		deliberateTotal += n
+	}
+	sort.Strings(reasons)
+	// tests/rust_conformance.rs reads this line.
+	fmt.Printf("CONFORMANCE requests=%d identical=%d deliberate=%d unexplained=%d ok=%d reached=%d reasons=%s\n", total, identical, deliberateTotal, len(unexplained), succeeded, reached, strings.Join(reasons, ","))
+	for i, u := range unexplained {
+		if i == 60 {
+			t.Errorf("and %d more", len(unexplained)-i)
+			break
+		}
+		t.Errorf("unexplained difference: %s", u)
+	}
+	if total == 0 {
+		t.Error("no request was sent")
+	}
+}

@@ -1,0 +1,402 @@
+//! Cross-language conformance of the HTTP transports: one proto generated
+//! as a Go project and as a Rust project, and one request corpus (every
+//! case of the grpc-gateway differential, `tests/gateway/oracle_test.go`:
+//! every route, escaped and dot path values, query parameters of every
+//! kind and their conflicts with path and body, wrong methods, HEAD,
+//! OPTIONS, bad, empty and huge bodies) sent to both. The Go handler runs
+//! in the Go test process; the Rust project's HTTP router serves on
+//! 127.0.0.1 from a recording fake (`examples/conformance.rs`, written
+//! here from the project's model). Compared: the status, the request the
+//! service received, the JSON of a 200, the code and status of an error
+//! body, the Allow header and the content type
+//! (`tests/conformance/conformance_test.go`). Every difference is either
+//! listed as deliberate there and in the README, or fails the test.
+//!
+//! Needs `go` and `cargo` on PATH and the shared proto corpus at
+//! `../shared/corpus`. The Rust projects share one CARGO_TARGET_DIR
+//! (`$KITGEN_RUST_TARGET_DIR`, else `target/rust-e2e`).
+
+mod support;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use kitgen::backend::rust;
+use kitgen::frontend::proto;
+use support::{GO_RECORDER, GO_TIMEOUT, corpus, generate, go, run_ok, step};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rust_target_dir() -> PathBuf {
+    std::env::var_os("KITGEN_RUST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/rust-e2e"))
+}
+
+/// How long building a Rust project may take (its dependencies are shared).
+const CARGO_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// The Rust server, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Counts one project's run printed.
+#[derive(Debug, Default)]
+struct Counts {
+    requests: usize,
+    identical: usize,
+    deliberate: usize,
+    unexplained: usize,
+    reasons: String,
+}
+
+/// The fake server of a Rust project: every method records its request
+/// (full method name and encoded message) and answers with the response
+/// the test set for it (server streams send it twice, as Go's fakes do).
+/// `/__conformance/responses` sets them, `/__conformance/received` drains
+/// the log.
+fn fake_server(p: &rust::Project) -> String {
+    let krate = &p.crate_name;
+    let external = |ty: &str| ty.replace("crate::", &format!("{krate}::"));
+    let mut traits: Vec<&str> = p.services.iter().map(|s| s.name.as_str()).collect();
+    traits.sort_unstable();
+    let mut out = format!(
+        r#"//! The conformance fake, written by kitgen's tests/rust_conformance.rs.
+
+use std::collections::HashMap;
+use std::sync::{{Arc, Mutex}};
+
+use axum::routing::post;
+use prost::Message;
+use {krate}::endpoint::{{Endpoints, Instrumentation, Services}};
+#[allow(unused_imports)]
+use {krate}::service::{{BoxStream, Request, Status, {traits}}};
+
+#[derive(Clone, Default)]
+struct Fake {{
+    received: Arc<Mutex<Vec<String>>>,
+    responses: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+}}
+
+fn hex(bytes: &[u8]) -> String {{
+    bytes.iter().map(|b| format!("{{b:02x}}")).collect()
+}}
+
+fn unhex(s: &str) -> Vec<u8> {{
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}}
+
+impl Fake {{
+    fn record(&self, method: &str, request: &impl Message) {{
+        let line = format!("{{method}} {{}}", hex(&request.encode_to_vec()));
+        self.received.lock().unwrap().push(line);
+    }}
+
+    fn response<M: Message + Default>(&self, method: &str) -> M {{
+        let responses = self.responses.lock().unwrap();
+        responses
+            .get(method)
+            .map(|b| M::decode(b.as_slice()).expect("a response the test encoded"))
+            .unwrap_or_default()
+    }}
+}}
+"#,
+        traits = traits.join(", ")
+    );
+    for s in &p.services {
+        let _ = writeln!(out, "\nimpl {} for Fake {{", s.name);
+        for m in &s.methods {
+            let wrap = |ty: &str, stream: bool| {
+                let ty = external(ty);
+                if stream {
+                    format!("BoxStream<{ty}>")
+                } else {
+                    ty
+                }
+            };
+            let _ = writeln!(
+                out,
+                "    async fn {}(&self, request: Request<{}>) -> Result<{}, Status> {{",
+                m.name,
+                wrap(&m.input, m.client_streaming),
+                wrap(&m.output, m.server_streaming)
+            );
+            let label = &m.label;
+            if m.client_streaming {
+                out.push_str(
+                    "        let _ = request;\n        Err(Status::unimplemented(\"not over HTTP\"))\n",
+                );
+            } else if m.server_streaming {
+                let _ = writeln!(
+                    out,
+                    "        self.record({label:?}, request.get_ref());\n        let response: {} = self.response({label:?});\n        let responses = vec![Ok(response.clone()), Ok(response)];\n        Ok(Box::pin(tokio_stream::iter(responses)))",
+                    external(&m.output)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "        self.record({label:?}, request.get_ref());\n        Ok(self.response({label:?}))"
+                );
+            }
+            out.push_str("    }\n");
+        }
+        out.push_str("}\n");
+    }
+    out.push_str("\n#[tokio::main]\nasync fn main() {\n    let fake = Fake::default();\n    let services = Services {\n");
+    for s in &p.services {
+        let _ = writeln!(out, "        {}: fake.clone(),", s.field);
+    }
+    let _ = write!(
+        out,
+        r#"    }};
+    let endpoints = Endpoints::new(&Instrumentation::default(), services);
+    let (received, responses) = (fake.received.clone(), fake.responses.clone());
+    let app = {krate}::transport::http::router(endpoints)
+        .route(
+            "/__conformance/received",
+            post(move || {{
+                let lines = std::mem::take(&mut *received.lock().unwrap());
+                async move {{ lines.join("\n") }}
+            }}),
+        )
+        .route(
+            "/__conformance/responses",
+            post(move |body: String| {{
+                let mut map = responses.lock().unwrap();
+                for line in body.lines() {{
+                    let (method, data) = line.split_once(' ').expect("method and hex");
+                    map.insert(method.to_string(), unhex(data));
+                }}
+                async {{ "" }}
+            }}),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("listening {{}}", listener.local_addr().unwrap());
+    axum::serve(listener, app).await.unwrap();
+}}
+"#
+    );
+    out
+}
+
+/// The Go half: the HTTP handler over fresh fakes, and the services the
+/// corpus covers (those with a rule).
+fn go_glue(p: &kitgen::backend::go::Project) -> String {
+    let mut out = format!(
+        "package transport\n\nimport (\n\t\"net/http\"\n\t\"testing\"\n\n\t\"google.golang.org/protobuf/proto\"\n\n\t\"{}/pkg/endpoints\"\n)\n\n",
+        p.module
+    );
+    out.push_str("func conformanceSetup(t *testing.T) (http.Handler, []oracleService) {\n\tkit := newFakes()\n");
+    let args: Vec<String> = p
+        .services
+        .iter()
+        .filter(|s| s.has_http())
+        .map(|s| {
+            format!(
+                "endpoints.New{}(kit.{}, endpoints.Instrumentation{{}})",
+                s.endpoints, s.lower
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "\thandler := NewHTTPHandler({})", args.join(", "));
+    out.push_str("\treturn handler, []oracleService{\n");
+    for s in p.services.iter().filter(|s| s.has_http()) {
+        let _ = writeln!(
+            out,
+            "\t\t{{name: \"{full}\", kitgen: kit.{l}.Requests, respond: func(r map[string]proto.Message) {{ kit.{l}.Responses = r }}}},",
+            full = s.full_name,
+            l = s.lower
+        );
+    }
+    out.push_str("\t}\n}\n\n// oracleSetup is the grpc-gateway oracle's, which runs in tests/gateway.rs.\nfunc oracleSetup(t *testing.T) (http.Handler, http.Handler, []oracleService) {\n\tt.Skip(\"the grpc-gateway oracle runs in tests/gateway.rs\")\n\treturn nil, nil, nil\n}\n");
+    out
+}
+
+/// Generates `name` from `protos` as a Go and a Rust project, serves the
+/// Rust one and runs the Go conformance test against it.
+fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut args: Vec<String> = Vec::new();
+    for p in protos {
+        args.push("--proto".into());
+        args.push(p.to_string_lossy().into_owned());
+    }
+    for i in includes {
+        args.push("-I".into());
+        args.push(i.to_string_lossy().into_owned());
+    }
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let go_project = generate(tmp.path(), name, &arg_refs);
+
+    let compiled = proto::compile(&proto::ProtoInput {
+        files: protos.to_vec(),
+        includes: includes.to_vec(),
+    })
+    .expect("the proto compiles");
+    let rust_project = tmp.path().join(format!("{name}-rust"));
+    let options = rust::Options {
+        name: name.to_string(),
+        starter: false,
+        sources: Vec::new(),
+    };
+    let files = rust::render(&compiled.api, &compiled.descriptor_set, &options)
+        .unwrap_or_else(|d| panic!("{name}: {d:?}"));
+    for (path, file) in files.iter() {
+        let path = rust_project.join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, &file.contents).expect("write the Rust project");
+    }
+    let model = rust::model::build(&compiled.api, name, false, &[]).expect("the model builds");
+    fs::create_dir_all(rust_project.join("examples")).expect("mkdir examples");
+    fs::write(
+        rust_project.join("examples/conformance.rs"),
+        fake_server(&model),
+    )
+    .expect("write the fake server");
+    step(name, "cargo build --example conformance");
+    let target = rust_target_dir();
+    run_ok(
+        Command::new("cargo")
+            .args(["build", "--locked", "--example", "conformance"])
+            .current_dir(&rust_project)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS"),
+        CARGO_TIMEOUT,
+    );
+    let mut child = Command::new(target.join("debug/examples/conformance"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the Rust server");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server prints its address");
+    let addr = line
+        .trim()
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+
+    // The Go half: the corpus, the comparison and the Go handler.
+    let rendered = kitgen::backend::go::render(
+        &compiled.api,
+        &kitgen::backend::go::Options {
+            name: name.to_string(),
+            module: name.to_string(),
+            starter: false,
+            sources: Vec::new(),
+            go_packages: Vec::new(),
+            interface: None,
+            discovery: Default::default(),
+        },
+    )
+    .expect("the Go backend renders");
+    let transport = go_project.join("pkg/transport");
+    for (from, to) in [
+        ("tests/gateway/oracle_test.go", "oracle_test.go"),
+        ("tests/conformance/conformance_test.go", "conformance_test.go"),
+    ] {
+        fs::copy(repo().join(from), transport.join(to)).expect("copy a Go test");
+    }
+    fs::copy(GO_RECORDER, transport.join("exchanges_test.go")).expect("copy the recorder");
+    fs::write(transport.join("conformance_glue_test.go"), go_glue(&rendered.0)).expect("glue");
+    step(name, format!("the conformance test against {addr}"));
+    let out = run_ok(
+        go(
+            &go_project,
+            &[
+                "test",
+                "-count=1",
+                "-v",
+                "-run",
+                "^TestConformance$",
+                "./pkg/transport",
+            ],
+        )
+        .env("RUST_ADDR", &addr),
+        GO_TIMEOUT,
+    );
+    drop(server);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("CONFORMANCE "))
+        .unwrap_or_else(|| panic!("no CONFORMANCE line:\n{}", out.stdout));
+    eprintln!("{name}: {line}");
+    let mut counts = Counts::default();
+    for field in line.split_whitespace().skip(1) {
+        let (key, value) = field.split_once('=').expect("key=value");
+        match key {
+            "requests" => counts.requests = value.parse().expect("count"),
+            "identical" => counts.identical = value.parse().expect("count"),
+            "deliberate" => counts.deliberate = value.parse().expect("count"),
+            "unexplained" => counts.unexplained = value.parse().expect("count"),
+            "reasons" => counts.reasons = value.to_string(),
+            _ => {}
+        }
+    }
+    counts
+}
+
+fn fixture(path: &str) -> PathBuf {
+    repo().join(path)
+}
+
+#[test]
+fn go_and_rust_answer_http_alike() {
+    let googleapis = corpus().join("googleapis");
+    let projects: Vec<(&str, Vec<PathBuf>, Vec<PathBuf>)> = vec![
+        (
+            "library",
+            vec![googleapis.join("google/example/library/v1/library.proto")],
+            vec![googleapis.clone()],
+        ),
+        (
+            "files",
+            vec![fixture("fixtures/httprules/httprules.proto")],
+            Vec::new(),
+        ),
+        (
+            "chat",
+            vec![fixture("fixtures/streaming/streaming.proto")],
+            Vec::new(),
+        ),
+    ];
+    let only = std::env::var("KITGEN_CONFORMANCE_ONLY").ok();
+    let mut total = Counts::default();
+    for (name, protos, includes) in &projects {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
+        let c = conformance(name, protos, includes);
+        total.requests += c.requests;
+        total.identical += c.identical;
+        total.deliberate += c.deliberate;
+        total.unexplained += c.unexplained;
+    }
+    eprintln!(
+        "conformance total: {} requests, {} identical, {} deliberate differences, {} unexplained",
+        total.requests, total.identical, total.deliberate, total.unexplained
+    );
+    assert_eq!(total.unexplained, 0);
+    assert_eq!(total.requests, total.identical + total.deliberate);
+    assert!(total.requests > 0);
+}
