@@ -20,6 +20,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -185,7 +186,9 @@ func errorOf(body string) string {
 
 func compareReplies(goR, rust reply) string {
 	if d := compare(goR.outcome, rust.outcome); d != "" {
-		return d
+		// compare is the oracle's, which names its sides kitgen and
+		// grpc-gateway.
+		return strings.NewReplacer("kitgen", "Go", "grpc-gateway", "Rust").Replace(d)
 	}
 	if goR.status != 200 && goR.status != 204 && errorOf(goR.body) != errorOf(rust.body) {
 		return fmt.Sprintf("error Go %.200s, Rust %.200s", goR.body, rust.body)
@@ -250,7 +253,7 @@ func TestConformance(t *testing.T) {
 				continue
 			}
 			for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-				for _, c := range casesFor(md, r) {
+				for _, c := range append(casesFor(md, r), extraCases(md, r)...) {
 					total++
 					a := sendGo(kit, c, svc.kitgen)
 					b := rust.send(t, c)
@@ -292,5 +295,132 @@ func TestConformance(t *testing.T) {
 	}
 	if total == 0 {
 		t.Error("no request was sent")
+	}
+}
+
+// extraCases are requests beyond the oracle's corpus, on the edges where
+// two JSON and number parsers may differ: for each scalar field, values in
+// the body (numbers as strings and as floats, out of range, NaN, base64
+// variants, enum numbers, nulls, wrong types, a member twice, a field by
+// both its names) and in the query (signs, spaces, hex and exponent forms,
+// infinities).
+func extraCases(md protoreflect.MethodDescriptor, rule *annotations.HttpRule) []oracleCase {
+	method, path := ruleMethod(rule)
+	t := parseTemplate(path)
+	base := t.expand(func(n int, deep bool) string {
+		if deep {
+			return fmt.Sprintf("d%d/e%d", n, n)
+		}
+		return fmt.Sprintf("%d", n)
+	})
+	var cases []oracleCase
+	add := func(kind, target, body string) {
+		cases = append(cases, oracleCase{method: method, target: target, body: body, kind: "extra:" + kind, verb: t.verb})
+	}
+	body := rule.GetBody()
+	var bodyMsg protoreflect.MessageDescriptor
+	switch {
+	case body == "*":
+		bodyMsg = md.Input()
+	case body != "":
+		if fd := md.Input().Fields().ByName(protoreflect.Name(body)); fd != nil && fd.Message() != nil && !fd.IsList() && !fd.IsMap() {
+			bodyMsg = fd.Message()
+		}
+	}
+	okBody := ""
+	if body != "" {
+		okBody = bodyJSON(md.Input(), body, nil)
+	}
+	if bodyMsg != nil {
+		for i := 0; i < bodyMsg.Fields().Len(); i++ {
+			fd := bodyMsg.Fields().Get(i)
+			if fd.IsList() || fd.IsMap() || fd.Message() != nil {
+				continue
+			}
+			name := fd.JSONName()
+			for _, v := range jsonEdges(fd) {
+				add("body-value", base, "{"+quoteJSON(name)+":"+v+"}")
+			}
+			add("body-member-twice", base, "{"+quoteJSON(name)+":"+scalarJSON(fd)+","+quoteJSON(name)+":"+scalarJSON(fd)+"}")
+			if string(fd.Name()) != name {
+				add("body-both-names", base, "{"+quoteJSON(name)+":"+scalarJSON(fd)+","+quoteJSON(string(fd.Name()))+":"+scalarJSON(fd)+"}")
+			}
+		}
+		add("body-null", base, "null")
+		add("body-number", base, "1")
+		add("body-whitespace", base, " \n\t ")
+	}
+	if body == "*" {
+		return cases
+	}
+	for i := 0; i < md.Input().Fields().Len(); i++ {
+		fd := md.Input().Fields().Get(i)
+		if fd.IsMap() || fd.Message() != nil || string(fd.Name()) == body || slices.Contains(t.fields(), string(fd.Name())) {
+			continue
+		}
+		for _, v := range queryEdges(fd) {
+			add("query-value", base+"?"+string(fd.Name())+"="+v, okBody)
+		}
+	}
+	return cases
+}
+
+func quoteJSON(s string) string {
+	data, _ := json.Marshal(s)
+	return string(data)
+}
+
+// scalarJSON is a valid JSON value of fd.
+func scalarJSON(fd protoreflect.FieldDescriptor) string {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return "true"
+	case protoreflect.StringKind:
+		return `"s"`
+	case protoreflect.BytesKind:
+		return `"aGk="`
+	case protoreflect.EnumKind:
+		return quoteJSON(string(fd.Enum().Values().Get(fd.Enum().Values().Len() - 1).Name()))
+	default:
+		return "7"
+	}
+}
+
+func jsonEdges(fd protoreflect.FieldDescriptor) []string {
+	common := []string{"null", "{}", "[]"}
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return append(common, `"true"`, "1", "false")
+	case protoreflect.StringKind:
+		return append(common, "1", `"\u00e9\ud83d\ude00"`, `"\ud800"`, `""`)
+	case protoreflect.BytesKind:
+		return append(common, `"aGk"`, `"aGk-_w"`, `"aGk+/w=="`, `"!!"`, `""`, `"a GK="`)
+	case protoreflect.EnumKind:
+		return append(common, "1", "99", "-1", `"NOPE"`, `"1"`, "1.0")
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return append(common, `"NaN"`, `"Infinity"`, `"-Infinity"`, "1e400", `"1e400"`, `"1.5"`, "-0", "1e-400", `"0x1p-2"`, "3.4028236e38")
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return append(common, "-1", `"-1"`, "1.0", "1e2", `"1e2"`, "18446744073709551616", `"18446744073709551615"`, "4294967296", `" 1"`, `"+1"`)
+	default:
+		return append(common, "1.0", "1.5", "1e2", `"1e2"`, `"1.0"`, "2147483648", "-2147483649", `"9223372036854775808"`, `"-9223372036854775808"`, `" 1"`, `"+1"`, `"0x10"`, "-0")
+	}
+}
+
+func queryEdges(fd protoreflect.FieldDescriptor) []string {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return []string{"t", "F", "TRUE", "yes", "1", "", "%20true"}
+	case protoreflect.StringKind:
+		return []string{"", "a+b", "a%2Bb", "%00", "%C3%A9", "%ED%A0%80"}
+	case protoreflect.BytesKind:
+		return []string{"aGk", "aGk-_w", "aGk%2B%2Fw%3D%3D", "!!", "", "aGk%3D%0A"}
+	case protoreflect.EnumKind:
+		return []string{"1", "99", "-1", "+1", "01", ""}
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return []string{"NaN", "nan", "inf", "-Infinity", "1e400", "0x1p-2", "1_0", "%2B1.5", "-0", ".5", "5.", "1e-400", "3.4028236e38", ""}
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return []string{"-1", "%2B1", "0x10", "1e2", "4294967296", "18446744073709551616", "01", ""}
+	default:
+		return []string{"%2B5", "-0", "0x10", "1e2", "1.0", "2147483648", "9223372036854775808", "1_000", "%205", "01", ""}
 	}
 }

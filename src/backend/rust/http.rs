@@ -205,6 +205,8 @@ struct HttpTests {
     /// What the tests import from `service`.
     service_imports: String,
     services: Vec<FakeService>,
+    /// `Services { … }` of the fake, as rustfmt lays it out.
+    services_literal: String,
     /// The `CASES` and `STREAMS` arrays.
     cases: String,
     streams: String,
@@ -220,8 +222,6 @@ struct HttpTests {
 /// A service the test's fake implements.
 struct FakeService {
     trait_path: String,
-    /// The field of `Services`.
-    field: String,
     methods: Vec<FakeMethod>,
 }
 
@@ -232,6 +232,8 @@ struct FakeMethod {
     label: String,
     client_streaming: bool,
     server_streaming: bool,
+    /// `google.protobuf.Empty`, which prost spells `()`.
+    unit_response: bool,
 }
 
 /// A request the generated tests send, and what the fake must receive.
@@ -469,7 +471,6 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         .iter()
         .map(|s| FakeService {
             trait_path: s.name.clone(),
-            field: s.field.clone(),
             methods: s
                 .methods
                 .iter()
@@ -478,6 +479,7 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
                     label: m.label.clone(),
                     client_streaming: m.client_streaming,
                     server_streaming: m.server_streaming,
+                    unit_response: m.output == "()",
                 })
                 .collect(),
         })
@@ -492,8 +494,25 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
     let probe_404 = routes
         .iter()
         .all(|r| matches!(r.binding.template.segments.first(), Some(Segment::Literal(l)) if l != "kitgen.test"));
+    let fields: Vec<String> = p
+        .services
+        .iter()
+        .map(|s| format!("{}: fake.clone()", s.field))
+        .collect();
+    // rustfmt keeps a struct literal on one line up to 18 columns of fields.
+    let services_literal = if fields.join(", ").len() <= 18 {
+        format!("Services {{ {} }}", fields.join(", "))
+    } else {
+        let mut out = String::from("Services {\n");
+        for f in &fields {
+            let _ = writeln!(out, "        {f},");
+        }
+        out.push_str("    }");
+        out
+    };
     let tests = HttpTests {
         crate_name,
+        services_literal,
         service_imports,
         services,
         first_case: (!cases.is_empty()).then_some(0),

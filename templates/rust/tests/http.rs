@@ -60,6 +60,9 @@ impl {{ s.trait_path }} for Fake {
         self.record("{{ m.label }}", request.get_ref())?;
         let responses = vec![Ok(Default::default()), Ok(Default::default())];
         Ok(Box::pin(tokio_stream::iter(responses)))
+{%- else if m.unit_response %}
+        self.record("{{ m.label }}", request.get_ref())?;
+        Ok(())
 {%- else %}
         self.record("{{ m.label }}", request.get_ref())?;
         Ok(Default::default())
@@ -70,11 +73,7 @@ impl {{ s.trait_path }} for Fake {
 {%- endfor %}
 
 fn app(fake: &Fake) -> axum::Router {
-    let services = Services {
-{%- for s in services %}
-        {{ s.field }}: fake.clone(),
-{%- endfor %}
-    };
+    let services = {{ services_literal }};
     transport::http::router(Endpoints::new(&Instrumentation::default(), services))
 }
 

@@ -860,17 +860,78 @@ fn unmarshal_body(
     Ok(())
 }
 
-/// One JSON value, and nothing after it, as a message of `desc`.
+/// One JSON value, and nothing after it, as a message of `desc`. An
+/// object that names a member twice is refused, as proto3's JSON parsers
+/// refuse a field given twice (serde's would keep the last).
 fn from_json(
     desc: MessageDescriptor,
     data: &[u8],
     options: &DeserializeOptions,
 ) -> Result<DynamicMessage, String> {
+    serde_json::from_slice::<UniqueMembers>(data).map_err(|e| e.to_string())?;
     let mut de = serde_json::Deserializer::from_slice(data);
     let msg = DynamicMessage::deserialize_with_options(desc, &mut de, options)
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(msg)
+}
+
+/// A JSON value in which no object names a member twice.
+struct UniqueMembers;
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueMembers)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = UniqueMembers;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                let message = format!("duplicate field {}", go_quote(&key));
+                return Err(serde::de::Error::custom(message));
+            }
+            map.next_value::<UniqueMembers>()?;
+        }
+        Ok(self)
+    }
 }
 
 /// The JSON of the response message `bytes`, or of its field
