@@ -1,5 +1,7 @@
 //! Cross-language conformance of the HTTP transports: one proto generated
-//! as a Go project and as a Rust project, and one request corpus (every
+//! as a Go project and as a Rust project (library.proto, the httprules and
+//! streaming fixtures, and the query parameters of every kind of
+//! tests/transcoding/query.proto), and one request corpus (every
 //! case of the grpc-gateway differential, `tests/gateway/oracle_test.go`:
 //! every route, escaped and dot path values, query parameters of every
 //! kind and their conflicts with path and body, wrong methods, HEAD,
@@ -377,6 +379,12 @@ fn go_and_rust_answer_http_alike() {
         (
             "chat",
             vec![fixture("fixtures/streaming/streaming.proto")],
+            Vec::new(),
+        ),
+        // Query parameters of every kind.
+        (
+            "query",
+            vec![fixture("tests/transcoding/query.proto")],
             Vec::new(),
         ),
     ];

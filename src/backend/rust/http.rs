@@ -199,9 +199,8 @@ struct RouteView {
 }
 
 #[derive(Template)]
-#[template(path = "rust/tests/http.rs", escape = "none")]
+#[template(path = "rust/src/transport/http/tests.rs", escape = "none")]
 struct HttpTests {
-    crate_name: String,
     /// What the tests import from `service`.
     service_imports: String,
     services: Vec<FakeService>,
@@ -291,15 +290,10 @@ fn cases_array(cases: &[TestCase]) -> String {
     out
 }
 
-/// A type of the project as a test crate names it.
-fn external(ty: &str, crate_name: &str) -> String {
-    ty.replace("crate::", &format!("{crate_name}::"))
-}
-
 /// The fake's method, `async fn` with full paths, as rustfmt wraps it.
-fn fake_signature(m: &Method, crate_name: &str) -> String {
+fn fake_signature(m: &Method) -> String {
     let wrap = |ty: &str, stream: bool| {
-        let ty = external(ty, crate_name);
+        let ty = ty.to_string();
         if stream {
             format!("BoxStream<{ty}>")
         } else {
@@ -465,7 +459,6 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
             None => {}
         }
     }
-    let crate_name = p.crate_name.clone();
     let services = p
         .services
         .iter()
@@ -475,7 +468,7 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
                 .methods
                 .iter()
                 .map(|m| FakeMethod {
-                    signature: fake_signature(m, &crate_name),
+                    signature: fake_signature(m),
                     label: m.label.clone(),
                     client_streaming: m.client_streaming,
                     server_streaming: m.server_streaming,
@@ -511,7 +504,6 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         out
     };
     let tests = HttpTests {
-        crate_name,
         services_literal,
         service_imports,
         services,
@@ -531,6 +523,6 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
             "src/transport/http/transcode.rs".to_string(),
             TRANSCODE.to_string(),
         ),
-        ("tests/http.rs".to_string(), tests + "\n"),
+        ("src/transport/http/tests.rs".to_string(), tests + "\n"),
     ]
 }

@@ -11,6 +11,8 @@
 //! other streaming methods are served over gRPC only.
 
 pub mod transcode;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -32,8 +34,7 @@ pub fn router_with(endpoints: Endpoints, options: Options) -> axum::Router {
 /// The transcoder of every HTTP route. A request refused before any
 /// endpoint saw it is counted by [`Endpoints::transport_error`].
 pub fn transcoder(endpoints: Endpoints, mut options: Options) -> Transcoder {
-    let pool = prost_reflect::DescriptorPool::decode(crate::pb::FILE_DESCRIPTOR_SET)
-        .expect("the descriptor set kitgen embedded decodes");
+    let pool = crate::pb::descriptor_pool().clone();
     let counter = endpoints.clone();
     options.on_refused = Some(Arc::new(move |code| counter.transport_error("http", code)));
     let {% if !routes.is_empty() %}mut {% endif %}transcoder = Transcoder::new(pool, options);

@@ -869,11 +869,122 @@ fn from_json(
     options: &DeserializeOptions,
 ) -> Result<DynamicMessage, String> {
     serde_json::from_slice::<UniqueMembers>(data).map_err(|e| e.to_string())?;
+    let mut value: serde_json::Value = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+    let normalized;
+    let data = if normalize_json(&mut value, &desc)? {
+        normalized = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
+        &normalized[..]
+    } else {
+        data
+    };
     let mut de = serde_json::Deserializer::from_slice(data);
     let msg = DynamicMessage::deserialize_with_options(desc, &mut de, options)
         .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(msg)
+}
+
+/// Reads a JSON message as proto3's JSON mapping (and the Go target) does,
+/// where prost-reflect reads it otherwise: an integral number in decimal or
+/// exponent form (`1.0`, `1e2`, also inside a string) is the integer,
+/// spelled as prost-reflect takes it; a string that is no JSON number
+/// (`"+1"`, `" 1"`) for an integer field, and a field given under both its
+/// names, are refused. Returns whether anything changed.
+fn normalize_json(value: &mut serde_json::Value, desc: &MessageDescriptor) -> Result<bool, String> {
+    match desc.full_name() {
+        "google.protobuf.Int32Value"
+        | "google.protobuf.Int64Value"
+        | "google.protobuf.UInt32Value"
+        | "google.protobuf.UInt64Value" => {
+            let field = desc
+                .get_field_by_name("value")
+                .expect("a wrapper has a value");
+            return normalize_integer(value, &field.kind());
+        }
+        name if name.starts_with("google.protobuf.") => return Ok(false),
+        _ => {}
+    }
+    let serde_json::Value::Object(members) = value else {
+        return Ok(false);
+    };
+    let mut changed = false;
+    let mut seen = std::collections::HashSet::new();
+    for (name, member) in members.iter_mut() {
+        let Some(fd) = desc
+            .get_field_by_json_name(name)
+            .or_else(|| desc.get_field_by_name(name))
+        else {
+            continue;
+        };
+        if !seen.insert(fd.number()) {
+            return Err(format!("duplicate field {}", go_quote(fd.name())));
+        }
+        let kind = match fd.kind() {
+            Kind::Message(entry) if fd.is_map() => entry.map_entry_value_field().kind(),
+            kind => kind,
+        };
+        let values: Vec<&mut serde_json::Value> = match member {
+            serde_json::Value::Array(items) if fd.is_list() => items.iter_mut().collect(),
+            serde_json::Value::Object(entries) if fd.is_map() => entries.values_mut().collect(),
+            _ if fd.is_list() || fd.is_map() => Vec::new(),
+            member => vec![member],
+        };
+        for v in values {
+            changed |= match &kind {
+                Kind::Message(md) => normalize_json(v, md)?,
+                kind => normalize_integer(v, kind)?,
+            };
+        }
+    }
+    Ok(changed)
+}
+
+/// [`normalize_json`] for one value of a field of `kind`.
+fn normalize_integer(value: &mut serde_json::Value, kind: &Kind) -> Result<bool, String> {
+    let signed = match kind {
+        Kind::Int32
+        | Kind::Sint32
+        | Kind::Sfixed32
+        | Kind::Int64
+        | Kind::Sint64
+        | Kind::Sfixed64 => true,
+        Kind::Uint32 | Kind::Fixed32 | Kind::Uint64 | Kind::Fixed64 => false,
+        // Enum numbers; their names are strings.
+        Kind::Enum(_) if value.is_number() => true,
+        _ => return Ok(false),
+    };
+    let number = match &*value {
+        serde_json::Value::Number(n) => n.clone(),
+        serde_json::Value::String(s) => match serde_json::from_str::<serde_json::Number>(s) {
+            Ok(n) if s.trim() == s => n,
+            _ => {
+                return Err(format!(
+                    "invalid value for an integer field: {}",
+                    go_quote(s)
+                ));
+            }
+        },
+        _ => return Ok(false),
+    };
+    if number.is_i64() || number.is_u64() {
+        return Ok(false);
+    }
+    let Some(f) = number.as_f64().filter(|f| f.fract() == 0.0) else {
+        return Ok(false);
+    };
+    // Out of range, it stays a float, which prost-reflect refuses.
+    let integer = if signed && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+        serde_json::Number::from(f as i64)
+    } else if !signed && f >= 0.0 && f < u64::MAX as f64 {
+        serde_json::Number::from(f as u64)
+    } else {
+        return Ok(false);
+    };
+    *value = match value {
+        serde_json::Value::String(_) => serde_json::Value::String(integer.to_string()),
+        _ => serde_json::Value::Number(integer),
+    };
+    Ok(true)
 }
 
 /// A JSON value in which no object names a member twice.
@@ -1277,15 +1388,84 @@ fn parse_value(kind: &Kind, s: &[u8]) -> Result<Value, String> {
     })
 }
 
-/// A float as Go's `strconv.ParseFloat` reads it: decimal or `inf`,
-/// `infinity`, `nan` in any case, with a sign; out of range is an error.
+/// A float as Go's `strconv.ParseFloat` reads it: decimal or hexadecimal
+/// (`0x1p-2`), `_` between digits, `inf`, `infinity` (signed) and `nan` in
+/// any case; out of range is an error.
 fn parse_float(s: &str) -> Option<f64> {
-    let f: f64 = s.parse().ok()?;
-    let word = s.trim_start_matches(['+', '-']).to_ascii_lowercase();
-    if f.is_infinite() && word != "inf" && word != "infinity" {
+    let (sign, body) = match s.as_bytes().first() {
+        Some(b'-') => (-1.0, &s[1..]),
+        Some(b'+') => (1.0, &s[1..]),
+        _ => (1.0, s),
+    };
+    match body.to_ascii_lowercase().as_str() {
+        "inf" | "infinity" => return Some(sign * f64::INFINITY),
+        "nan" if body.len() == s.len() => return Some(f64::NAN),
+        _ => {}
+    }
+    let digits = if body.contains('_') {
+        if !underscores_ok(body) {
+            return None;
+        }
+        body.replace('_', "")
+    } else {
+        body.to_string()
+    };
+    let f = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => parse_hex_float(hex)?,
+        None if digits
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) =>
+        {
+            digits.parse::<f64>().ok()?
+        }
+        None => return None,
+    };
+    (!f.is_infinite()).then_some(sign * f)
+}
+
+/// Whether the underscores of a number separate digits (or follow a base
+/// prefix), as Go's literals allow.
+fn underscores_ok(s: &str) -> bool {
+    let s = s.as_bytes();
+    let (mut i, mut saw, mut hex) = (0, b'^', false);
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        (i, saw, hex) = (2, b'0', s[1].eq_ignore_ascii_case(&b'x'));
+    }
+    for &c in &s[i..] {
+        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else if saw == b'_' {
+            return false;
+        } else {
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
+/// The hexadecimal float after `0x`: hex digits with an optional point,
+/// then a binary exponent (`1.8p1`), which Go requires.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exponent) = s.split_once(['p', 'P'])?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    Some(f)
+    let mut value = 0f64;
+    for c in whole.chars().chain(fraction.chars()) {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let shift = i32::try_from(fraction.len()).ok()?.checked_mul(4)?;
+    Some(value * 2f64.powi(exponent.checked_sub(shift)?))
 }
 
 /// Standard or URL-safe base64, padded or not, as Go's decoders read it:

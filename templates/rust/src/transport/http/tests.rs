@@ -8,12 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Method, Request as HttpRequest, StatusCode, header};
-use prost_reflect::{DescriptorPool, DynamicMessage, Value};
+use prost_reflect::{DynamicMessage, Value};
 use tower::ServiceExt as _;
 
-use {{ crate_name }}::endpoint::{Endpoints, Instrumentation, Services};
-use {{ crate_name }}::service::{{ service_imports }};
-use {{ crate_name }}::transport;
+use crate::endpoint::{Endpoints, Instrumentation, Services};
+use crate::service::{{ service_imports }};
+use crate::transport;
 
 /// What the fake services received: the method and the encoded request.
 type Log = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
@@ -119,9 +119,7 @@ fn error_of(reply: &Reply) -> (u64, String, String) {
 
 /// The string at a dotted field path of an encoded request.
 fn field(input: &str, request: &[u8], path: &str) -> String {
-    let pool = DescriptorPool::decode({{ crate_name }}::pb::FILE_DESCRIPTOR_SET)
-        .expect("the descriptor set decodes");
-    let desc = pool
+    let desc = crate::pb::descriptor_pool()
         .get_message_by_name(input)
         .expect("the request message is in the pool");
     let mut message = DynamicMessage::decode(desc, request).expect("the request decodes");
