@@ -2,7 +2,7 @@
 //! kitgen renders for each fixture, the protobuf code (prost-build and
 //! tonic-prost-build run by kitgen, so kitgen's output too) included. Files
 //! that depend on nothing the API says (the middleware, the server, the
-//! transport module) or only on its name (Cargo.lock, the Dockerfile and
+//! transport module, the HTTP runtime) or only on its name (Cargo.lock, the Dockerfile and
 //! the kustomize tree) are stored once, from the starter; the encoded
 //! descriptor set (`src/pb/descriptor.rs`) is bytes, checked for
 //! determinism instead.
@@ -30,7 +30,7 @@ const API_INDEPENDENT: &[&str] = &[
     "src/endpoint/middleware.rs",
     "src/server.rs",
     "src/transport.rs",
-    "src/transport/http.rs",
+    "src/transport/http/transcode.rs",
     ".dockerignore",
 ];
 
