@@ -314,12 +314,19 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
     let transport = go_project.join("pkg/transport");
     for (from, to) in [
         ("tests/gateway/oracle_test.go", "oracle_test.go"),
-        ("tests/conformance/conformance_test.go", "conformance_test.go"),
+        (
+            "tests/conformance/conformance_test.go",
+            "conformance_test.go",
+        ),
     ] {
         fs::copy(repo().join(from), transport.join(to)).expect("copy a Go test");
     }
     fs::copy(GO_RECORDER, transport.join("exchanges_test.go")).expect("copy the recorder");
-    fs::write(transport.join("conformance_glue_test.go"), go_glue(&rendered.0)).expect("glue");
+    fs::write(
+        transport.join("conformance_glue_test.go"),
+        go_glue(&rendered.0),
+    )
+    .expect("glue");
     step(name, format!("the conformance test against {addr}"));
     let out = run_ok(
         go(
