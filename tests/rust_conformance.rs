@@ -12,7 +12,11 @@
 //! service received, the JSON of a 200, the code and status of an error
 //! body, the Allow header and the content type
 //! (`tests/conformance/conformance_test.go`). Every difference is either
-//! listed as deliberate there and in the README, or fails the test.
+//! listed as deliberate there and in the README, or fails the test. Then
+//! the Go project's generated HTTP client calls every unary method with a
+//! rule on the Rust server, every field set: the Rust service must receive
+//! the request as the client was given it, and the client must return the
+//! response as the service sent it.
 //!
 //! Needs `go` and `cargo` on PATH and the shared proto corpus at
 //! `../shared/corpus`. The Rust projects share one CARGO_TARGET_DIR
@@ -62,6 +66,10 @@ struct Counts {
     deliberate: usize,
     unexplained: usize,
     reasons: String,
+    /// Methods the Go HTTP client called on the Rust server, and how many
+    /// round trips came back as they went.
+    client_calls: usize,
+    client_agree: usize,
 }
 
 /// The fake server of a Rust project: every method records its request
@@ -199,7 +207,7 @@ impl Fake {{
 /// corpus covers (those with a rule).
 fn go_glue(p: &kitgen::backend::go::Project) -> String {
     let mut out = format!(
-        "package transport\n\nimport (\n\t\"net/http\"\n\t\"testing\"\n\n\t\"google.golang.org/protobuf/proto\"\n\n\t\"{}/pkg/endpoints\"\n)\n\n",
+        "package transport\n\nimport (\n\t\"net/http\"\n\t\"testing\"\n\n\t\"google.golang.org/protobuf/proto\"\n\t\"google.golang.org/protobuf/reflect/protoreflect\"\n\n\t\"{}/pkg/endpoints\"\n)\n\n",
         p.module
     );
     out.push_str("func conformanceSetup(t *testing.T) (http.Handler, []oracleService) {\n\tkit := newFakes()\n");
@@ -224,7 +232,15 @@ fn go_glue(p: &kitgen::backend::go::Project) -> String {
             l = s.lower
         );
     }
-    out.push_str("\t}\n}\n\n// oracleSetup is the grpc-gateway oracle's, which runs in tests/gateway.rs.\nfunc oracleSetup(t *testing.T) (http.Handler, http.Handler, []oracleService) {\n\tt.Skip(\"the grpc-gateway oracle runs in tests/gateway.rs\")\n\treturn nil, nil, nil\n}\n");
+    out.push_str("\t}\n}\n\n// conformanceClient is the generated HTTP client of a service.\nfunc conformanceClient(t *testing.T, baseURL string, service protoreflect.FullName) any {\n\tswitch service {\n");
+    for s in p.services.iter().filter(|s| s.has_http()) {
+        let _ = writeln!(
+            out,
+            "\tcase \"{}\":\n\t\tc, err := New{}HTTPClient(baseURL, nil)\n\t\tif err != nil {{\n\t\t\tt.Fatal(err)\n\t\t}}\n\t\treturn c",
+            s.full_name, s.base
+        );
+    }
+    out.push_str("\t}\n\tt.Fatalf(\"no client of %s\", service)\n\treturn nil\n}\n\n// oracleSetup is the grpc-gateway oracle's, which runs in tests/gateway.rs.\nfunc oracleSetup(t *testing.T) (http.Handler, http.Handler, []oracleService) {\n\tt.Skip(\"the grpc-gateway oracle runs in tests/gateway.rs\")\n\treturn nil, nil, nil\n}\n");
     out
 }
 
@@ -362,6 +378,20 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             _ => {}
         }
     }
+    let client = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("GOCLIENT "))
+        .unwrap_or_else(|| panic!("no GOCLIENT line:\n{}", out.stdout));
+    eprintln!("{name}: {client}");
+    for field in client.split_whitespace().skip(1) {
+        let (key, value) = field.split_once('=').expect("key=value");
+        match key {
+            "calls" => counts.client_calls = value.parse().expect("count"),
+            "agree" => counts.client_agree = value.parse().expect("count"),
+            _ => {}
+        }
+    }
     counts
 }
 
@@ -406,11 +436,18 @@ fn go_and_rust_answer_http_alike() {
         total.identical += c.identical;
         total.deliberate += c.deliberate;
         total.unexplained += c.unexplained;
+        total.client_calls += c.client_calls;
+        total.client_agree += c.client_agree;
     }
     eprintln!(
         "conformance total: {} requests, {} identical, {} deliberate differences, {} unexplained",
         total.requests, total.identical, total.deliberate, total.unexplained
     );
+    eprintln!(
+        "Go HTTP client against the Rust server: {} methods called, {} round trips equal",
+        total.client_calls, total.client_agree
+    );
+    assert_eq!(total.client_calls, total.client_agree);
     assert_eq!(total.unexplained, 0);
     assert_eq!(total.requests, total.identical + total.deliberate);
     assert!(total.requests > 0);
