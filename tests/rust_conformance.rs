@@ -145,7 +145,8 @@ impl Fake {{
                 wrap(&m.input, m.client_streaming),
                 wrap(&m.output, m.server_streaming)
             );
-            let label = &m.label;
+            // The full method name, which the Go side resolves.
+            let label = &format!("{}.{}", s.full_name, m.proto_name);
             if m.client_streaming {
                 out.push_str(
                     "        let _ = request;\n        Err(Status::unimplemented(\"not over HTTP\"))\n",

@@ -61,6 +61,11 @@ fn routes<'a>(p: &'a Project, api: &'a Api) -> Vec<Route<'a>> {
     out
 }
 
+/// `package.Service.Method`, which names a method in every API.
+fn full_method_name(service: &Service, method: &Method) -> String {
+    format!("{}.{}", service.full_name, method.proto_name)
+}
+
 /// A Rust string literal.
 fn quote(s: &str) -> String {
     format!("{s:?}")
@@ -240,7 +245,7 @@ struct TestCase {
     method: String,
     path: String,
     body: String,
-    /// The method's label, as the fake logs it.
+    /// The method's full name, as the fake logs it.
     label: String,
     /// The request message's full name.
     input: String,
@@ -417,7 +422,7 @@ fn test_case(route: &Route<'_>, api: &Api) -> Option<TestCase> {
         method: route.binding.verb.clone(),
         path,
         body,
-        label: route.method.label.clone(),
+        label: full_method_name(route.service, route.method),
         input: route.ir_method.input.clone(),
         strings,
     })
@@ -446,9 +451,9 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
     // One request per method: its first route.
     let mut cases = Vec::new();
     let mut streams = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for route in &routes {
-        let label = route.method.label.as_str();
+        let label = full_method_name(route.service, route.method);
         if seen.contains(&label) {
             continue;
         }
@@ -469,7 +474,7 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
                 .iter()
                 .map(|m| FakeMethod {
                     signature: fake_signature(m),
-                    label: m.label.clone(),
+                    label: full_method_name(s, m),
                     client_streaming: m.client_streaming,
                     server_streaming: m.server_streaming,
                     unit_response: m.output == "()",
