@@ -31,8 +31,8 @@ use prost_reflect::{
 use tokio_stream::{Stream, StreamExt as _};
 use tonic::{Code, Status};
 
-/// The largest request body the server reads: 4 MiB, gRPC's default
-/// message limit. A larger one answers 413.
+/// The largest request body the server reads unless [`Options`] says
+/// otherwise: 4 MiB, gRPC's default message limit. A larger one answers 413.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 /// How deep a query parameter may name a field (`a.b.c` is 3 deep): far
@@ -430,6 +430,9 @@ pub struct Options {
     /// saw it: no route (404), a method the route does not allow (405), a
     /// request that does not decode (400, 413). For logs and metrics.
     pub on_refused: Option<Arc<dyn Fn(Code) + Send + Sync>>,
+    /// The largest request body read, in bytes; [`MAX_BODY_BYTES`] when
+    /// None. A larger one answers 413 `RESOURCE_EXHAUSTED`.
+    pub max_body_bytes: Option<usize>,
 }
 
 struct Route {
@@ -677,7 +680,8 @@ impl Transcoder {
         let mut msg = DynamicMessage::new(route.input.clone());
         let mut bound: Vec<&str> = Vec::new();
         if route.rule.body != BodyRule::None {
-            let data = read_body(parts, body).await?;
+            let limit = self.inner.options.max_body_bytes.unwrap_or(MAX_BODY_BYTES);
+            let data = read_body(parts, body, limit).await?;
             if !data.iter().all(u8::is_ascii_whitespace) {
                 unmarshal_body(&mut msg, &data, route.rule.body, strict)
                     .map_err(|e| invalid(format!("invalid JSON body: {e}")))?;
@@ -787,29 +791,27 @@ fn bounded(s: &str) -> String {
     format!("{}...", &s[..end])
 }
 
-/// Reads a request body of at most [`MAX_BODY_BYTES`]; a larger one is 413,
+/// Reads a request body of at most `limit` bytes; a larger one is 413,
 /// before any of it is read when its `Content-Length` says so (a client
 /// that sent `Expect: 100-continue` then never sends it).
-async fn read_body(parts: &Parts, body: Body) -> Result<Vec<u8>, Refusal> {
+async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Vec<u8>, Refusal> {
     let too_large = || Refusal {
         status: StatusCode::PAYLOAD_TOO_LARGE,
-        error: Status::resource_exhausted(format!(
-            "the request body exceeds {MAX_BODY_BYTES} bytes"
-        )),
+        error: Status::resource_exhausted(format!("the request body exceeds {limit} bytes")),
     };
     let length = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if length.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if length.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
     let mut data = Vec::new();
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|e| invalid(format!("reading the request body: {e}")))?;
-        if data.len() + chunk.len() > MAX_BODY_BYTES {
+        if data.len() + chunk.len() > limit {
             return Err(too_large());
         }
         data.extend_from_slice(&chunk);
