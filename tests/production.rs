@@ -1075,3 +1075,42 @@ fn tracing_follows_the_standard_opentelemetry_variables() {
         out.stderr
     );
 }
+
+#[test]
+fn sigterm_while_registering_with_an_etcd_out_of_reach_ends_the_start() {
+    const T: &str = "registry-absent";
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, bin) = build_server(T, tmp.path(), &["--discovery", "etcd"]);
+    // A port nothing listens on: etcd is out of reach from the start.
+    let absent = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(&bin)
+        .args(LOOPBACK)
+        .args(["-etcd-addr", &absent])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_secs(1));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill has no memory-safety preconditions; pid is our child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if signalled.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut log = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut log);
+    step(T, format_args!("after SIGTERM: {status:?}, {log:?}"));
+    let status = status.expect("the process ignored SIGTERM while registering");
+    assert!(!status.success(), "it did not start: {status}");
+    assert!(log.contains("registering with etcd"), "{log}");
+}

@@ -875,8 +875,8 @@ const USER_LINES: &[(&str, &str, &str)] = &[
     ),
     (
         "cmd/addsvc/main.go",
-        "\tctx, stop := signal.NotifyContext",
-        "\t// user: say hello before serving\n\tlogger.Info(\"hello\")\n\n\tctx, stop := signal.NotifyContext",
+        "\tctx, stop := context.WithCancelCause",
+        "\t// user: say hello before serving\n\tlogger.Info(\"hello\")\n\n\tctx, stop := context.WithCancelCause",
     ),
     (
         "README.md",

@@ -65,10 +65,17 @@ func run(args []string) error {
 {%- endfor %}
 
 	// The first SIGTERM or interrupt shuts the servers down gracefully; a
-	// second one ends the process at once.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop)
+	// second one ends the process at once: the signals are let go before
+	// the shutdown begins.
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		received := <-signals
+		signal.Stop(signals)
+		stop(fmt.Errorf("%v signal received", received))
+	}()
 
 	// Traces go over OTLP/gRPC in plaintext, as to a collector beside the
 	// pod; for TLS, pass otlptracegrpc.WithTLSCredentials instead.

@@ -22,12 +22,31 @@ func RegisterEtcd(ctx context.Context, addrs []string, instance string, logger *
 		Value: instance,
 		TTL:   etcdv3.NewTTLOption(time.Second, 5*time.Second),
 	}, KitLogger(logger))
-	registrar.Register()
+	// Register waits for etcd, without a deadline of its own: bound it, and
+	// give up at once when shutdown begins, so a cluster out of reach
+	// cannot hold a starting process past SIGTERM.
+	registered := make(chan struct{})
+	go func() {
+		registrar.Register()
+		close(registered)
+	}()
+	timer := time.NewTimer(etcdRegisterTimeout)
+	defer timer.Stop()
+	select {
+	case <-registered:
+	case <-timer.C:
+		return nil, fmt.Errorf("registering with etcd at %s: no answer within %s", strings.Join(addrs, ","), etcdRegisterTimeout)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("registering with etcd at %s: %w", strings.Join(addrs, ","), context.Cause(ctx))
+	}
 	if logger != nil {
 		logger.Info("registered", "registry", "etcd", "instance", instance)
 	}
 	return registrar, nil
 }
+
+// etcdRegisterTimeout bounds how long RegisterEtcd waits for etcd.
+const etcdRegisterTimeout = 10 * time.Second
 
 // EtcdInstancer follows the instances registered in the etcd cluster at addrs.
 func EtcdInstancer(ctx context.Context, addrs []string, logger *slog.Logger) (sd.Instancer, error) {
