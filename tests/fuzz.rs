@@ -3,7 +3,8 @@
 //! chunks moved, truncations) and plain random bytes, fed to the proto
 //! frontend (protox), the Go interface (tree-sitter-go) and Rust trait (syn)
 //! frontends, kitgen.toml and kitgen.lock. Then whole `kitgen generate` runs
-//! on projects with a mutated kitgen.toml or kitgen.lock, in a sandbox:
+//! on projects (a Go one and a Rust one) with a mutated kitgen.toml or
+//! kitgen.lock, in a sandbox:
 //! nothing may panic and nothing outside the project may change.
 //!
 //! A bounded pass runs with the tests. `KITGEN_FUZZ_SECONDS=600` runs each
@@ -425,7 +426,7 @@ fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Whole `kitgen generate` runs on a real project whose kitgen.toml or
-/// kitgen.lock is mutated: exit 0, 1 or 2, never a panic, and nothing
+/// kitgen.lock is mutated (a Go project's or a Rust one's): exit 0, 1 or 2, never a panic, and nothing
 /// outside the project changes.
 #[test]
 fn fuzz_generate_with_mutated_project_files() {
@@ -435,38 +436,54 @@ fn fuzz_generate_with_mutated_project_files() {
     fs::write(outside.join("secret.txt"), "secret\n").unwrap();
     let work = sandbox.path().join("work");
     fs::create_dir_all(&work).unwrap();
-    let out = support::kitgen(&["new", "addsvc"], &work);
-    assert!(out.status.success());
-    let project = work.join("addsvc");
-    let pristine: Vec<(String, Vec<u8>)> = [CONFIG_FILE, LOCK_FILE]
-        .iter()
-        .map(|f| (f.to_string(), fs::read(project.join(f)).unwrap()))
-        .collect();
+    // A Go project and a Rust one: each case mutates one file of one of them.
+    let projects: Vec<(&str, PathBuf, Vec<(String, Vec<u8>)>)> = [
+        ("go", vec!["new", "addsvc"]),
+        ("rust", vec!["new", "addrs", "--lang", "rust"]),
+    ]
+    .into_iter()
+    .map(|(lang, args)| {
+        let out = support::kitgen(&args, &work);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let project = work.join(args[1]);
+        let pristine = [CONFIG_FILE, LOCK_FILE]
+            .iter()
+            .map(|f| (f.to_string(), fs::read(project.join(f)).unwrap()))
+            .collect();
+        (lang, project, pristine)
+    })
+    .collect();
     let outside_before = snapshot(&outside);
     let mut rng = XorShift(seed());
     let mut budget = Budget::new(40);
-    let mut codes = [0usize; 3];
+    let mut codes = [[0usize; 3]; 2];
     let start = Instant::now();
     while budget.more() {
+        let lang = rng.below(2);
+        let (name, project, pristine) = &projects[lang];
         let which = rng.below(2);
         let (file, text) = &pristine[which];
         let text = String::from_utf8_lossy(text).into_owned();
         let tokens = if which == 0 { TOML_TOKENS } else { LOCK_TOKENS };
         let mutated = mutate(&text, tokens, &mut rng);
-        for (f, t) in &pristine {
+        for (f, t) in pristine {
             fs::write(project.join(f), t).unwrap();
         }
         fs::write(project.join(file), &mutated).unwrap();
-        let out = support::kitgen(&["generate", "--force"], &project);
+        let out = support::kitgen(&["generate", "--force"], project);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         assert!(
             matches!(code, Some(0..=2)) && !stderr.contains("panicked"),
-            "{file} case {}: {code:?} {stderr}\ninput: {}",
+            "{name} {file} case {}: {code:?} {stderr}\ninput: {}",
             budget.done,
             String::from_utf8_lossy(&mutated)
         );
-        codes[code.unwrap() as usize] += 1;
+        codes[lang][code.unwrap() as usize] += 1;
         assert_eq!(
             snapshot(&outside),
             outside_before,
@@ -477,14 +494,14 @@ fn fuzz_generate_with_mutated_project_files() {
             .flatten()
             .map(|e| e.file_name())
             .collect();
-        assert_eq!(beside.len(), 1, "wrote beside the project: {beside:?}");
+        assert_eq!(beside.len(), 2, "wrote beside the projects: {beside:?}");
     }
     eprintln!(
-        "fuzz generate: {} runs in {:.1?} (exit 0: {}, 1: {}, 2: {}), 0 panics, 0 writes outside",
-        codes.iter().sum::<usize>(),
+        "fuzz generate: {} runs in {:.1?} (go exit 0/1/2: {:?}, rust exit 0/1/2: {:?}), \
+         0 panics, 0 writes outside",
+        codes.iter().flatten().sum::<usize>(),
         start.elapsed(),
         codes[0],
-        codes[1],
-        codes[2]
+        codes[1]
     );
 }
