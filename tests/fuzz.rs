@@ -437,7 +437,8 @@ fn fuzz_generate_with_mutated_project_files() {
     let work = sandbox.path().join("work");
     fs::create_dir_all(&work).unwrap();
     // A Go project and a Rust one: each case mutates one file of one of them.
-    let projects: Vec<(&str, PathBuf, Vec<(String, Vec<u8>)>)> = [
+    type Project = (&'static str, PathBuf, Vec<(String, Vec<u8>)>);
+    let projects: Vec<Project> = [
         ("go", vec!["new", "addsvc"]),
         ("rust", vec!["new", "addrs", "--lang", "rust"]),
     ]
