@@ -18,8 +18,7 @@ use {{ p.crate_name }}::endpoint::{Endpoints, Instrumentation, Metrics, RateLimi
 use {{ p.crate_name }}::{server, transport};
 {% if p.crate_name.as_str() <= "clap" -%}
 use clap::Parser;
-{% endif -%}
-
+{% endif %}
 /// Serves the {{ p.name }} API over HTTP and gRPC.
 #[derive(Parser, Debug)]
 #[command(name = "{{ p.name }}", version)]

@@ -17,8 +17,7 @@ use clap::Parser;
 use {{ p.crate_name }}::{client, server};
 {% if p.crate_name.as_str() <= "clap" -%}
 use clap::Parser;
-{% endif -%}
-
+{% endif %}
 /// Calls a method of {{ p.name }} over gRPC.
 #[derive(Parser, Debug)]
 #[command(name = "{{ p.cli_name }}", version)]
