@@ -59,8 +59,6 @@ load_cpu=0
 rust_target=${KITGEN_RUST_TARGET_DIR:-$repo/target/rust-e2e}
 
 # The load tools, as scripts/bench-service.sh pins them.
-WRK_DEBS="wrk libluajit2-5.1-2"
-GHZ_VERSION=v0.121.0
 
 work=$(mktemp -d)
 pids=()
@@ -75,30 +73,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cache=${KITGEN_BENCH_CACHE:-$HOME/.cache/kitgen-bench}
-mkdir -p "$cache/bin"
-if [ ! -x "$cache/bin/ghz@$GHZ_VERSION" ]; then
-	echo "building ghz@$GHZ_VERSION" >&2
-	tmp=$(mktemp -d -p "$work")
-	GOBIN=$tmp nice -n 10 go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
-	mv "$tmp/ghz" "$cache/bin/ghz@$GHZ_VERSION"
-fi
-ghz=$cache/bin/ghz@$GHZ_VERSION
-wrk_root=$cache/wrk
-if [ ! -x "$wrk_root/usr/bin/wrk" ]; then
-	echo "unpacking Debian's wrk" >&2
-	tmp=$(mktemp -d -p "$work")
-	# shellcheck disable=SC2086 # a list of package names
-	(cd "$tmp" && apt-get download $WRK_DEBS >/dev/null)
-	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$wrk_root"; done
-fi
-wrk=$work/wrk
-cat >"$wrk" <<EOF
-#!/bin/sh
-LD_LIBRARY_PATH="$wrk_root/usr/lib/$(uname -m)-linux-gnu" exec "$wrk_root/usr/bin/wrk" "\$@"
-EOF
-chmod +x "$wrk"
-wrk_version=$("$wrk" -v 2>&1 | head -n 1 | cut -d' ' -f2 || true)
+# shellcheck source=scripts/bench-load-tools.sh
+. scripts/bench-load-tools.sh
 
 echo "building kitgen" >&2
 nice -n 10 cargo build --release --locked --quiet

@@ -74,8 +74,6 @@ load_cpu=0
 # lets a plain copy (no .git) be checked too.
 EXAMPLES_COMMIT=e18c82edc2f9c7de3aff9748751d63270c052c1b
 EXAMPLES_TREE=5c7f5dc9358a2d5c510834409c18b361965c34ef
-WRK_DEBS="wrk libluajit2-5.1-2"
-GHZ_VERSION=v0.121.0
 # The OTLP sink's dependencies (the versions kitgen's go.mod pins).
 SINK_GRPC_VERSION=v1.85.0
 SINK_OTLP_VERSION=v1.11.0
@@ -106,30 +104,8 @@ else
 		{ echo "error: $examples holds tree $have, not go-kit/examples $EXAMPLES_COMMIT (tree $EXAMPLES_TREE)" >&2; exit 1; }
 fi
 
-cache=${KITGEN_BENCH_CACHE:-$HOME/.cache/kitgen-bench}
-mkdir -p "$cache/bin"
-if [ ! -x "$cache/bin/ghz@$GHZ_VERSION" ]; then
-	echo "building ghz@$GHZ_VERSION" >&2
-	tmp=$(mktemp -d -p "$work")
-	GOBIN=$tmp nice -n 10 go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
-	mv "$tmp/ghz" "$cache/bin/ghz@$GHZ_VERSION"
-fi
-ghz=$cache/bin/ghz@$GHZ_VERSION
-wrk_root=$cache/wrk
-if [ ! -x "$wrk_root/usr/bin/wrk" ]; then
-	echo "unpacking Debian's wrk" >&2
-	tmp=$(mktemp -d -p "$work")
-	# shellcheck disable=SC2086 # a list of package names
-	(cd "$tmp" && apt-get download $WRK_DEBS >/dev/null)
-	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$wrk_root"; done
-fi
-wrk=$work/wrk
-cat >"$wrk" <<EOF
-#!/bin/sh
-LD_LIBRARY_PATH="$wrk_root/usr/lib/$(uname -m)-linux-gnu" exec "$wrk_root/usr/bin/wrk" "\$@"
-EOF
-chmod +x "$wrk"
-wrk_version=$("$wrk" -v 2>&1 | head -n 1 | cut -d' ' -f2 || true)
+# shellcheck source=scripts/bench-load-tools.sh
+. scripts/bench-load-tools.sh
 
 echo "building kitgen" >&2
 cargo build --release --locked --quiet

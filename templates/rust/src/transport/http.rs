@@ -16,7 +16,7 @@ mod tests;
 
 use std::sync::Arc;
 
-{{ imports }}pub use transcode::{MAX_BODY_BYTES, Options, Transcoder, code_name, http_status};
+{{ imports }}pub use transcode::{MAX_BODY_BYTES, Options, Transcoder, http_status};
 
 use crate::endpoint::Endpoints;
 
