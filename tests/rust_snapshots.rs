@@ -43,6 +43,14 @@ fn snapshot(fixture: &str, source: Source, names: Vec<String>, name: &str) {
     let files = render(&source, &names, name);
     let again = render(&source, &names, name);
     assert_eq!(files, again, "{fixture}: two renderings differ");
+    for (path, file) in files.iter() {
+        // The Rust binary serves no Go profiler: its deploy tree, shared
+        // with Go, must not say it does.
+        assert!(
+            !file.contents.contains("pprof"),
+            "{fixture}: {path} mentions pprof"
+        );
+    }
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);

@@ -387,6 +387,10 @@ impl Route {
 }
 
 impl Project {
+    /// What the debug port serves, as the deploy tree's comments name it.
+    pub fn debug_paths(&self) -> &'static str {
+        "/metrics and /debug/pprof/"
+    }
     pub fn has_unary(&self) -> bool {
         self.services.iter().any(Service::has_unary)
     }

@@ -12,8 +12,26 @@ use crate::ir::binding::{self, Binding, Body};
 use crate::ir::path_template::Segment;
 use crate::ir::{self, Api, Cardinality, FieldType, Scalar};
 
-/// The runtime of every project: path matching, binding, JSON, errors.
-const TRANSCODE: &str = include_str!("../../../templates/rust/src/transport/http/transcode.rs");
+/// The runtime of every project: path matching, binding, JSON, errors; the
+/// same in every project, its code tables rendered from `ir::status`.
+#[derive(Template)]
+#[template(path = "rust/src/transport/http/transcode.rs", escape = "none")]
+struct TranscodeRs {
+    http_statuses: Vec<String>,
+    codes_from_http: Vec<String>,
+}
+
+/// The runtime's text.
+pub(super) fn transcode_rs() -> String {
+    let mut out = TranscodeRs {
+        http_statuses: super::status::http_status_arms(),
+        codes_from_http: super::status::code_from_http_arms(),
+    }
+    .render()
+    .expect("the runtime template renders");
+    out.push('\n');
+    out
+}
 
 /// rustfmt's line width.
 const WIDTH: usize = 100;
@@ -526,79 +544,8 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         ("src/transport/http.rs".to_string(), http + "\n"),
         (
             "src/transport/http/transcode.rs".to_string(),
-            TRANSCODE.to_string(),
+            transcode_rs(),
         ),
         ("src/transport/http/tests.rs".to_string(), tests + "\n"),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use heck::ToUpperCamelCase;
-
-    use crate::ir::status::CODES;
-
-    /// The runtime is Rust text, not rendered from `ir::status`: hold its
-    /// two code tables to the one table, so neither drifts from the Go
-    /// target's and the OpenAPI document's.
-    fn arms<'a>(source: &'a str, function: &str) -> Vec<(String, &'a str)> {
-        let start = source
-            .find(function)
-            .expect("the function is in the runtime");
-        let body = &source[start..];
-        let body = &body[..body.find("\n}\n").expect("the function ends")];
-        let mut pending = Vec::new();
-        let mut arms = Vec::new();
-        for token in body.split(|c: char| c.is_whitespace() || c == ',' || c == '|') {
-            if let Some(variant) = token.strip_prefix("Code::") {
-                pending.push(variant.to_string());
-            } else if token.starts_with("StatusCode::") || token.starts_with('"') {
-                arms.extend(pending.drain(..).map(|v| (v, token)));
-            }
-        }
-        arms
-    }
-
-    #[test]
-    fn the_runtime_maps_codes_as_the_one_table_does() {
-        let status: BTreeMap<&str, u16> = [
-            ("OK", 200),
-            ("BAD_REQUEST", 400),
-            ("UNAUTHORIZED", 401),
-            ("FORBIDDEN", 403),
-            ("NOT_FOUND", 404),
-            ("CONFLICT", 409),
-            ("TOO_MANY_REQUESTS", 429),
-            ("INTERNAL_SERVER_ERROR", 500),
-            ("NOT_IMPLEMENTED", 501),
-            ("SERVICE_UNAVAILABLE", 503),
-            ("GATEWAY_TIMEOUT", 504),
-        ]
-        .into();
-        let http: BTreeMap<String, u16> = arms(super::TRANSCODE, "pub fn http_status(")
-            .into_iter()
-            .map(|(variant, expr)| {
-                let expr = expr.trim_start_matches("StatusCode::");
-                let number = match expr.strip_prefix("from_u16(") {
-                    Some(rest) => rest[..3].parse().expect("a three-digit status"),
-                    None => status[expr],
-                };
-                (variant, number)
-            })
-            .collect();
-        let middleware = include_str!("../../../templates/rust/src/endpoint/middleware.rs");
-        let names: BTreeMap<String, String> = arms(middleware, "pub fn code_name(")
-            .into_iter()
-            .map(|(variant, name)| (variant, name.trim_matches('"').to_string()))
-            .collect();
-        assert_eq!(http.len(), CODES.len(), "{http:?}");
-        assert_eq!(names.len(), CODES.len(), "{names:?}");
-        for code in CODES {
-            let variant = code.name.to_upper_camel_case();
-            assert_eq!(http.get(&variant), Some(&code.http), "{}", code.name);
-            assert_eq!(names.get(&variant).map(String::as_str), Some(code.name));
-        }
-    }
 }

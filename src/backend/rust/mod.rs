@@ -7,6 +7,7 @@ mod deps;
 mod http;
 pub mod model;
 pub mod pb;
+mod status;
 mod target;
 
 pub use target::Rust;
@@ -53,6 +54,13 @@ struct ServiceImplRs<'a> {
 template!(AuthRs, "rust/src/auth.rs");
 template!(EndpointRs, "rust/src/endpoint.rs");
 template!(GrpcRs, "rust/src/transport/grpc.rs");
+/// The endpoint middleware: the same in every project, its code names
+/// rendered from `ir::status`.
+#[derive(Template)]
+#[template(path = "rust/src/endpoint/middleware.rs", escape = "none")]
+struct MiddlewareRs {
+    code_names: Vec<String>,
+}
 template!(ClientRs, "rust/src/client.rs");
 template!(MainRs, "rust/src/main.rs");
 template!(CliRs, "rust/src/bin/cli.rs");
@@ -60,7 +68,8 @@ template!(GrpcTestRs, "rust/src/transport/grpc_test.rs");
 template!(Readme, "rust/README.md");
 template!(Dockerfile, "rust/Dockerfile");
 // The kustomize tree is the Go target's: it names the binary, its env
-// variables and ports, which the Rust binary shares.
+// variables and ports, which the Rust binary shares; what differs (the
+// debug port's paths) comes from `Project`.
 template!(BaseKustomization, "go/deploy/base/kustomization.yaml");
 template!(ServiceAccount, "go/deploy/base/serviceaccount.yaml");
 template!(ConfigMap, "go/deploy/base/configmap.yaml");
@@ -83,6 +92,13 @@ fn text(t: impl Template) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The endpoint middleware's text.
+fn middleware_rs() -> String {
+    text(MiddlewareRs {
+        code_names: status::code_name_arms(),
+    })
 }
 
 /// Renders every file of the project, the protobuf code included.
@@ -119,11 +135,7 @@ pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Dia
     }
     files.add("src/auth.rs", user, text(AuthRs { p }));
     files.add("src/endpoint.rs", gen_, text(EndpointRs { p }));
-    files.add(
-        "src/endpoint/middleware.rs",
-        gen_,
-        include_str!("../../../templates/rust/src/endpoint/middleware.rs"),
-    );
+    files.add("src/endpoint/middleware.rs", gen_, middleware_rs());
     files.add(
         "src/transport.rs",
         gen_,
@@ -190,6 +202,11 @@ pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Dia
 }
 
 impl Project {
+    /// What the debug port serves, as the deploy tree's comments name it:
+    /// no `/debug/pprof/`, which is Go's.
+    pub fn debug_paths(&self) -> &'static str {
+        "/metrics"
+    }
     pub fn first_service(&self) -> &Service {
         &self.services[0]
     }

@@ -45,20 +45,20 @@ pub const MAX_QUERY_DEPTH: usize = 100;
 /// The HTTP status Google APIs answer a code with.
 pub fn http_status(code: Code) -> StatusCode {
     match code {
-        Code::Ok => StatusCode::OK,
-        Code::Cancelled => StatusCode::from_u16(499).expect("499 is a valid status"),
-        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
-            StatusCode::BAD_REQUEST
-        }
-        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
-        Code::NotFound => StatusCode::NOT_FOUND,
-        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
-        Code::PermissionDenied => StatusCode::FORBIDDEN,
-        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+{%- for arm in http_statuses %}
+{{ arm }}
+{%- endfor %}
+    }
+}
+
+/// The code of an HTTP error whose body names none: the inverse of
+/// [`http_status`], `UNKNOWN` for a status no code stands for.
+pub fn code_from_http_status(status: StatusCode) -> Code {
+    match status.as_u16() {
+{%- for arm in codes_from_http %}
+{{ arm }}
+{%- endfor %}
+        _ => Code::Unknown,
     }
 }
 
