@@ -40,6 +40,16 @@ fn name_only(path: &str) -> bool {
 }
 
 fn snapshot(fixture: &str, source: Source, names: Vec<String>, name: &str) {
+    snapshot_files(fixture, source, names, name, |_| true);
+}
+
+fn snapshot_files(
+    fixture: &str,
+    source: Source,
+    names: Vec<String>,
+    name: &str,
+    only: impl Fn(&str) -> bool,
+) {
     let files = render(&source, &names, name);
     let again = render(&source, &names, name);
     assert_eq!(files, again, "{fixture}: two renderings differ");
@@ -58,6 +68,7 @@ fn snapshot(fixture: &str, source: Source, names: Vec<String>, name: &str) {
         for (path, file) in files.iter() {
             let common = API_INDEPENDENT.contains(&path);
             if path == "src/pb/descriptor.rs"
+                || !only(path)
                 || (common && fixture != "starter")
                 || (name_only(path) && fixture != "starter")
             {
@@ -115,4 +126,39 @@ fn enums_oneofs_maps() {
 fn naming_clashes() {
     let (source, names) = protos(&["naming/acme/shop/v1/shop.proto"], &["naming"]);
     snapshot("naming", source, names, "shopnames");
+}
+
+/// Trait first: a Rust trait kept in the project as `kitgen new --from`
+/// places it (`src/<file>.rs`, recorded in kitgen.toml), so the adapter
+/// (`src/adapter.rs`) and the user's implementation of their own trait
+/// appear.
+fn trait_first(file: &str) -> (Source, Vec<String>) {
+    let kept = format!("src/{file}");
+    let source = Source::Code {
+        path: fixtures().join("interfaces").join(file),
+        shown_as: kept.clone(),
+    };
+    (source, vec![kept])
+}
+
+#[test]
+fn trait_first_inventory() {
+    let (source, names) = trait_first("inventory.rs");
+    snapshot("trait_first", source, names, "inventory");
+}
+
+/// Every type a trait may use, converted: only what differs from a
+/// proto-first project (the adapter, the implementation, the crate root).
+#[test]
+fn trait_first_conversions() {
+    let (source, names) = trait_first("echo.rs");
+    snapshot_files("trait_first_echo", source, names, "echo", |path| {
+        [
+            "src/adapter.rs",
+            "src/echo_service.rs",
+            "src/lib.rs",
+            "src/main.rs",
+        ]
+        .contains(&path)
+    });
 }

@@ -24,6 +24,46 @@ pub struct Definition {
     pub enums: Vec<Enum>,
     /// What only a Go file has: its package and the names it declares.
     pub go: Option<GoFile>,
+    /// What only a Rust file has: its imports, what is not `pub`, its error types.
+    pub rust: Option<RustFile>,
+}
+
+/// What a Rust file says beyond the API, which a Rust project that keeps
+/// the file as its service layer needs to name its types.
+#[derive(Debug, Clone, Default)]
+pub struct RustFile {
+    /// The names the file's `use` items bring into scope, and their paths
+    /// (`HashMap` and `std::collections::HashMap`).
+    pub uses: Vec<(String, String)>,
+    /// What the API needs and the file does not make `pub` (`trait
+    /// Warehouse`, `field Item.sku`), where it is written.
+    pub private: Vec<(String, Pos)>,
+    /// Structs and enums declared in the file that are the error type of
+    /// its methods (`Result<T, Error>`): not part of the API.
+    pub errors: Vec<String>,
+}
+
+/// A Rust trait method as written, beyond its parameters and results.
+#[derive(Debug, Clone)]
+pub struct RustMethod {
+    /// `async fn`, or a plain `fn` returning the `Result` itself.
+    pub asynchronous: bool,
+    /// The error type `E` of `Result<T, E>` as written (`Error`,
+    /// `tonic::Status`); `None` when it is no plain path.
+    pub error: Option<String>,
+    pub error_pos: Pos,
+    /// The whole return type as written (`Result<Item, Error>`).
+    pub output: Option<String>,
+}
+
+/// A Rust type as written, for a file that implements the trait.
+#[derive(Debug, Clone)]
+pub struct RustType {
+    /// The type as the trait spells it (`HashMap<String, i32>`), or `None`
+    /// when it is no plain path or tuple.
+    pub text: Option<String>,
+    /// A map is a `BTreeMap` (else a `HashMap`).
+    pub btree: bool,
 }
 
 /// A Go file's package clause and top-level names, which code generated
@@ -57,6 +97,8 @@ pub struct Method {
     /// Go: the signature as written, from the parameter list to the end
     /// (`(ctx context.Context, a, b int) (int, error)`); empty otherwise.
     pub go_signature: String,
+    /// Rust: what the trait says of the method beyond its types.
+    pub rust: Option<RustMethod>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +109,8 @@ pub struct Field {
     pub pos: Pos,
     /// Go: the type as written, which the generated conversions follow.
     pub go: Option<GoType>,
+    /// Rust: the type as written.
+    pub rust: Option<RustType>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +169,19 @@ pub enum GoType {
     Pointer(Box<GoType>),
     Slice(Box<GoType>),
     Map(Box<GoType>, Box<GoType>),
+}
+
+/// The protobuf name of value `value` of enum `name`: prefixed with the
+/// enum's name, as the style guide has it (proto enum values share their
+/// package's scope).
+pub fn enum_value_name(name: &str, value: &str) -> String {
+    let prefix = name.to_shouty_snake_case();
+    let upper = value.to_shouty_snake_case();
+    if upper.starts_with(&format!("{prefix}_")) {
+        upper
+    } else {
+        format!("{prefix}_{upper}")
+    }
 }
 
 /// The protobuf field name of each of `fields` (parameters, or results
@@ -522,18 +579,10 @@ impl Definition {
         let mut values: Vec<ir::EnumValue> = e
             .values
             .iter()
-            .map(|v| {
-                let upper = v.name.to_shouty_snake_case();
-                let name = if upper.starts_with(&format!("{prefix}_")) {
-                    upper
-                } else {
-                    format!("{prefix}_{upper}")
-                };
-                ir::EnumValue {
-                    name,
-                    number: v.number,
-                    doc: v.doc.clone(),
-                }
+            .map(|v| ir::EnumValue {
+                name: enum_value_name(&e.name, &v.name),
+                number: v.number,
+                doc: v.doc.clone(),
             })
             .collect();
         for (i, v) in values.iter().enumerate() {

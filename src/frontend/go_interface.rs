@@ -351,6 +351,7 @@ impl<'a> Reader<'a> {
             params: fields,
             results: out,
             go_signature,
+            rust: None,
         })
     }
 
@@ -403,6 +404,7 @@ impl<'a> Reader<'a> {
             ty,
             pos: self.pos(name),
             go: Some(go),
+            rust: None,
         })
     }
 
@@ -440,6 +442,7 @@ impl<'a> Reader<'a> {
                     ty,
                     pos: self.pos(n),
                     go: Some(go),
+                    rust: None,
                 });
             }
         }

@@ -8,7 +8,10 @@ use syn::{
     ReturnType, TraitItem, Type,
 };
 
-use super::definition::{Definition, Enum, EnumValue, Field, Method, Pos, Service, Struct, Ty};
+use super::definition::{
+    Definition, Enum, EnumValue, Field, Method, Pos, RustFile, RustMethod, RustType, Service,
+    Struct, Ty,
+};
 use crate::diagnostic::Diagnostic;
 use crate::ir::Scalar;
 
@@ -58,6 +61,40 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
             .at_line_col(file, p.line, p.column)
             .with_help("the file must be valid Rust")
     })?;
+    // The error type of the methods (`Result<T, Error>`), when the file
+    // declares it, is the implementation's business, not the API's.
+    let errors: Vec<String> = syntax
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Trait(t) => Some(t),
+            _ => None,
+        })
+        .flat_map(|t| &t.items)
+        .filter_map(|ti| match ti {
+            TraitItem::Fn(f) => match &f.sig.output {
+                ReturnType::Type(_, ty) => result_err(ty),
+                ReturnType::Default => None,
+            },
+            _ => None,
+        })
+        .filter_map(|e| match e {
+            Type::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        })
+        .filter(|name| {
+            syntax.items.iter().any(|item| match item {
+                Item::Struct(s) => s.ident == name,
+                Item::Enum(e) => e.ident == name,
+                _ => false,
+            })
+        })
+        .fold(Vec::new(), |mut all, name| {
+            if !all.contains(&name) {
+                all.push(name);
+            }
+            all
+        });
     let declared: Vec<String> = syntax
         .items
         .iter()
@@ -66,9 +103,20 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
             Item::Enum(e) => Some(e.ident.to_string()),
             _ => None,
         })
+        .filter(|name| !errors.contains(name))
         .collect();
+    let mut rust = RustFile {
+        errors: errors.clone(),
+        ..RustFile::default()
+    };
+    for item in &syntax.items {
+        if let Item::Use(u) = item {
+            uses(&u.tree, &mut Vec::new(), &mut rust.uses);
+        }
+    }
     let reader = Reader {
         declared: &declared,
+        errors: &errors,
     };
     for item in &syntax.items {
         match item {
@@ -79,6 +127,10 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                         format!("trait {} is generic", t.ident),
                         "a service has concrete types: remove the type parameters",
                     ));
+                }
+                if !is_pub(&t.vis) {
+                    rust.private
+                        .push((format!("trait {}", t.ident), pos(t.ident.span())));
                 }
                 let mut methods = Vec::new();
                 for ti in &t.items {
@@ -100,7 +152,13 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                     methods,
                 });
             }
+            Item::Struct(s) if errors.iter().any(|e| s.ident == e) => {}
+            Item::Enum(e) if errors.iter().any(|n| e.ident == n) => {}
             Item::Struct(s) => {
+                if !is_pub(&s.vis) {
+                    rust.private
+                        .push((format!("struct {}", s.ident), pos(s.ident.span())));
+                }
                 if !s.generics.params.is_empty() {
                     return Err(def.error(
                         pos(s.generics.span()),
@@ -123,12 +181,17 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                 let mut fields = Vec::new();
                 for f in named {
                     let ident = f.ident.as_ref().expect("named field");
+                    if !is_pub(&f.vis) {
+                        rust.private
+                            .push((format!("field {}.{ident}", s.ident), pos(ident.span())));
+                    }
                     fields.push(Field {
                         name: ident.to_string(),
                         doc: doc(&f.attrs),
                         ty: reader.ty(&def, &f.ty)?,
                         pos: pos(ident.span()),
                         go: None,
+                        rust: Some(rust_type(&f.ty)),
                     });
                 }
                 def.structs.push(Struct {
@@ -139,6 +202,10 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
                 });
             }
             Item::Enum(e) => {
+                if !is_pub(&e.vis) {
+                    rust.private
+                        .push((format!("enum {}", e.ident), pos(e.ident.span())));
+                }
                 let mut values = Vec::new();
                 let mut next: i64 = 0;
                 for v in &e.variants {
@@ -193,7 +260,100 @@ pub fn parse(file: &str, source: &str) -> Result<Definition, Diagnostic> {
             _ => {}
         }
     }
+    def.rust = Some(rust);
     Ok(def)
+}
+
+/// Whether an item is visible outside its module (`pub`, `pub(crate)`, …).
+fn is_pub(vis: &syn::Visibility) -> bool {
+    !matches!(vis, syn::Visibility::Inherited)
+}
+
+/// The names a `use` tree brings into scope, with their paths.
+fn uses(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+    let path = |prefix: &[String], last: &str| {
+        let mut all = prefix.to_vec();
+        all.push(last.to_string());
+        all.join("::")
+    };
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            uses(&p.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) if n.ident == "self" => {
+            if let Some(last) = prefix.last() {
+                out.push((last.clone(), prefix.join("::")));
+            }
+        }
+        syn::UseTree::Name(n) => {
+            out.push((n.ident.to_string(), path(prefix, &n.ident.to_string())))
+        }
+        syn::UseTree::Rename(r) => {
+            out.push((r.rename.to_string(), path(prefix, &r.ident.to_string())));
+        }
+        syn::UseTree::Glob(_) => {}
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                uses(t, prefix, out);
+            }
+        }
+    }
+}
+
+/// A type as written, when it is a plain path (generic arguments
+/// included) or a tuple: what a file implementing the trait writes.
+pub fn print_type(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            let mut out = String::new();
+            if p.path.leading_colon.is_some() {
+                out.push_str("::");
+            }
+            for (i, segment) in p.path.segments.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("::");
+                }
+                out.push_str(&segment.ident.to_string());
+                match &segment.arguments {
+                    PathArguments::None => {}
+                    PathArguments::AngleBracketed(a) => {
+                        let args = a
+                            .args
+                            .iter()
+                            .map(|g| match g {
+                                GenericArgument::Type(t) => print_type(t),
+                                _ => None,
+                            })
+                            .collect::<Option<Vec<_>>>()?;
+                        out.push('<');
+                        out.push_str(&args.join(", "));
+                        out.push('>');
+                    }
+                    PathArguments::Parenthesized(_) => return None,
+                }
+            }
+            Some(out)
+        }
+        Type::Tuple(t) => {
+            let elems = t.elems.iter().map(print_type).collect::<Option<Vec<_>>>()?;
+            Some(match elems.as_slice() {
+                [one] => format!("({one},)"),
+                _ => format!("({})", elems.join(", ")),
+            })
+        }
+        Type::Paren(p) => print_type(&p.elem),
+        _ => None,
+    }
+}
+
+fn rust_type(ty: &Type) -> RustType {
+    let btree = matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "BTreeMap"));
+    RustType {
+        text: print_type(ty),
+        btree,
+    }
 }
 
 fn pos(span: Span) -> Pos {
@@ -227,6 +387,8 @@ fn doc(attrs: &[Attribute]) -> String {
 
 struct Reader<'a> {
     declared: &'a [String],
+    /// The methods' error types declared in the file.
+    errors: &'a [String],
 }
 
 impl Reader<'_> {
@@ -268,6 +430,7 @@ impl Reader<'_> {
                 ty: self.ty(def, &typed.ty)?,
                 pos: pos(ident.ident.span()),
                 go: None,
+                rust: Some(rust_type(&typed.ty)),
             });
         }
         let ok = match &sig.output {
@@ -297,6 +460,7 @@ impl Reader<'_> {
                         ty: self.ty(def, e)?,
                         pos: pos(e.span()),
                         go: None,
+                        rust: Some(rust_type(e)),
                     })
                 })
                 .collect::<Result<_, Diagnostic>>()?,
@@ -306,7 +470,15 @@ impl Reader<'_> {
                 ty: self.ty(def, other)?,
                 pos: pos(other.span()),
                 go: None,
+                rust: Some(rust_type(other)),
             }],
+        };
+        let (error, error_pos) = match &sig.output {
+            ReturnType::Type(_, ty) => match result_err(ty) {
+                Some(e) => (print_type(e), pos(e.span())),
+                None => (None, pos(ty.span())),
+            },
+            ReturnType::Default => (None, pos(sig.ident.span())),
         };
         Ok(Method {
             name,
@@ -315,6 +487,15 @@ impl Reader<'_> {
             params,
             results,
             go_signature: String::new(),
+            rust: Some(RustMethod {
+                asynchronous: sig.asyncness.is_some(),
+                error,
+                error_pos,
+                output: match &sig.output {
+                    ReturnType::Type(_, ty) => print_type(ty),
+                    ReturnType::Default => None,
+                },
+            }),
         })
     }
 
@@ -390,6 +571,13 @@ impl Reader<'_> {
                             ),
                         }
                     }
+                    (name, []) if segments.len() == 1 && self.errors.iter().any(|d| d == name) => {
+                        Err(def.error(
+                            at,
+                            format!("type '{name}' is the error type of the trait's methods: it cannot be data too"),
+                            "use another type for the data, or another error type",
+                        ))
+                    }
                     (name, [])
                         if segments.len() == 1 && self.declared.iter().any(|d| d == name) =>
                     {
@@ -422,6 +610,25 @@ impl Reader<'_> {
 
 fn is_u8(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("u8"))
+}
+
+/// `E` of `Result<T, E>`.
+fn result_err(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .filter_map(|a| match a {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .nth(1)
 }
 
 /// `T` of `Result<T, E>` (any `E`: the error type is the implementation's).

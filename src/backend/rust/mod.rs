@@ -3,6 +3,7 @@
 //! middleware as `tower::Layer`s, tonic for gRPC, axum for HTTP), with the
 //! protobuf code generated in process by prost-build and tonic-prost-build.
 
+mod adapter;
 mod deps;
 mod http;
 pub mod model;
@@ -30,6 +31,16 @@ pub struct Options {
     pub starter: bool,
     /// Where the API comes from, for the docs ("proto/addsvc.proto").
     pub sources: Vec<String>,
+}
+
+/// The user's Rust file a trait-first project keeps as its service layer.
+#[derive(Debug, Clone)]
+pub struct TraitFirstSource {
+    pub definition: crate::frontend::definition::Definition,
+    /// Its module (`inventory` for `src/inventory.rs`).
+    pub module: String,
+    /// The proto package the derived `.proto` declares.
+    pub package: String,
 }
 
 macro_rules! template {
@@ -112,7 +123,31 @@ pub fn render(api: &Api, descriptor_set: &[u8], options: &Options) -> Result<Fil
 
 /// Renders every file of the project but the protobuf code.
 pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Diagnostic> {
-    let p = &model::build(api, &options.name, options.starter, &options.sources)?;
+    render_project(api, options, None)
+}
+
+/// Renders every file of the project but the protobuf code; with
+/// `trait_first`, the user's Rust file, kept as `src/<module>.rs`, is the
+/// service layer, served through a generated adapter.
+pub fn render_project(
+    api: &Api,
+    options: &Options,
+    trait_first: Option<&TraitFirstSource>,
+) -> Result<FileSet, Diagnostic> {
+    let mut project = model::build(api, &options.name, options.starter, &options.sources)?;
+    if let Some(source) = trait_first {
+        adapter::check(&source.definition)?;
+        project.trait_first = Some(adapter::TraitFirst {
+            module: source.module.clone(),
+            asynchronous: source
+                .definition
+                .services
+                .iter()
+                .flat_map(|s| &s.methods)
+                .any(|m| m.rust.as_ref().is_some_and(|r| r.asynchronous)),
+        });
+    }
+    let p = &project;
     if p.services.iter().all(|s| s.methods.is_empty()) {
         return Err(
             Diagnostic::new("the API declares no method: there is nothing to serve")
@@ -126,12 +161,31 @@ pub fn render_without_stubs(api: &Api, options: &Options) -> Result<FileSet, Dia
     files.add("Cargo.lock", user, deps::cargo_lock(&p.name));
     files.add("src/lib.rs", gen_, text(LibRs { p }));
     files.add("src/service.rs", gen_, text(ServiceRs { p }));
-    for s in &p.services {
-        files.add(
-            format!("src/{}.rs", s.module),
-            user,
-            text(ServiceImplRs { s }),
-        );
+    match (trait_first, &p.trait_first) {
+        (Some(source), Some(tf)) => {
+            let d = &source.definition;
+            files.add(
+                "src/adapter.rs",
+                gen_,
+                adapter::adapter_rs(p, d, tf, &source.package),
+            );
+            for (ds, s) in d.services.iter().zip(&p.services) {
+                files.add(
+                    format!("src/{}.rs", s.module),
+                    user,
+                    adapter::stub(d, ds, s, tf),
+                );
+            }
+        }
+        _ => {
+            for s in &p.services {
+                files.add(
+                    format!("src/{}.rs", s.module),
+                    user,
+                    text(ServiceImplRs { s }),
+                );
+            }
+        }
     }
     files.add("src/auth.rs", user, text(AuthRs { p }));
     files.add("src/endpoint.rs", gen_, text(EndpointRs { p }));
@@ -221,6 +275,9 @@ impl Project {
     pub fn user_modules(&self) -> Vec<String> {
         let mut modules: Vec<String> = self.services.iter().map(|s| s.module.clone()).collect();
         modules.push("auth".to_string());
+        if let Some(tf) = &self.trait_first {
+            modules.push(tf.module.clone());
+        }
         modules.sort();
         modules
     }
@@ -235,12 +292,31 @@ impl Project {
             "{}::{}::{}::default()",
             self.crate_name, s.module, s.impl_struct
         );
+        if self.trait_first.is_some() {
+            // The user's implementation, served through the adapter.
+            let adapter = format!("{}::adapter::{}Adapter", self.crate_name, s.name);
+            let line = format!("        {}: {adapter}({value}),", s.field);
+            if line.len() <= 100 {
+                return line;
+            }
+            return format!(
+                "        {}: {adapter}(\n            {value},\n        ),",
+                s.field
+            );
+        }
         let line = format!("        {}: {value},", s.field);
         if line.len() <= 100 {
             line
         } else {
             format!("        {}:\n            {value},", s.field)
         }
+    }
+    /// Whether `module` is the user's trait file with an `async fn` in a
+    /// trait (lib.rs allows `async_fn_in_trait` on it).
+    pub fn allows_async_fn_in_trait(&self, module: &str) -> bool {
+        self.trait_first
+            .as_ref()
+            .is_some_and(|tf| tf.module == module && tf.asynchronous)
     }
     pub fn cli_env_prefix(&self) -> String {
         self.cli_name.replace('-', "_").to_ascii_uppercase()

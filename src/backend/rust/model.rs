@@ -22,6 +22,8 @@ pub struct Project {
     pub services: Vec<Service>,
     /// The proto files the project was made from, for the README.
     pub sources: Vec<String>,
+    /// Trait first: the user's file is the service layer.
+    pub trait_first: Option<super::adapter::TraitFirst>,
 }
 
 #[derive(Debug, Clone)]
@@ -424,6 +426,18 @@ fn check_field_names(api: &Api) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// The user's module and type implementing service `trait_name`:
+/// `LibraryService` is implemented by `LibraryServiceImpl` in
+/// `library_service.rs`, `Add` by `AddService` in `add_service.rs`.
+pub fn impl_names(trait_name: &str) -> (String, String) {
+    let snake = trait_name.to_snake_case();
+    if trait_name.ends_with("Service") && snake != "service" {
+        (snake, format!("{trait_name}Impl"))
+    } else {
+        (format!("{snake}_service"), format!("{trait_name}Service"))
+    }
+}
+
 pub fn build(
     api: &Api,
     name: &str,
@@ -469,13 +483,7 @@ pub fn build(
                 example: example_for(s, m, starter),
             });
         }
-        // `LibraryService` is implemented by `LibraryServiceImpl` in
-        // `library_service.rs`; `Add` by `AddService` in `add_service.rs`.
-        let (module, impl_struct) = if trait_name.ends_with("Service") && snake != "service" {
-            (snake.clone(), format!("{trait_name}Impl"))
-        } else {
-            (format!("{snake}_service"), format!("{trait_name}Service"))
-        };
+        let (module, impl_struct) = impl_names(&trait_name);
         if !Service::short_names_unique(&methods, &[&trait_name, &impl_struct]) {
             for m in &mut methods {
                 m.input_short = m.input.clone();
@@ -519,5 +527,6 @@ pub fn build(
         metrics_namespace: name.to_snake_case(),
         services,
         sources: sources.to_vec(),
+        trait_first: None,
     })
 }

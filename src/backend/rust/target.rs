@@ -8,7 +8,7 @@ use crate::frontend::definition::Definition;
 use crate::frontend::proto::Compiled;
 use crate::pipeline::Settings;
 
-use super::{Options, pb};
+use super::{Options, TraitFirstSource, adapter, pb};
 
 /// The Rust target: tonic, axum, tower.
 pub struct Rust;
@@ -84,16 +84,31 @@ impl Target for Rust {
         }
     }
 
-    /// A Rust trait (or Go interface) only derives the `.proto` for now.
-    fn keep_definition(&self, _from: &Path) -> Result<Option<(String, String)>, Diagnostic> {
-        Ok(None)
+    /// A Rust trait is kept as the user's module `src/<file>.rs` (trait
+    /// first); a Go interface only derives the `.proto`.
+    fn keep_definition(&self, from: &Path) -> Result<Option<(String, String)>, Diagnostic> {
+        if from.extension().is_none_or(|e| e != "rs") {
+            return Ok(None);
+        }
+        let shown = from.display().to_string();
+        let text = std::fs::read_to_string(from).map_err(|e| {
+            Diagnostic::new(format!("cannot read {shown}: {e}"))
+                .with_help("--from takes a .go or .rs file")
+        })?;
+        let definition = crate::frontend::rust_trait::parse(&shown, &text)?;
+        let stem = from
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let module = adapter::module_for(&stem, &definition);
+        Ok(Some((format!("src/{module}.rs"), text)))
     }
 
     fn render(
         &self,
         compiled: &Compiled,
         settings: &Settings,
-        _definition: Option<Definition>,
+        definition: Option<Definition>,
     ) -> Result<Rendering, Diagnostic> {
         if let Some(name) = settings.discovery.first() {
             return Err(Diagnostic::new(format!(
@@ -106,7 +121,8 @@ impl Target for Rust {
             starter: settings.starter,
             sources: settings.source_names.clone(),
         };
-        let files = super::render_without_stubs(&compiled.api, &options)?;
+        let trait_first = trait_first(settings, definition);
+        let files = super::render_project(&compiled.api, &options, trait_first.as_ref())?;
         // Generated here, not on demand: a protobuf refusal is the user's
         // input error (exit 2, nothing written), not a failure afterwards.
         let stubs = pb::generate(&compiled.api, &compiled.descriptor_set)?;
@@ -123,6 +139,19 @@ impl Target for Rust {
     fn next_steps(&self, name: &str) -> Vec<String> {
         vec![format!("cargo run --bin {name}")]
     }
+}
+
+/// The user's Rust file as the service layer, when the project keeps it
+/// (`from = "src/<module>.rs"`); a project whose `from` names a file
+/// elsewhere (made before kitgen kept Rust traits) only derives the `.proto`.
+fn trait_first(settings: &Settings, definition: Option<Definition>) -> Option<TraitFirstSource> {
+    let definition = definition.filter(|d| d.rust.is_some())?;
+    let module = adapter::module_of_source(settings.source_names.first()?)?;
+    Some(TraitFirstSource {
+        definition,
+        module,
+        package: settings.name.clone(),
+    })
 }
 
 /// What the protobuf code depends on: the descriptors, and the generators'

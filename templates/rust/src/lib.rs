@@ -7,6 +7,10 @@
 //! `cargo fmt` formats your files and leaves the ones `kitgen generate`
 //! rewrites as kitgen wrote them.
 
+{% if p.trait_first.is_some() -%}
+#[rustfmt::skip]
+pub mod adapter;
+{% endif -%}
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod pb;
@@ -22,5 +26,10 @@ pub mod service;
 pub mod transport;
 
 {%- for m in p.user_modules() %}
+{%- if p.allows_async_fn_in_trait(m) %}
+// Your traits' `async fn`s: the adapter calls them on your own type, whose
+// futures the compiler knows to be `Send`.
+#[allow(async_fn_in_trait)]
+{%- endif %}
 pub mod {{ m }};
 {%- endfor %}
