@@ -486,7 +486,9 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         .services
         .iter()
         .map(|s| FakeService {
-            trait_path: s.name.clone(),
+            // By its path: a service may be named like anything the
+            // tests import (`Endpoints`, `Arc`, `Status`, …).
+            trait_path: format!("crate::service::{}", s.name),
             methods: s
                 .methods
                 .iter()
@@ -500,8 +502,7 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
                 .collect(),
         })
         .collect();
-    let mut names: Vec<String> = p.services.iter().map(|s| s.name.clone()).collect();
-    names.extend(["Code", "Request", "Status"].map(String::from));
+    let mut names: Vec<String> = ["Code", "Request", "Status"].map(String::from).to_vec();
     if p.has_streaming() {
         names.push("BoxStream".into());
     }

@@ -67,6 +67,8 @@ pub struct Method {
     pub doc: Vec<String>,
     /// The starter's logic, where the API still has addsvc's shape.
     pub example: Option<Example>,
+    /// The name of its test over gRPC, `add_sum`, unique in the project.
+    pub test_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +284,55 @@ const TONIC_CLIENT_METHODS: &[&str] = &[
 /// Names the user's file already uses, which a message's short name must not be.
 const RESERVED_SHORT: &[&str] = &["Request", "Status", "BoxStream", "Result", "Option", "Box"];
 
+/// Names a service's trait cannot take: what `service.rs` defines or
+/// imports beside the traits, the types and traits of Rust's prelude (the
+/// user's file imports the trait, which would shadow them), and `Self`
+/// (prost-build's `Self_`, which tonic's module names do not follow).
+const RESERVED_SERVICES: &[&str] = &[
+    "BoxStream",
+    "Code",
+    "Future",
+    "Pin",
+    "Request",
+    "Status",
+    "Self_",
+    "AsMut",
+    "AsRef",
+    "Box",
+    "Clone",
+    "Copy",
+    "Default",
+    "DoubleEndedIterator",
+    "Drop",
+    "Eq",
+    "ExactSizeIterator",
+    "Extend",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "From",
+    "FromIterator",
+    "Into",
+    "IntoFuture",
+    "IntoIterator",
+    "Iterator",
+    "Option",
+    "Ord",
+    "PartialEq",
+    "PartialOrd",
+    "Result",
+    "Send",
+    "Sized",
+    "String",
+    "Sync",
+    "ToOwned",
+    "ToString",
+    "TryFrom",
+    "TryInto",
+    "Unpin",
+    "Vec",
+];
+
 /// The Rust type of a message, as prost-build names it: the well-known
 /// types from prost-types (`Empty` and the wrappers as Rust types), the
 /// project's from `crate::pb`.
@@ -453,10 +504,35 @@ pub fn build(
     let mut services: Vec<Service> = Vec::new();
     for s in &api.services {
         let trait_name = to_upper_camel(&s.name);
+        if RESERVED_SERVICES.contains(&trait_name.as_str()) {
+            let mut d = Diagnostic::new(format!(
+                "service {}: its Rust trait {trait_name} would clash with {} in the generated code",
+                s.full_name,
+                if trait_name == "Self_" {
+                    "the keyword Self"
+                } else {
+                    "Rust's or tonic's name"
+                }
+            ));
+            if let Some((line, col)) = s.position {
+                d = d.at_line_col(s.file.clone(), line, col);
+            }
+            return Err(d.with_help("rename the service for the rust target"));
+        }
         let snake = trait_name.to_snake_case();
-        let mut methods = Vec::new();
+        let mut methods: Vec<Method> = Vec::new();
         for m in &s.methods {
             let rust_name = to_snake(&m.name);
+            if let Some(other) = methods.iter().find(|o| o.name == rust_name) {
+                let mut d = Diagnostic::new(format!(
+                    "{}: the RPCs {} and {} are both {rust_name} in Rust",
+                    s.full_name, other.proto_name, m.name
+                ));
+                if let Some((line, col)) = m.position {
+                    d = d.at_line_col(s.file.clone(), line, col);
+                }
+                return Err(d.with_help("rename one of them for the rust target"));
+            }
             if TONIC_CLIENT_METHODS.contains(&rust_name.as_str()) {
                 let mut d = Diagnostic::new(format!(
                     "{}.{}: tonic's client {}Client has a method {rust_name} of its own",
@@ -481,6 +557,7 @@ pub fn build(
                 server_streaming: m.server_streaming,
                 doc: doc_lines(&m.doc),
                 example: example_for(s, m, starter),
+                test_name: String::new(),
             });
         }
         let (module, impl_struct) = impl_names(&trait_name);
@@ -518,6 +595,21 @@ pub fn build(
             return Err(d.with_help("rename one of them"));
         }
         services.push(service);
+    }
+    // `<service>_<method>`, numbered where two meet (`A.BC` and `AB.C`).
+    let mut taken = std::collections::BTreeSet::new();
+    for s in &mut services {
+        let stem = s.field.trim_start_matches("r#").to_string();
+        for m in &mut s.methods {
+            let base = format!("{stem}_{}", m.name.trim_start_matches("r#"));
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.clone()) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            m.test_name = name;
+        }
     }
     Ok(Project {
         name: name.to_string(),

@@ -20,6 +20,7 @@ pub const PB_DIR: &str = "src/pb";
 pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)>, Diagnostic> {
     let set = FileDescriptorSet::decode(descriptor_set)
         .map_err(|e| Diagnostic::new(format!("internal error: descriptor set: {e}")))?;
+    check_names(api, &set)?;
     let wanted = files_to_generate(api);
     // prost-build reads the types of fields from the files it is given, so
     // it is given every file; the modules of packages with no wanted file
@@ -72,6 +73,209 @@ pub fn generate(api: &Api, descriptor_set: &[u8]) -> Result<Vec<(String, String)
     files.push((format!("{PB_DIR}/mod.rs"), mod_rs(modules.keys())));
     files.push((format!("{PB_DIR}/descriptor.rs"), descriptor_rs(&set)));
     Ok(files)
+}
+
+/// Who declares a Rust module: a package, or a message (for its nested
+/// types and oneofs).
+#[derive(Clone)]
+enum ModuleOwner {
+    Package(String),
+    Message(String),
+}
+
+/// Refuses, located, what prost-build would turn into Rust that does not
+/// build, or into a panic: two types of one module with one Rust name
+/// (`FooBar` and `Foo_Bar`, a nested message and a oneof both `Kind`), a
+/// message's module that is also a package's (`a.B` with nested types
+/// beside package `a.b`), two values of an enum with one variant name
+/// (`COLOR_RED` and `RED` in `Color`).
+fn check_names(api: &Api, set: &FileDescriptorSet) -> Result<(), Diagnostic> {
+    let files: Vec<&FileDescriptorProto> = set
+        .file
+        .iter()
+        .filter(|f| !f.name().starts_with("google/protobuf/"))
+        .collect();
+    let mut modules: BTreeMap<Vec<String>, ModuleOwner> = BTreeMap::new();
+    for f in &files {
+        let parts: Vec<String> = Module::from_protobuf_package_name(f.package())
+            .parts()
+            .map(str::to_string)
+            .collect();
+        for n in 1..=parts.len() {
+            let package: Vec<&str> = f.package().split('.').filter(|p| !p.is_empty()).collect();
+            modules
+                .entry(parts[..n].to_vec())
+                .or_insert_with(|| ModuleOwner::Package(package[..n].join(".")));
+        }
+    }
+    let mut types: BTreeMap<(Vec<String>, String), String> = BTreeMap::new();
+    for f in &files {
+        let module: Vec<String> = Module::from_protobuf_package_name(f.package())
+            .parts()
+            .map(str::to_string)
+            .collect();
+        let prefix = if f.package().is_empty() {
+            String::new()
+        } else {
+            format!("{}.", f.package())
+        };
+        for e in &f.enum_type {
+            check_enum(api, f, &format!("{prefix}{}", e.name()), e)?;
+            check_type(
+                api,
+                f,
+                &mut types,
+                &module,
+                e.name(),
+                &format!("{prefix}{}", e.name()),
+            )?;
+        }
+        for m in &f.message_type {
+            check_message(api, f, &mut types, &mut modules, &module, &prefix, m)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where a type is declared, for a diagnostic.
+fn locate(api: &Api, file: &FileDescriptorProto, full_name: &str, d: Diagnostic) -> Diagnostic {
+    let position = api
+        .message(full_name)
+        .and_then(|m| m.position)
+        .or_else(|| api.enum_type(full_name).and_then(|e| e.position));
+    match position {
+        Some((line, col)) => d.at_line_col(file.name(), line, col),
+        None => d.at_file(file.name()),
+    }
+}
+
+/// Records the Rust type `name` (a message, enum or oneof) in `module`.
+fn check_type(
+    api: &Api,
+    file: &FileDescriptorProto,
+    types: &mut BTreeMap<(Vec<String>, String), String>,
+    module: &[String],
+    name: &str,
+    full_name: &str,
+) -> Result<(), Diagnostic> {
+    let rust = to_upper_camel(name);
+    if let Some(other) = types.insert((module.to_vec(), rust.clone()), full_name.to_string()) {
+        let d = Diagnostic::new(format!(
+            "{other} and {full_name} are both {rust} in Rust (prost-build's names)"
+        ))
+        .with_help("rename one of them for the rust target");
+        return Err(locate(api, file, full_name, d));
+    }
+    Ok(())
+}
+
+fn check_enum(
+    api: &Api,
+    file: &FileDescriptorProto,
+    full_name: &str,
+    e: &prost_types::EnumDescriptorProto,
+) -> Result<(), Diagnostic> {
+    let enum_name = to_upper_camel(e.name());
+    let mut numbers = BTreeSet::new();
+    let mut variants: BTreeMap<String, &str> = BTreeMap::new();
+    for v in &e.value {
+        // Aliases (allow_alias) share their number's variant.
+        if !numbers.insert(v.number()) {
+            continue;
+        }
+        let variant = strip_enum_prefix(&enum_name, &to_upper_camel(v.name()));
+        if let Some(other) = variants.insert(variant.clone(), v.name()) {
+            let d = Diagnostic::new(format!(
+                "{full_name}: the values {other} and {} are both {variant} in Rust (prost-build strips the enum's name)",
+                v.name()
+            ))
+            .with_help("rename one of them for the rust target");
+            return Err(locate(api, file, full_name, d));
+        }
+    }
+    Ok(())
+}
+
+fn check_message(
+    api: &Api,
+    file: &FileDescriptorProto,
+    types: &mut BTreeMap<(Vec<String>, String), String>,
+    modules: &mut BTreeMap<Vec<String>, ModuleOwner>,
+    module: &[String],
+    prefix: &str,
+    m: &prost_types::DescriptorProto,
+) -> Result<(), Diagnostic> {
+    let full_name = format!("{prefix}{}", m.name());
+    check_type(api, file, types, module, m.name(), &full_name)?;
+    let nested: Vec<&prost_types::DescriptorProto> = m
+        .nested_type
+        .iter()
+        .filter(|n| !n.options.as_ref().is_some_and(|o| o.map_entry()))
+        .collect();
+    // Oneofs with a field that is not proto3 `optional` (whose oneofs are
+    // synthetic).
+    let oneofs: Vec<&str> = m
+        .oneof_decl
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            m.field
+                .iter()
+                .any(|f| f.oneof_index == Some(*i as i32) && !f.proto3_optional())
+        })
+        .map(|(_, o)| o.name())
+        .collect();
+    if nested.is_empty() && m.enum_type.is_empty() && oneofs.is_empty() {
+        return Ok(());
+    }
+    let mut inner = module.to_vec();
+    inner.push(to_snake(m.name()));
+    if let Some(owner) = modules.insert(inner.clone(), ModuleOwner::Message(full_name.clone())) {
+        let other = match owner {
+            ModuleOwner::Package(p) => format!("package {p}"),
+            ModuleOwner::Message(m) => format!("message {m}"),
+        };
+        let d = Diagnostic::new(format!(
+            "{full_name}: the Rust module of its nested types, {}, is also {other}'s",
+            inner.join("::")
+        ))
+        .with_help("rename the message or the package for the rust target");
+        return Err(locate(api, file, &full_name, d));
+    }
+    let prefix = format!("{full_name}.");
+    for e in &m.enum_type {
+        let name = format!("{prefix}{}", e.name());
+        check_enum(api, file, &name, e)?;
+        check_type(api, file, types, &inner, e.name(), &name)?;
+    }
+    for o in oneofs {
+        // A oneof has no position of its own: the message's is used.
+        let rust = to_upper_camel(o);
+        let what = format!("the oneof {prefix}{o}");
+        if let Some(other) = types.insert((inner.clone(), rust.clone()), what) {
+            let d = Diagnostic::new(format!(
+                "{other} and the oneof {prefix}{o} are both {rust} in Rust (prost-build's names)"
+            ))
+            .with_help("rename one of them for the rust target");
+            return Err(locate(api, file, &full_name, d));
+        }
+    }
+    for n in nested {
+        check_message(api, file, types, modules, &inner, &prefix, n)?;
+    }
+    Ok(())
+}
+
+/// prost-build's variant name: the enum's name stripped from the value's
+/// when it is a true prefix.
+fn strip_enum_prefix(prefix: &str, name: &str) -> String {
+    let stripped = name.strip_prefix(prefix).unwrap_or(name);
+    let stripped = if stripped.starts_with(char::is_uppercase) {
+        stripped
+    } else {
+        name
+    };
+    sanitize(stripped)
 }
 
 const ANY_PROTO: &str = "google/protobuf/any.proto";

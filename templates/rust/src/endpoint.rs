@@ -92,6 +92,8 @@ impl {{ s.name }}Endpoints {
     }
 {%- else %}
     pub fn new(instrumentation: &Instrumentation, service: impl crate::service::{{ s.name }}) -> Self {
+        // Each method is called by the trait's path: one named like a
+        // method of `Arc` or a prelude trait (`Clone`, `Into`) would call that.
         let service = Arc::new(service);
         Self {
 {%- for m in s.methods %}
@@ -103,9 +105,9 @@ impl {{ s.name }}Endpoints {
                     tower::service_fn(move |request: Request<{{ m.request_type() }}>| {
                         let service = service.clone();
 {%- if m.server_streaming %}
-                        async move { service.{{ m.name }}(request).await.map(|stream| middleware::recover_stream("{{ m.label }}", stream)) }
+                        async move { crate::service::{{ s.name }}::{{ m.name }}(&*service, request).await.map(|stream| middleware::recover_stream("{{ m.label }}", stream)) }
 {%- else %}
-                        async move { service.{{ m.name }}(request).await }
+                        async move { crate::service::{{ s.name }}::{{ m.name }}(&*service, request).await }
 {%- endif %}
                     }),
                 )

@@ -58,19 +58,22 @@ mod tests {
 {%- for m in s.methods %}
 
     #[tokio::test]
-    async fn {{ s.field.trim_start_matches("r#") }}_{{ m.name.trim_start_matches("r#") }}() {
-        let mut client = {{ s.pb_module }}::{{ s.client_mod }}::{{ s.name }}Client::new(serve().await);
+    async fn {{ m.test_name }}() {
+        // Called by its path: tonic's client is `Clone`, and an RPC named
+        // like a method of a prelude trait (`Clone`, `Into`) would call that.
+        use {{ s.pb_module }}::{{ s.client_mod }}::{{ s.name }}Client as Client;
+        let mut client = Client::new(serve().await);
 {%- if m.client_streaming %}
         let request = || Request::new(tokio_stream::iter(vec![{{ m.input_default() }}]));
 {%- else %}
         let request = || Request::new({{ m.input_default() }});
 {%- endif %}
 {%- if m.server_streaming %}
-        let mut stream = client.{{ m.name }}(request()).await.unwrap().into_inner();
+        let mut stream = Client::{{ m.name }}(&mut client, request()).await.unwrap().into_inner();
         assert_eq!(stream.message().await.unwrap(), Some({{ m.output_default() }}));
         assert_eq!(stream.message().await.unwrap(), None);
 {%- else %}
-        let response = client.{{ m.name }}(request()).await.unwrap();
+        let response = Client::{{ m.name }}(&mut client, request()).await.unwrap();
 {%- if m.output_is_unit() %}
         let () = response.into_inner();
 {%- else %}
@@ -79,7 +82,7 @@ mod tests {
 {%- endif %}
         let mut failing = request();
         failing.metadata_mut().insert("x-fail", "1".parse().unwrap());
-        let err = client.{{ m.name }}(failing).await.expect_err("the fake fails");
+        let err = Client::{{ m.name }}(&mut client, failing).await.expect_err("the fake fails");
         assert_eq!(err.code(), Code::InvalidArgument);
     }
 {%- endfor %}
