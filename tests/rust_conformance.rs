@@ -271,6 +271,7 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         name: name.to_string(),
         starter: false,
         sources: Vec::new(),
+        discovery: Vec::new(),
     };
     let files = rust::render(&compiled.api, &compiled.descriptor_set, &options)
         .unwrap_or_else(|d| panic!("{name}: {d:?}"));

@@ -17,8 +17,13 @@ fn fixtures() -> PathBuf {
 }
 
 fn render(source: &Source, names: &[String], name: &str) -> FileSet {
+    render_with(source, names, name, &[])
+}
+
+fn render_with(source: &Source, names: &[String], name: &str, discovery: &[&str]) -> FileSet {
     let settings = pipeline::Settings {
         source_names: names.to_vec(),
+        discovery: discovery.iter().map(|d| d.to_string()).collect(),
         ..pipeline::Settings::new(&kitgen::backend::rust::Rust, name, name)
     };
     let rendered = pipeline::render(source, &settings).unwrap_or_else(|d| panic!("{d}"));
@@ -161,4 +166,66 @@ fn trait_first_conversions() {
         ]
         .contains(&path)
     });
+}
+
+/// `discovery = ["etcd"]`: the files that differ from the same project
+/// without it (registration, the balanced client, the etcd client, the
+/// wiring, the dependencies), for the starter (no idempotent method) and the
+/// streaming fixture (GET rules, streams that are never retried).
+#[test]
+fn etcd_discovery() {
+    let starter = (
+        Source::Starter,
+        vec![pipeline::STARTER_PROTO_PATH.to_string()],
+        "addsvc",
+    );
+    let (source, names) = protos(&["streaming/streaming.proto"], &[]);
+    let streaming = (source, names, "chat");
+    for (fixture, (source, names, name)) in [("etcd", starter), ("streaming_etcd", streaming)] {
+        let plain = render(&source, &names, name);
+        let files = render_with(&source, &names, name, &["etcd"]);
+        assert_eq!(
+            files,
+            render_with(&source, &names, name, &["etcd"]),
+            "{fixture}: two renderings differ"
+        );
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        let mut changed = Vec::new();
+        settings.bind(|| {
+            for (path, file) in files.iter() {
+                if plain.get(path).is_some_and(|p| p.contents == file.contents) {
+                    continue;
+                }
+                // The etcd client and the lock do not depend on the API.
+                if fixture != "etcd" && (path == "src/discovery/etcdpb.rs" || path == "Cargo.lock")
+                {
+                    continue;
+                }
+                changed.push(path.to_string());
+                insta::assert_snapshot!(
+                    format!("rusttarget_{fixture}@{}", path.replace('/', "__")),
+                    &file.contents
+                );
+            }
+        });
+        for path in [
+            "src/discovery.rs",
+            "src/discovery/balance.rs",
+            "src/main.rs",
+            "Cargo.toml",
+        ] {
+            assert!(
+                changed.iter().any(|c| c == path),
+                "{fixture}: {path} is the same without discovery"
+            );
+        }
+        for (path, _) in plain.iter() {
+            assert!(
+                files.get(path).is_some(),
+                "{fixture}: {path} is gone with discovery"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 mod adapter;
 mod deps;
+mod etcd;
 mod http;
 pub mod model;
 pub mod pb;
@@ -31,6 +32,8 @@ pub struct Options {
     pub starter: bool,
     /// Where the API comes from, for the docs ("proto/addsvc.proto").
     pub sources: Vec<String>,
+    /// Service discovery backends (kitgen.toml's `discovery`): `etcd` or none.
+    pub discovery: Vec<String>,
 }
 
 /// The user's Rust file a trait-first project keeps as its service layer.
@@ -73,6 +76,8 @@ struct MiddlewareRs {
     code_names: Vec<String>,
 }
 template!(ClientRs, "rust/src/client.rs");
+template!(DiscoveryRs, "rust/src/discovery.rs");
+template!(BalanceRs, "rust/src/discovery/balance.rs");
 template!(MainRs, "rust/src/main.rs");
 template!(CliRs, "rust/src/bin/cli.rs");
 template!(GrpcTestRs, "rust/src/transport/grpc_test.rs");
@@ -147,6 +152,7 @@ pub fn render_project(
                 .any(|m| m.rust.as_ref().is_some_and(|r| r.asynchronous)),
         });
     }
+    project.etcd = options.discovery.iter().any(|d| d == "etcd");
     let p = &project;
     if p.services.iter().all(|s| s.methods.is_empty()) {
         return Err(
@@ -158,7 +164,7 @@ pub fn render_project(
     let user = Ownership::User;
     let mut files = FileSet::new();
     files.add("Cargo.toml", user, text(CargoToml { p }));
-    files.add("Cargo.lock", user, deps::cargo_lock(&p.name));
+    files.add("Cargo.lock", user, deps::cargo_lock(&p.name, p.etcd));
     files.add("src/lib.rs", gen_, text(LibRs { p }));
     files.add("src/service.rs", gen_, text(ServiceRs { p }));
     match (trait_first, &p.trait_first) {
@@ -208,6 +214,11 @@ pub fn render_project(
         include_str!("../../../templates/rust/src/server.rs"),
     );
     files.add("src/client.rs", gen_, text(ClientRs { p }));
+    if p.etcd {
+        files.add("src/discovery.rs", gen_, text(DiscoveryRs { p }));
+        files.add("src/discovery/balance.rs", gen_, text(BalanceRs { p }));
+        files.add("src/discovery/etcdpb.rs", gen_, etcd::client_code()?);
+    }
     files.add("src/main.rs", user, text(MainRs { p }));
     files.add(
         format!("src/bin/{}.rs", p.cli_name),

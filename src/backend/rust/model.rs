@@ -24,6 +24,10 @@ pub struct Project {
     pub sources: Vec<String>,
     /// Trait first: the user's file is the service layer.
     pub trait_first: Option<super::adapter::TraitFirst>,
+    /// `discovery = ["etcd"]`: servers register in etcd, and the balanced
+    /// client (`src/discovery.rs`) is generated and linked. Off, the project
+    /// has neither.
+    pub etcd: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +68,9 @@ pub struct Method {
     pub output_short: String,
     pub client_streaming: bool,
     pub server_streaming: bool,
+    /// Safe to retry: `idempotency_level` `NO_SIDE_EFFECTS` or `IDEMPOTENT`,
+    /// or a first HTTP rule that is a GET (the Go target's rule).
+    pub idempotent: bool,
     pub doc: Vec<String>,
     /// The starter's logic, where the API still has addsvc's shape.
     pub example: Option<Example>,
@@ -555,6 +562,7 @@ pub fn build(
                 output_short,
                 client_streaming: m.client_streaming,
                 server_streaming: m.server_streaming,
+                idempotent: m.idempotent || m.http.first().is_some_and(|r| r.verb == "GET"),
                 doc: doc_lines(&m.doc),
                 example: example_for(s, m, starter),
                 test_name: String::new(),
@@ -620,5 +628,6 @@ pub fn build(
         services,
         sources: sources.to_vec(),
         trait_first: None,
+        etcd: false,
     })
 }

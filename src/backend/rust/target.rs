@@ -55,8 +55,9 @@ impl Target for Rust {
         )
     }
 
+    /// etcd only: Consul has no Rust registration yet.
     fn discovery_backends(&self) -> &'static [&'static str] {
-        &[]
+        &["etcd"]
     }
 
     fn table_from_flags(&self, flags: &Flags) -> Result<toml::Table, Diagnostic> {
@@ -110,16 +111,11 @@ impl Target for Rust {
         settings: &Settings,
         definition: Option<Definition>,
     ) -> Result<Rendering, Diagnostic> {
-        if let Some(name) = settings.discovery.first() {
-            return Err(Diagnostic::new(format!(
-                "discovery {name:?} is not available for the rust target yet"
-            ))
-            .with_help("remove `discovery` from kitgen.toml or --discovery"));
-        }
         let options = Options {
             name: settings.name.clone(),
             starter: settings.starter,
             sources: settings.source_names.clone(),
+            discovery: settings.discovery.clone(),
         };
         let trait_first = trait_first(settings, definition);
         let files = super::render_project(&compiled.api, &options, trait_first.as_ref())?;

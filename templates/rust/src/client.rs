@@ -9,7 +9,9 @@ use std::time::Duration;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, MethodDescriptor};
 use tonic::Status;
+use tonic::client::GrpcService;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{Body, Bytes, StdError};
 use tonic::codegen::http::uri::PathAndQuery;
 
 /// The methods, as `-method` names them.
@@ -46,6 +48,34 @@ pub fn method(name: &str) -> Result<MethodDescriptor, String> {
 /// returns the responses in proto3 JSON: one request and one response for a
 /// unary method, several for a streaming one.
 pub async fn call_json(addr: &str, method_name: &str, requests: &[String], timeout: Duration) -> Result<Vec<String>, String> {
+    let (method, messages) = parse(method_name, requests)?;
+    let uri = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
+    let call = async {
+        let channel = tonic::transport::Endpoint::from_shared(uri)
+            .map_err(|e| format!("address {addr:?}: {e}"))?
+            .connect()
+            .await
+            .map_err(|e| format!("connecting to {addr}: {e}"))?;
+        call_to_json(channel, &method, messages).await
+    };
+    tokio::time::timeout(timeout, call).await.unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+}
+
+/// Calls `method` over `channel` (a tonic `Channel`, or any gRPC service)
+/// with `requests` in proto3 JSON, as [`call_json`] does.
+pub async fn call_json_over<T>(channel: T, method_name: &str, requests: &[String]) -> Result<Vec<String>, String>
+where
+    T: GrpcService<tonic::body::Body>,
+    T::Error: Into<StdError>,
+    T::ResponseBody: Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as Body>::Error: Into<StdError> + Send,
+{
+    let (method, messages) = parse(method_name, requests)?;
+    call_to_json(channel, &method, messages).await
+}
+
+/// The method `method_name` names and `requests` as its input messages.
+fn parse(method_name: &str, requests: &[String]) -> Result<(MethodDescriptor, Vec<DynamicMessage>), String> {
     let method = method(method_name)?;
     let mut messages = Vec::new();
     for json in requests {
@@ -61,23 +91,31 @@ pub async fn call_json(addr: &str, method_name: &str, requests: &[String], timeo
     if !method.is_client_streaming() && messages.len() > 1 {
         return Err(format!("{method_name} takes one request"));
     }
-    let uri = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
-    let call = async {
-        let channel = tonic::transport::Endpoint::from_shared(uri)
-            .map_err(|e| format!("address {addr:?}: {e}"))?
-            .connect()
-            .await
-            .map_err(|e| format!("connecting to {addr}: {e}"))?;
-        let responses = call(channel, &method, messages).await.map_err(|s| format!("{}: {}", crate::endpoint::code_name(s.code()), s.message()))?;
-        Ok(responses.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect())
-    };
-    tokio::time::timeout(timeout, call).await.unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+    Ok((method, messages))
+}
+
+/// Calls `method` and returns the responses in proto3 JSON.
+async fn call_to_json<T>(channel: T, method: &MethodDescriptor, messages: Vec<DynamicMessage>) -> Result<Vec<String>, String>
+where
+    T: GrpcService<tonic::body::Body>,
+    T::Error: Into<StdError>,
+    T::ResponseBody: Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as Body>::Error: Into<StdError> + Send,
+{
+    let responses = call(channel, method, messages).await.map_err(|s| format!("{}: {}", crate::endpoint::code_name(s.code()), s.message()))?;
+    Ok(responses.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect())
 }
 
 /// Calls `method` over `channel` with `requests`, of any streaming kind.
-pub async fn call(channel: tonic::transport::Channel, method: &MethodDescriptor, requests: Vec<DynamicMessage>) -> Result<Vec<DynamicMessage>, Status> {
+pub async fn call<T>(channel: T, method: &MethodDescriptor, requests: Vec<DynamicMessage>) -> Result<Vec<DynamicMessage>, Status>
+where
+    T: GrpcService<tonic::body::Body>,
+    T::Error: Into<StdError>,
+    T::ResponseBody: Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as Body>::Error: Into<StdError> + Send,
+{
     let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
+    grpc.ready().await.map_err(|e| Status::unavailable(e.into().to_string()))?;
     let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
     let path = PathAndQuery::try_from(path).map_err(|e| Status::internal(e.to_string()))?;
     let codec = DynamicCodec(method.output());

@@ -16,6 +16,10 @@ pub mod adapter;
 pub mod pb;
 #[rustfmt::skip]
 pub mod client;
+{%- if p.etcd %}
+#[rustfmt::skip]
+pub mod discovery;
+{%- endif %}
 #[rustfmt::skip]
 pub mod endpoint;
 #[rustfmt::skip]

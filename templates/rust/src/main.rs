@@ -15,7 +15,11 @@ use std::time::Duration;
 use clap::Parser;
 {% endif -%}
 use {{ p.crate_name }}::endpoint::{Endpoints, Instrumentation, Metrics, RateLimit, Services};
+{% if p.etcd -%}
+use {{ p.crate_name }}::{discovery, server, transport};
+{% else -%}
 use {{ p.crate_name }}::{server, transport};
+{% endif -%}
 {% if p.crate_name.as_str() <= "clap" -%}
 use clap::Parser;
 {% endif %}
@@ -47,6 +51,14 @@ struct Flags {
     /// how long in-flight requests may run after the listeners close
     #[arg(long, env = "{{ p.env_prefix }}_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = server::parse_duration)]
     shutdown_timeout: Duration,
+{%- if p.etcd %}
+    /// comma-separated etcd endpoints to register with
+    #[arg(long, env = "{{ p.env_prefix }}_ETCD_ADDR", default_value = "")]
+    etcd_addr: String,
+    /// gRPC address to register; defaults to the listening one
+    #[arg(long, env = "{{ p.env_prefix }}_ADVERTISE_ADDR", default_value = "")]
+    advertise_addr: String,
+{%- endif %}
     /// lowest level logged: debug (every request), info, warn or error
     #[arg(long, env = "{{ p.env_prefix }}_LOG_LEVEL", default_value = "info")]
     log_level: String,
@@ -86,6 +98,35 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
 
     let listeners =
         server::Listeners::bind(&flags.http_addr, &flags.grpc_addr, &flags.debug_addr).await?;
+{%- if p.etcd %}
+    // At SIGTERM from here on: shut down, or give up registering.
+    let mut signal = std::pin::pin!(server::shutdown_signal());
+
+    // Registration: instances sign up before serving, and leave first at
+    // shutdown, before readiness turns off.
+    let registration = if flags.etcd_addr.is_empty() {
+        None
+    } else {
+        let instance = discovery::advertised(&flags.advertise_addr, listeners.grpc.local_addr()?)?;
+        let etcd: Vec<String> = flags.etcd_addr.split(',').map(str::to_string).collect();
+        tokio::select! {
+            registration = discovery::register_etcd(&etcd, &instance) => Some(registration?),
+            () = &mut signal => {
+                return Err(format!("registering with etcd at {}: interrupted", flags.etcd_addr).into());
+            }
+        }
+    };
+    let timeout = flags.shutdown_timeout;
+    let signal = async move {
+        signal.await;
+        if let Some(registration) = registration
+            && let Err(err) = registration.deregister(timeout).await
+        {
+            tracing::warn!(error = %err, "leaving etcd");
+        }
+    };
+
+{%- endif %}
     let (probes, health) = server::Probes::new().await;
     // HTTP: wrap the router in your tower layers, or add routes to it.
     let http = transport::http::router(endpoints.clone());
@@ -96,6 +137,9 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
         timeout: flags.shutdown_timeout,
     };
     group
+{%- if p.etcd %}
+        .run(listeners, http, grpc, debug, probes, signal)
+{%- else %}
         .run(
             listeners,
             http,
@@ -104,5 +148,6 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
             probes,
             server::shutdown_signal(),
         )
+{%- endif %}
         .await
 }
