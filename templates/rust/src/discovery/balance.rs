@@ -119,13 +119,30 @@ impl Service<http::Request<Body>> for Balanced {
             if found == Some(0) {
                 return Ok(tonic::Status::unavailable("no instance of {{ p.name }} is available").into_http());
             }
-            match unary {
+            let result = match unary {
                 // Streams are not retried: their messages are not kept.
                 None => balanced.oneshot(request).await,
                 Some(idempotent) => send_unary(retried, request, idempotent).await,
-            }
+            };
+            result.map_err(unavailable)
         })
     }
+}
+
+/// A call that failed below gRPC (its connection broke, or no instance
+/// took it) is UNAVAILABLE, as grpc-go reports it, with the causes.
+fn unavailable(err: Error) -> Error {
+    if err.is::<tonic::Status>() {
+        return err;
+    }
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Box::new(tonic::Status::unavailable(message))
 }
 
 /// Sends a unary call, kept to be sent again.

