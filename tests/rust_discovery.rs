@@ -590,3 +590,116 @@ fn a_go_instance_and_a_rust_instance_serve_the_go_client_and_the_rust_client() {
     assert!(go.terminate().success());
     assert!(etcd.keys().is_empty(), "{:?}", etcd.keys());
 }
+
+/// Sends SIGTERM to a child process.
+fn sigterm(child: &Child) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    // SAFETY: kill has no memory-safety preconditions; pid is our child,
+    // not yet reaped, so it cannot have been reused.
+    let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(rc, 0, "kill(SIGTERM): {}", std::io::Error::last_os_error());
+}
+
+/// Waits for a child to exit within `timeout`; kills it and panics if not.
+fn exits_within(child: &mut Child, timeout: Duration) -> (std::process::ExitStatus, Duration) {
+    let begin = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, begin.elapsed());
+        }
+        if begin.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running {timeout:?} later");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn registration_and_deregistration_are_bounded_when_etcd_is_out_of_reach() {
+    let bin = rust_built();
+    step(
+        T,
+        "etcd out of reach at start: SIGTERM ends the registration at once",
+    );
+    // A port nothing listens on.
+    let absent = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(&bin.server)
+        .args(LOOPBACK)
+        .args(["--etcd-addr", &absent])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_secs(1));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it gave up before its 10 s"
+    );
+    sigterm(&child);
+    let (status, took) = exits_within(&mut child, Duration::from_secs(3));
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    step(
+        T,
+        format_args!("exited {status:?} {took:.1?} after SIGTERM"),
+    );
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("registering with etcd at"), "{log}");
+
+    step(
+        T,
+        "etcd out of reach at start, no signal: registering gives up after 10 s",
+    );
+    let mut child = Command::new(&bin.server)
+        .args(LOOPBACK)
+        .args(["--etcd-addr", &absent])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (status, took) = exits_within(&mut child, Duration::from_secs(20));
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    step(T, format_args!("exited {status:?} after {took:.1?}"));
+    assert!(
+        !status.success() && took >= Duration::from_secs(9),
+        "{took:?} {log}"
+    );
+    assert!(log.contains("no answer within 10s"), "{log}");
+
+    step(
+        T,
+        "etcd killed, then SIGTERM: leaving it is bounded by --shutdown-timeout",
+    );
+    let etcd = Etcd::start();
+    let server = Server::start(Command::new(&bin.server).args(LOOPBACK).args([
+        "--etcd-addr",
+        &etcd.endpoint,
+        "--shutdown-timeout",
+        "2s",
+    ]));
+    etcd.wait_for(&[&server]);
+    drop(etcd);
+    let begin = Instant::now();
+    let status = server.terminate();
+    let took = begin.elapsed();
+    step(
+        T,
+        format_args!("exited {status:?} {took:.1?} after SIGTERM"),
+    );
+    assert!(status.success());
+    // Deregistration (≤ 2 s) and the servers' shutdown (≤ 2 s, at once here).
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

@@ -99,10 +99,21 @@ pub struct Registration {
 pub async fn register_etcd(addrs: &[String], instance: &str) -> Result<Registration, Error> {
     let channel = etcd_channel(addrs)?;
     let key = format!("{ETCD_PREFIX}{instance}");
-    let lease = tokio::time::timeout(ETCD_REGISTER_TIMEOUT, put_with_lease(&channel, &key, instance))
-        .await
-        .map_err(|_| format!("registering with etcd at {}: no answer within {ETCD_REGISTER_TIMEOUT:?}", addrs.join(",")))?
-        .map_err(|e| format!("registering with etcd at {}: {e}", addrs.join(",")))?;
+    // etcd may come up after this instance: try again until the deadline.
+    let mut last_error = None;
+    let register = async {
+        loop {
+            match put_with_lease(&channel, &key, instance).await {
+                Ok(lease) => return lease,
+                Err(status) => last_error = Some(status.message().to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    let lease = tokio::time::timeout(ETCD_REGISTER_TIMEOUT, register).await.map_err(|_| {
+        let why = last_error.as_deref().map(|e| format!(" (last: {e})")).unwrap_or_default();
+        format!("registering with etcd at {}: no answer within {ETCD_REGISTER_TIMEOUT:?}{why}", addrs.join(","))
+    })?;
     let lease = Arc::new(AtomicI64::new(lease));
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(keep_registered(channel.clone(), key, instance.to_string(), lease.clone(), stopped));
