@@ -51,6 +51,9 @@ struct Flags {
     /// how long in-flight requests may run after the listeners close
     #[arg(long, env = "{{ p.env_prefix }}_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = server::parse_duration)]
     shutdown_timeout: Duration,
+    /// OTLP/gRPC collector to export traces to, such as localhost:4317; empty leaves it to OTEL_EXPORTER_OTLP_ENDPOINT, else tracing is off
+    #[arg(long, env = "{{ p.env_prefix }}_OTLP_ENDPOINT", default_value = "")]
+    otlp_endpoint: String,
 {%- if p.etcd %}
     /// comma-separated etcd endpoints to register with
     #[arg(long, env = "{{ p.env_prefix }}_ETCD_ADDR", default_value = "")]
@@ -76,7 +79,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(flags: Flags) -> Result<(), server::Error> {
-    server::init_logging(&flags.log_level)?;
+    // Traces go over OTLP/gRPC, only when a collector is configured.
+    let spans = server::Tracing::start("{{ p.name }}", &flags.otlp_endpoint)?;
+    server::init_logging(&flags.log_level, spans.as_ref())?;
 
     // The middleware of every endpoint. To add a layer of your own to one
     // method, replace its endpoint below (see the endpoint module).
@@ -88,6 +93,7 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
             per_second: flags.rate_limit,
             burst: flags.rate_burst,
         }),
+        tracing: spans.is_some(),
     };
     let services = Services {
 {%- for s in p.services %}
@@ -136,7 +142,7 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
         drain: flags.drain_delay,
         timeout: flags.shutdown_timeout,
     };
-    group
+    let served = group
 {%- if p.etcd %}
         .run(listeners, http, grpc, debug, probes, signal)
 {%- else %}
@@ -149,5 +155,9 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
             server::shutdown_signal(),
         )
 {%- endif %}
-        .await
+        .await;
+    if let Some(spans) = spans {
+        spans.stop().await;
+    }
+    served
 }
