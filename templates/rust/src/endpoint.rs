@@ -63,13 +63,14 @@ impl Endpoints {
         }
     }
 
-    /// Counts a request a transport refused before any endpoint saw it (no
-    /// route, method not allowed, undecodable): `transport_errors_total`.
-    pub fn transport_error(&self, transport: &str, code: tonic::Code) {
+    /// Counts a request a transport (`HTTP`, `gRPC`) refused before any
+    /// endpoint saw it (no route, method not allowed, undecodable) in
+    /// `transport_errors_total`, and logs it at debug level, as Go does.
+    pub fn transport_error(&self, transport: &str, error: &Status) {
         if let Some(metrics) = &self.metrics {
-            metrics.transport_error(transport, code);
+            metrics.transport_error(transport, error.code());
         }
-        tracing::debug!(transport, code = code_name(code), "request refused");
+        tracing::debug!(transport, code = code_name(error.code()), err = %middleware::Error(error), "request refused");
     }
 }
 {%- for s in p.services %}

@@ -62,14 +62,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Logs to stderr from `level` up: debug (every request), info, warn or
-/// error. With `spans` (tracing on), the OpenTelemetry layer that exports the
-/// requests' spans (and the spans your code opens, from info level up) is
-/// installed too; with it off there is no such layer: tracing costs
-/// nothing.
+/// error; the libraries (tonic, hyper, h2) from info up. Lines are logfmt,
+/// as the Go target's log/slog text handler writes them (see [`Logfmt`]).
+/// With `spans` (tracing on), the OpenTelemetry layer that exports the
+/// requests' spans, and the spans your code opens from info level up, is
+/// installed too; with tracing off there is no such layer: it costs nothing.
 pub fn init_logging(level: &str, spans: Option<&Tracing>) -> Result<(), Error> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{Layer, filter::LevelFilter};
+    use tracing_subscriber::{Layer, filter::LevelFilter, filter::Targets};
 
     let level = match level {
         "debug" => tracing::Level::DEBUG,
@@ -78,16 +79,158 @@ pub fn init_logging(level: &str, spans: Option<&Tracing>) -> Result<(), Error> {
         "error" => tracing::Level::ERROR,
         _ => return Err(format!("invalid log level {level:?}: use debug, info, warn or error").into()),
     };
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let Some(spans) = spans else {
-        return tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(ansi).try_init();
-    };
-    let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
-    let spans = tracing_opentelemetry::layer().with_tracer(spans.tracer.clone());
-    Ok(tracing_subscriber::registry()
-        .with(log.with_filter(LevelFilter::from_level(level)))
-        .with(spans.with_filter(LevelFilter::INFO))
-        .try_init()?)
+    let filter = Targets::new()
+        .with_default(level.min(tracing::Level::INFO))
+        .with_target(env!("CARGO_CRATE_NAME"), level);
+    let log = tracing_subscriber::fmt::layer().event_format(Logfmt).with_writer(std::io::stderr).with_filter(filter);
+    let registry = tracing_subscriber::registry().with(log);
+    match spans {
+        None => registry.try_init()?,
+        Some(spans) => registry
+            .with(
+                // A span's attributes are its fields, as in Go: no source
+                // location, thread or busy/idle times.
+                tracing_opentelemetry::layer()
+                    .with_tracer(spans.tracer.clone())
+                    .with_location(false)
+                    .with_target(false)
+                    .with_threads(false)
+                    .with_tracked_inactivity(false)
+                    .with_filter(LevelFilter::INFO),
+            )
+            .try_init()?,
+    }
+    Ok(())
+}
+
+/// Writes each event as one logfmt line, as Go's log/slog text handler
+/// does: `time=2026-01-02T15:04:05.000Z level=DEBUG msg=request
+/// method=Add.Sum code=OK took=120.5µs`, a value quoted when it holds a
+/// space, `"` or `=`. One log pipeline reads the Go and the Rust target.
+pub struct Logfmt;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Logfmt
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let mut fields = LogfmtFields::default();
+        event.record(&mut fields);
+        let level = event.metadata().level();
+        writeln!(writer, "time={} level={level} msg={}{}", Utc(std::time::SystemTime::now()), Quoted(&fields.message), fields.rest)
+    }
+}
+
+/// An event's message, and its other fields as ` key=value` pairs.
+#[derive(Default)]
+struct LogfmtFields {
+    message: String,
+    rest: String,
+}
+
+impl tracing::field::Visit for LogfmtFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.record(field.name(), value);
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.record(field.name(), &format!("{value:?}"));
+    }
+}
+
+impl LogfmtFields {
+    fn record(&mut self, name: &str, value: &str) {
+        use std::fmt::Write;
+        if name == "message" {
+            self.message = value.to_string();
+        } else {
+            let _ = write!(self.rest, " {name}={}", Quoted(value));
+        }
+    }
+}
+
+/// A logfmt value: quoted (Rust's escapes) when empty or holding a space, a
+/// control character, `"` or `=`, as slog quotes.
+struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plain = !self.0.is_empty() && !self.0.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '=');
+        if plain { f.write_str(self.0) } else { write!(f, "{:?}", self.0) }
+    }
+}
+
+/// A duration as Go writes one (`0s`, `120.5µs`, `1.5s`, `1m30s`), for
+/// log lines that read as the Go target's.
+pub struct GoDuration(pub Duration);
+
+impl std::fmt::Display for GoDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        if d.is_zero() {
+            return f.write_str("0s");
+        }
+        if d < Duration::from_secs(1) {
+            return write!(f, "{d:?}");
+        }
+        let secs = d.as_secs();
+        let (h, m) = (secs / 3600, secs % 3600 / 60);
+        if h > 0 {
+            write!(f, "{h}h{m}m")?;
+        } else if m > 0 {
+            write!(f, "{m}m")?;
+        }
+        write!(f, "{}", secs % 60)?;
+        if d.subsec_nanos() > 0 {
+            let fraction = format!("{:09}", d.subsec_nanos());
+            write!(f, ".{}", fraction.trim_end_matches('0'))?;
+        }
+        f.write_str("s")
+    }
+}
+
+/// A time as RFC 3339 in UTC to the millisecond, as slog writes it.
+struct Utc(std::time::SystemTime);
+
+impl std::fmt::Display for Utc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let since = self.0.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        let days = i64::try_from(secs / 86_400).unwrap_or_default();
+        // Civil from days (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+        let millis = since.subsec_millis();
+        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{millis:03}Z")
+    }
+}
+
+/// The collector to export spans to by the rules of [`Tracing::start`],
+/// with `var` reading the environment; `None` leaves tracing off.
+fn collector(endpoint: &str, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let endpoint = Some(endpoint.to_string())
+        .filter(|e| !e.is_empty())
+        .or_else(|| var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))?;
+    let is = |name: &str, value: &str| var(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
+    if is("OTEL_SDK_DISABLED", "true") || is("OTEL_TRACES_EXPORTER", "none") {
+        return None;
+    }
+    Some(if endpoint.contains("://") { endpoint } else { format!("http://{endpoint}") })
 }
 
 /// Exports spans over OTLP/gRPC: started by [`Tracing::start`] only when a
@@ -122,18 +265,9 @@ impl Tracing {
         use opentelemetry_sdk::resource::{EnvResourceDetector, Resource, TelemetryResourceDetector};
 
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let Some(endpoint) = Some(endpoint.to_string())
-            .filter(|e| !e.is_empty())
-            .or_else(|| var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-            .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))
-        else {
+        let Some(endpoint) = collector(endpoint, var) else {
             return Ok(None);
         };
-        let is = |name: &str, value: &str| var(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
-        if is("OTEL_SDK_DISABLED", "true") || is("OTEL_TRACES_EXPORTER", "none") {
-            return Ok(None);
-        }
-        let endpoint = if endpoint.contains("://") { endpoint } else { format!("http://{endpoint}") };
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .with_endpoint(endpoint)
@@ -301,7 +435,7 @@ impl Group {
                 ),
         );
         signal.await;
-        tracing::info!(drain = ?self.drain, "shutting down");
+        tracing::info!(drain = %GoDuration(self.drain), timeout = %GoDuration(self.timeout), "shutting down");
         probes.shutdown().await;
         tokio::time::sleep(self.drain).await;
         let _ = stop.send(true);
@@ -339,5 +473,83 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = interrupt.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`collector`] with the environment `env`.
+    fn collector_with(endpoint: &str, env: &[(&str, &str)]) -> Option<String> {
+        collector(endpoint, |name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn log_lines_are_logfmt_as_slog_writes_them() {
+        let at = |secs: u64, millis: u64| {
+            Utc(std::time::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis)).to_string()
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(at(951_782_400, 7), "2000-02-29T00:00:00.007Z");
+        assert_eq!(at(1_798_761_599, 999), "2026-12-31T23:59:59.999Z");
+        for (d, written) in [
+            (Duration::ZERO, "0s"),
+            (Duration::from_nanos(120_500), "120.5µs"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_millis(1500), "1.5s"),
+            (Duration::from_secs(90), "1m30s"),
+            (Duration::from_millis(3_723_050), "1h2m3.05s"),
+            (Duration::from_secs(3600), "1h0m0s"),
+        ] {
+            assert_eq!(GoDuration(d).to_string(), written);
+        }
+        for (value, written) in [
+            ("Add.Sum", "Add.Sum"),
+            ("120.5µs", "120.5µs"),
+            ("", r#""""#),
+            ("request refused", r#""request refused""#),
+            ("a=b", r#""a=b""#),
+            ("say \"hi\"\n", r#""say \"hi\"\n""#),
+        ] {
+            assert_eq!(Quoted(value).to_string(), written);
+        }
+    }
+
+    #[test]
+    fn tracing_is_on_only_when_a_collector_is_configured() {
+        assert_eq!(collector_with("", &[]), None);
+        assert_eq!(collector_with("", &[("OTEL_SERVICE_NAME", "billing")]), None);
+        assert_eq!(collector_with("localhost:4317", &[]).as_deref(), Some("http://localhost:4317"));
+        assert_eq!(
+            collector_with("", &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")]).as_deref(),
+            Some("http://collector:4317")
+        );
+        // The flag wins over the variables, the traces' own over the general one.
+        let both = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4317"), ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "b:4317")];
+        assert_eq!(collector_with("", &both).as_deref(), Some("http://b:4317"));
+        assert_eq!(collector_with("c:4317", &both).as_deref(), Some("http://c:4317"));
+        assert_eq!(
+            collector_with("https://collector:4317", &[]).as_deref(),
+            Some("https://collector:4317")
+        );
+    }
+
+    #[test]
+    fn the_standard_variables_turn_tracing_off_whatever_names_a_collector() {
+        for off in [
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_SDK_DISABLED", " TRUE "),
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_TRACES_EXPORTER", "None"),
+        ] {
+            let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"), off];
+            assert_eq!(collector_with("", &env), None, "{off:?}");
+            assert_eq!(collector_with("127.0.0.1:1", &env), None, "{off:?} with the flag");
+        }
+        let on = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"), ("OTEL_SDK_DISABLED", "false")];
+        assert!(collector_with("", &on).is_some());
+        let otlp = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"), ("OTEL_TRACES_EXPORTER", "otlp")];
+        assert!(collector_with("", &otlp).is_some());
     }
 }

@@ -80,6 +80,15 @@ pub fn code_name(code: Code) -> &'static str {
     }
 }
 
+/// A status as the Go target logs an error: `INVALID_ARGUMENT: the message`.
+pub struct Error<'a>(pub &'a Status);
+
+impl std::fmt::Display for Error<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", code_name(self.0.code()), self.0.message())
+    }
+}
+
 fn server_fault(code: Code) -> bool {
     matches!(code, Code::Internal | Code::Unknown | Code::DataLoss)
 }
@@ -308,15 +317,15 @@ service!(LoggingService, |this, request| {
         let took = begin.elapsed();
         match result {
             Err(status) if server_fault(code) => {
-                tracing::error!(method, code = code_name(code), ?took, error = %status.message(), "request");
+                tracing::error!(method, code = code_name(code), took = %crate::server::GoDuration(took), err = %Error(&status), "request");
                 Err(Status::new(code, "internal error"))
             }
             Err(status) => {
-                tracing::debug!(method, code = code_name(code), ?took, error = %status.message(), "request");
+                tracing::debug!(method, code = code_name(code), took = %crate::server::GoDuration(took), err = %Error(&status), "request");
                 Err(status)
             }
             Ok(response) => {
-                tracing::debug!(method, code = "OK", ?took, "request");
+                tracing::debug!(method, code = "OK", took = %crate::server::GoDuration(took), "request");
                 Ok(response)
             }
         }
@@ -564,6 +573,48 @@ mod tests {
         // Each method has its own limit.
         let other = endpoint(&instrumentation, Ok);
         assert!(call(&other, 1).await.is_ok());
+    }
+
+    /// The span the endpoint's service runs in, and its trace id, for a
+    /// request carrying `traceparent`, under a subscriber with the
+    /// OpenTelemetry layer (spans kept in memory).
+    async fn span_seen(tracing: bool, traceparent: &str) -> Option<(String, String)> {
+        use opentelemetry::trace::{TraceContextExt, TracerProvider};
+        use tracing_subscriber::layer::SubscriberExt;
+
+        opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let _default = tracing::subscriber::set_default(subscriber);
+        let seen = Arc::new(Mutex::new(None));
+        let instrumentation = Instrumentation { tracing, ..Default::default() };
+        let e: Endpoint<u32, u32> = instrumentation.wrap("test.Service.Method", true, {
+            let seen = seen.clone();
+            tower::service_fn(move |_: Request<u32>| {
+                let span = tracing::Span::current();
+                let trace_id = span.context().span().span_context().trace_id().to_string();
+                *seen.lock().unwrap() = span.metadata().map(|m| (m.name().to_string(), trace_id));
+                async { Ok(0) }
+            })
+        });
+        let mut request = Request::new(1);
+        request.metadata_mut().insert("traceparent", traceparent.parse().unwrap());
+        e.oneshot(request).await.unwrap();
+        seen.lock().unwrap().take()
+    }
+
+    #[tokio::test]
+    async fn with_tracing_on_a_request_runs_in_a_span_continuing_the_callers_trace() {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let seen = span_seen(true, traceparent).await;
+        assert_eq!(seen, Some(("request".to_string(), "4bf92f3577b34da6a3ce929d0e0e4736".to_string())));
+    }
+
+    #[tokio::test]
+    async fn with_tracing_off_no_span_is_started() {
+        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(span_seen(false, traceparent).await, None);
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub fn router_with(endpoints: Endpoints, options: Options) -> axum::Router {
 pub fn transcoder(endpoints: Endpoints, mut options: Options) -> Transcoder {
     let pool = crate::pb::descriptor_pool().clone();
     let counter = endpoints.clone();
-    options.on_refused = Some(Arc::new(move |code| counter.transport_error("http", code)));
+    options.on_refused = Some(Arc::new(move |error| counter.transport_error("HTTP", error)));
     let {% if !routes.is_empty() %}mut {% endif %}transcoder = Transcoder::new(pool, options);
 {%- for r in routes %}
 

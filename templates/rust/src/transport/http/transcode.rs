@@ -397,6 +397,9 @@ where
     }))
 }
 
+/// What [`Options::on_refused`] calls.
+pub type OnRefused = Arc<dyn Fn(&Status) + Send + Sync>;
+
 /// Options of the transcoder.
 #[derive(Clone, Default)]
 pub struct Options {
@@ -405,10 +408,10 @@ pub struct Options {
     /// does, so an older server takes a newer client's requests during a
     /// rolling deploy.
     pub reject_unknown_fields: bool,
-    /// Called with the code of each request answered before any endpoint
+    /// Called with the error of each request answered before any endpoint
     /// saw it: no route (404), a method the route does not allow (405), a
     /// request that does not decode (400, 413). For logs and metrics.
-    pub on_refused: Option<Arc<dyn Fn(Code) + Send + Sync>>,
+    pub on_refused: Option<OnRefused>,
     /// The largest request body read, in bytes; [`MAX_BODY_BYTES`] when
     /// None. A larger one answers 413 `RESOURCE_EXHAUSTED`.
     pub max_body_bytes: Option<usize>,
@@ -484,7 +487,7 @@ impl Transcoder {
     /// The error response of a request no endpoint saw, counted.
     fn refuse(&self, refusal: &Refusal, allow: Option<&str>) -> Response<Body> {
         if let Some(on_refused) = &self.inner.options.on_refused {
-            on_refused(refusal.error.code());
+            on_refused(&refusal.error);
         }
         self.error_response(refusal, allow)
     }
