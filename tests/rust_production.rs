@@ -1001,6 +1001,9 @@ impl Drop for Collector {
     }
 }
 
+/// Environment variables a server runs with.
+type Env<'a> = Vec<(&'a str, String)>;
+
 /// The server with none of the environment's OTEL_* variables.
 fn server_command(binary: &Path) -> Command {
     let mut cmd = Command::new(binary);
@@ -1052,7 +1055,7 @@ fn spans_reach_the_otlp_collector_configured_with_the_callers_trace() {
     let (rust, go) = (built(), go_built());
     let collector = Collector::start(&go.otelprobe);
     let addr = collector.addr.clone();
-    let runs: [(&str, Vec<(&str, String)>, &[&str], &str); 4] = [
+    let runs: [(&str, Env, &[&str], &str); 4] = [
         ("flag", vec![], &["--otlp-endpoint", &addr], "addsvc"),
         (
             "ADDSVC_OTLP_ENDPOINT",
@@ -1174,7 +1177,7 @@ fn no_connection_is_attempted_when_no_collector_is_configured_or_tracing_is_off(
             "127.0.0.1:4317 is taken: the default endpoint is not watched",
         );
     }
-    let runs: [(&str, Vec<(&str, String)>, &[&str]); 5] = [
+    let runs: [(&str, Env, &[&str]); 5] = [
         ("nothing configured", vec![], &[]),
         (
             "OTEL_SERVICE_NAME alone",

@@ -96,6 +96,11 @@ template!(Pdb, "go/deploy/base/pdb.yaml");
 template!(NetworkPolicy, "go/deploy/base/networkpolicy.yaml");
 template!(DevOverlay, "go/deploy/overlays/dev/kustomization.yaml");
 template!(ProdOverlay, "go/deploy/overlays/prod/kustomization.yaml");
+template!(
+    OtlpComponent,
+    "go/deploy/components/otlp/kustomization.yaml"
+);
+template!(OtlpPolicy, "go/deploy/components/otlp/networkpolicy.yaml");
 
 /// Renders a template; the templates are compiled in, so only a bug can
 /// make one fail.
@@ -249,6 +254,14 @@ pub fn render_project(
         (
             "deploy/overlays/prod/kustomization.yaml",
             text(ProdOverlay { p }),
+        ),
+        (
+            "deploy/components/otlp/kustomization.yaml",
+            text(OtlpComponent { p }),
+        ),
+        (
+            "deploy/components/otlp/networkpolicy.yaml",
+            text(OtlpPolicy { p }),
         ),
     ] {
         files.add(path, user, contents);
