@@ -703,3 +703,81 @@ fn registration_and_deregistration_are_bounded_when_etcd_is_out_of_reach() {
     // Deregistration (≤ 2 s) and the servers' shutdown (≤ 2 s, at once here).
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+/// Switching discovery on and off in kitgen.toml of an existing project:
+/// `kitgen generate` merges the wiring and the dependencies into the user's
+/// files (a user's line survives) and writes the same Cargo.toml, Cargo.lock
+/// and discovery files as `kitgen new --discovery etcd` (whose build with
+/// `--locked` the other tests prove); switched off again, they are gone and
+/// the project is as before but for the user's line.
+#[test]
+fn discovery_switched_on_and_off_by_kitgen_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = generate(
+        dir.path(),
+        "addsvc",
+        &["--lang", "rust", "--discovery", "etcd"],
+    );
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let project = generate(&other, "addsvc", &["--lang", "rust"]);
+    let read = |root: &Path, path: &str| std::fs::read_to_string(root.join(path)).unwrap();
+    let before = support::tree(&project);
+    let main = read(&project, "src/main.rs");
+    let anchor = "    // HTTP: wrap the router";
+    assert!(main.contains(anchor));
+    std::fs::write(
+        project.join("src/main.rs"),
+        main.replacen(anchor, &format!("{USER_LINE}{anchor}"), 1),
+    )
+    .unwrap();
+    let toml = read(&project, "kitgen.toml");
+    let switch = |on: bool| {
+        let text = if on {
+            toml.replacen(
+                "target = \"rust\"\n",
+                "target = \"rust\"\ndiscovery = [\"etcd\"]\n",
+                1,
+            )
+        } else {
+            toml.clone()
+        };
+        std::fs::write(project.join("kitgen.toml"), text).unwrap();
+        let out = kitgen(&["generate"], &project);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    switch(true);
+    for path in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "src/bin/addcli.rs",
+        "src/discovery.rs",
+        "src/discovery/balance.rs",
+        "src/discovery/etcdpb.rs",
+    ] {
+        assert_eq!(read(&project, path), read(&fresh, path), "{path}");
+    }
+    let main = read(&project, "src/main.rs");
+    assert!(
+        main.contains(USER_LINE) && main.contains("register_etcd"),
+        "{main}"
+    );
+    assert_eq!(main.replacen(USER_LINE, "", 1), read(&fresh, "src/main.rs"));
+    switch(false);
+    let after = support::tree(&project);
+    for (path, contents) in &before {
+        if path == "src/main.rs" || path.starts_with(".kitgen") || path == "kitgen.lock" {
+            continue;
+        }
+        assert_eq!(after.get(path), Some(contents), "{path}");
+    }
+    assert!(!project.join("src/discovery.rs").exists());
+    assert!(!project.join("src/discovery").exists());
+    let main = read(&project, "src/main.rs");
+    assert!(main.contains(USER_LINE) && !main.contains("etcd"), "{main}");
+}
