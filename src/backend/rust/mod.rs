@@ -101,6 +101,11 @@ template!(
     "go/deploy/components/otlp/kustomization.yaml"
 );
 template!(OtlpPolicy, "go/deploy/components/otlp/networkpolicy.yaml");
+template!(
+    EtcdComponent,
+    "go/deploy/components/etcd/kustomization.yaml"
+);
+template!(EtcdPolicy, "go/deploy/components/etcd/networkpolicy.yaml");
 
 /// Renders a template; the templates are compiled in, so only a bug can
 /// make one fail.
@@ -223,6 +228,18 @@ pub fn render_project(
         files.add("src/discovery.rs", gen_, text(DiscoveryRs { p }));
         files.add("src/discovery/balance.rs", gen_, text(BalanceRs { p }));
         files.add("src/discovery/etcdpb.rs", gen_, etcd::client_code()?);
+        // The Go target's component: egress to etcd, for an overlay that
+        // sets <NAME>_ETCD_ADDR.
+        files.add(
+            "deploy/components/etcd/kustomization.yaml",
+            user,
+            text(EtcdComponent { p }),
+        );
+        files.add(
+            "deploy/components/etcd/networkpolicy.yaml",
+            user,
+            text(EtcdPolicy { p }),
+        );
     }
     files.add("src/main.rs", user, text(MainRs { p }));
     files.add(
@@ -341,6 +358,12 @@ impl Project {
         self.trait_first
             .as_ref()
             .is_some_and(|tf| tf.module == module && tf.asynchronous)
+    }
+    /// The tonic client of the first service, as a user's crate names it.
+    pub fn first_client_path(&self) -> String {
+        let s = self.first_service();
+        let module = s.pb_module.replacen("crate", &self.crate_name, 1);
+        format!("{module}::{}::{}Client", s.client_mod, s.name)
     }
     pub fn cli_env_prefix(&self) -> String {
         self.cli_name.replace('-', "_").to_ascii_uppercase()

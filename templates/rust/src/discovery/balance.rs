@@ -73,6 +73,17 @@ type Inner = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Erro
 /// A gRPC channel over every instance [`Discovery`] finds: give it to
 /// tonic's clients (`crate::pb`) or to [`crate::client::call_json_over`].
 /// Cloning it is cheap and shares the connections.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), {{ p.crate_name }}::discovery::Error> {
+/// use {{ p.crate_name }}::discovery::{Balanced, Discovery, Options};
+///
+/// let channel = Balanced::new(Discovery::Etcd(vec!["localhost:2379".into()]), Options::default())?;
+/// let mut client = {{ p.first_client_path() }}::new(channel);
+/// # let _ = &mut client;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Balanced {
     balanced: Inner,
