@@ -776,8 +776,23 @@ fn discovery_switched_on_and_off_by_kitgen_toml() {
         }
         assert_eq!(after.get(path), Some(contents), "{path}");
     }
-    assert!(!project.join("src/discovery.rs").exists());
-    assert!(!project.join("src/discovery").exists());
+    // The generated discovery files are gone; the deploy component is the
+    // user's (kitgen never deletes a user's file), as for the Go target.
+    let added: Vec<&str> = after
+        .keys()
+        .filter(|p| !before.contains_key(*p) && !p.starts_with(".kitgen"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        added,
+        [
+            "deploy/components/",
+            "deploy/components/etcd/",
+            "deploy/components/etcd/kustomization.yaml",
+            "deploy/components/etcd/networkpolicy.yaml"
+        ],
+        "left behind"
+    );
     let main = read(&project, "src/main.rs");
     assert!(main.contains(USER_LINE) && !main.contains("etcd"), "{main}");
 }
