@@ -7,7 +7,8 @@
 //! not retried after an instance took the call and failed, an idempotent
 //! one is; with one instance SIGKILLed calls still succeed; SIGTERM of the
 //! other deregisters before readiness drops, while the process still runs.
-//! Then a Go instance and a Rust instance of the same proto register in one
+//! Registering and leaving are bounded when etcd is out of reach or stops
+//! answering. Then a Go instance and a Rust instance of the same proto register in one
 //! etcd, and the generated Go client and the generated Rust client each see
 //! both answer.
 //!
@@ -681,27 +682,40 @@ fn registration_and_deregistration_are_bounded_when_etcd_is_out_of_reach() {
 
     step(
         T,
-        "etcd killed, then SIGTERM: leaving it is bounded by --shutdown-timeout",
+        "etcd stopped (SIGSTOP: connected, never answering), then SIGTERM",
     );
     let etcd = Etcd::start();
     let server = Server::start(Command::new(&bin.server).args(LOOPBACK).args([
         "--etcd-addr",
         &etcd.endpoint,
+        "--drain-delay",
+        "1s",
         "--shutdown-timeout",
         "2s",
     ]));
     etcd.wait_for(&[&server]);
-    drop(etcd);
+    let pid = libc::pid_t::try_from(etcd.child.id()).expect("pid fits pid_t");
+    // SAFETY: as in sigterm; etcd is our child, not yet reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
     let begin = Instant::now();
     let status = server.terminate();
     let took = begin.elapsed();
     step(
         T,
-        format_args!("exited {status:?} {took:.1?} after SIGTERM"),
+        format_args!("exited {status:?} {took:.1?} after SIGTERM (drain 1 s, timeout 2 s)"),
     );
-    assert!(status.success());
-    // Deregistration (≤ 2 s) and the servers' shutdown (≤ 2 s, at once here).
-    assert!(took < Duration::from_secs(5), "{took:?}");
+    // Leaving waited half the timeout (1 s), then the drain (1 s); the
+    // servers had the rest: drain + timeout in all, not drain + 2 × timeout.
+    assert!(
+        took >= Duration::from_secs(2),
+        "{took:?}: leaving did not wait for etcd"
+    );
+    assert!(
+        took < Duration::from_millis(3500),
+        "{took:?}: past drain + timeout"
+    );
+    assert!(status.success(), "{status:?}");
+    drop(etcd);
 }
 
 /// Switching discovery on and off in kitgen.toml of an existing project:

@@ -123,8 +123,7 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
         }
     };
     let timeout = flags.shutdown_timeout;
-    let signal = async move {
-        signal.await;
+    let leave = async move {
         if let Some(registration) = registration
             && let Err(err) = registration.deregister(timeout).await
         {
@@ -144,7 +143,7 @@ async fn run(flags: Flags) -> Result<(), server::Error> {
     };
     let served = group
 {%- if p.etcd %}
-        .run(listeners, http, grpc, debug, probes, signal)
+        .run_leaving(listeners, http, grpc, debug, probes, signal, leave)
 {%- else %}
         .run(
             listeners,

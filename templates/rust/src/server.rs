@@ -409,6 +409,24 @@ impl Group {
         probes: Probes,
         signal: impl Future<Output = ()>,
     ) -> Result<(), Error> {
+        self.run_leaving(listeners, http, grpc, debug, probes, signal, async {}).await
+    }
+
+    /// [`Group::run`], leaving the registries first at `signal`: `leave`
+    /// runs before readiness turns off, for half of `timeout` at most, and
+    /// the whole shutdown, `leave` included, ends within `drain` +
+    /// `timeout`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_leaving(
+        self,
+        listeners: Listeners,
+        http: Router,
+        grpc: tonic::service::Routes,
+        debug: Router,
+        probes: Probes,
+        signal: impl Future<Output = ()>,
+        leave: impl Future<Output = ()>,
+    ) -> Result<(), Error> {
         let (stop, stopped) = watch::channel(false);
         let until = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -435,6 +453,11 @@ impl Group {
                 ),
         );
         signal.await;
+        let deadline = tokio::time::Instant::now() + self.drain + self.timeout;
+        // Leaving may take half the timeout: the servers keep the rest.
+        if tokio::time::timeout(self.timeout / 2, leave).await.is_err() {
+            tracing::warn!(waited = %GoDuration(self.timeout / 2), "leaving the registries: no answer in half the shutdown timeout");
+        }
         tracing::info!(drain = %GoDuration(self.drain), timeout = %GoDuration(self.timeout), "shutting down");
         probes.shutdown().await;
         tokio::time::sleep(self.drain).await;
@@ -446,7 +469,7 @@ impl Group {
             debug??;
             Ok::<(), Error>(())
         };
-        match tokio::time::timeout(self.timeout, all).await {
+        match tokio::time::timeout_at(deadline, all).await {
             Ok(result) => result,
             Err(_) => Err(format!("requests still in flight after the shutdown timeout of {:?}", self.timeout).into()),
         }
