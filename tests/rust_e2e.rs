@@ -1,7 +1,7 @@
 //! The Rust target end to end (`kitgen new --lang rust`): the starter,
-//! library.proto, the streaming fixture and a Rust trait
-//! (fixtures/interfaces/inventory.rs, through its derived .proto) as Rust
-//! projects, each built
+//! library.proto, the streaming fixture and two Rust traits
+//! (fixtures/interfaces/inventory.rs and echo.rs, kept as the projects'
+//! service layer, trait first) as Rust projects, each built
 //! with `--locked`, linted (`cargo clippy -D warnings`), checked by
 //! `cargo fmt --check` and tested (`cargo test`); the starter served on
 //! loopback answers gRPC (through its own CLI) and HTTP (health, metrics),
@@ -9,6 +9,11 @@
 //! exits 0; the Go starter's CLI calls it and its CLI calls the Go
 //! starter, with equal answers; then its proto gains a method and
 //! `kitgen generate` carries it in, keeping the user's edit, and it builds.
+//! The trait-first projects, implemented against the user's own trait and
+//! types, answer over HTTP and gRPC (every conversion round trip, refusals
+//! naming the field); then the trait gains a method and renames one, and
+//! `kitgen generate` carries both into the implementation, keeping its
+//! code.
 //!
 //! The generated projects share one CARGO_TARGET_DIR under this repository's
 //! target/ (`target/rust-e2e`, or `$KITGEN_RUST_TARGET_DIR`), so the crates
@@ -81,6 +86,12 @@ fn check(dir: &Path) {
     );
     cargo(dir, &["fmt", "--check"]);
     cargo(dir, &["test", "--locked"]);
+}
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 fn bin(name: &str) -> PathBuf {
@@ -324,15 +335,20 @@ fn rust_projects_build_lint_pass_their_tests_and_serve() {
             "chat",
             vec!["--proto".into(), streaming.display().to_string()],
         ),
-        // A Rust trait: the .proto derived from it, as a Rust project.
+        // A Rust trait, kept as the project's service layer (trait first).
         (
             "inventory",
             vec![
                 "--from".into(),
-                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("fixtures/interfaces/inventory.rs")
-                    .display()
-                    .to_string(),
+                fixture("interfaces/inventory.rs").display().to_string(),
+            ],
+        ),
+        // Every type a trait may use, through the adapter's conversions.
+        (
+            "echo",
+            vec![
+                "--from".into(),
+                fixture("interfaces/echo.rs").display().to_string(),
             ],
         ),
     ];
@@ -347,5 +363,257 @@ fn rust_projects_build_lint_pass_their_tests_and_serve() {
             cross_language(root);
             regenerate_starter(&dir);
         }
+        if *name == "inventory" {
+            trait_first_inventory(&dir);
+        }
+        if *name == "echo" {
+            trait_first_conversions(&dir);
+        }
     }
+}
+
+/// Starts a project's server on loopback ports.
+fn serve(dir: &Path, name: &str) -> Server {
+    Server::start(Command::new(bin(name)).current_dir(dir).args([
+        "--http-addr",
+        "127.0.0.1:0",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--debug-addr",
+        "127.0.0.1:0",
+    ]))
+}
+
+/// POSTs `body` to `path`; returns the status and the body, trimmed.
+fn post(server: &Server, path: &str, body: &str) -> (u16, String) {
+    let reply = request(
+        &agent(),
+        "POST",
+        &format!("http://{}{path}", server.http()),
+        Some(body),
+    );
+    (reply.status, reply.body.trim_end().to_string())
+}
+
+/// Calls a project's CLI over gRPC; returns (success, stdout, stderr).
+fn call_cli(
+    cli: &str,
+    grpc: std::net::SocketAddr,
+    method: &str,
+    body: &str,
+) -> (bool, String, String) {
+    let out = run(
+        Command::new(bin(cli)).args(["--grpc-addr", &grpc.to_string(), "--method", method, body]),
+        Duration::from_secs(30),
+    );
+    (out.status.success(), out.stdout, out.stderr)
+}
+
+/// Trait first: the user's file is kept unchanged and recorded; an
+/// implementation written against the user's own Warehouse trait (ping
+/// left as kitgen's stub) answers over HTTP and gRPC, its errors mapped
+/// through `From<Error> for Status`; then the trait renames ping and gains
+/// count, and `kitgen generate` carries both into the implementation,
+/// keeping the user's code and leaving the trait file alone.
+fn trait_first_inventory(dir: &Path) {
+    let kept = dir.join("src/inventory.rs");
+    assert_eq!(
+        fs::read_to_string(&kept).unwrap(),
+        fs::read_to_string(fixture("interfaces/inventory.rs")).unwrap(),
+        "the user's file is copied unchanged"
+    );
+    let config = fs::read_to_string(dir.join("kitgen.toml")).unwrap();
+    assert!(config.contains("from = \"src/inventory.rs\""), "{config}");
+    let stub = fs::read_to_string(dir.join("src/warehouse_service.rs")).unwrap();
+    assert!(
+        stub.contains("impl Warehouse for WarehouseService {")
+            && stub.contains("Err(Status::unimplemented(\"get is not implemented yet\").into())"),
+        "{stub}"
+    );
+    let implementation =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/rust/warehouse_service.rs");
+    fs::copy(&implementation, dir.join("src/warehouse_service.rs")).unwrap();
+    cargo(dir, &["build", "--locked"]);
+
+    let server = serve(dir, "inventory");
+    let item = r#"{"sku":"apple","quantity":"3","state":"STATE_IN_STOCK","tags":["fruit"],"bins":{"a1":2},"photo":"anBn","weight":0.25,"fragile":false,"updated":"2023-11-14T22:13:20Z","note":"crisp"}"#;
+    let adjusted = item.replace(r#""quantity":"3""#, r#""quantity":"5""#);
+    for (path, body, want_status, want) in [
+        ("/get", r#"{"sku":"apple"}"#, 200, format!(r#"{{"result":{item}}}"#)),
+        (
+            "/get",
+            r#"{"sku":"pear"}"#,
+            404,
+            r#"{"error":{"code":404,"message":"no item pear","status":"NOT_FOUND"}}"#.to_string(),
+        ),
+        (
+            "/list",
+            r#"{"state":"STATE_IN_STOCK","limit":5}"#,
+            200,
+            format!(r#"{{"result":[{item}]}}"#),
+        ),
+        (
+            "/list",
+            r#"{"state":7}"#,
+            400,
+            r#"{"error":{"code":400,"message":"state: 7 is not a value of State","status":"INVALID_ARGUMENT"}}"#.to_string(),
+        ),
+        (
+            "/adjust",
+            r#"{"sku":"apple","delta":2,"reason":"restock"}"#,
+            200,
+            format!(r#"{{"result1":{adjusted},"result2":"90.500s"}}"#),
+        ),
+        (
+            "/adjust",
+            r#"{"sku":"apple","delta":2}"#,
+            400,
+            r#"{"error":{"code":400,"message":"say why","status":"FAILED_PRECONDITION"}}"#.to_string(),
+        ),
+        (
+            "/ping",
+            "{}",
+            501,
+            r#"{"error":{"code":501,"message":"ping is not implemented yet","status":"UNIMPLEMENTED"}}"#.to_string(),
+        ),
+    ] {
+        let (status, got) = post(&server, path, body);
+        assert_eq!((status, got.as_str()), (want_status, want.as_str()), "POST {path} {body}");
+    }
+    let (ok, out, err) = call_cli(
+        "inventorycli",
+        server.grpc(),
+        "Adjust",
+        r#"{"sku":"apple","delta":2,"reason":"restock"}"#,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(r#""quantity":"5""#) && out.contains(r#""result2":"90.500s""#),
+        "{out}"
+    );
+    let (ok, _, err) = call_cli("inventorycli", server.grpc(), "Get", r#"{"sku":"pear"}"#);
+    assert!(!ok && err.contains("NOT_FOUND: no item pear"), "{err}");
+    let (ok, _, err) = call_cli("inventorycli", server.grpc(), "List", r#"{"state":7}"#);
+    assert!(
+        !ok && err.contains("INVALID_ARGUMENT: state: 7 is not a value of State"),
+        "{err}"
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+
+    // The trait renames ping and gains count: both reach the
+    // implementation, whose code stays.
+    let edited = fs::read_to_string(&kept).unwrap().replace(
+        "    /// Ping checks that the service answers.\n    async fn ping(&self) -> Result<(), Error>;",
+        "    /// Health checks that the service answers.\n    async fn health(&self) -> Result<(), Error>;\n\n    \
+         /// Count says how many items are in a state.\n    async fn count(&self, state: State) -> Result<u64, Error>;",
+    );
+    assert!(edited.contains("fn health("));
+    fs::write(&kept, &edited).unwrap();
+    let out = kitgen(&["generate"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&kept).unwrap(),
+        edited,
+        "generate leaves the trait alone"
+    );
+    let merged = fs::read_to_string(dir.join("src/warehouse_service.rs")).unwrap();
+    for kept_line in [
+        "fn apple() -> Item {",
+        "_ => Err(Error::NotFound(sku)),",
+        "item.quantity += i64::from(delta);",
+        "async fn health(&self) -> Result<(), Error> {",
+        "async fn count(&self, _state: State) -> Result<u64, Error> {",
+        "Err(Status::unimplemented(\"count is not implemented yet\").into())",
+    ] {
+        assert!(merged.contains(kept_line), "{kept_line}\n{merged}");
+    }
+    assert!(!merged.contains("async fn ping("), "{merged}");
+    let out = kitgen(&["check"], dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    check(dir);
+}
+
+/// Every conversion both ways: a shape with every kind of field is echoed
+/// through the user's own types as it was sent (HTTP and gRPC), and values
+/// the user's types cannot hold are refused with INVALID_ARGUMENT naming
+/// the field.
+fn trait_first_conversions(dir: &Path) {
+    let implementation =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/rust/echo_service.rs");
+    fs::copy(&implementation, dir.join("src/echo_service.rs")).unwrap();
+    cargo(dir, &["build", "--locked"]);
+    let server = serve(dir, "echo");
+    let shape = r#"{"name":"tri","id":"18446744073709551615","count":7,"delta":-3,"big":"-9000000000","ratio":0.5,"on":true,"raw":"AAEC","kind":"KIND_FANCY","level":"LEVEL_HIGH","levels":["LEVEL_LOW","LEVEL_HIGH"],"origin":{"x":1.5,"y":-2.0},"corner":{"x":3.0,"y":0.0},"path":[{"x":1.0,"y":0.0},{"x":0.0,"y":2.0}],"named":{"a":{"x":4.0,"y":0.0}},"weights":{"7":0.25},"ranks":{"-5":"KIND_FANCY"},"labels":{"k":"v"},"at":"2024-02-29T12:00:00.500Z","seen":["1970-01-01T00:00:01Z"],"after":"2030-01-01T00:00:00Z","lasts":"3600.000000001s","timeout":"0.250s","nickname":"","score":0.0}"#;
+    let (status, got) = post(&server, "/shape", &format!(r#"{{"shape":{shape}}}"#));
+    assert_eq!((status, got), (200, format!(r#"{{"result":{shape}}}"#)));
+    let (ok, out, err) = call_cli(
+        "echocli",
+        server.grpc(),
+        "Shape",
+        &format!(r#"{{"shape":{shape}}}"#),
+    );
+    assert!(ok, "{err}");
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    assert_eq!(squash(&out), squash(&format!(r#"{{"result":{shape}}}"#)));
+    for (path, body, want) in [
+        (
+            "/many",
+            format!(r#"{{"shapes":[{shape}],"byName":{{"s":{shape}}}}}"#),
+            format!(r#"{{"result1":[{shape}],"result2":{{"s":{shape}}},"result3":2}}"#),
+        ),
+        (
+            "/levels",
+            r#"{"level":"LEVEL_LOW","more":["LEVEL_HIGH","LEVEL_LOW"]}"#.to_string(),
+            r#"{"result1":"LEVEL_LOW","result2":["LEVEL_HIGH","LEVEL_LOW"]}"#.to_string(),
+        ),
+        (
+            "/maybe",
+            r#"{"point":{"x":1}}"#.to_string(),
+            r#"{"result":{"x":1.0,"y":0.0}}"#.to_string(),
+        ),
+        ("/maybe", "{}".to_string(), "{}".to_string()),
+    ] {
+        let (status, got) = post(&server, path, &body);
+        assert_eq!(
+            (status, got.as_str()),
+            (200, want.as_str()),
+            "POST {path} {body}"
+        );
+    }
+    for (path, body, message) in [
+        ("/levels", "{}", "level: Level has no value 0"),
+        (
+            "/levels",
+            r#"{"level":"LEVEL_LOW","more":["LEVEL_HIGH",0]}"#,
+            "more[1]: Level has no value 0",
+        ),
+        (
+            "/levels",
+            r#"{"level":9}"#,
+            "level: 9 is not a value of Level",
+        ),
+        (
+            "/shape",
+            r#"{"shape":{"level":"LEVEL_LOW","lasts":"-1s"}}"#,
+            "shape.lasts: ",
+        ),
+        (
+            "/many",
+            r#"{"shapes":[{"level":"LEVEL_LOW"},{"levels":[0]}]}"#,
+            "shapes[1].levels[0]: Level has no value 0",
+        ),
+        (
+            "/many",
+            r#"{"byName":{"k":{"level":"LEVEL_LOW","ranks":{"1":5}}}}"#,
+            "by_name[k].ranks[1]: 5 is not a value of Kind",
+        ),
+    ] {
+        let (status, got) = post(&server, path, body);
+        assert_eq!(status, 400, "POST {path} {body}: {got}");
+        assert!(
+            got.contains(r#""status":"INVALID_ARGUMENT""#) && got.contains(message),
+            "POST {path} {body}: {got}"
+        );
+    }
+    assert_eq!(server.terminate().code(), Some(0));
 }

@@ -1,0 +1,169 @@
+//! Trait first for the Rust target, without building a project (the
+//! builds are tests/rust_e2e.rs's): `kitgen new --lang rust --from x.rs`
+//! keeps the file as `src/<module>.rs` and records it; `generate` re-reads
+//! it from there; what the adapter cannot serve is refused at its place in
+//! the file, exit 2, nothing written.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use support::{kitgen, stderr};
+
+const TRAIT: &str = "\
+use tonic::Status;
+
+/// Point is a place.
+pub struct Point {
+    pub x: i64,
+}
+
+pub trait Places {
+    async fn near(&self, at: Point) -> Result<Vec<Point>, Status>;
+}
+";
+
+fn new_project(parent: &Path, file: &str, text: &str) -> std::process::Output {
+    fs::write(parent.join(file), text).unwrap();
+    kitgen(&["new", "x", "--lang", "rust", "--from", file], parent)
+}
+
+/// `--from service.rs`: `service` is a module kitgen writes, so the file is
+/// kept as `src/api.rs`; edited there, `generate` carries the change in.
+#[test]
+fn the_trait_file_is_kept_recorded_and_re_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = new_project(tmp.path(), "service.rs", TRAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tmp.path().join("x");
+    assert_eq!(fs::read_to_string(dir.join("src/api.rs")).unwrap(), TRAIT);
+    let config = fs::read_to_string(dir.join("kitgen.toml")).unwrap();
+    assert!(config.contains("from = \"src/api.rs\""), "{config}");
+    let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("pub mod adapter;")
+            && lib.contains("#[allow(async_fn_in_trait)]\npub mod api;"),
+        "{lib}"
+    );
+    let stub = fs::read_to_string(dir.join("src/places_service.rs")).unwrap();
+    assert!(
+        stub.contains("use crate::api::{Places, Point};")
+            && stub.contains("impl Places for PlacesService {")
+            && stub.contains("async fn near(&self, _at: Point) -> Result<Vec<Point>, Status> {")
+            && stub.contains("Err(Status::unimplemented(\"near is not implemented yet\"))"),
+        "{stub}"
+    );
+    let main = fs::read_to_string(dir.join("src/main.rs")).unwrap();
+    assert!(
+        main.contains(
+            "places: x::adapter::PlacesAdapter(x::places_service::PlacesService::default()),"
+        ),
+        "{main}"
+    );
+
+    // A new field and a new method, written in the kept file.
+    let edited = TRAIT
+        .replace(
+            "    pub x: i64,\n",
+            "    pub x: i64,\n    pub label: Option<String>,\n",
+        )
+        .replace(
+            "Result<Vec<Point>, Status>;\n",
+            "Result<Vec<Point>, Status>;\n\n    fn count(&self) -> Result<u32, Status>;\n",
+        );
+    fs::write(dir.join("src/api.rs"), &edited).unwrap();
+    let out = kitgen(&["generate"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(dir.join("src/api.rs")).unwrap(), edited);
+    let adapter = fs::read_to_string(dir.join("src/adapter.rs")).unwrap();
+    assert!(adapter.contains("label: value.label,"), "{adapter}");
+    assert!(
+        adapter.contains("let result = user::Places::count(&self.0)?;"),
+        "a plain fn is called without .await:\n{adapter}"
+    );
+    let stub = fs::read_to_string(dir.join("src/places_service.rs")).unwrap();
+    assert!(
+        stub.contains("    fn count(&self) -> Result<u32, Status> {"),
+        "{stub}"
+    );
+    let out = kitgen(&["check"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Made private in the kept file: refused there, nothing written.
+    let before = fs::read_to_string(dir.join("src/adapter.rs")).unwrap();
+    fs::write(
+        dir.join("src/api.rs"),
+        edited.replace("    pub x: i64,", "    x: i64,"),
+    )
+    .unwrap();
+    let out = kitgen(&["generate"], &dir);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("src/api.rs:5:5: field Point.x is not pub"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("src/adapter.rs")).unwrap(),
+        before
+    );
+}
+
+/// What the adapter cannot serve is refused where it is written: exit 2,
+/// nothing written.
+#[test]
+fn what_the_adapter_cannot_serve_is_refused_with_a_location() {
+    for (source, expected) in [
+        (
+            TRAIT.replace("pub trait Places", "trait Places"),
+            "p.rs:8:7: trait Places is not pub",
+        ),
+        (
+            TRAIT.replace("pub struct Point", "struct Point"),
+            "p.rs:4:8: struct Point is not pub",
+        ),
+        (
+            TRAIT.replace(
+                "Result<Vec<Point>, Status>",
+                "Result<Vec<Point>, Box<dyn std::error::Error>>",
+            ),
+            "p.rs:9:59: the error type of method near is not a plain type path",
+        ),
+        (
+            format!(
+                "{TRAIT}\npub struct Oops {{ pub why: String }}\n\npub trait More {{\n    fn m(&self, o: Oops) -> Result<(), Oops>;\n}}\n"
+            ),
+            "p.rs:15:20: type 'Oops' is the error type of the trait's methods: it cannot be data too",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = new_project(tmp.path(), "p.rs", &source);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{source}\n{err}");
+        assert!(err.contains(expected), "want {expected:?} in:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!tmp.path().join("x").exists(), "nothing is written");
+    }
+}
+
+/// An error type declared in the file is the implementation's: it may
+/// carry data, and it is not a message of the API.
+#[test]
+fn an_error_type_declared_in_the_file_is_not_part_of_the_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = TRAIT.replace("Status>", "Error>").replace(
+        "use tonic::Status;\n",
+        "/// Error is why a method fails.\npub enum Error {\n    Missing(String),\n    Other { why: String },\n}\n",
+    );
+    let out = new_project(tmp.path(), "places.rs", &source);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let proto = fs::read_to_string(tmp.path().join("x/proto/x.proto")).unwrap();
+    assert!(!proto.contains("Error"), "{proto}");
+    let stub = fs::read_to_string(tmp.path().join("x/src/places_service.rs")).unwrap();
+    assert!(
+        stub.contains("use tonic::Status;\n\nuse crate::places::{Error, Places, Point};")
+            && stub.contains("Err(Status::unimplemented(\"near is not implemented yet\").into())"),
+        "{stub}"
+    );
+}
