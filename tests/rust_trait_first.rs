@@ -167,3 +167,73 @@ fn an_error_type_declared_in_the_file_is_not_part_of_the_api() {
         "{stub}"
     );
 }
+
+/// Every prefix of the trait fixtures (cut every few bytes), and each with
+/// its identifiers swapped for names kitgen itself uses, renders through
+/// the trait-first path without a panic: a project, or a refusal that
+/// names the file.
+#[test]
+fn truncated_and_renamed_traits_render_or_are_refused_never_a_panic() {
+    use kitgen::pipeline::{self, Source};
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/interfaces");
+    let mut texts = Vec::new();
+    for file in ["inventory.rs", "echo.rs"] {
+        let text = fs::read_to_string(fixtures.join(file)).unwrap();
+        for cut in (0..text.len())
+            .step_by(7)
+            .filter(|&i| text.is_char_boundary(i))
+        {
+            texts.push(text[..cut].to_string());
+        }
+        for (from, to) in [
+            ("Item", "Invalid"),
+            ("Warehouse", "Service"),
+            ("Shape", "Request"),
+            ("Point", "Status"),
+            ("Level", "WarehouseAdapter"),
+            ("sku", "request"),
+            ("shape", "result"),
+            ("Kind", "Self_"),
+        ] {
+            texts.push(text.replace(from, to));
+        }
+    }
+    let (mut rendered, mut refused) = (0, 0);
+    for (i, text) in texts.iter().enumerate() {
+        let path = tmp.path().join(format!("t{i}.rs"));
+        fs::write(&path, text).unwrap();
+        let source = Source::Code {
+            path,
+            shown_as: "src/t.rs".into(),
+        };
+        let settings = pipeline::Settings {
+            source_names: vec!["src/t.rs".into()],
+            ..pipeline::Settings::new(&kitgen::backend::rust::Rust, "t", "t")
+        };
+        let result = std::panic::catch_unwind(|| pipeline::render(&source, &settings));
+        match result {
+            Ok(Ok(r)) => {
+                assert!(
+                    r.files.iter().any(|(p, _)| p == "src/adapter.rs"),
+                    "case {i}"
+                );
+                rendered += 1;
+            }
+            Ok(Err(d)) => {
+                let d = d.to_string();
+                assert!(
+                    d.contains("src/t.rs") || d.contains("no method"),
+                    "case {i}: {d}"
+                );
+                refused += 1;
+            }
+            Err(_) => panic!("case {i} panicked:\n{text}"),
+        }
+    }
+    eprintln!("{rendered} rendered, {refused} refused");
+    assert!(
+        rendered > 10 && refused > 10,
+        "{rendered} rendered, {refused} refused"
+    );
+}
