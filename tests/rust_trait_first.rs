@@ -237,3 +237,30 @@ fn truncated_and_renamed_traits_render_or_are_refused_never_a_panic() {
         "{rendered} rendered, {refused} refused"
     );
 }
+
+/// The kept file moved deeper into src/: refused (the project would
+/// otherwise silently turn into a derived-proto one), nothing written.
+#[test]
+fn a_kept_trait_outside_a_module_of_its_own_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = new_project(tmp.path(), "places.rs", TRAIT);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = tmp.path().join("x");
+    fs::create_dir_all(dir.join("src/domain")).unwrap();
+    fs::rename(dir.join("src/places.rs"), dir.join("src/domain/places.rs")).unwrap();
+    let config = fs::read_to_string(dir.join("kitgen.toml")).unwrap();
+    fs::write(
+        dir.join("kitgen.toml"),
+        config.replace("src/places.rs", "src/domain/places.rs"),
+    )
+    .unwrap();
+    let lib = fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    let out = kitgen(&["generate"], &dir);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a Rust trait kept in the project lives in src/<module>.rs"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(dir.join("src/lib.rs")).unwrap(), lib);
+}

@@ -117,7 +117,7 @@ impl Target for Rust {
             sources: settings.source_names.clone(),
             discovery: settings.discovery.clone(),
         };
-        let trait_first = trait_first(settings, definition);
+        let trait_first = trait_first(settings, definition)?;
         let files = super::render_project(&compiled.api, &options, trait_first.as_ref())?;
         // Generated here, not on demand: a protobuf refusal is the user's
         // input error (exit 2, nothing written), not a failure afterwards.
@@ -140,14 +140,30 @@ impl Target for Rust {
 /// The user's Rust file as the service layer, when the project keeps it
 /// (`from = "src/<module>.rs"`); a project whose `from` names a file
 /// elsewhere (made before kitgen kept Rust traits) only derives the `.proto`.
-fn trait_first(settings: &Settings, definition: Option<Definition>) -> Option<TraitFirstSource> {
-    let definition = definition.filter(|d| d.rust.is_some())?;
-    let module = adapter::module_of_source(settings.source_names.first()?)?;
-    Some(TraitFirstSource {
+fn trait_first(
+    settings: &Settings,
+    definition: Option<Definition>,
+) -> Result<Option<TraitFirstSource>, Diagnostic> {
+    let (Some(definition), Some(source)) = (
+        definition.filter(|d| d.rust.is_some()),
+        settings.source_names.first(),
+    ) else {
+        return Ok(None);
+    };
+    let Some(module) = adapter::module_of_source(source) else {
+        if source.starts_with("src/") {
+            return Err(Diagnostic::new(format!(
+                "kitgen.toml's from = {source:?}: a Rust trait kept in the project lives in src/<module>.rs"
+            ))
+            .with_help("move the file to src/ as a module of its own (lowercase letters, digits and _), and say so in kitgen.toml"));
+        }
+        return Ok(None);
+    };
+    Ok(Some(TraitFirstSource {
         definition,
         module,
         package: settings.name.clone(),
-    })
+    }))
 }
 
 /// What the protobuf code depends on: the descriptors, and the generators'
