@@ -68,8 +68,12 @@ async fn main() {
     let [etcd, method, request, n] = args.as_slice() else {
         panic!("usage: driver ETCD METHOD REQUEST N");
     };
-    let balanced = Balanced::new(Discovery::Etcd(vec![etcd.clone()]), Options::default())
-        .expect("the balanced client");
+    // ETCD, or fixed=ADDR,ADDR for a fixed list of instances.
+    let discovery = match etcd.strip_prefix("fixed=") {
+        Some(list) => Discovery::Fixed(list.split(',').map(str::to_string).collect()),
+        None => Discovery::Etcd(vec![etcd.clone()]),
+    };
+    let balanced = Balanced::new(discovery, Options::default()).expect("the balanced client");
     for _ in 0..n.parse::<usize>().expect("a count") {
         let call = client::call_json_over(balanced.clone(), method, std::slice::from_ref(request));
         match tokio::time::timeout(Duration::from_secs(10), call).await {
@@ -333,8 +337,19 @@ fn requests_ok(server: &Server, method: &str) -> f64 {
 
 /// Runs a driver; returns its "ok"/"err" lines.
 fn drive(driver: &Path, etcd: &Etcd, method: &str, request: &str, n: usize) -> Vec<String> {
+    drive_from(driver, &etcd.endpoint, method, request, n)
+}
+
+/// Runs a driver on `discovery` (an etcd address, or `fixed=ADDR,ADDR`).
+fn drive_from(
+    driver: &Path,
+    discovery: &str,
+    method: &str,
+    request: &str,
+    n: usize,
+) -> Vec<String> {
     let out = run(
-        Command::new(driver).args([&etcd.endpoint, method, request, &n.to_string()]),
+        Command::new(driver).args([discovery, method, request, &n.to_string()]),
         Duration::from_secs(120),
     );
     assert!(out.status.success(), "driver: {}{}", out.stdout, out.stderr);
@@ -414,6 +429,19 @@ fn rust_instances_register_balance_retry_and_deregister() {
     step(
         T,
         format_args!("Sum: {on_a} on one instance, {on_b} on the other"),
+    );
+    step(T, "the same over a fixed list of the two");
+    let fixed = format!("fixed={},{}", a.grpc(), b.grpc());
+    let lines = drive_from(&bin.driver, &fixed, "Sum", SUM, 20);
+    assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
+    let (on_a2, on_b2) = (
+        requests_ok(&a, "Add.Sum") - on_a,
+        requests_ok(&b, "Add.Sum") - on_b,
+    );
+    assert_eq!(on_a2 + on_b2, 20.0);
+    assert!(
+        on_a2 > 0.0 && on_b2 > 0.0,
+        "fixed list: all calls on one instance: {on_a2} and {on_b2}"
     );
     let out = run_ok(
         Command::new(&bin.cli).args(["--etcd-addr", &etcd.endpoint, "--method", "Concat", CONCAT]),
