@@ -35,6 +35,7 @@ const API_INDEPENDENT: &[&str] = &[
     "src/endpoint/middleware.rs",
     "src/server.rs",
     "src/transport.rs",
+    "src/transport/http/client.rs",
     "src/transport/http/transcode.rs",
     ".dockerignore",
 ];

@@ -21,6 +21,9 @@ struct TranscodeRs {
     codes_from_http: Vec<String>,
 }
 
+/// The HTTP client's runtime, the same in every project.
+const CLIENT: &str = include_str!("../../../templates/rust/src/transport/http/client.rs");
+
 /// The runtime's text.
 pub(super) fn transcode_rs() -> String {
     let mut out = TranscodeRs {
@@ -119,8 +122,9 @@ fn flatten(segments: &[Segment], out: &mut Vec<String>) {
     }
 }
 
-/// The `transcoder.route(…)` statement of a route.
-fn route_code(route: &Route<'_>, api: &Api) -> String {
+/// The `Rule { … }` literal of a route, its first line at `indent`
+/// (written by the caller), the rest indented from there.
+fn rule_literal(route: &Route<'_>, indent: usize) -> String {
     let b = &route.binding;
     let mut segments = Vec::new();
     let mut variables = Vec::new();
@@ -154,27 +158,31 @@ fn route_code(route: &Route<'_>, api: &Api) -> String {
         Some(v) => format!("Some({})", quote(v)),
         None => "None".to_string(),
     };
-    let _ = api;
+    let pad = " ".repeat(indent);
+    let mut out = String::from("Rule {\n");
+    let _ = writeln!(out, "{pad}    method: {},", quote(&b.verb));
+    let _ = writeln!(out, "{pad}    path: PathTemplate {{");
+    let _ = writeln!(out, "{pad}        template: {},", quote(&b.path));
+    out.push_str(&array_field(indent + 8, "segments", "vec![", &segments));
+    out.push('\n');
+    let _ = writeln!(out, "{pad}        verb: {verb},");
+    out.push_str(&array_field(indent + 8, "variables", "vec![", &variables));
+    out.push('\n');
+    let _ = writeln!(out, "{pad}    }},");
+    let _ = writeln!(out, "{pad}    body: {body},");
+    let _ = writeln!(out, "{pad}    response_body: {response_body},");
+    let _ = writeln!(out, "{pad}    input: {},", quote(&route.ir_method.input));
+    let _ = writeln!(out, "{pad}    output: {},", quote(&route.ir_method.output));
+    let _ = write!(out, "{pad}}}");
+    out
+}
+
+/// The `transcoder.route(…)` statement of a route.
+fn route_code(route: &Route<'_>) -> String {
     let mut out = String::new();
-    out.push_str("    transcoder.route(\n        Rule {\n");
-    let _ = writeln!(out, "            method: {},", quote(&b.verb));
-    out.push_str("            path: PathTemplate {\n");
-    let _ = writeln!(out, "                template: {},", quote(&b.path));
-    out.push_str(&array_field(16, "segments", "vec![", &segments));
-    out.push('\n');
-    let _ = writeln!(out, "                verb: {verb},");
-    out.push_str(&array_field(16, "variables", "vec![", &variables));
-    out.push('\n');
-    out.push_str("            },\n");
-    let _ = writeln!(out, "            body: {body},");
-    let _ = writeln!(out, "            response_body: {response_body},");
-    let _ = writeln!(out, "            input: {},", quote(&route.ir_method.input));
-    let _ = writeln!(
-        out,
-        "            output: {},",
-        quote(&route.ir_method.output)
-    );
-    out.push_str("        },\n");
+    out.push_str("    transcoder.route(\n        ");
+    out.push_str(&rule_literal(route, 8));
+    out.push_str(",\n");
     let kind = if route.streams() {
         "server_streaming"
     } else {
@@ -197,10 +205,44 @@ fn route_code(route: &Route<'_>, api: &Api) -> String {
     out
 }
 
+/// The body of `client_rules()`: each unary method's first rule, by full
+/// method name, in the services' and methods' order.
+fn client_rules(p: &Project, api: &Api) -> String {
+    let mut items = Vec::new();
+    for (service, ir_service) in p.services.iter().zip(&api.services) {
+        for (method, ir_method) in service.methods.iter().zip(&ir_service.methods) {
+            if method.client_streaming || method.server_streaming {
+                continue;
+            }
+            let Ok(bindings) = binding::bindings(ir_service, ir_method) else {
+                continue;
+            };
+            let Some(binding) = bindings.into_iter().next() else {
+                continue;
+            };
+            let route = Route {
+                service,
+                method,
+                ir_method,
+                binding,
+            };
+            items.push(format!(
+                "        (\n            {},\n            {},\n        ),",
+                quote(&full_method_name(service, method)),
+                rule_literal(&route, 12)
+            ));
+        }
+    }
+    if items.is_empty() {
+        return "    Vec::new()".to_string();
+    }
+    format!("    vec![\n{}\n    ]", items.join("\n"))
+}
+
 /// The `use transcode::{…};` line of the names the routes use.
 fn imports(routes: &[Route<'_>]) -> String {
     if routes.is_empty() {
-        return String::new();
+        return "use transcode::Rule;\n".to_string();
     }
     let mut names = vec!["BodyRule", "PathTemplate", "Rule", "Segment"];
     if routes.iter().any(|r| !r.binding.path_fields().is_empty()) {
@@ -214,6 +256,7 @@ fn imports(routes: &[Route<'_>]) -> String {
 struct HttpRs {
     imports: String,
     routes: Vec<RouteView>,
+    client_rules: String,
 }
 
 struct RouteView {
@@ -457,12 +500,13 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
                 "{} {}: {}.{}",
                 r.binding.verb, r.binding.path, r.service.full_name, r.method.proto_name
             ),
-            code: route_code(r, api),
+            code: route_code(r),
         })
         .collect();
     let http = HttpRs {
         imports: imports(&routes),
         routes: views,
+        client_rules: client_rules(p, api),
     }
     .render()
     .expect("the HTTP template renders");
@@ -546,6 +590,10 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         (
             "src/transport/http/transcode.rs".to_string(),
             transcode_rs(),
+        ),
+        (
+            "src/transport/http/client.rs".to_string(),
+            CLIENT.to_string(),
         ),
         ("src/transport/http/tests.rs".to_string(), tests + "\n"),
     ]

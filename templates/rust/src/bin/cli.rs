@@ -1,11 +1,13 @@
-//! {{ p.cli_name }} calls a method of {{ p.name }} over gRPC:
+//! {{ p.cli_name }} calls a method of {{ p.name }} over gRPC or HTTP:
 //!
 //! ```text
 //! {{ p.cli_name }} --grpc-addr localhost:8082 --method {{ p.first_method().proto_name }} '{{ p.first_method_example() }}'
+//! {{ p.cli_name }} --http-addr localhost:8081 --method {{ p.first_method().proto_name }} '{{ p.first_method_example() }}'
 //! ```
 //!
 //! Requests and responses are JSON in the protobuf mapping, one message an
-//! argument and one response a line; client-streaming methods take several.
+//! argument and one response a line; client-streaming methods take several
+//! (over gRPC: HTTP carries the unary methods).
 //! This file is yours.
 
 use std::process::ExitCode;
@@ -17,27 +19,36 @@ use clap::Parser;
 {% if p.etcd -%}
 use {{ p.crate_name }}::discovery::{Balanced, Discovery, Options};
 {% endif -%}
-use {{ p.crate_name }}::{client, server};
+use {{ p.crate_name }}::{client, server, transport};
 {% if p.crate_name.as_str() <= "clap" -%}
 use clap::Parser;
 {% endif %}
-/// Calls a method of {{ p.name }} over gRPC.
+/// Calls a method of {{ p.name }} over gRPC or HTTP.
 #[derive(Parser, Debug)]
 #[command(name = "{{ p.cli_name }}", version)]
+{%- if p.etcd %}
+#[command(group(
+    clap::ArgGroup::new("addr")
+        .required(true)
+        .args(["grpc_addr", "http_addr", "etcd_addr", "dns_srv"])
+))]
+{%- else %}
+#[command(group = clap::ArgGroup::new("addr").required(true).args(["grpc_addr", "http_addr"]))]
+{%- endif %}
 struct Flags {
     /// gRPC address of {{ p.name }}, e.g. localhost:8082
-{%- if p.etcd %}
-    #[arg(long, env = "{{ p.cli_env_prefix() }}_GRPC_ADDR", required_unless_present_any = ["etcd_addr", "dns_srv"], conflicts_with_all = ["etcd_addr", "dns_srv"])]
+    #[arg(long, env = "{{ p.cli_env_prefix() }}_GRPC_ADDR")]
     grpc_addr: Option<String>,
+    /// HTTP address of {{ p.name }}, e.g. localhost:8081
+    #[arg(long, env = "{{ p.cli_env_prefix() }}_HTTP_ADDR")]
+    http_addr: Option<String>,
+{%- if p.etcd %}
     /// comma-separated etcd endpoints: call the instances registered there
-    #[arg(long, env = "{{ p.cli_env_prefix() }}_ETCD_ADDR", conflicts_with = "dns_srv")]
+    #[arg(long, env = "{{ p.cli_env_prefix() }}_ETCD_ADDR")]
     etcd_addr: Option<String>,
     /// DNS SRV name, such as a headless Service: call the instances it lists
     #[arg(long, env = "{{ p.cli_env_prefix() }}_DNS_SRV")]
     dns_srv: Option<String>,
-{%- else %}
-    #[arg(long, env = "{{ p.cli_env_prefix() }}_GRPC_ADDR")]
-    grpc_addr: String,
 {%- endif %}
     /// method to call, such as {{ p.first_method().proto_name }}
     #[arg(long, env = "{{ p.cli_env_prefix() }}_METHOD")]
@@ -52,40 +63,46 @@ struct Flags {
 #[tokio::main]
 async fn main() -> ExitCode {
     let flags = Flags::parse();
+    let (method, requests, timeout) = (&flags.method, &flags.requests, flags.timeout);
 {%- if p.etcd %}
-    let discovery = match (flags.etcd_addr, flags.dns_srv) {
+    let discovery = match (&flags.etcd_addr, &flags.dns_srv) {
         (Some(etcd), _) => Some(Discovery::Etcd(
             etcd.split(',').map(str::to_string).collect(),
         )),
-        (None, Some(name)) => Some(Discovery::DnsSrv(name)),
+        (None, Some(name)) => Some(Discovery::DnsSrv(name.clone())),
         (None, None) => None,
     };
-    let call = async {
-        match discovery {
-            // Balanced over the instances discovery finds.
-            Some(discovery) => {
-                let balanced =
-                    Balanced::new(discovery, Options::default()).map_err(|e| e.to_string())?;
-                let call = client::call_json_over(balanced, &flags.method, &flags.requests);
-                tokio::time::timeout(flags.timeout, call)
+    // clap has made sure exactly one address is given.
+    let call = match (&flags.http_addr, discovery) {
+        (Some(addr), _) => {
+            transport::http::client::call_json(addr, method, requests, timeout).await
+        }
+        // Balanced over the instances discovery finds.
+        (None, Some(discovery)) => match Balanced::new(discovery, Options::default()) {
+            Ok(balanced) => {
+                let call = client::call_json_over(balanced, method, requests);
+                tokio::time::timeout(timeout, call)
                     .await
-                    .unwrap_or_else(|_| Err(format!("no answer within {:?}", flags.timeout)))
+                    .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
             }
-            None => {
-                let addr = flags.grpc_addr.unwrap_or_default();
-                client::call_json(&addr, &flags.method, &flags.requests, flags.timeout).await
-            }
+            Err(e) => Err(e.to_string()),
+        },
+        (None, None) => {
+            let addr = flags.grpc_addr.as_deref().unwrap_or_default();
+            client::call_json(addr, method, requests, timeout).await
         }
     };
 {%- else %}
-    let call = client::call_json(
-        &flags.grpc_addr,
-        &flags.method,
-        &flags.requests,
-        flags.timeout,
-    );
+    // clap has made sure exactly one address is given.
+    let call = match &flags.http_addr {
+        Some(addr) => transport::http::client::call_json(addr, method, requests, timeout).await,
+        None => {
+            let addr = flags.grpc_addr.as_deref().unwrap_or_default();
+            client::call_json(addr, method, requests, timeout).await
+        }
+    };
 {%- endif %}
-    match call.await {
+    match call {
         Ok(responses) => {
             for response in responses {
                 println!("{response}");

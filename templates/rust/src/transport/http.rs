@@ -8,11 +8,14 @@
 //! HTTP status of their code. A unary method without a rule is served at
 //! `POST /<package>.<Service>/<Method>` with the whole request as its body;
 //! a server-streaming method with a rule answers newline-delimited JSON;
-//! other streaming methods are served over gRPC only.
+//! other streaming methods are served over gRPC only. [`client::Client`]
+//! calls each unary method by its first rule, as the Go target's HTTP
+//! client does.
 
-pub mod transcode;
+pub mod client;
 #[cfg(test)]
 mod tests;
+pub mod transcode;
 
 use std::sync::Arc;
 
@@ -44,4 +47,10 @@ pub fn transcoder(endpoints: Endpoints, mut options: Options) -> Transcoder {
 {{ r.code }}
 {%- endfor %}
     transcoder
+}
+
+/// Each unary method's first rule, by full method name: the route
+/// [`client::Client`] calls it by.
+pub fn client_rules() -> Vec<(&'static str, Rule)> {
+{{ client_rules }}
 }

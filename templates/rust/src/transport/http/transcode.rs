@@ -96,13 +96,13 @@ impl From<Status> for Refusal {
 
 /// `google.rpc.Status`, the encoding of a [`Status`]'s details.
 #[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
+pub(super) struct RpcStatus {
     #[prost(int32, tag = "1")]
-    code: i32,
+    pub(super) code: i32,
     #[prost(string, tag = "2")]
-    message: String,
+    pub(super) message: String,
     #[prost(message, repeated, tag = "3")]
-    details: Vec<prost_types::Any>,
+    pub(super) details: Vec<prost_types::Any>,
 }
 
 /// The JSON body of an error, shaped like Google APIs':
@@ -805,7 +805,7 @@ async fn read_body(parts: &Parts, body: Body, limit: usize) -> Result<Vec<u8>, R
 /// field is read as its own message, any other field's JSON must be one
 /// JSON value before it is wrapped, so a body can never add fields beside
 /// its own. Text after the value is refused.
-fn unmarshal_body(
+pub(super) fn unmarshal_body(
     msg: &mut DynamicMessage,
     data: &[u8],
     rule: BodyRule,
@@ -1057,7 +1057,10 @@ fn encode_message(
     }
 }
 
-fn to_json(msg: &DynamicMessage, options: &SerializeOptions) -> Result<Vec<u8>, serde_json::Error> {
+pub(super) fn to_json(
+    msg: &DynamicMessage,
+    options: &SerializeOptions,
+) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::new(&mut out);
     msg.serialize_with_options(&mut ser, options)?;
@@ -1682,7 +1685,7 @@ fn parse_go_duration(s: &str) -> Option<i64> {
 }
 
 /// Quotes `s` as Go's `%q` does for printable text, for messages.
-fn go_quote(s: &str) -> String {
+pub(super) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
