@@ -16,7 +16,12 @@
 //! the Go project's generated HTTP client calls every unary method with a
 //! rule on the Rust server, every field set: the Rust service must receive
 //! the request as the client was given it, and the client must return the
-//! response as the service sent it.
+//! response as the service sent it. Then the Rust project's HTTP client
+//! (`transport::http::client`, driven by `examples/httpclient.rs`, written
+//! here) calls every unary method against the Go handler and against the
+//! Rust server, every field set, with the same checks; and its errors (a
+//! base path no route serves, an empty path field) must read exactly as
+//! the Go client's against the same server.
 //!
 //! Needs `go` and `cargo` on PATH and the shared proto corpus at
 //! `../shared/corpus`. The Rust projects share one CARGO_TARGET_DIR
@@ -70,6 +75,13 @@ struct Counts {
     /// round trips came back as they went.
     client_calls: usize,
     client_agree: usize,
+    /// Comparisons of the Rust HTTP client against the Go handler and
+    /// against the Rust server, and how many agreed.
+    rust_client_methods: usize,
+    rust_go_calls: usize,
+    rust_go_agree: usize,
+    rust_rust_calls: usize,
+    rust_rust_agree: usize,
 }
 
 /// The fake server of a Rust project: every method records its request
@@ -204,6 +216,69 @@ impl Fake {{
     out
 }
 
+/// The driver of the Rust project's HTTP client: a line
+/// `<base URL> <method> <hex request>` in, `OK <hex response>` or
+/// `ERR <CODE> <JSON message>` out (tests/conformance/conformance_test.go
+/// runs it).
+fn client_driver(p: &rust::Project) -> String {
+    let krate = &p.crate_name;
+    format!(
+        r#"//! The conformance client driver, written by kitgen's tests/rust_conformance.rs.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use prost::Message;
+use prost_reflect::DynamicMessage;
+use {krate}::endpoint::code_name;
+use {krate}::service::Status;
+use {krate}::transport::http::client::Client;
+
+fn hex(bytes: &[u8]) -> String {{
+    bytes.iter().map(|b| format!("{{b:02x}}")).collect()
+}}
+
+fn unhex(s: &str) -> Vec<u8> {{
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}}
+
+async fn call(base: &str, method: &str, data: &str) -> Result<Vec<u8>, Status> {{
+    let pool = {krate}::pb::descriptor_pool();
+    let (service, name) = method.rsplit_once('.').expect("a full method name");
+    let input = pool
+        .get_service_by_name(service)
+        .and_then(|s| s.methods().find(|m| m.name() == name))
+        .expect("a method of the pool")
+        .input();
+    let request = DynamicMessage::decode(input, unhex(data).as_slice()).expect("a request");
+    let client = Client::new(base)?.with_timeout(Duration::from_secs(30));
+    let response = client.call(method, tonic::Request::new(request)).await?;
+    Ok(response.encode_to_vec())
+}}
+
+#[tokio::main]
+async fn main() {{
+    for line in std::io::stdin().lock().lines() {{
+        let line = line.expect("a line");
+        let mut fields = line.splitn(3, ' ');
+        let (base, method) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        let data = fields.next().unwrap_or("");
+        match call(base, method, data).await {{
+            Ok(bytes) => println!("OK {{}}", hex(&bytes)),
+            Err(s) => println!(
+                "ERR {{}} {{}}",
+                code_name(s.code()),
+                serde_json::to_string(s.message()).expect("a string")
+            ),
+        }}
+    }}
+}}
+"#
+    )
+}
+
 /// The Go half: the HTTP handler over fresh fakes, and the services the
 /// corpus covers (those with a rule).
 fn go_glue(p: &kitgen::backend::go::Project) -> String {
@@ -287,11 +362,26 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         fake_server(&model),
     )
     .expect("write the fake server");
-    step(name, "cargo build --example conformance");
+    fs::write(
+        rust_project.join("examples/httpclient.rs"),
+        client_driver(&model),
+    )
+    .expect("write the client driver");
+    step(
+        name,
+        "cargo build --example conformance --example httpclient",
+    );
     let target = rust_target_dir();
     run_ok(
         Command::new("cargo")
-            .args(["build", "--locked", "--example", "conformance"])
+            .args([
+                "build",
+                "--locked",
+                "--example",
+                "conformance",
+                "--example",
+                "httpclient",
+            ])
             .current_dir(&rust_project)
             .env("CARGO_TARGET_DIR", &target)
             .env_remove("RUSTFLAGS"),
@@ -358,7 +448,8 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
                 "./pkg/transport",
             ],
         )
-        .env("RUST_ADDR", &addr),
+        .env("RUST_ADDR", &addr)
+        .env("RUST_CLIENT", target.join("debug/examples/httpclient")),
         GO_TIMEOUT,
     );
     drop(server);
@@ -392,6 +483,34 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             "calls" => counts.client_calls = value.parse().expect("count"),
             "agree" => counts.client_agree = value.parse().expect("count"),
             _ => {}
+        }
+    }
+    for (prefix, calls, agree) in [
+        (
+            "RUSTCLIENT-GO ",
+            &mut counts.rust_go_calls,
+            &mut counts.rust_go_agree,
+        ),
+        (
+            "RUSTCLIENT-RUST ",
+            &mut counts.rust_rust_calls,
+            &mut counts.rust_rust_agree,
+        ),
+    ] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}line:\n{}", out.stdout));
+        eprintln!("{name}: {line}");
+        for field in line.split_whitespace().skip(1) {
+            let (key, value) = field.split_once('=').expect("key=value");
+            match key {
+                "methods" => counts.rust_client_methods = value.parse().expect("count"),
+                "calls" => *calls = value.parse().expect("count"),
+                "agree" => *agree = value.parse().expect("count"),
+                _ => {}
+            }
         }
     }
     counts
@@ -440,6 +559,11 @@ fn go_and_rust_answer_http_alike() {
         total.unexplained += c.unexplained;
         total.client_calls += c.client_calls;
         total.client_agree += c.client_agree;
+        total.rust_client_methods += c.rust_client_methods;
+        total.rust_go_calls += c.rust_go_calls;
+        total.rust_go_agree += c.rust_go_agree;
+        total.rust_rust_calls += c.rust_rust_calls;
+        total.rust_rust_agree += c.rust_rust_agree;
     }
     eprintln!(
         "conformance total: {} requests, {} identical, {} deliberate differences, {} unexplained",
@@ -449,7 +573,18 @@ fn go_and_rust_answer_http_alike() {
         "Go HTTP client against the Rust server: {} methods called, {} round trips equal",
         total.client_calls, total.client_agree
     );
+    eprintln!(
+        "Rust HTTP client against the Go server: {} methods, {} calls, {} equal (round trips, and errors as the Go client's)",
+        total.rust_client_methods, total.rust_go_calls, total.rust_go_agree
+    );
+    eprintln!(
+        "Rust HTTP client against the Rust server: {} methods, {} calls, {} equal (round trips, and errors as the Go client's)",
+        total.rust_client_methods, total.rust_rust_calls, total.rust_rust_agree
+    );
     assert_eq!(total.client_calls, total.client_agree);
+    assert_eq!(total.rust_go_calls, total.rust_go_agree);
+    assert_eq!(total.rust_rust_calls, total.rust_rust_agree);
+    assert!(total.rust_go_calls > 0 && total.rust_rust_calls > 0);
     assert_eq!(total.unexplained, 0);
     assert_eq!(total.requests, total.identical + total.deliberate);
     assert!(total.requests > 0);

@@ -12,6 +12,7 @@ package transport
 // a failure.
 
 import (
+	"bufio"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"reflect"
 	"slices"
 	"sort"
@@ -320,6 +322,53 @@ func TestConformance(t *testing.T) {
 	}
 	// tests/rust_conformance.rs reads this line.
 	fmt.Printf("GOCLIENT calls=%d agree=%d\n", clientCalls, clientAgree)
+	// The Rust project's HTTP client against the Go handler (served on
+	// loopback) and against the Rust server.
+	rc := startRustClient(t)
+	goServer := httptest.NewServer(kit)
+	defer goServer.Close()
+	goCalls, goAgree, rustCalls, rustAgree, methods := 0, 0, 0, 0, 0
+	for _, svc := range services {
+		seen := len(svc.kitgen())
+		goSide := clientTarget{
+			baseURL: goServer.URL,
+			respond: func(r map[protoreflect.FullName]proto.Message) {
+				byName := map[string]proto.Message{}
+				for name, msg := range r {
+					byName[string(name.Name())] = msg
+				}
+				svc.respond(byName)
+			},
+			received: func() []proto.Message {
+				all := svc.kitgen()
+				got := all[seen:]
+				seen = len(all)
+				return got
+			},
+		}
+		n, calls, agree := rustClientAgainst(t, rc, goSide, svc.name)
+		methods += n
+		goCalls += calls
+		goAgree += agree
+		rustSide := clientTarget{
+			baseURL: "http://" + rust.addr,
+			respond: func(r map[protoreflect.FullName]proto.Message) {
+				byName := map[string]proto.Message{}
+				for name, msg := range r {
+					byName[string(name)] = msg
+				}
+				rust.respond(t, byName)
+			},
+			received: func() []proto.Message { return rust.received(t) },
+		}
+		_, calls, agree = rustClientAgainst(t, rc, rustSide, svc.name)
+		rustCalls += calls
+		rustAgree += agree
+	}
+	rc.close(t)
+	// tests/rust_conformance.rs reads these lines.
+	fmt.Printf("RUSTCLIENT-GO methods=%d calls=%d agree=%d\n", methods, goCalls, goAgree)
+	fmt.Printf("RUSTCLIENT-RUST methods=%d calls=%d agree=%d\n", methods, rustCalls, rustAgree)
 	var reasons []string
 	deliberateTotal := 0
 	for why, n := range deliberate {
@@ -571,6 +620,221 @@ func goClientAgainstRust(t *testing.T, rust rustServer, service protoreflect.Ful
 		agree++
 	}
 	return calls, agree
+}
+
+// rustClient is the Rust project's generated HTTP client, driven through
+// examples/httpclient.rs (RUST_CLIENT, written by tests/rust_conformance.rs):
+// a line "<base URL> <method> <hex request>" in, "OK <hex response>" or
+// "ERR <CODE> <JSON message>" out.
+type rustClient struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startRustClient(t *testing.T) *rustClient {
+	t.Helper()
+	path := os.Getenv("RUST_CLIENT")
+	if path == "" {
+		t.Fatal("RUST_CLIENT is not set")
+	}
+	cmd := exec.Command(path)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scanner := bufio.NewScanner(out)
+	scanner.Buffer(make([]byte, 1<<20), 16<<20)
+	return &rustClient{cmd: cmd, in: in, out: scanner}
+}
+
+func (c *rustClient) close(t *testing.T) {
+	t.Helper()
+	c.in.Close()
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("the Rust client: %v", err)
+	}
+}
+
+// call calls md at baseURL with req: the response, or the error as the Go
+// client's *service.RemoteError prints it ("remote CODE: message").
+func (c *rustClient) call(t *testing.T, baseURL string, md protoreflect.MethodDescriptor, req proto.Message) (proto.Message, string) {
+	t.Helper()
+	data, err := proto.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(c.in, "%s %s %s\n", baseURL, md.FullName(), hex.EncodeToString(data)); err != nil {
+		t.Fatal(err)
+	}
+	if !c.out.Scan() {
+		t.Fatalf("the Rust client ended: %v", c.out.Err())
+	}
+	line := c.out.Text()
+	if rest, ok := strings.CutPrefix(line, "OK "); ok {
+		raw, err := hex.DecodeString(rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := mt.New().Interface()
+		if err := proto.Unmarshal(raw, msg); err != nil {
+			t.Fatal(err)
+		}
+		return msg, ""
+	}
+	rest, ok := strings.CutPrefix(line, "ERR ")
+	code, quoted, _ := strings.Cut(rest, " ")
+	var message string
+	if !ok || json.Unmarshal([]byte(quoted), &message) != nil {
+		t.Fatalf("the Rust client answered %q", line)
+	}
+	return nil, "remote " + code + ": " + message
+}
+
+// clientTarget is a server the Rust client calls, with its fake's controls.
+type clientTarget struct {
+	baseURL  string
+	respond  func(map[protoreflect.FullName]proto.Message)
+	received func() []proto.Message
+}
+
+// rustClientAgainst has the Rust HTTP client call every unary method of
+// service at target, every field set: the service must receive the request
+// as the client was given it, and the client must return the response as
+// the service sent it. Then errors, each compared with the Go client's
+// against the same server: a base path no route serves (the server's 404,
+// naming the path each client built) and, for a method with path
+// variables, a request whose first path field is empty (refused by both
+// before sending). It returns the methods called, the comparisons made and
+// those that agreed.
+func rustClientAgainst(t *testing.T, rc *rustClient, target clientTarget, service protoreflect.FullName) (int, int, int) {
+	t.Helper()
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := d.(protoreflect.ServiceDescriptor)
+	responses := map[protoreflect.FullName]proto.Message{}
+	for i := 0; i < sd.Methods().Len(); i++ {
+		md := sd.Methods().Get(i)
+		msg := filled(md.Output(), 0)
+		setValues(msg.ProtoReflect())
+		responses[md.FullName()] = msg
+	}
+	target.respond(responses)
+	target.received() // what earlier callers left
+	goMissing := conformanceClient(t, target.baseURL+"/__nope", service)
+	methods, calls, agree := 0, 0, 0
+	for i := 0; i < sd.Methods().Len(); i++ {
+		md := sd.Methods().Get(i)
+		if md.IsStreamingClient() || md.IsStreamingServer() {
+			continue
+		}
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		path := "/" + string(sd.FullName()) + "/" + string(md.Name())
+		if rule != nil {
+			_, path = ruleMethod(rule)
+		}
+		tpl := parseTemplate(path)
+		req := filled(md.Input(), 0)
+		setValues(req.ProtoReflect())
+		if !fitPath(req.ProtoReflect(), tpl) {
+			continue
+		}
+		methods++
+		calls++
+		resp, errText := rc.call(t, target.baseURL, md, req)
+		got := target.received()
+		want := proto.Clone(responses[md.FullName()])
+		if field := rule.GetResponseBody(); field != "" {
+			w := want.ProtoReflect()
+			w.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+				if string(fd.Name()) != field {
+					w.Clear(fd)
+				}
+				return true
+			})
+		}
+		switch {
+		case errText != "":
+			t.Errorf("Rust client %s against %s: %s", md.FullName(), target.baseURL, errText)
+		case len(got) != 1 || !proto.Equal(got[0], req):
+			t.Errorf("Rust client %s against %s: the service received %v, want %v", md.FullName(), target.baseURL, got, req)
+		case !proto.Equal(resp, want):
+			t.Errorf("Rust client %s against %s: got %v, want %v", md.FullName(), target.baseURL, resp, want)
+		default:
+			agree++
+		}
+		// Errors, as the Go client sees them.
+		method := reflect.ValueOf(goMissing).MethodByName(string(md.Name()))
+		if !method.IsValid() {
+			t.Errorf("the Go client has no method %s", md.Name())
+			continue
+		}
+		goError := func(m reflect.Value, req proto.Message) string {
+			out := m.Call([]reflect.Value{reflect.ValueOf(t.Context()), reflect.ValueOf(req)})
+			if err, _ := out[1].Interface().(error); err != nil {
+				return err.Error()
+			}
+			return ""
+		}
+		calls++
+		_, rustErr := rc.call(t, target.baseURL+"/__nope", md, req)
+		goErr := goError(method, req)
+		if rustErr != goErr || !strings.Contains(rustErr, "NOT_FOUND") || len(target.received()) != 0 {
+			t.Errorf("%s at an unserved base path: the Rust client says %q, the Go client %q", md.FullName(), rustErr, goErr)
+		} else {
+			agree++
+		}
+		fields := tpl.fields()
+		if len(fields) == 0 {
+			continue
+		}
+		empty := proto.Clone(req)
+		clearPath(empty.ProtoReflect(), fields[0])
+		calls++
+		_, rustErr = rc.call(t, target.baseURL, md, empty)
+		goClient := conformanceClient(t, target.baseURL, service)
+		goErr = goError(reflect.ValueOf(goClient).MethodByName(string(md.Name())), empty)
+		if rustErr != goErr || !strings.Contains(rustErr, "INVALID_ARGUMENT") || len(target.received()) != 0 {
+			t.Errorf("%s with %s empty: the Rust client says %q, the Go client %q", md.FullName(), fields[0], rustErr, goErr)
+		} else {
+			agree++
+		}
+	}
+	return methods, calls, agree
+}
+
+// clearPath clears the field at a dotted path, if the messages on the way
+// are set.
+func clearPath(m protoreflect.Message, path string) {
+	names := strings.Split(path, ".")
+	for i, name := range names {
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if fd == nil {
+			return
+		}
+		if i == len(names)-1 {
+			m.Clear(fd)
+			return
+		}
+		if fd.Message() == nil || !m.Has(fd) {
+			return
+		}
+		m = m.Mutable(fd).Message()
+	}
 }
 
 // fitPath sets the fields the template's variables bind to values that fit
