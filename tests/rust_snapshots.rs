@@ -36,7 +36,9 @@ const API_INDEPENDENT: &[&str] = &[
     "src/server.rs",
     "src/transport.rs",
     "src/transport/http/client.rs",
+    "src/transport/http/client/tests.rs",
     "src/transport/http/transcode.rs",
+    "src/transport/http/transcode/tests.rs",
     ".dockerignore",
 ];
 

@@ -24,6 +24,12 @@ struct TranscodeRs {
 /// The HTTP client's runtime, the same in every project.
 const CLIENT: &str = include_str!("../../../templates/rust/src/transport/http/client.rs");
 
+/// The unit tests of the runtime and of the client, the same in every
+/// project.
+const TRANSCODE_TESTS: &str =
+    include_str!("../../../templates/rust/src/transport/http/transcode/tests.rs");
+const CLIENT_TESTS: &str = include_str!("../../../templates/rust/src/transport/http/client/tests.rs");
+
 /// The runtime's text.
 pub(super) fn transcode_rs() -> String {
     let mut out = TranscodeRs {
@@ -381,6 +387,53 @@ fn fake_signature(m: &Method) -> String {
     )
 }
 
+/// Whether the template of `b` matches the unescaped sample `path` (which
+/// holds no escapes): its segments, `*` one non-empty segment, `**` any
+/// number of them, and its verb.
+fn takes(b: &Binding, path: &str) -> bool {
+    fn flat(segments: &[Segment], out: &mut Vec<Segment>) {
+        for s in segments {
+            match s {
+                Segment::Variable { segments, .. } => flat(segments, out),
+                other => out.push(other.clone()),
+            }
+        }
+    }
+    let mut pattern = Vec::new();
+    flat(&b.template.segments, &mut pattern);
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let path = match &b.template.verb {
+        Some(verb) => match path
+            .strip_suffix(verb.as_str())
+            .and_then(|p| p.strip_suffix(':'))
+        {
+            Some(stem) if !stem.is_empty() => stem,
+            _ => return false,
+        },
+        None => path,
+    };
+    let parts: Vec<&str> = path.split('/').collect();
+    fn walk(pattern: &[Segment], parts: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => parts.is_empty(),
+            Some((Segment::DeepWildcard, rest)) => {
+                (0..=parts.len()).any(|n| walk(rest, &parts[n..]))
+            }
+            Some((segment, rest)) => match parts.split_first() {
+                None => false,
+                Some((part, more)) => {
+                    let ok = match segment {
+                        Segment::Literal(l) => l == part,
+                        _ => !part.is_empty(),
+                    };
+                    ok && walk(rest, more)
+                }
+            },
+        }
+    }
+    walk(&pattern, &parts)
+}
+
 /// A concrete path of a template: each `*` a number, each `**` two.
 fn sample_path(b: &Binding) -> (String, Vec<(String, String)>) {
     fn fill(segments: &[Segment], counter: &mut usize, vars: &mut Vec<(String, String)>) -> String {
@@ -510,16 +563,18 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
     }
     .render()
     .expect("the HTTP template renders");
-    // One request per method: its first route.
+    // One request per route, additional bindings included, unless an
+    // earlier route with the same HTTP method takes its sample path.
     let mut cases = Vec::new();
     let mut streams = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for route in &routes {
-        let label = full_method_name(route.service, route.method);
-        if seen.contains(&label) {
+    for (i, route) in routes.iter().enumerate() {
+        let (path, _) = sample_path(&route.binding);
+        if routes[..i]
+            .iter()
+            .any(|r| r.binding.verb == route.binding.verb && takes(&r.binding, &path))
+        {
             continue;
         }
-        seen.push(label);
         match test_case(route, api) {
             Some(case) if route.streams() => streams.push(case),
             Some(case) => cases.push(case),
@@ -594,6 +649,14 @@ pub fn http_files(p: &Project, api: &Api) -> Vec<(String, String)> {
         (
             "src/transport/http/client.rs".to_string(),
             CLIENT.to_string(),
+        ),
+        (
+            "src/transport/http/transcode/tests.rs".to_string(),
+            TRANSCODE_TESTS.to_string(),
+        ),
+        (
+            "src/transport/http/client/tests.rs".to_string(),
+            CLIENT_TESTS.to_string(),
         ),
         ("src/transport/http/tests.rs".to_string(), tests + "\n"),
     ]

@@ -806,3 +806,6 @@ pub async fn call_json(
         serde_json::to_string(&response).map_err(|e| e.to_string())?,
     ])
 }
+
+#[cfg(test)]
+mod tests;

@@ -1702,3 +1702,6 @@ pub(super) fn go_quote(s: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
