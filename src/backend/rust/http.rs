@@ -28,7 +28,8 @@ const CLIENT: &str = include_str!("../../../templates/rust/src/transport/http/cl
 /// project.
 const TRANSCODE_TESTS: &str =
     include_str!("../../../templates/rust/src/transport/http/transcode/tests.rs");
-const CLIENT_TESTS: &str = include_str!("../../../templates/rust/src/transport/http/client/tests.rs");
+const CLIENT_TESTS: &str =
+    include_str!("../../../templates/rust/src/transport/http/client/tests.rs");
 
 /// The runtime's text.
 pub(super) fn transcode_rs() -> String {
