@@ -98,16 +98,20 @@ fn bin(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
-/// Calls the starter's CLI; returns (success, stdout, stderr).
+/// Calls the starter's CLI over gRPC; returns (success, stdout, stderr).
 fn addcli(grpc: std::net::SocketAddr, method: &str, request: &str) -> (bool, String, String) {
+    addcli_over("--grpc-addr", grpc, method, request)
+}
+
+/// Calls the starter's CLI with `flag` (`--grpc-addr`, `--http-addr`).
+fn addcli_over(
+    flag: &str,
+    addr: std::net::SocketAddr,
+    method: &str,
+    request: &str,
+) -> (bool, String, String) {
     let out = run(
-        Command::new(bin("addcli")).args([
-            "--grpc-addr",
-            &grpc.to_string(),
-            "--method",
-            method,
-            request,
-        ]),
+        Command::new(bin("addcli")).args([flag, &addr.to_string(), "--method", method, request]),
         Duration::from_secs(30),
     );
     (out.status.success(), out.stdout, out.stderr)
@@ -138,6 +142,21 @@ fn serve_starter(dir: &Path) {
         err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
         "{err}"
     );
+    // The same over HTTP, through the CLI's --http-addr.
+    let http =
+        |method: &str, request: &str| addcli_over("--http-addr", server.http(), method, request);
+    let (ok, out, err) = http("Sum", r#"{"a":1,"b":2}"#);
+    assert!(ok, "{err}");
+    assert_eq!(out, "{\"result\":\"3\"}\n");
+    let (ok, out, err) = http("Concat", r#"{"a":"foo","b":"bar"}"#);
+    assert!(ok, "{err}");
+    assert_eq!(out, "{\"result\":\"foobar\"}\n");
+    let (ok, _, err) = http("Sum", r#"{"a":"9223372036854775807","b":1}"#);
+    assert!(!ok);
+    assert!(
+        err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
+        "{err}"
+    );
     let agent = agent();
     let health = request(
         &agent,
@@ -161,9 +180,9 @@ fn serve_starter(dir: &Path) {
     );
     assert_eq!(metrics.status, 200);
     for line in [
-        r#"addsvc_requests_total{code="OK",method="Add.Sum"} 1"#,
-        r#"addsvc_requests_total{code="INVALID_ARGUMENT",method="Add.Sum"} 1"#,
-        r#"addsvc_requests_total{code="OK",method="Add.Concat"} 1"#,
+        r#"addsvc_requests_total{code="OK",method="Add.Sum"} 2"#,
+        r#"addsvc_requests_total{code="INVALID_ARGUMENT",method="Add.Sum"} 2"#,
+        r#"addsvc_requests_total{code="OK",method="Add.Concat"} 2"#,
     ] {
         assert!(metrics.body.contains(line), "{line}\n{}", metrics.body);
     }
@@ -189,9 +208,9 @@ fn serve_starter(dir: &Path) {
     assert_eq!(status.code(), Some(0), "{log}");
 }
 
-/// The Go and the Rust addsvc call each other over gRPC: the Rust CLI
-/// against the Go server, the Go CLI against the Rust server, with equal
-/// answers and errors.
+/// The Go and the Rust addsvc call each other over gRPC and HTTP: the Rust
+/// CLI against the Go server, the Go CLI against the Rust server, with
+/// equal answers and errors.
 fn cross_language(root: &Path) {
     let go_parent = root.join("go");
     fs::create_dir_all(&go_parent).unwrap();
@@ -208,47 +227,57 @@ fn cross_language(root: &Path) {
     };
 
     let server = Server::start(Command::new(&go_server).args(loopback("-")));
-    let (ok, out, err) = addcli(server.grpc(), "Sum", r#"{"a":1,"b":2}"#);
-    assert!(ok, "Rust CLI, Go server: {err}");
-    assert_eq!(out, "{\"result\":\"3\"}\n");
-    let (ok, out, err) = addcli(server.grpc(), "Concat", r#"{"a":"foo","b":"bar"}"#);
-    assert!(ok, "Rust CLI, Go server: {err}");
-    assert_eq!(out, "{\"result\":\"foobar\"}\n");
-    let (ok, _, err) = addcli(server.grpc(), "Sum", r#"{"a":"9223372036854775807","b":1}"#);
-    assert!(!ok);
-    assert!(
-        err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
-        "Rust CLI, Go server: {err}"
-    );
+    for (flag, addr) in [
+        ("--grpc-addr", server.grpc()),
+        ("--http-addr", server.http()),
+    ] {
+        let (ok, out, err) = addcli_over(flag, addr, "Sum", r#"{"a":1,"b":2}"#);
+        assert!(ok, "Rust CLI {flag}, Go server: {err}");
+        assert_eq!(out, "{\"result\":\"3\"}\n");
+        let (ok, out, err) = addcli_over(flag, addr, "Concat", r#"{"a":"foo","b":"bar"}"#);
+        assert!(ok, "Rust CLI {flag}, Go server: {err}");
+        assert_eq!(out, "{\"result\":\"foobar\"}\n");
+        let request = r#"{"a":"9223372036854775807","b":1}"#;
+        let (ok, _, err) = addcli_over(flag, addr, "Sum", request);
+        assert!(!ok);
+        assert!(
+            err.contains("INVALID_ARGUMENT: 9223372036854775807 + 1 overflows int64"),
+            "Rust CLI {flag}, Go server: {err}"
+        );
+    }
     assert_eq!(server.terminate().code(), Some(0));
 
     let server = Server::start(Command::new(bin("addsvc")).args(loopback("--")));
-    let go_call = |method: &str, request: &str| {
-        run(
-            Command::new(&go_cli).args([
-                "-grpc-addr",
-                &server.grpc().to_string(),
-                "-method",
-                method,
-                request,
-            ]),
-            Duration::from_secs(30),
-        )
-    };
-    let out = go_call("Sum", r#"{"a":1,"b":2}"#);
-    assert!(out.status.success(), "Go CLI, Rust server: {}", out.stderr);
-    assert_eq!(squash(&out.stdout), r#"{"result":"3"}"#);
-    let out = go_call("Concat", r#"{"a":"foo","b":"bar"}"#);
-    assert!(out.status.success(), "Go CLI, Rust server: {}", out.stderr);
-    assert_eq!(squash(&out.stdout), r#"{"result":"foobar"}"#);
-    let out = go_call("Sum", r#"{"a":"9223372036854775807","b":1}"#);
-    assert!(!out.status.success());
-    assert!(
-        out.stderr
-            .contains("9223372036854775807 + 1 overflows int64"),
-        "Go CLI, Rust server: {}",
-        out.stderr
-    );
+    for (flag, addr) in [("-grpc-addr", server.grpc()), ("-http-addr", server.http())] {
+        let go_call = |method: &str, request: &str| {
+            run(
+                Command::new(&go_cli).args([flag, &addr.to_string(), "-method", method, request]),
+                Duration::from_secs(30),
+            )
+        };
+        let out = go_call("Sum", r#"{"a":1,"b":2}"#);
+        assert!(
+            out.status.success(),
+            "Go CLI {flag}, Rust server: {}",
+            out.stderr
+        );
+        assert_eq!(squash(&out.stdout), r#"{"result":"3"}"#);
+        let out = go_call("Concat", r#"{"a":"foo","b":"bar"}"#);
+        assert!(
+            out.status.success(),
+            "Go CLI {flag}, Rust server: {}",
+            out.stderr
+        );
+        assert_eq!(squash(&out.stdout), r#"{"result":"foobar"}"#);
+        let out = go_call("Sum", r#"{"a":"9223372036854775807","b":1}"#);
+        assert!(!out.status.success());
+        assert!(
+            out.stderr
+                .contains("9223372036854775807 + 1 overflows int64"),
+            "Go CLI {flag}, Rust server: {}",
+            out.stderr
+        );
+    }
     assert_eq!(server.terminate().code(), Some(0));
 }
 
