@@ -21,7 +21,9 @@
 //! here) calls every unary method against the Go handler and against the
 //! Rust server, every field set, with the same checks; and its errors (a
 //! base path no route serves, an empty path field) must read exactly as
-//! the Go client's against the same server.
+//! the Go client's against the same server. Each Rust project's own HTTP
+//! tests run too (`cargo test --lib transport::http`: every route of every
+//! method, the runtime's and the client's unit tests).
 //!
 //! Needs `go` and `cargo` on PATH and the shared proto corpus at
 //! `../shared/corpus`. The Rust projects share one CARGO_TARGET_DIR
@@ -387,6 +389,24 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
             .env_remove("RUSTFLAGS"),
         CARGO_TIMEOUT,
     );
+    // The project's own HTTP tests: every route of every method (the
+    // httprules fixture has additional bindings), and the runtime's and
+    // the HTTP client's unit tests.
+    step(name, "cargo test --lib transport::http");
+    let tests = run_ok(
+        Command::new("cargo")
+            .args(["test", "--locked", "--lib", "transport::http"])
+            .current_dir(&rust_project)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS"),
+        CARGO_TIMEOUT,
+    );
+    let passed = tests
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("test result: ok."))
+        .unwrap_or_else(|| panic!("{name}: no test result:\n{}", tests.stdout));
+    eprintln!("{name}: HTTP tests: {passed}");
     let mut child = Command::new(target.join("debug/examples/conformance"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
