@@ -836,3 +836,54 @@ fn discovery_switched_on_and_off_by_kitgen_toml() {
     let main = read(&project, "src/main.rs");
     assert!(main.contains(USER_LINE) && !main.contains("etcd"), "{main}");
 }
+
+/// Consul is refused for the Rust target: from kitgen.toml (located, exit 2,
+/// nothing written), and by the target itself when the pipeline is called
+/// without the config's check.
+#[test]
+fn consul_is_refused_for_the_rust_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kitgen(
+        &["new", "x", "--lang", "rust", "--discovery", "etcd,consul"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown discovery backend \"consul\""));
+    assert!(!dir.path().join("x").exists(), "something was written");
+
+    let project = generate(
+        dir.path(),
+        "addsvc",
+        &["--lang", "rust", "--discovery", "etcd"],
+    );
+    let before = support::tree(&project);
+    let toml = std::fs::read_to_string(project.join("kitgen.toml")).unwrap();
+    std::fs::write(
+        project.join("kitgen.toml"),
+        toml.replace(
+            "discovery = [\"etcd\"]",
+            "discovery = [\"etcd\", \"consul\"]",
+        ),
+    )
+    .unwrap();
+    let out = kitgen(&["generate"], &project);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("kitgen.toml:") && stderr.contains("unknown discovery backend \"consul\""),
+        "{stderr}"
+    );
+    let after = support::tree(&project);
+    for (path, contents) in &before {
+        if path != "kitgen.toml" {
+            assert_eq!(after.get(path), Some(contents), "{path} changed");
+        }
+    }
+
+    let settings = kitgen::pipeline::Settings {
+        discovery: vec!["consul".to_string()],
+        ..kitgen::pipeline::Settings::new(&kitgen::backend::rust::Rust, "addsvc", "addsvc")
+    };
+    let refused = kitgen::pipeline::render(&kitgen::pipeline::Source::Starter, &settings);
+    assert!(refused.is_err_and(|d| d.to_string().contains("unknown discovery backend")));
+}

@@ -111,6 +111,18 @@ impl Target for Rust {
         settings: &Settings,
         definition: Option<Definition>,
     ) -> Result<Rendering, Diagnostic> {
+        // kitgen.toml and --discovery are checked against
+        // discovery_backends already; a caller of the pipeline may not be.
+        if let Some(name) = settings
+            .discovery
+            .iter()
+            .find(|d| !self.discovery_backends().contains(&d.as_str()))
+        {
+            return Err(
+                Diagnostic::new(format!("unknown discovery backend {name:?}"))
+                    .with_help("the rust target takes discovery = [\"etcd\"]"),
+            );
+        }
         let options = Options {
             name: settings.name.clone(),
             starter: settings.starter,
