@@ -434,12 +434,8 @@ impl Group {
         for (transport, listener) in [("HTTP", &listeners.http), ("gRPC", &listeners.grpc), ("debug/HTTP", &listeners.debug)] {
             tracing::info!(transport, addr = %listener.local_addr()?, "listening");
         }
-        let http = tokio::spawn(
-            axum::serve(listeners.http, probes.routes(http)).with_graceful_shutdown(until(stopped.clone())).into_future(),
-        );
-        let debug = tokio::spawn(
-            axum::serve(listeners.debug, debug).with_graceful_shutdown(until(stopped.clone())).into_future(),
-        );
+        let http = tokio::spawn(serve_http(listeners.http, probes.routes(http), HEADER_READ_TIMEOUT, until(stopped.clone())));
+        let debug = tokio::spawn(serve_http(listeners.debug, debug, HEADER_READ_TIMEOUT, until(stopped.clone())));
         let grpc = tokio::spawn(
             tonic::transport::Server::builder()
                 .add_routes(grpc)
@@ -476,6 +472,54 @@ impl Group {
     }
 }
 
+/// How long a client may take to send a request's headers, as the Go
+/// target's `ReadHeaderTimeout`: a connection that stalls (or trickles)
+/// in them is closed, so it cannot hold a task and a socket for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `router` (HTTP/1 and h2c) on `listener` until `stop`, then lets
+/// the requests in flight finish. As axum's `serve`, with a timer, so that
+/// hyper closes a connection whose request headers take longer than
+/// `header_timeout` (axum's `serve` sets none: such a client held its
+/// connection for ever), and TCP_NODELAY.
+pub async fn serve_http(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait, as axum does.
+                    tracing::warn!(%err, "accepting a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tcp), service).into_owned();
+        let connection = connections.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::trace!(%err, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
+    Ok(())
+}
+
 /// Completes at SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
@@ -501,6 +545,8 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+
     use super::*;
 
     /// [`collector`] with the environment `env`.
@@ -574,5 +620,31 @@ mod tests {
         assert!(collector_with("", &on).is_some());
         let otlp = [("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"), ("OTEL_TRACES_EXPORTER", "otlp")];
         assert!(collector_with("", &otlp).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_client_stalled_in_its_headers_is_cut_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", get(|| async { "ok" }));
+        tokio::spawn(serve_http(listener, router, Duration::from_millis(300), std::future::pending()));
+        let (stalled, answer) = tokio::task::spawn_blocking(move || {
+            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+            // Closed by the server: the read ends (with what hyper wrote, if
+            // anything), not by the 10 s timeout.
+            let stalled = tcp.read_to_end(&mut Vec::new());
+            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+            tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut answer = String::new();
+            tcp.read_to_string(&mut answer).unwrap();
+            (stalled, answer)
+        })
+        .await
+        .unwrap();
+        assert!(stalled.is_ok(), "the stalled connection stayed open: {stalled:?}");
+        // A whole request is still answered.
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 }

@@ -19,7 +19,7 @@ pub mod transcode;
 
 use std::sync::Arc;
 
-{{ imports }}pub use transcode::{MAX_BODY_BYTES, Options, Transcoder, http_status};
+{{ imports }}pub use transcode::{MAX_BODY_BYTES, Options, READ_TIMEOUT, Transcoder, http_status};
 
 use crate::endpoint::Endpoints;
 

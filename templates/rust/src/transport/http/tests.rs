@@ -310,4 +310,25 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     assert_eq!(error_of(&reply).1, "RESOURCE_EXHAUSTED");
     assert!(fake.last().is_none());
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_is_refused_within_the_read_timeout() {
+    let fake = Fake::default();
+    let case = &CASES[{{ c }}];
+    let services = {{ services_literal }};
+    let options = transport::http::Options {
+        read_timeout: Some(std::time::Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let app = transport::http::router_with(Endpoints::new(&Instrumentation::default(), services), options);
+    // A first byte, then nothing, as a slow client's body.
+    let chunks = tokio_stream::iter([Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"{"))]);
+    let body = Body::from_stream(tokio_stream::StreamExt::chain(chunks, tokio_stream::pending()));
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(10), send(&app, case.method, case.path, body))
+        .await
+        .expect("answered within the read timeout");
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&reply).1, "INVALID_ARGUMENT");
+    assert!(fake.last().is_none());
+}
 {%- endif %}

@@ -415,7 +415,15 @@ pub struct Options {
     /// The largest request body read, in bytes; [`MAX_BODY_BYTES`] when
     /// None. A larger one answers 413 `RESOURCE_EXHAUSTED`.
     pub max_body_bytes: Option<usize>,
+    /// How long a request body may take to arrive, from when its reading
+    /// starts; [`READ_TIMEOUT`] when None. A client that stalls in it (or
+    /// trickles it) is answered 400, as the Go target's `ReadTimeout` ends
+    /// the read, instead of holding the request for ever.
+    pub read_timeout: Option<std::time::Duration>,
 }
+
+/// The default of [`Options::read_timeout`]: the Go target's `ReadTimeout`.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 struct Route {
     rule: Rule,
@@ -663,7 +671,10 @@ impl Transcoder {
         let mut bound: Vec<&str> = Vec::new();
         if route.rule.body != BodyRule::None {
             let limit = self.inner.options.max_body_bytes.unwrap_or(MAX_BODY_BYTES);
-            let data = read_body(parts, body, limit).await?;
+            let timeout = self.inner.options.read_timeout.unwrap_or(READ_TIMEOUT);
+            let data = tokio::time::timeout(timeout, read_body(parts, body, limit))
+                .await
+                .map_err(|_| invalid(format!("reading the request body: timed out after {timeout:?}")))??;
             if !data.iter().all(u8::is_ascii_whitespace) {
                 unmarshal_body(&mut msg, &data, route.rule.body, strict)
                     .map_err(|e| invalid(format!("invalid JSON body: {e}")))?;
