@@ -95,9 +95,10 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "are both FooBar",
     ),
     (
-        "package e;\nmessage M {\n  oneof kind { int32 a = 1; string b = 2; }\n  message Kind {}\n  Kind k = 3;\n}\nservice S { rpc Get(M) returns (M); }\n",
-        "4:3",
-        "the oneof e.M.kind and e.M.Kind are both Kind",
+        // prost-build names the oneof KindOneOf, for the nested Kind.
+        "package e;\nmessage M {\n  oneof kind { int32 a = 1; string b = 2; }\n  message Kind {}\n  message KindOneOf {}\n  Kind k = 3;\n}\nservice S { rpc Get(M) returns (M); }\n",
+        "5:3",
+        "the oneof e.M.kind and e.M.KindOneOf are both KindOneOf",
     ),
     (
         "package e;\nmessage Sub { message Inner {} Inner i = 1; }\nmessage Other {}\nservice S { rpc Get(Sub) returns (e.sub.Other); }\n",

@@ -85,7 +85,8 @@ enum ModuleOwner {
 
 /// Refuses, located, what prost-build would turn into Rust that does not
 /// build, or into a panic: two types of one module with one Rust name
-/// (`FooBar` and `Foo_Bar`, a nested message and a oneof both `Kind`), a
+/// (`FooBar` and `Foo_Bar`, a nested `KindOneOf` beside a oneof `kind`
+/// that prost-build calls `KindOneOf` for a nested `Kind`), a
 /// message's module that is also a package's (`a.B` with nested types
 /// beside package `a.b`), two values of an enum with one variant name
 /// (`COLOR_RED` and `RED` in `Color`).
@@ -249,8 +250,18 @@ fn check_message(
         check_type(api, file, types, &inner, e.name(), &name)?;
     }
     for o in oneofs {
-        // A oneof has no position of its own: the message's is used.
-        let rust = to_upper_camel(o);
+        // prost-build's name of the oneof's enum: `OneOf` after it when a
+        // nested type (map entries too) has its name. A oneof has no
+        // position of its own: the message's is used.
+        let mut rust = to_upper_camel(o);
+        if m.nested_type
+            .iter()
+            .map(|n| n.name())
+            .chain(m.enum_type.iter().map(|e| e.name()))
+            .any(|n| to_upper_camel(n) == rust)
+        {
+            rust.push_str("OneOf");
+        }
         let what = format!("the oneof {prefix}{o}");
         if let Some(other) = types.insert((inner.clone(), rust.clone()), what) {
             let d = Diagnostic::new(format!(
