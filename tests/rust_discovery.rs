@@ -22,13 +22,12 @@
 
 mod support;
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -54,7 +53,8 @@ const CONCAT_IDEMPOTENT: &str = "rpc Concat(ConcatRequest) returns (ConcatRespon
 const USER_LINE: &str = "    // kept across kitgen generate: a user's note in the wiring\n";
 
 /// Calls METHOD with REQUEST N times through the balanced client over the
-/// instances registered in the etcd at ETCD, one line per outcome.
+/// instances registered in the etcd at ETCD (or a fixed list, or DNS SRV
+/// records), one line per outcome, PAUSE_MS apart.
 const RUST_DRIVER: &str = r#"//! Calls a method n times through the balanced client.
 
 use std::time::Duration;
@@ -65,16 +65,23 @@ use addsvc::discovery::{Balanced, Discovery, Options};
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [etcd, method, request, n] = args.as_slice() else {
-        panic!("usage: driver ETCD METHOD REQUEST N");
+    let (etcd, method, request, n, pause) = match args.as_slice() {
+        [etcd, method, request, n] => (etcd, method, request, n, 0),
+        [etcd, method, request, n, pause] => (etcd, method, request, n, pause.parse().expect("a pause in ms")),
+        _ => panic!("usage: driver ETCD METHOD REQUEST N [PAUSE_MS]"),
     };
-    // ETCD, or fixed=ADDR,ADDR for a fixed list of instances.
-    let discovery = match etcd.strip_prefix("fixed=") {
-        Some(list) => Discovery::Fixed(list.split(',').map(str::to_string).collect()),
-        None => Discovery::Etcd(vec![etcd.clone()]),
+    // ETCD, fixed=ADDR,ADDR for a fixed list of instances, or
+    // dns=NAME@SERVER for the SRV records of NAME on the DNS server SERVER.
+    let discovery = if let Some(list) = etcd.strip_prefix("fixed=") {
+        Discovery::Fixed(list.split(',').map(str::to_string).collect())
+    } else if let Some((name, server)) = etcd.strip_prefix("dns=").and_then(|d| d.split_once('@')) {
+        Discovery::DnsSrv { name: name.to_string(), server: Some(server.parse().expect("a DNS server")) }
+    } else {
+        Discovery::Etcd(vec![etcd.clone()])
     };
     let balanced = Balanced::new(discovery, Options::default()).expect("the balanced client");
     for _ in 0..n.parse::<usize>().expect("a count") {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
         let call = client::call_json_over(balanced.clone(), method, std::slice::from_ref(request));
         match tokio::time::timeout(Duration::from_secs(10), call).await {
             Ok(Ok(responses)) => println!("ok {}", responses.join(" ")),
@@ -886,4 +893,243 @@ fn consul_is_refused_for_the_rust_target() {
     };
     let refused = kitgen::pipeline::render(&kitgen::pipeline::Source::Starter, &settings);
     assert!(refused.is_err_and(|d| d.to_string().contains("unknown discovery backend")));
+}
+
+/// The SRV name the DNS server below answers for.
+const SRV_NAME: &str = "_grpc._tcp.addsvc.test";
+
+/// A DNS server on loopback UDP, written for this test: SRV queries for
+/// [`SRV_NAME`] get one record per port of `ports` (priority 0, weight 10,
+/// target `iN.addsvc.test.`, whose A record, 127.0.0.1, rides in the
+/// additional section), A queries for `*.addsvc.test` get 127.0.0.1, AAAA
+/// queries none; every record lives 1 s. Anything else is NXDOMAIN.
+struct Dns {
+    addr: SocketAddr,
+    ports: Arc<Mutex<Vec<u16>>>,
+    srv_queries: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Dns {
+    fn start(ports: &[u16]) -> Dns {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let dns = Dns {
+            addr: socket.local_addr().unwrap(),
+            ports: Arc::new(Mutex::new(ports.to_vec())),
+            srv_queries: Arc::new(AtomicUsize::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let (ports, srv_queries, stop) =
+            (dns.ports.clone(), dns.srv_queries.clone(), dns.stop.clone());
+        thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while !stop.load(Ordering::SeqCst) {
+                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let ports = ports.lock().unwrap().clone();
+                if let Some((answer, srv)) = dns_answer(&buf[..n], &ports) {
+                    srv_queries.fetch_add(usize::from(srv), Ordering::SeqCst);
+                    let _ = socket.send_to(&answer, from);
+                }
+            }
+        });
+        dns
+    }
+
+    fn set_ports(&self, ports: &[u16]) {
+        *self.ports.lock().unwrap() = ports.to_vec();
+    }
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// `name` in DNS wire form (labels, uncompressed).
+fn dns_name(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in name.split('.').filter(|l| !l.is_empty()) {
+        out.push(label.len() as u8);
+        out.extend(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
+/// A resource record of class IN living 1 s.
+fn dns_record(name: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
+    let mut out = name.to_vec();
+    out.extend(rtype.to_be_bytes());
+    out.extend(1u16.to_be_bytes());
+    out.extend(1u32.to_be_bytes());
+    out.extend((rdata.len() as u16).to_be_bytes());
+    out.extend(rdata);
+    out
+}
+
+/// The answer to `query` (None for a malformed one), and whether it was
+/// an SRV query for [`SRV_NAME`].
+fn dns_answer(query: &[u8], ports: &[u16]) -> Option<(Vec<u8>, bool)> {
+    const A: u16 = 1;
+    const SRV: u16 = 33;
+    let mut at = 12;
+    let mut labels = Vec::new();
+    loop {
+        let len = usize::from(*query.get(at)?);
+        at += 1;
+        if len == 0 {
+            break;
+        }
+        let label = query.get(at..at + len)?;
+        labels.push(String::from_utf8_lossy(label).to_ascii_lowercase());
+        at += len;
+    }
+    let qtype = u16::from_be_bytes([*query.get(at)?, *query.get(at + 1)?]);
+    let question = query.get(12..at + 4)?;
+    let name = labels.join(".");
+    let target = |i: usize| format!("i{i}.addsvc.test");
+    let (mut answers, mut additional) = (Vec::new(), Vec::new());
+    let srv = qtype == SRV && name == SRV_NAME;
+    if srv {
+        for (i, port) in ports.iter().enumerate() {
+            let mut rdata = vec![0, 0, 0, 10];
+            rdata.extend(port.to_be_bytes());
+            rdata.extend(dns_name(&target(i)));
+            // 0xc00c: the name in the question.
+            answers.push(dns_record(&[0xc0, 12], SRV, &rdata));
+            additional.push(dns_record(&dns_name(&target(i)), A, &[127, 0, 0, 1]));
+        }
+    } else if qtype == A && name.ends_with(".addsvc.test") {
+        answers.push(dns_record(&[0xc0, 12], A, &[127, 0, 0, 1]));
+    }
+    let known = name == SRV_NAME || name.ends_with(".addsvc.test");
+    let mut out = query.get(..2)?.to_vec();
+    // QR, AA, RD as asked; RA; NOERROR or NXDOMAIN.
+    out.push(0x84 | (query.get(2)? & 0x01));
+    out.push(if known { 0x80 } else { 0x83 });
+    for count in [1, answers.len(), 0, additional.len()] {
+        out.extend((count as u16).to_be_bytes());
+    }
+    out.extend(question);
+    out.extend(answers.concat());
+    out.extend(additional.concat());
+    Some((out, srv))
+}
+
+/// A child process killed when dropped, also when the test fails.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
+    let bin = rust_built();
+    step(
+        T,
+        "two Rust instances; a DNS server on loopback lists both in SRV records (TTL 1 s)",
+    );
+    let a = Server::start(Command::new(&bin.server).args(LOOPBACK));
+    let b = Server::start(Command::new(&bin.server).args(LOOPBACK));
+    let dns = Dns::start(&[a.grpc().port(), b.grpc().port()]);
+    let server = dns.addr.to_string();
+
+    step(T, "the CLI calls through --dns-srv NAME --dns-server ADDR");
+    let out = run_ok(
+        Command::new(&bin.cli).args([
+            "--dns-srv",
+            SRV_NAME,
+            "--dns-server",
+            &server,
+            "--method",
+            "Concat",
+            CONCAT,
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.stdout.trim(), r#"{"result":"xy"}"#);
+    assert!(dns.srv_queries.load(Ordering::SeqCst) >= 1);
+
+    step(
+        T,
+        "the balanced client spreads calls across both; the records change to one; it follows",
+    );
+    let (a0, b0) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
+    // Many calls 20 ms apart: the driver is stopped once enough were seen.
+    let mut driver = Killed(
+        Command::new(&bin.driver)
+            .args([
+                &format!("dns={SRV_NAME}@{server}"),
+                "Sum",
+                SUM,
+                "100000",
+                "20",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let (stdout, lines) = (driver.0.stdout.take().unwrap(), lines.clone());
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        })
+    };
+    let wait_for_lines = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while lines.lock().unwrap().len() < n {
+            assert!(Instant::now() < deadline, "{:?}", lines.lock().unwrap());
+            thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for_lines(40);
+    let (a1, b1) = (
+        requests_ok(&a, "Add.Sum") - a0,
+        requests_ok(&b, "Add.Sum") - b0,
+    );
+    step(T, format_args!("both listed: a took {a1}, b took {b1}"));
+    assert!(
+        a1 >= 5.0 && b1 >= 5.0,
+        "a took {a1}, b took {b1}: {:?}",
+        lines.lock().unwrap()
+    );
+
+    dns.set_ports(&[a.grpc().port()]);
+    let srv_queries = dns.srv_queries.load(Ordering::SeqCst);
+    // The records live 1 s and are looked up again when they expire (at
+    // most once a second): b is gone from the client's set within 5 s.
+    thread::sleep(Duration::from_secs(5));
+    assert!(dns.srv_queries.load(Ordering::SeqCst) > srv_queries);
+    let (a2, b2) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
+    let seen = lines.lock().unwrap().len();
+    wait_for_lines(seen + 50);
+    let (a3, b3) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
+    step(
+        T,
+        format_args!(
+            "5 s after b left the records: a took {}, b took {} of the next 50 calls",
+            a3 - a2,
+            b3 - b2
+        ),
+    );
+    assert_eq!(b3, b2, "b is still called 5 s after it left the records");
+    assert!(a3 - a2 >= 49.0, "a took {}", a3 - a2);
+
+    drop(driver);
+    reader.join().unwrap();
+    let lines = lines.lock().unwrap();
+    assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
 }

@@ -387,6 +387,11 @@ impl Route {
 }
 
 impl Project {
+    /// How the shared deploy tree's comments spell a flag: `-etcd-addr`,
+    /// Go's flag package (the Rust binary's is `--etcd-addr`).
+    pub fn flag_dash(&self) -> &'static str {
+        "-"
+    }
     /// What the debug port serves, as the deploy tree's comments name it.
     pub fn debug_paths(&self) -> &'static str {
         "/metrics and /debug/pprof/"

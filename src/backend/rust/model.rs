@@ -176,6 +176,11 @@ impl UpperCamel for String {
 }
 
 impl Project {
+    /// How the shared deploy tree's comments spell a flag: `--etcd-addr`,
+    /// clap's (the Go binary's is `-etcd-addr`).
+    pub fn flag_dash(&self) -> &'static str {
+        "--"
+    }
     pub fn has_client_streaming(&self) -> bool {
         self.services
             .iter()

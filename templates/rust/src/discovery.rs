@@ -47,8 +47,16 @@ pub const ETCD_REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often clients list the instances registered in etcd.
 const ETCD_POLL: Duration = Duration::from_secs(1);
 
-/// How often clients look up DNS SRV records.
-const DNS_SRV_POLL: Duration = Duration::from_secs(30);
+/// How often clients look up DNS SRV records at most: as often as the
+/// records' time to live, but no more than once a second (Consul's DNS
+/// answers with a TTL of 0).
+const DNS_SRV_POLL_MIN: Duration = Duration::from_secs(1);
+
+/// How long clients keep DNS SRV records at most before looking again.
+const DNS_SRV_POLL_MAX: Duration = Duration::from_secs(30);
+
+/// How long clients wait after a failed DNS SRV lookup.
+const DNS_SRV_RETRY: Duration = Duration::from_secs(5);
 
 /// One connection to the etcd cluster at `addrs` (`host:port`, or URLs),
 /// balanced over its members; it connects on first use.
@@ -217,8 +225,18 @@ pub enum Discovery {
     /// The instances registered in the etcd cluster at these addresses.
     Etcd(Vec<String>),
     /// The targets of a DNS SRV name's records, such as a Kubernetes
-    /// headless Service's (`_grpc._tcp.{{ p.k8s_name() }}.default.svc.cluster.local`).
-    DnsSrv(String),
+    /// headless Service's (`_grpc._tcp.{{ p.k8s_name() }}.default.svc.cluster.local`)
+    /// or a Consul service's (`{{ p.k8s_name() }}.service.consul`), looked up
+    /// again when the records' TTL runs out (every 1 to 30 s). The targets'
+    /// addresses come from the same server.
+    DnsSrv {
+        /// The SRV name, fully qualified.
+        name: String,
+        /// The DNS server to ask, such as Consul's DNS interface
+        /// (`127.0.0.1:8600`), over UDP and TCP; `None` asks the system's
+        /// (/etc/resolv.conf).
+        server: Option<SocketAddr>,
+    },
     /// A fixed list of `host:port` gRPC addresses.
     Fixed(Vec<String>),
 }
@@ -238,29 +256,32 @@ impl Discovery {
             }
             Discovery::Etcd(addrs) => {
                 let channel = etcd_channel(&addrs)?;
-                tokio::spawn(poll(sets, ETCD_POLL, move || etcd_instances(channel.clone())));
+                tokio::spawn(poll(sets, move || {
+                    let channel = channel.clone();
+                    async move { (etcd_instances(channel).await, ETCD_POLL) }
+                }));
             }
-            Discovery::DnsSrv(name) => {
-                let resolver = hickory_resolver::TokioResolver::builder_tokio()
-                    .map_err(|e| format!("DNS resolver: {e}"))?
-                    .build();
-                tokio::spawn(poll(sets, DNS_SRV_POLL, move || dns_srv_instances(resolver.clone(), name.clone())));
+            Discovery::DnsSrv { name, server } => {
+                let resolver = dns_resolver(server)?;
+                tokio::spawn(poll(sets, move || dns_srv_instances(resolver.clone(), name.clone())));
             }
         }
         Ok(receiver)
     }
 }
 
-/// Sends the instances `lookup` finds every `period` while they change,
-/// until the receiver is gone. A failed lookup keeps the last set.
-async fn poll<F, L>(sets: mpsc::Sender<BTreeSet<String>>, period: Duration, lookup: L)
+/// Sends the instances `lookup` finds while they change, until the
+/// receiver is gone; `lookup` also says how long to wait before the next.
+/// A failed lookup keeps the last set.
+async fn poll<F, L>(sets: mpsc::Sender<BTreeSet<String>>, lookup: L)
 where
     L: Fn() -> F,
-    F: Future<Output = Result<BTreeSet<String>, String>>,
+    F: Future<Output = (Result<BTreeSet<String>, String>, Duration)>,
 {
     let mut last = None;
     loop {
-        match lookup().await {
+        let (found, period) = lookup().await;
+        match found {
             Ok(set) if last.as_ref() != Some(&set) => {
                 if sets.send(set.clone()).await.is_err() {
                     return;
@@ -288,11 +309,61 @@ async fn etcd_instances(channel: Channel) -> Result<BTreeSet<String>, String> {
     Ok(response.into_inner().kvs.into_iter().filter_map(|kv| String::from_utf8(kv.value).ok()).collect())
 }
 
-/// The targets of `name`'s SRV records, as `host:port`.
-async fn dns_srv_instances(resolver: hickory_resolver::TokioResolver, name: String) -> Result<BTreeSet<String>, String> {
-    let records = resolver.srv_lookup(name.as_str()).await.map_err(|e| format!("DNS SRV {name}: {e}"))?;
-    Ok(records
-        .iter()
-        .map(|srv| format!("{}:{}", srv.target().to_utf8().trim_end_matches('.'), srv.port()))
-        .collect())
+/// A resolver asking `server`, or the system's when `None`.
+fn dns_resolver(server: Option<SocketAddr>) -> Result<hickory_resolver::TokioResolver, Error> {
+    use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig};
+    use hickory_resolver::name_server::TokioConnectionProvider;
+    let builder = match server {
+        None => hickory_resolver::TokioResolver::builder_tokio().map_err(|e| format!("DNS resolver: {e}"))?,
+        Some(server) => {
+            let servers = NameServerConfigGroup::from_ips_clear(&[server.ip()], server.port(), true);
+            let config = ResolverConfig::from_parts(None, Vec::new(), servers);
+            hickory_resolver::TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+        }
+    };
+    Ok(builder.build())
+}
+
+/// The targets of `name`'s SRV records, as `address:port` (each address
+/// of a target: from the answer's additional records, else looked up on
+/// the same resolver), and how long they hold: their TTL, within
+/// [`DNS_SRV_POLL_MIN`] and [`DNS_SRV_POLL_MAX`].
+async fn dns_srv_instances(
+    resolver: hickory_resolver::TokioResolver,
+    name: String,
+) -> (Result<BTreeSet<String>, String>, Duration) {
+    use hickory_resolver::proto::rr::RData;
+    let records = match resolver.srv_lookup(name.as_str()).await {
+        Ok(records) => records,
+        Err(e) => return (Err(format!("DNS SRV {name}: {e}")), DNS_SRV_RETRY),
+    };
+    let ttl = records.as_lookup().valid_until().saturating_duration_since(std::time::Instant::now());
+    let mut instances = BTreeSet::new();
+    for srv in records.iter() {
+        let target = srv.target();
+        let mut addrs: Vec<std::net::IpAddr> = records
+            .as_lookup()
+            .records()
+            .iter()
+            .filter(|r| r.name() == target)
+            .filter_map(|r| match r.data() {
+                RData::A(a) => Some(a.0.into()),
+                RData::AAAA(aaaa) => Some(aaaa.0.into()),
+                _ => None,
+            })
+            .collect();
+        if addrs.is_empty() {
+            let host = target.to_utf8();
+            // One target out of reach leaves the others in use.
+            match resolver.lookup_ip(host.trim_end_matches('.')).await {
+                Ok(ips) => addrs.extend(ips.iter()),
+                Err(e) => tracing::warn!(name, target = %host, error = %e, "looking up an SRV target"),
+            }
+        }
+        instances.extend(addrs.into_iter().map(|ip| SocketAddr::new(ip, srv.port()).to_string()));
+    }
+    if instances.is_empty() && records.iter().next().is_some() {
+        return (Err(format!("DNS SRV {name}: no target's address found")), DNS_SRV_RETRY);
+    }
+    (Ok(instances), ttl.clamp(DNS_SRV_POLL_MIN, DNS_SRV_POLL_MAX))
 }

@@ -10,6 +10,9 @@
 //! (over gRPC: HTTP carries the unary methods).
 //! This file is yours.
 
+{% if p.etcd -%}
+use std::net::{SocketAddr, ToSocketAddrs};
+{% endif -%}
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -49,6 +52,10 @@ struct Flags {
     /// DNS SRV name, such as a headless Service: call the instances it lists
     #[arg(long, env = "{{ p.cli_env_prefix() }}_DNS_SRV")]
     dns_srv: Option<String>,
+    /// DNS server to ask for --dns-srv, such as Consul's 127.0.0.1:8600
+    /// (default: the system's resolvers)
+    #[arg(long, env = "{{ p.cli_env_prefix() }}_DNS_SERVER", requires = "dns_srv", value_parser = dns_server)]
+    dns_server: Option<SocketAddr>,
 {%- endif %}
     /// method to call, such as {{ p.first_method().proto_name }}
     #[arg(long, env = "{{ p.cli_env_prefix() }}_METHOD")]
@@ -59,6 +66,16 @@ struct Flags {
     /// requests in proto3 JSON
     requests: Vec<String>,
 }
+{%- if p.etcd %}
+
+/// A DNS server's `host:port`: its first address.
+fn dns_server(text: &str) -> Result<SocketAddr, String> {
+    let mut addrs = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text:?}: {e} (want host:port)"))?;
+    addrs.next().ok_or_else(|| format!("{text:?}: no address"))
+}
+{%- endif %}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -69,7 +86,10 @@ async fn main() -> ExitCode {
         (Some(etcd), _) => Some(Discovery::Etcd(
             etcd.split(',').map(str::to_string).collect(),
         )),
-        (None, Some(name)) => Some(Discovery::DnsSrv(name.clone())),
+        (None, Some(name)) => Some(Discovery::DnsSrv {
+            name: name.clone(),
+            server: flags.dns_server,
+        }),
         (None, None) => None,
     };
     // clap has made sure exactly one address is given.
