@@ -10,7 +10,11 @@
 //! Registering and leaving are bounded when etcd is out of reach or stops
 //! answering. Then a Go instance and a Rust instance of the same proto register in one
 //! etcd, and the generated Go client and the generated Rust client each see
-//! both answer.
+//! both answer. And without etcd: a DNS server written in the test, on
+//! loopback UDP, lists two Rust instances in SRV records; the CLI
+//! (`--dns-srv NAME --dns-server ADDR`) and the balanced client call
+//! through it, the client spreads its calls, and when the records drop one
+//! instance the client stops calling it within 5 s.
 //!
 //! The projects come from the starter with `--discovery etcd`, and Concat
 //! declared `idempotency_level = IDEMPOTENT` (`kitgen generate` after the
@@ -1059,6 +1063,23 @@ fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
     );
     assert_eq!(out.stdout.trim(), r#"{"result":"xy"}"#);
     assert!(dns.srv_queries.load(Ordering::SeqCst) >= 1);
+    // --dns-server goes with --dns-srv only: a usage error beside another
+    // address.
+    let grpc = a.grpc().to_string();
+    let out = run(
+        Command::new(&bin.cli).args([
+            "--grpc-addr",
+            &grpc,
+            "--dns-server",
+            &server,
+            "--method",
+            "Concat",
+            CONCAT,
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--dns-server"), "{}", out.stderr);
 
     step(
         T,

@@ -54,7 +54,7 @@ struct Flags {
     dns_srv: Option<String>,
     /// DNS server to ask for --dns-srv, such as Consul's 127.0.0.1:8600
     /// (default: the system's resolvers)
-    #[arg(long, env = "{{ p.cli_env_prefix() }}_DNS_SERVER", requires = "dns_srv", value_parser = dns_server)]
+    #[arg(long, env = "{{ p.cli_env_prefix() }}_DNS_SERVER", conflicts_with_all = ["grpc_addr", "http_addr", "etcd_addr"], value_parser = dns_server)]
     dns_server: Option<SocketAddr>,
 {%- endif %}
     /// method to call, such as {{ p.first_method().proto_name }}
