@@ -462,6 +462,12 @@ service!(AuthService, |this, request| {
     let mut request = request;
     let (metadata, extensions, message) = request.into_parts();
     let mut head = Request::from_parts(metadata, extensions, ());
+    // Several `authorization` values carry no credentials (as in Go): a
+    // proxy that checks one and `authenticate` reading another would
+    // disagree on the caller. (Over HTTP such a request answers 400 first.)
+    if head.metadata().get_all("authorization").iter().nth(1).is_some() {
+        head.metadata_mut().remove("authorization");
+    }
     if let Err(status) = crate::auth::authenticate(this.method, &mut head) {
         return Box::pin(async move { Err(status) });
     }
@@ -550,6 +556,30 @@ mod tests {
         let e = endpoint(&Instrumentation::default(), |_| Err(Status::internal("db password is hunter2")));
         let err = call(&e, 1).await.unwrap_err();
         assert_eq!((err.code(), err.message()), (Code::Internal, "internal error"));
+    }
+
+    /// Metadata with more than one `authorization` value carries no
+    /// credentials, as in the Go target: a proxy that checks one value and
+    /// an `authenticate` that reads another would disagree on the caller.
+    #[tokio::test]
+    async fn several_authorization_values_carry_no_credentials() {
+        let e: Endpoint<u32, u32> = Instrumentation::default().wrap(
+            "test.Service.Method",
+            true,
+            tower::service_fn(|request: Request<u32>| async move {
+                Ok(request.metadata().get_all("authorization").iter().count() as u32)
+            }),
+        );
+        let with = |values: &[&str]| {
+            let mut request = Request::new(0);
+            for value in values {
+                request.metadata_mut().append("authorization", value.parse().unwrap());
+            }
+            e.clone().oneshot(request)
+        };
+        assert_eq!(with(&["Bearer a"]).await.unwrap(), 1);
+        assert_eq!(with(&["Bearer a", "Bearer b"]).await.unwrap(), 0);
+        assert_eq!(with(&["Bearer a", "Bearer a", "Bearer b"]).await.unwrap(), 0);
     }
 
     #[tokio::test]
