@@ -73,6 +73,7 @@ fn cargo(dir: &Path, args: &[&str]) {
 
 fn check(dir: &Path) {
     cargo(dir, &["build", "--locked", "--all-targets"]);
+    keep_binaries(dir);
     cargo(
         dir,
         &[
@@ -94,8 +95,43 @@ fn fixture(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// The binaries of the projects built so far, by name: copies taken right
+/// after each build. Projects that share a name (every starter is `addsvc`)
+/// share a binary path in the shared target dir, so another test or another
+/// engineer's run could replace `debug/addsvc` while this one serves it.
+static BINARIES: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+
+/// Copies the binaries `dir`'s Cargo.toml declares out of the shared target
+/// dir into `<dir>-bin/` beside the project (not in it: kitgen would see a
+/// stray directory), and records them for [`bin`].
+fn keep_binaries(dir: &Path) {
+    let manifest: toml::Table = fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let names = manifest["bin"].as_array().expect("[[bin]] tables");
+    let kept = dir.with_file_name(format!(
+        "{}-bin",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    fs::create_dir_all(&kept).unwrap();
+    let mut binaries = BINARIES.lock().unwrap();
+    for name in names.iter().map(|b| b["name"].as_str().unwrap()) {
+        let to = kept.join(name);
+        fs::copy(target_dir().join("debug").join(name), &to).unwrap();
+        binaries.retain(|(n, _)| n != name);
+        binaries.push((name.to_string(), to));
+    }
+}
+
+/// The last built binary called `name` (see [`keep_binaries`]).
 fn bin(name: &str) -> PathBuf {
-    target_dir().join("debug").join(name)
+    let binaries = BINARIES.lock().unwrap();
+    let found = binaries.iter().rev().find(|(n, _)| n == name);
+    found
+        .unwrap_or_else(|| panic!("no project built a binary {name:?} yet"))
+        .1
+        .clone()
 }
 
 /// Calls the starter's CLI over gRPC; returns (success, stdout, stderr).
@@ -338,6 +374,7 @@ fn regenerate_starter(dir: &Path) {
     let out = kitgen(&["check"], dir);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     cargo(dir, &["build", "--locked", "--all-targets"]);
+    keep_binaries(dir);
     cargo(dir, &["fmt", "--check"]);
 }
 
@@ -469,6 +506,7 @@ fn trait_first_inventory(dir: &Path) {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/rust/warehouse_service.rs");
     fs::copy(&implementation, dir.join("src/warehouse_service.rs")).unwrap();
     cargo(dir, &["build", "--locked"]);
+    keep_binaries(dir);
 
     let server = serve(dir, "inventory");
     let item = r#"{"sku":"apple","quantity":"3","state":"STATE_IN_STOCK","tags":["fruit"],"bins":{"a1":2},"photo":"anBn","weight":0.25,"fragile":false,"updated":"2023-11-14T22:13:20Z","note":"crisp"}"#;
@@ -577,6 +615,7 @@ fn trait_first_conversions(dir: &Path) {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/rust/echo_service.rs");
     fs::copy(&implementation, dir.join("src/echo_service.rs")).unwrap();
     cargo(dir, &["build", "--locked"]);
+    keep_binaries(dir);
     let server = serve(dir, "echo");
     let shape = r#"{"name":"tri","id":"18446744073709551615","count":7,"delta":-3,"big":"-9000000000","ratio":0.5,"on":true,"raw":"AAEC","kind":"KIND_FANCY","level":"LEVEL_HIGH","levels":["LEVEL_LOW","LEVEL_HIGH"],"origin":{"x":1.5,"y":-2.0},"corner":{"x":3.0,"y":0.0},"path":[{"x":1.0,"y":0.0},{"x":0.0,"y":2.0}],"named":{"a":{"x":4.0,"y":0.0}},"weights":{"7":0.25},"ranks":{"-5":"KIND_FANCY"},"labels":{"k":"v"},"at":"2024-02-29T12:00:00.500Z","seen":["1970-01-01T00:00:01Z"],"after":"2030-01-01T00:00:00Z","lasts":"3600.000000001s","timeout":"0.250s","nickname":"","score":0.0}"#;
     let (status, got) = post(&server, "/shape", &format!(r#"{{"shape":{shape}}}"#));
