@@ -106,7 +106,13 @@ impl {{ s.name }}Endpoints {
                     tower::service_fn(move |request: Request<{{ m.request_type() }}>| {
                         let service = service.clone();
 {%- if m.server_streaming %}
-                        async move { crate::service::{{ s.name }}::{{ m.name }}(&*service, request).await.map(|stream| middleware::recover_stream("{{ m.label }}", stream)) }
+                        async move {
+                            let mut request = request;
+                            let span = request.extensions_mut().remove::<middleware::RequestSpan>();
+                            crate::service::{{ s.name }}::{{ m.name }}(&*service, request)
+                                .await
+                                .map(|stream| middleware::trace_stream(span, middleware::recover_stream("{{ m.label }}", stream)))
+                        }
 {%- else %}
                         async move { crate::service::{{ s.name }}::{{ m.name }}(&*service, request).await }
 {%- endif %}

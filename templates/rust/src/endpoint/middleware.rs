@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -198,7 +199,9 @@ layer! {
     /// Records a server span per request of the method, named after it and
     /// ending with its outcome, as a child of the caller's span when the
     /// request carries one (W3C `traceparent` in the gRPC metadata or the
-    /// HTTP headers); a gRPC request's span carries its status code. The
+    /// HTTP headers); a gRPC request's span carries its status code, a
+    /// failed one the `exception` event Go records, and a server stream's
+    /// lasts until the stream ends (see [`trace_stream`]). The
     /// OpenTelemetry layer `server::init_logging` installs with tracing on
     /// exports it; the spans your service opens are its children.
     TracingLayer => TracingService { method: &'static str }
@@ -384,20 +387,108 @@ service!(TracingService, |this, request| {
     if grpc {
         span.record("rpc.system", "grpc");
     }
+    let traced = RequestSpan { span: span.clone(), grpc, streamed: Arc::new(AtomicBool::new(false)) };
+    let mut request = request;
+    request.extensions_mut().insert(traced.clone());
     let call = span.in_scope(|| this.inner.call(request));
     Box::pin(async move {
-        let result = call.instrument(span.clone()).await;
-        let code = outcome(&result);
-        if grpc {
-            span.record("rpc.grpc.status_code", i32::from(code));
-        }
-        if code != Code::Ok {
-            span.record("otel.status_code", "error");
-            span.record("otel.status_description", code_name(code));
+        let result = call.instrument(span).await;
+        // A stream answered carries the span on (see `trace_stream`).
+        if !traced.streamed.load(Ordering::Acquire) {
+            traced.finish(result.as_ref().map(|_| ()));
         }
         result
     })
 });
+
+/// The span of a traced request (see [`TracingLayer`]), in the request's
+/// extensions. A server-streaming endpoint takes it to its stream with
+/// [`trace_stream`], so that the span covers the whole call as the Go
+/// target's does; any other request's span ends when its answer is ready.
+#[derive(Clone)]
+pub struct RequestSpan {
+    span: tracing::Span,
+    grpc: bool,
+    streamed: Arc<AtomicBool>,
+}
+
+impl RequestSpan {
+    /// Records the outcome as the Go target's tracing middleware does: a
+    /// gRPC request's status code, and for an error the status ERROR
+    /// described by the code's name and the `exception` event of
+    /// OpenTelemetry's `RecordError` (`exception.type`, and
+    /// `exception.message` as Go's error text: `INVALID_ARGUMENT: the
+    /// message`).
+    fn finish(&self, outcome: Result<(), &Status>) {
+        let code = outcome.err().map_or(Code::Ok, Status::code);
+        if self.grpc {
+            self.span.record("rpc.grpc.status_code", i32::from(code));
+        }
+        if let Err(status) = outcome {
+            self.span.record("otel.status_code", "error");
+            self.span.record("otel.status_description", code_name(code));
+            self.span.add_event(
+                "exception",
+                vec![
+                    opentelemetry::KeyValue::new("exception.type", std::any::type_name::<Status>()),
+                    opentelemetry::KeyValue::new("exception.message", Error(status).to_string()),
+                ],
+            );
+        }
+    }
+}
+
+/// `stream` carrying its request's span (`None`: tracing is off) until it
+/// ends, fails (the span ends with the failure's status) or is dropped by
+/// the transport before its end, when the client went away (CANCELLED).
+/// The stream is polled in the span, so the spans it opens are its
+/// children.
+pub fn trace_stream<T: Send + 'static>(
+    span: Option<RequestSpan>,
+    stream: crate::service::BoxStream<T>,
+) -> crate::service::BoxStream<T> {
+    match span {
+        Some(span) => {
+            span.streamed.store(true, Ordering::Release);
+            Box::pin(TracedStream { span: Some(span), inner: stream })
+        }
+        None => stream,
+    }
+}
+
+struct TracedStream<T> {
+    span: Option<RequestSpan>,
+    inner: crate::service::BoxStream<T>,
+}
+
+impl<T> tokio_stream::Stream for TracedStream<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let poll = match &this.span {
+            Some(span) => span.span.in_scope(|| this.inner.as_mut().poll_next(cx)),
+            None => this.inner.as_mut().poll_next(cx),
+        };
+        let outcome = match &poll {
+            Poll::Ready(Some(Err(status))) => Err(status),
+            Poll::Ready(None) => Ok(()),
+            _ => return poll,
+        };
+        if let Some(span) = this.span.take() {
+            span.finish(outcome);
+        }
+        poll
+    }
+}
+
+impl<T> Drop for TracedStream<T> {
+    fn drop(&mut self) {
+        if let Some(span) = self.span.take() {
+            span.finish(Err(&Status::cancelled("the stream was dropped before its end")));
+        }
+    }
+}
 
 service!(RecoveryService, |this, request| {
     let method = this.method;
@@ -645,6 +736,141 @@ mod tests {
     async fn with_tracing_off_no_span_is_started() {
         let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         assert_eq!(span_seen(false, traceparent).await, None);
+    }
+
+    /// The spans ended, as the SDK hands them to its exporter.
+    #[derive(Clone, Debug, Default)]
+    struct Ended(Arc<Mutex<Vec<opentelemetry_sdk::trace::SpanData>>>);
+
+    impl Ended {
+        fn spans(&self) -> Vec<opentelemetry_sdk::trace::SpanData> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl opentelemetry_sdk::trace::SpanProcessor for Ended {
+        fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+
+        fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
+            self.0.lock().unwrap().push(span);
+        }
+
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+
+        fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    /// Records the spans ended on this thread while the guard lives.
+    fn traced() -> (Ended, opentelemetry_sdk::trace::SdkTracerProvider, tracing::subscriber::DefaultGuard) {
+        use opentelemetry::trace::TracerProvider;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let ended = Ended::default();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_span_processor(ended.clone()).build();
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let guard = tracing::subscriber::set_default(subscriber);
+        (ended, provider, guard)
+    }
+
+    fn attribute(kvs: &[opentelemetry::KeyValue], key: &str) -> Option<String> {
+        kvs.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    }
+
+    /// A gRPC request for `value`.
+    fn grpc_request(value: u32) -> Request<u32> {
+        let mut request = Request::new(value);
+        request.metadata_mut().insert("content-type", "application/grpc".parse().unwrap());
+        request
+    }
+
+    /// A server-streaming endpoint with tracing on, wired as `endpoint.rs`
+    /// wires one, answering `items`.
+    fn streaming(items: Vec<Result<u32, Status>>) -> Endpoint<u32, crate::service::BoxStream<u32>> {
+        let instrumentation = Instrumentation { tracing: true, ..Default::default() };
+        instrumentation.wrap(
+            "test.Service.Stream",
+            false,
+            tower::service_fn(move |mut request: Request<u32>| {
+                let items = items.clone();
+                async move {
+                    let span = request.extensions_mut().remove::<RequestSpan>();
+                    let stream: crate::service::BoxStream<u32> = Box::pin(tokio_stream::iter(items));
+                    Ok(trace_stream(span, recover_stream("test.Service.Stream", stream)))
+                }
+            }),
+        )
+    }
+
+    /// The span of a failed request: status ERROR described by the code's
+    /// name, and the event Go's `span.RecordError` adds.
+    fn assert_failed(span: &opentelemetry_sdk::trace::SpanData, code: &str, message: &str) {
+        assert_eq!(span.status, opentelemetry::trace::Status::error(code.to_string()), "{span:?}");
+        let events = &span.events.events;
+        assert_eq!(events.len(), 1, "{span:?}");
+        assert_eq!(events[0].name, "exception", "{span:?}");
+        assert_eq!(attribute(&events[0].attributes, "exception.type").as_deref(), Some("tonic::status::Status"));
+        assert_eq!(attribute(&events[0].attributes, "exception.message").as_deref(), Some(message));
+    }
+
+    #[tokio::test]
+    async fn a_failed_requests_span_carries_the_exception_event_go_records() {
+        let (ended, _provider, _guard) = traced();
+        let instrumentation = Instrumentation { tracing: true, ..Default::default() };
+        let e = endpoint(&instrumentation, |_| Err(Status::not_found("no such thing")));
+        assert_eq!(e.oneshot(grpc_request(1)).await.unwrap_err().code(), Code::NotFound);
+        let spans = ended.spans();
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!(attribute(&spans[0].attributes, "rpc.grpc.status_code").as_deref(), Some("5"));
+        assert_failed(&spans[0], "NOT_FOUND", "NOT_FOUND: no such thing");
+    }
+
+    #[tokio::test]
+    async fn a_streams_span_ends_after_its_last_message() {
+        let (ended, _provider, _guard) = traced();
+        let mut stream = streaming(vec![Ok(1), Ok(2)]).oneshot(grpc_request(1)).await.unwrap();
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        assert_eq!(stream.next().await.unwrap().unwrap(), 2);
+        let last = std::time::SystemTime::now();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(ended.spans().is_empty(), "ended before the stream did: {:?}", ended.spans());
+        assert!(stream.next().await.is_none());
+        let spans = ended.spans();
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert!(spans[0].end_time >= last + Duration::from_millis(20), "{spans:?}");
+        assert_eq!(spans[0].status, opentelemetry::trace::Status::Unset);
+        assert_eq!(attribute(&spans[0].attributes, "rpc.grpc.status_code").as_deref(), Some("0"));
+        assert!(spans[0].events.events.is_empty(), "{spans:?}");
+    }
+
+    #[tokio::test]
+    async fn a_stream_failing_midway_ends_its_span_with_the_error() {
+        let (ended, _provider, _guard) = traced();
+        let items = vec![Ok(1), Err(Status::unavailable("the source went away")), Ok(3)];
+        let mut stream = streaming(items).oneshot(grpc_request(1)).await.unwrap();
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        assert!(ended.spans().is_empty(), "ended before the stream did: {:?}", ended.spans());
+        assert_eq!(stream.next().await.unwrap().unwrap_err().code(), Code::Unavailable);
+        let spans = ended.spans();
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!(attribute(&spans[0].attributes, "rpc.grpc.status_code").as_deref(), Some("14"));
+        assert_failed(&spans[0], "UNAVAILABLE", "UNAVAILABLE: the source went away");
+    }
+
+    #[tokio::test]
+    async fn a_stream_dropped_before_its_end_ends_its_span_cancelled() {
+        let (ended, _provider, _guard) = traced();
+        let mut stream = streaming(vec![Ok(1), Ok(2)]).oneshot(grpc_request(1)).await.unwrap();
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        assert!(ended.spans().is_empty(), "ended before the stream did: {:?}", ended.spans());
+        drop(stream);
+        let spans = ended.spans();
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_failed(&spans[0], "CANCELLED", "CANCELLED: the stream was dropped before its end");
     }
 
     #[tokio::test]
