@@ -117,7 +117,8 @@ fn edit(file: &Path, (at, with): (&str, &str)) {
 }
 
 /// With `collect`, an OTLP/gRPC trace collector on 127.0.0.1 that prints
-/// its address, then one line per span it receives; with `call ADDR
+/// its address, then one line per span it receives (its events and their
+/// attributes too); with `call ADDR
 /// TRACEPARENT`, a gRPC client calling addsvc.Add/Sum (a=1, b=2) with
 /// that trace context. Built in a generated Go project, whose go.mod has
 /// grpc-go and the OTLP protos (go.opentelemetry.io/proto/otlp).
@@ -177,6 +178,11 @@ func (c *collector) Export(_ context.Context, req *collectortrace.ExportTraceSer
 					"trace=" + hex.EncodeToString(s.GetTraceId()), "parent=" + hex.EncodeToString(s.GetParentSpanId()),
 					"status=" + s.GetStatus().GetCode().String(), "message=" + s.GetStatus().GetMessage()}
 				line = append(line, fields("attr.", s.GetAttributes())...)
+				line = append(line, fmt.Sprint("events=", len(s.GetEvents())))
+				for _, e := range s.GetEvents() {
+					line = append(line, "event="+e.GetName())
+					line = append(line, fields("event."+e.GetName()+".", e.GetAttributes())...)
+				}
 				line = append(line, resource...)
 				fmt.Println(strings.Join(line, " "))
 			}
@@ -1140,12 +1146,27 @@ fn spans_reach_the_otlp_collector_configured_with_the_callers_trace() {
                     Some("INVALID_ARGUMENT"),
                     "{how}: {span:?}"
                 );
+                // The event Go's span.RecordError adds (see
+                // a_failed_requests_span_carries_the_event_the_go_targets_does).
+                assert_eq!(field("events"), Some("1"), "{how}: {span:?}");
+                assert_eq!(field("event"), Some("exception"), "{how}: {span:?}");
+                assert_eq!(
+                    field("event.exception.exception.type"),
+                    Some("tonic::status::Status"),
+                    "{how}: {span:?}"
+                );
+                assert_eq!(
+                    field("event.exception.exception.message"),
+                    Some("INVALID_ARGUMENT:_9223372036854775807_+_1_overflows_int64"),
+                    "{how}: {span:?}"
+                );
             } else {
                 assert_eq!(
                     field("status"),
                     Some("STATUS_CODE_UNSET"),
                     "{how}: {span:?}"
                 );
+                assert_eq!(field("events"), Some("0"), "{how}: {span:?}");
             }
         }
         if *service == "billing" {
@@ -1158,6 +1179,64 @@ fn spans_reach_the_otlp_collector_configured_with_the_callers_trace() {
             );
         }
     }
+}
+
+/// The Go target is the reference: both servers answer the same failed
+/// request (HTTP Sum overflowing, INVALID_ARGUMENT) and their spans carry
+/// the same status and the same `exception` event (name, attributes, the
+/// error's text); only `exception.type` names each language's own type.
+#[test]
+fn a_failed_requests_span_carries_the_event_the_go_targets_does() {
+    let (rust, go) = (built(), go_built());
+    let collector = Collector::start(&go.otelprobe);
+    let mut failed = BTreeMap::new();
+    for (i, (lang, binary)) in [("Rust", &rust.server), ("Go", &go.server)]
+        .into_iter()
+        .enumerate()
+    {
+        let traces = [1, 2, 3].map(|n| format!("{:016x}{:016x}", 0xe0 + i, n));
+        let traces = [traces[0].as_str(), traces[1].as_str(), traces[2].as_str()];
+        let server =
+            Server::start(server_command(binary).args(["--otlp-endpoint", &collector.addr]));
+        traced_requests(server, &go.otelprobe, traces);
+        let mut spans = collector.spans(&traces);
+        let span = spans.remove(traces[1]).unwrap();
+        step(
+            T,
+            format_args!("{lang}: the failed request's span {span:?}"),
+        );
+        failed.insert(lang, span);
+    }
+    let comparable = |span: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        span.iter()
+            .filter(|(k, _)| {
+                ["status", "message", "events", "event"].contains(&k.as_str())
+                    || k.starts_with("event.")
+            })
+            .filter(|(k, _)| k.as_str() != "event.exception.exception.type")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let (go, rust) = (comparable(&failed["Go"]), comparable(&failed["Rust"]));
+    assert_eq!(
+        go.get("event").map(String::as_str),
+        Some("exception"),
+        "{go:?}"
+    );
+    assert_eq!(rust, go, "Rust's failed span against Go's");
+    let keys = |span: &BTreeMap<String, String>| -> Vec<String> {
+        span.keys()
+            .filter(|k| k.starts_with("event."))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(keys(&failed["Rust"]), keys(&failed["Go"]));
+    assert_eq!(
+        failed["Go"]
+            .get("event.exception.exception.type")
+            .map(String::as_str),
+        Some("*service.Error")
+    );
 }
 
 #[test]
