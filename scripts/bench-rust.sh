@@ -5,7 +5,7 @@
 # recovery, timeout, request logging at debug level so silent at the default
 # level; no rate limit, no tracing), under the same load, in one run.
 #
-#   scripts/bench-rust.sh [--rounds N] [--duration SECONDS]
+#   scripts/bench-rust.sh [--rounds N] [--duration SECONDS] [--cpu-quota PERCENT]
 #
 # What it does:
 # - builds kitgen (release), generates `addsvc` twice and builds each server
@@ -30,7 +30,13 @@
 # - prints the table, the Rust/Go ratios and the issue's goals (Rust at
 #   least 1.5x the Go target's throughput, at most 0.5x its memory): met or
 #   not, for the measured req/s and for the throughput one core would give
-#   (1 / CPU per request), which a loaded machine disturbs much less.
+#   (1 / CPU per request), which a loaded machine disturbs much less;
+# - with --cpu-quota PERCENT, each server runs in a cgroup of its own capped
+#   at PERCENT% of its CPU (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us; needs
+#   root). The load tool then has headroom a whole-core server takes from it
+#   on a 2-CPU machine, so the measured req/s is the server's own throughput
+#   at an equal CPU budget, not the load tool's ceiling; the script prints
+#   the load tool's CPU use so that can be checked.
 #
 # Every process it starts is killed on exit; every load run is bounded by
 # `timeout`. Needs 2 CPUs, Go, cargo, python3, taskset, curl. Not part of the
@@ -41,15 +47,18 @@ repo=$PWD
 
 rounds=3
 duration=10
-usage() { echo "usage: $0 [--rounds N] [--duration SECONDS]" >&2; exit 2; }
+quota=""
+usage() { echo "usage: $0 [--rounds N] [--duration SECONDS] [--cpu-quota PERCENT]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
 	--duration) [ $# -ge 2 ] || usage; duration=$2; shift 2 ;;
+	--cpu-quota) [ $# -ge 2 ] || usage; quota=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ && $duration =~ ^[1-9][0-9]*$ ]] || usage
+[[ -z $quota || ($quota =~ ^[1-9][0-9]*$ && $quota -le 100) ]] || usage
 for tool in go cargo python3 taskset curl git; do
 	command -v "$tool" >/dev/null || { echo "error: $tool is needed" >&2; exit 1; }
 done
@@ -62,12 +71,30 @@ rust_target=${KITGEN_RUST_TARGET_DIR:-$repo/target/rust-e2e}
 
 work=$(mktemp -d)
 pids=()
+# The server's cgroup with --cpu-quota: v2 where the cpu controller is on the
+# unified hierarchy, else v1's cpu hierarchy.
+cgroup=""
+if [ -n "$quota" ]; then
+	period=100000
+	if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		cgroup=/sys/fs/cgroup/kitgen-bench-$$
+		mkdir "$cgroup"
+		echo "$((period * quota / 100)) $period" >"$cgroup/cpu.max"
+	elif [ -d /sys/fs/cgroup/cpu ]; then
+		cgroup=/sys/fs/cgroup/cpu/kitgen-bench-$$
+		mkdir "$cgroup"
+		echo "$period" >"$cgroup/cpu.cfs_period_us"
+		echo "$((period * quota / 100))" >"$cgroup/cpu.cfs_quota_us"
+	fi
+	[ -n "$cgroup" ] || { echo "error: --cpu-quota needs a writable cgroup cpu controller (run as root)" >&2; exit 1; }
+fi
 cleanup() {
 	local pid
 	for pid in "${pids[@]}"; do
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	[ -z "$cgroup" ] || rmdir "$cgroup" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -120,8 +147,9 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 # ghz_sum LOG SECONDS: Add.Sum over gRPC for SECONDS, its JSON report in LOG.
+# The load tool's own CPU (user + system seconds over elapsed) goes to LOG.time.
 ghz_sum() {
-	timeout $(($2 + 30)) taskset -c "$load_cpu" "$ghz" --insecure --proto "$work/$name/proto/addsvc.proto" \
+	timeout $(($2 + 30)) /usr/bin/time -f '%e %U %S' -o "$1.time" taskset -c "$load_cpu" "$ghz" --insecure --proto "$work/$name/proto/addsvc.proto" \
 		--import-paths "$work/$name/proto,$repo/src/frontend/google_api" --call addsvc.Add.Sum -d '{"a":1,"b":2}' \
 		--connections 4 --concurrency 32 -z "${2}s" -O json "127.0.0.1:$p_grpc" >"$1"
 }
@@ -134,7 +162,13 @@ measure() {
 	local round=$1 name=$2 server_pid args
 	local log=$work/out/$name.$round
 	if [ "$name" = go ]; then args=("${go_flags[@]}"); else args=("${rust_flags[@]}"); fi
-	taskset -c "$server_cpu" "$work/bin/$name" "${args[@]}" >"$log.server" 2>&1 &
+	if [ -n "$cgroup" ]; then
+		# Joins the capped cgroup before exec, so every thread starts in it.
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cgroup" \
+			taskset -c "$server_cpu" "$work/bin/$name" "${args[@]}" >"$log.server" 2>&1 &
+	else
+		taskset -c "$server_cpu" "$work/bin/$name" "${args[@]}" >"$log.server" 2>&1 &
+	fi
 	server_pid=$!
 	pids+=("$server_pid")
 	local health=""
@@ -159,7 +193,8 @@ measure() {
 	local c0 c1 c2 c3
 	c0=$(cpu_ticks "$server_pid")
 	if [ $http = 1 ]; then
-		timeout $((duration + 30)) taskset -c "$load_cpu" "$wrk" -t1 -c32 -d"${duration}s" -s "$work/sum.lua" "http://127.0.0.1:$p_http/sum" >"$log.wrk"
+		timeout $((duration + 30)) /usr/bin/time -f '%e %U %S' -o "$log.wrk.time" \
+			taskset -c "$load_cpu" "$wrk" -t1 -c32 -d"${duration}s" -s "$work/sum.lua" "http://127.0.0.1:$p_http/sum" >"$log.wrk"
 		if grep -q 'Non-2xx' "$log.wrk"; then
 			echo "error: $name answered HTTP errors under load:" >&2
 			cat "$log.wrk" >&2
@@ -167,6 +202,7 @@ measure() {
 		fi
 	else
 		: >"$log.wrk"
+		echo "1 0 0" >"$log.wrk.time"
 	fi
 	c1=$(cpu_ticks "$server_pid")
 	ghz_sum "$log.ghz" "$duration"
@@ -175,6 +211,9 @@ measure() {
 	stop "$server_pid"
 	python3 - "$log.wrk" "$log.ghz" <<EOF >>"$results"
 import json, re, sys
+def load_cpu(path):
+    e, u, s = (float(x) for x in open(path).read().split()[-3:])
+    return (u + s) / e
 wrk = open(sys.argv[1]).read()
 reqs, rps = (int(re.search(r"(\d+) requests in", wrk).group(1)),
              float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))) if wrk else (0, 0.0)
@@ -186,7 +225,8 @@ closing = ("use of closed network connection", "the client connection is closing
 errors = {e: n for e, n in ghz.get("errorDistribution", {}).items() if not any(c in e for c in closing)}
 if errors or ok == 0:
     sys.exit("error: $name: gRPC errors under load: %s" % errors)
-print("$round $name", reqs, rps, $c1 - $c0, ok, ok / (ghz["total"] / 1e9), $c2 - $c1, $c3)
+print("$round $name", reqs, rps, $c1 - $c0, ok, ok / (ghz["total"] / 1e9), $c2 - $c1, $c3,
+      load_cpu(sys.argv[1] + ".time"), load_cpu(sys.argv[2] + ".time"))
 EOF
 }
 
@@ -206,8 +246,8 @@ import statistics, sys
 ticks = int(sys.argv[2])
 rows = {}
 for line in open(sys.argv[1]):
-    r, name, reqs, rps, hticks, greqs, grps, gticks, rss = line.split()
-    rows.setdefault(name, []).append(dict(
+    r, name, reqs, rps, hticks, greqs, grps, gticks, rss, wrk_cpu, ghz_cpu = line.split()
+    rows.setdefault(name, []).append(dict(wrk_cpu=float(wrk_cpu) * 100, ghz_cpu=float(ghz_cpu) * 100,
         rps=float(rps) if int(reqs) else None,
         http_us=int(hticks) / ticks / int(reqs) * 1e6 if int(reqs) else None,
         grps=float(grps), grpc_us=int(gticks) / ticks / int(greqs) * 1e6, rss=int(rss) / 1024))
@@ -219,7 +259,10 @@ def ratio(a, b):
     return None if a is None or b is None else a / b
 print("Rust vs Go target: kitgen $kitgen_commit, addsvc starter as generated; $(go env GOVERSION), rustc $rust_version (cargo build --release --locked);")
 print("wrk $wrk_version (1 thread, 32 connections, ${duration} s, POST /sum), ghz $GHZ_VERSION (32 workers, 4 connections, ${duration} s, Add.Sum);")
-print("server on CPU $server_cpu, load on CPU $load_cpu; median of $rounds rounds, alternating; load average $load_start at start, $load_end at end")
+print("load tool CPU (median, %% of its one CPU): wrk %s, ghz %s against the Go target; wrk %s, ghz %s against the Rust target" % (
+    f(go["wrk_cpu"] if go["rps"] else None, "%.0f%%"), "%.0f%%" % go["ghz_cpu"],
+    f(rs["wrk_cpu"] if rs["rps"] else None, "%.0f%%"), "%.0f%%" % rs["ghz_cpu"]))
+print("server on CPU $server_cpu${quota:+ capped at $quota% (cgroup)}, load on CPU $load_cpu; median of $rounds rounds, alternating; load average $load_start at start, $load_end at end")
 print()
 print("| server | HTTP req/s | CPU µs/HTTP req | gRPC req/s | CPU µs/gRPC req | peak RSS MiB |")
 print("|---|---|---|---|---|---|")
