@@ -100,9 +100,14 @@ impl {{ s.name }}Endpoints {
 {%- for m in s.methods %}
             {{ m.name }}: {
                 let service = service.clone();
+{%- if m.server_streaming %}
+                instrumentation.wrap_stream(
+                    "{{ m.label }}",
+{%- else %}
                 instrumentation.wrap(
                     "{{ m.label }}",
-                    {{ m.is_unary() || m.client_streaming && !m.server_streaming }},
+                    true,
+{%- endif %}
                     tower::service_fn(move |request: Request<{{ m.request_type() }}>| {
                         let service = service.clone();
 {%- if m.server_streaming %}

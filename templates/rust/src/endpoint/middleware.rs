@@ -49,11 +49,52 @@ impl Instrumentation {
         Req: Send + 'static,
         Resp: Send + 'static,
     {
+        self.wrap_counted(method, bounded, false, service)
+    }
+
+    /// Wraps the endpoint of a method that answers with a stream (server
+    /// streaming or bidi) as [`Self::wrap`] does, without a timeout, and
+    /// counts the request in the metrics when its stream ends, by how it
+    /// ended, as the Go target counts a stream when its handler returns: OK
+    /// at its end, the code of the error that ends it (INTERNAL for a panic
+    /// [`recover_stream`] caught), CANCELLED when the caller goes away
+    /// first. A call refused before the stream starts counts at once.
+    pub fn wrap_stream<S, Req, T>(&self, method: &'static str, service: S) -> Endpoint<Req, crate::service::BoxStream<T>>
+    where
+        S: Service<Request<Req>, Response = crate::service::BoxStream<T>, Error = Status> + Clone + Send + Sync + 'static,
+        S::Future: Send + 'static,
+        Req: Send + 'static,
+        T: Send + 'static,
+    {
+        use tower::ServiceExt;
+        let metrics = self.metrics.clone();
+        let service = tower::service_fn(move |request: Request<Req>| {
+            let begin = Instant::now();
+            let metrics = metrics.clone();
+            let call = service.clone().oneshot(request);
+            async move {
+                let stream = call.await?;
+                Ok(match metrics {
+                    Some(metrics) => Box::pin(CountedStream { metrics, method, begin, inner: stream, done: false }),
+                    None => stream,
+                })
+            }
+        });
+        self.wrap_counted(method, false, true, service)
+    }
+
+    fn wrap_counted<S, Req, Resp>(&self, method: &'static str, bounded: bool, streamed: bool, service: S) -> Endpoint<Req, Resp>
+    where
+        S: Service<Request<Req>, Response = Resp, Error = Status> + Clone + Send + Sync + 'static,
+        S::Future: Send + 'static,
+        Req: Send + 'static,
+        Resp: Send + 'static,
+    {
         let timeout = self.timeout.filter(|_| bounded).map(TimeoutLayer::new);
         let rate_limit = self.rate_limit.as_ref().map(|limit| RateLimitLayer::new(limit.per_second, limit.burst));
         let service = ServiceBuilder::new()
             .layer(LoggingLayer::new(method))
-            .option_layer(self.metrics.clone().map(|m| MetricsLayer::new(m, method)))
+            .option_layer(self.metrics.clone().map(|metrics| MetricsLayer { metrics, method, streamed }))
             .option_layer(self.tracing.then(|| TracingLayer::new(method)))
             .layer(RecoveryLayer::new(method))
             .layer(AuthLayer::new(method))
@@ -186,12 +227,12 @@ impl LoggingLayer {
 
 layer! {
     /// Counts requests and observes their duration by method and code.
-    MetricsLayer => MetricsService { metrics: Arc<Metrics>, method: &'static str }
+    MetricsLayer => MetricsService { metrics: Arc<Metrics>, method: &'static str, streamed: bool }
 }
 
 impl MetricsLayer {
     pub fn new(metrics: Arc<Metrics>, method: &'static str) -> Self {
-        Self { metrics, method }
+        Self { metrics, method, streamed: false }
     }
 }
 
@@ -336,12 +377,15 @@ service!(LoggingService, |this, request| {
 });
 
 service!(MetricsService, |this, request| {
-    let (metrics, method) = (this.metrics.clone(), this.method);
+    let (metrics, method, streamed) = (this.metrics.clone(), this.method, this.streamed);
     let call = this.inner.call(request);
     Box::pin(async move {
         let begin = Instant::now();
         let result = call.await;
-        metrics.observe(method, outcome(&result), begin.elapsed());
+        // A stream is counted when it ends (wrap_stream's CountedStream).
+        if !(streamed && result.is_ok()) {
+            metrics.observe(method, outcome(&result), begin.elapsed());
+        }
         result
     })
 });
@@ -515,6 +559,46 @@ impl<F: Future> Future for CatchUnwind<F> {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(panic)),
         }
+    }
+}
+
+/// A stream answered by a method, counted in the metrics when it ends: OK,
+/// the code of the error that ends it (tonic and the HTTP transport end a
+/// stream at its first error), or CANCELLED when dropped before its end.
+struct CountedStream<T> {
+    metrics: Arc<Metrics>,
+    method: &'static str,
+    begin: Instant,
+    inner: crate::service::BoxStream<T>,
+    done: bool,
+}
+
+impl<T> CountedStream<T> {
+    fn end(&mut self, code: Code) {
+        if !self.done {
+            self.done = true;
+            self.metrics.observe(self.method, code, self.begin.elapsed());
+        }
+    }
+}
+
+impl<T> tokio_stream::Stream for CountedStream<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let poll = self.inner.as_mut().poll_next(cx);
+        match &poll {
+            Poll::Ready(None) => self.end(Code::Ok),
+            Poll::Ready(Some(Err(status))) => self.end(status.code()),
+            _ => {}
+        }
+        poll
+    }
+}
+
+impl<T> Drop for CountedStream<T> {
+    fn drop(&mut self) {
+        self.end(Code::Cancelled);
     }
 }
 
@@ -694,6 +778,68 @@ mod tests {
         // Each method has its own limit.
         let other = endpoint(&instrumentation, Ok);
         assert!(call(&other, 1).await.is_ok());
+    }
+
+    /// The stream endpoint of `wrap_stream` over a fake answering by the
+    /// request: 0 a stream that ends, 1 one that panics, 2 one that ends
+    /// with NOT_FOUND, 3 PERMISSION_DENIED before any stream, 4 a stream
+    /// that never ends.
+    fn stream_endpoint(instrumentation: &Instrumentation) -> Endpoint<u32, crate::service::BoxStream<u32>> {
+        instrumentation.wrap_stream(
+            "test.Service.Stream",
+            tower::service_fn(|request: Request<u32>| async move {
+                let items: crate::service::BoxStream<u32> = match request.into_inner() {
+                    0 => Box::pin(tokio_stream::iter([Ok(1), Ok(2)])),
+                    1 => recover_stream(
+                        "test.Service.Stream",
+                        Box::pin(tokio_stream::iter([1u32, 0]).map(|v| if v == 0 { panic!("boom") } else { Ok(v) })),
+                    ),
+                    2 => Box::pin(tokio_stream::iter([Ok(1), Err(Status::not_found("gone"))])),
+                    3 => return Err(Status::permission_denied("no")),
+                    _ => Box::pin(tokio_stream::iter([Ok(1)]).chain(tokio_stream::pending())),
+                };
+                Ok(items)
+            }),
+        )
+    }
+
+    /// A stream is counted when it ends, by how it ends, as the Go target
+    /// counts a stream when its handler returns.
+    #[tokio::test]
+    async fn a_stream_is_counted_by_how_it_ends() {
+        let registry = Registry::new();
+        let metrics = Metrics::new(&registry, "test").unwrap();
+        let instrumentation = Instrumentation { metrics: Some(metrics), ..Default::default() };
+        let e = stream_endpoint(&instrumentation);
+        let counted = || {
+            let mut text = String::new();
+            prometheus::TextEncoder::new().encode_utf8(&registry.gather(), &mut text).unwrap();
+            text.lines().filter(|l| l.starts_with("test_requests_total")).map(str::to_string).collect::<Vec<_>>()
+        };
+        let mut ends = e.clone().oneshot(Request::new(0)).await.unwrap();
+        assert_eq!(ends.next().await.unwrap().unwrap(), 1);
+        assert!(counted().is_empty(), "counted before its end: {:?}", counted());
+        while ends.next().await.is_some() {}
+        let mut panics = e.clone().oneshot(Request::new(1)).await.unwrap();
+        while panics.next().await.is_some() {}
+        let mut fails = e.clone().oneshot(Request::new(2)).await.unwrap();
+        assert_eq!(fails.next().await.unwrap().unwrap(), 1);
+        assert_eq!(fails.next().await.unwrap().unwrap_err().code(), Code::NotFound);
+        drop(fails);
+        assert_eq!(e.clone().oneshot(Request::new(3)).await.err().unwrap().code(), Code::PermissionDenied);
+        let mut left = e.clone().oneshot(Request::new(4)).await.unwrap();
+        assert_eq!(left.next().await.unwrap().unwrap(), 1);
+        drop(left);
+        assert_eq!(
+            counted(),
+            [
+                r#"test_requests_total{code="CANCELLED",method="test.Service.Stream"} 1"#,
+                r#"test_requests_total{code="INTERNAL",method="test.Service.Stream"} 1"#,
+                r#"test_requests_total{code="NOT_FOUND",method="test.Service.Stream"} 1"#,
+                r#"test_requests_total{code="OK",method="test.Service.Stream"} 1"#,
+                r#"test_requests_total{code="PERMISSION_DENIED",method="test.Service.Stream"} 1"#,
+            ]
+        );
     }
 
     /// The span the endpoint's service runs in, and its trace id, for a
