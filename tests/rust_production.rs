@@ -5,7 +5,9 @@
 //! names and labels; the request logs match the Go server's line for line
 //! (level, message, fields); spans reach an OTLP collector (a Go program
 //! on the generated Go project's OTLP protos) with the service's name and
-//! the caller's trace when a collector is configured, and no connection is
+//! the caller's trace when a collector is configured (a failed request's
+//! span with the exception event the Go server's carries, a server
+//! stream's span until the stream ends), and no connection is
 //! attempted when none is or the OTEL_* variables turn tracing off; at
 //! SIGTERM under steady load `/readyz` turns 503
 //! within a second, every answered request succeeds, requests are served
@@ -117,21 +119,26 @@ fn edit(file: &Path, (at, with): (&str, &str)) {
 }
 
 /// With `collect`, an OTLP/gRPC trace collector on 127.0.0.1 that prints
-/// its address, then one line per span it receives (its events and their
-/// attributes too); with `call ADDR
-/// TRACEPARENT`, a gRPC client calling addsvc.Add/Sum (a=1, b=2) with
-/// that trace context. Built in a generated Go project, whose go.mod has
+/// its address, then one line per span it receives (its start and end,
+/// its events and their attributes too); with `call ADDR TRACEPARENT`, a
+/// gRPC client calling addsvc.Add/Sum (a=1, b=2) with that trace context;
+/// with `stream ADDR TRACEPARENT ROOM`, one calling chat.v1.Chat/Subscribe
+/// that prints when each message came (`message UNIX_NANOS`) and how the
+/// stream ended (`end CODE`). Built in a generated Go project, whose go.mod has
 /// grpc-go and the OTLP protos (go.opentelemetry.io/proto/otlp).
 const OTELPROBE: &str = r#"// Command otelprobe is, with "collect", an OTLP/gRPC trace collector on
 // 127.0.0.1 that prints its address, then one line per span it receives,
 // and exits after two minutes; with "call ADDR TRACEPARENT", a gRPC client
-// that calls addsvc.Add/Sum (a=1, b=2) at ADDR carrying TRACEPARENT.
+// that calls addsvc.Add/Sum (a=1, b=2) at ADDR carrying TRACEPARENT; with
+// "stream ADDR TRACEPARENT ROOM", one that calls chat.v1.Chat/Subscribe for
+// ROOM and prints when each message came and how the stream ended.
 package main
 
 import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sort"
@@ -176,7 +183,8 @@ func (c *collector) Export(_ context.Context, req *collectortrace.ExportTraceSer
 			for _, s := range ss.GetSpans() {
 				line := []string{"span", "name=" + s.GetName(), "kind=" + s.GetKind().String(),
 					"trace=" + hex.EncodeToString(s.GetTraceId()), "parent=" + hex.EncodeToString(s.GetParentSpanId()),
-					"status=" + s.GetStatus().GetCode().String(), "message=" + s.GetStatus().GetMessage()}
+					"status=" + s.GetStatus().GetCode().String(), "message=" + s.GetStatus().GetMessage(),
+					fmt.Sprint("start=", s.GetStartTimeUnixNano()), fmt.Sprint("end=", s.GetEndTimeUnixNano())}
 				line = append(line, fields("attr.", s.GetAttributes())...)
 				line = append(line, fmt.Sprint("events=", len(s.GetEvents())))
 				for _, e := range s.GetEvents() {
@@ -211,6 +219,41 @@ func main() {
 		err = conn.Invoke(ctx, "/addsvc.Add/Sum", &in, &out, grpc.ForceCodec(rawCodec{}))
 		fmt.Println(status.Code(err), hex.EncodeToString(out))
 		return
+	}
+	if len(os.Args) == 5 && os.Args[1] == "stream" {
+		conn, err := grpc.NewClient(os.Args[2], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			fmt.Println("setup", err)
+			os.Exit(1)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", os.Args[3])
+		stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, "/chat.v1.Chat/Subscribe", grpc.ForceCodec(rawCodec{}))
+		if err != nil {
+			fmt.Println("end", status.Code(err))
+			return
+		}
+		in := append([]byte{0x0a, byte(len(os.Args[4]))}, os.Args[4]...)
+		if err := stream.SendMsg(&in); err != nil {
+			fmt.Println("end", status.Code(err))
+			return
+		}
+		if err := stream.CloseSend(); err != nil {
+			fmt.Println("end", status.Code(err))
+			return
+		}
+		for {
+			var out []byte
+			if err := stream.RecvMsg(&out); err == io.EOF {
+				fmt.Println("end OK")
+				return
+			} else if err != nil {
+				fmt.Println("end", status.Code(err))
+				return
+			}
+			fmt.Println("message", time.Now().UnixNano())
+		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -1177,6 +1220,146 @@ fn spans_reach_the_otlp_collector_configured_with_the_callers_trace() {
                 Some("test"),
                 "OTEL_RESOURCE_ATTRIBUTES"
             );
+        }
+    }
+}
+
+/// The streaming fixture's Chat.Subscribe, implemented: three messages
+/// 200 ms apart, then 300 ms more before the stream ends; for the room
+/// "fail", UNAVAILABLE 200 ms after the second message instead.
+const RUST_SUBSCRIBE: (&str, &str) = (
+    "        _request: Request<SubscribeRequest>,\n    ) -> Result<BoxStream<Message>, Status> {\n        Err(Status::unimplemented(\"Subscribe is not implemented yet\"))\n",
+    r#"        request: Request<SubscribeRequest>,
+    ) -> Result<BoxStream<Message>, Status> {
+        let room = request.into_inner().room;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            let pause = std::time::Duration::from_millis(200);
+            for n in 0..3 {
+                tokio::time::sleep(pause).await;
+                if room == "fail" && n == 2 {
+                    let _ = tx.send(Err(Status::unavailable("the room closed"))).await;
+                    return;
+                }
+                let message = Message { room: room.clone(), text: n.to_string() };
+                if tx.send(Ok(message)).await.is_err() {
+                    return;
+                }
+            }
+            tokio::time::sleep(pause + pause / 2).await;
+        });
+        Ok(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx)))
+"#,
+);
+
+/// A server stream's span covers the whole call, as the Go target's does:
+/// it ends after the client received the stream's last message, OK for a
+/// stream that ends, and with the status and exception event of the error
+/// for one that fails mid-way.
+#[test]
+fn a_server_streams_span_ends_with_the_stream_and_its_outcome() {
+    let go = go_built();
+    let dir = tempfile::tempdir().unwrap();
+    let proto = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/streaming/streaming.proto");
+    let project = generate(
+        dir.path(),
+        "otelstream",
+        &["--lang", "rust", "--proto", proto.to_str().unwrap()],
+    );
+    edit(&project.join("src/chat_service.rs"), RUST_SUBSCRIBE);
+    step(
+        T,
+        "cargo build --locked (otelstream, the streaming fixture)",
+    );
+    let out = run(
+        Command::new("cargo")
+            .args(["build", "--locked", "--bin", "otelstream"])
+            .current_dir(&project)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS"),
+        Duration::from_secs(1800),
+    );
+    assert!(out.status.success(), "cargo build: {}", out.stderr);
+    let binary = dir.path().join("otelstream-server");
+    std::fs::copy(target_dir().join("debug/otelstream"), &binary).unwrap();
+
+    let collector = Collector::start(&go.otelprobe);
+    let server = Server::start(server_command(&binary).args(["--otlp-endpoint", &collector.addr]));
+    let (ended, failed) = (
+        "5e0000000000000000000000000000e1",
+        "5e0000000000000000000000000000e2",
+    );
+    let mut last = BTreeMap::new();
+    for (trace, room, messages, end) in [
+        (ended, "lobby", 3, "end OK"),
+        (failed, "fail", 2, "end Unavailable"),
+    ] {
+        let call = run(
+            Command::new(&go.otelprobe).args([
+                "stream",
+                &server.grpc().to_string(),
+                &format!("00-{trace}-00f067aa0ba902b7-01"),
+                room,
+            ]),
+            Duration::from_secs(30),
+        );
+        let lines: Vec<&str> = call.stdout.lines().collect();
+        let came: Vec<u64> = lines
+            .iter()
+            .filter_map(|line| line.strip_prefix("message "))
+            .map(|nanos| nanos.parse().unwrap())
+            .collect();
+        assert_eq!(
+            came.len(),
+            messages,
+            "{room}: {}{}",
+            call.stdout,
+            call.stderr
+        );
+        assert_eq!(
+            lines.last(),
+            Some(&end),
+            "{room}: {}{}",
+            call.stdout,
+            call.stderr
+        );
+        last.insert(trace, came[messages - 1]);
+    }
+    server.sigterm();
+    let log = server.log();
+    assert_eq!(
+        server.wait(Duration::from_secs(15)).code(),
+        Some(0),
+        "exit 0\n{log}"
+    );
+
+    let spans = collector.spans(&[ended, failed]);
+    for (trace, span) in &spans {
+        step(T, format_args!("{span:?}"));
+        let field = |k: &str| span.get(k).map(String::as_str);
+        let nanos = |k: &str| -> u64 { field(k).unwrap().parse().unwrap() };
+        assert_eq!(field("name"), Some("Chat.Subscribe"), "{span:?}");
+        assert_eq!(field("parent"), Some("00f067aa0ba902b7"), "{span:?}");
+        assert!(
+            nanos("end") > last[trace.as_str()],
+            "the span ended {} ns before the last message came: {span:?}",
+            last[trace.as_str()].saturating_sub(nanos("end"))
+        );
+        if trace == failed {
+            assert_eq!(field("status"), Some("STATUS_CODE_ERROR"), "{span:?}");
+            assert_eq!(field("message"), Some("UNAVAILABLE"), "{span:?}");
+            assert_eq!(field("attr.rpc.grpc.status_code"), Some("14"), "{span:?}");
+            assert_eq!(field("event"), Some("exception"), "{span:?}");
+            assert_eq!(
+                field("event.exception.exception.message"),
+                Some("UNAVAILABLE:_the_room_closed"),
+                "{span:?}"
+            );
+        } else {
+            assert_eq!(field("status"), Some("STATUS_CODE_UNSET"), "{span:?}");
+            assert_eq!(field("attr.rpc.grpc.status_code"), Some("0"), "{span:?}");
+            assert_eq!(field("events"), Some("0"), "{span:?}");
         }
     }
 }
