@@ -938,9 +938,8 @@ mod tests {
     /// wires one, answering `items`.
     fn streaming(items: Vec<Result<u32, Status>>) -> Endpoint<u32, crate::service::BoxStream<u32>> {
         let instrumentation = Instrumentation { tracing: true, ..Default::default() };
-        instrumentation.wrap(
+        instrumentation.wrap_stream(
             "test.Service.Stream",
-            false,
             tower::service_fn(move |mut request: Request<u32>| {
                 let items = items.clone();
                 async move {
