@@ -15,13 +15,59 @@ use crate::endpoint::{Endpoint, Endpoints};
 use crate::service::BoxStream;
 
 /// The gRPC services of every endpoint, to serve with
-/// `tonic::transport::Server::builder().add_routes(..)`.
+/// `tonic::transport::Server::builder().add_routes(..)`. A call refused
+/// before any endpoint sees it (an unknown service or method, a request
+/// message that does not decode) is counted as a transport error, as in
+/// Go; see [`refused`].
 pub fn routes(endpoints: &Endpoints) -> tonic::service::Routes {
     let mut routes = tonic::service::RoutesBuilder::default();
 {%- for s in p.services %}
     routes.add_service({{ s.pb_module }}::{{ s.server_mod }}::{{ s.name }}Server::new({{ s.name }}Grpc(endpoints.{{ s.field }}.clone())));
 {%- endfor %}
-    routes.routes()
+    let router = routes.routes().into_axum_router();
+    router.layer(axum::middleware::from_fn_with_state(endpoints.clone(), refused)).into()
+}
+
+/// Set when a call reaches its endpoint (in the request's extensions).
+#[derive(Clone, Default)]
+struct Reached(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+/// Answers as grpc-go does a call that no endpoint saw, and counts it with
+/// [`Endpoints::transport_error`] (`gRPC`): an unknown service or method is
+/// UNIMPLEMENTED `unknown method /pkg.Service/Method`, a request message
+/// that does not decode INTERNAL (both counted); a message over the size
+/// limit RESOURCE_EXHAUSTED (tonic says OUT_OF_RANGE), not counted: grpc-go
+/// refuses it before any handler.
+async fn refused(
+    axum::extract::State(endpoints): axum::extract::State<Endpoints>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let reached = Reached::default();
+    request.extensions_mut().insert(reached.clone());
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    if reached.0.load(std::sync::atomic::Ordering::Acquire) {
+        return response;
+    }
+    let Some(status) = Status::from_header_map(response.headers()) else {
+        return response;
+    };
+    let status = match status.code() {
+        tonic::Code::Ok => return response,
+        tonic::Code::OutOfRange if status.message().starts_with("Error, decoded message length too large") => {
+            Status::resource_exhausted(status.message().to_owned())
+        }
+        tonic::Code::Unimplemented if status.message().is_empty() => {
+            Status::unimplemented(format!("unknown method {path}"))
+        }
+        _ => status,
+    };
+    if status.code() != tonic::Code::ResourceExhausted {
+        endpoints.transport_error("gRPC", &status);
+    }
+    let _ = status.add_header(response.headers_mut());
+    response
 }
 
 {%- if p.has_client_streaming() %}
@@ -38,6 +84,9 @@ fn call<Req: Send + 'static, Resp: Send + 'static>(
     endpoint: Endpoint<Req, Resp>,
     request: Request<Req>,
 ) -> Pin<Box<dyn Future<Output = Result<Resp, Status>> + Send>> {
+    if let Some(reached) = request.extensions().get::<Reached>() {
+        reached.0.store(true, std::sync::atomic::Ordering::Release);
+    }
     Box::pin(endpoint.oneshot(request))
 }
 
