@@ -54,8 +54,8 @@ impl Instrumentation {
 
     /// Wraps the endpoint of a method that answers with a stream (server
     /// streaming or bidi) as [`Self::wrap`] does, without a timeout, and
-    /// counts the request in the metrics when its stream ends, by how it
-    /// ended, as the Go target counts a stream when its handler returns: OK
+    /// logs and counts the request when its stream ends, by how it ended,
+    /// as the Go target logs and counts a stream when its handler returns: OK
     /// at its end, the code of the error that ends it (INTERNAL for a panic
     /// [`recover_stream`] caught), CANCELLED when the caller goes away
     /// first. A call refused before the stream starts counts at once.
@@ -74,10 +74,9 @@ impl Instrumentation {
             let call = service.clone().oneshot(request);
             async move {
                 let stream = call.await?;
-                Ok(match metrics {
-                    Some(metrics) => Box::pin(CountedStream { metrics, method, begin, inner: stream, done: false }),
-                    None => stream,
-                })
+                let observed: crate::service::BoxStream<T> =
+                    Box::pin(ObservedStream { metrics, method, begin, inner: stream, done: false });
+                Ok(observed)
             }
         });
         self.wrap_counted(method, false, true, service)
@@ -93,7 +92,7 @@ impl Instrumentation {
         let timeout = self.timeout.filter(|_| bounded).map(TimeoutLayer::new);
         let rate_limit = self.rate_limit.as_ref().map(|limit| RateLimitLayer::new(limit.per_second, limit.burst));
         let service = ServiceBuilder::new()
-            .layer(LoggingLayer::new(method))
+            .layer(LoggingLayer { method, streamed })
             .option_layer(self.metrics.clone().map(|metrics| MetricsLayer { metrics, method, streamed }))
             .option_layer(self.tracing.then(|| TracingLayer::new(method)))
             .layer(RecoveryLayer::new(method))
@@ -216,12 +215,12 @@ layer! {
     /// Logs each request's outcome: at debug level, or at error level with
     /// the whole error for a server fault, whose message the caller never
     /// sees (it gets "internal error").
-    LoggingLayer => LoggingService { method: &'static str }
+    LoggingLayer => LoggingService { method: &'static str, streamed: bool }
 }
 
 impl LoggingLayer {
     pub fn new(method: &'static str) -> Self {
-        Self { method }
+        Self { method, streamed: false }
     }
 }
 
@@ -352,7 +351,7 @@ macro_rules! service {
 }
 
 service!(LoggingService, |this, request| {
-    let method = this.method;
+    let (method, streamed) = (this.method, this.streamed);
     let call = this.inner.call(request);
     Box::pin(async move {
         let begin = Instant::now();
@@ -369,7 +368,10 @@ service!(LoggingService, |this, request| {
                 Err(status)
             }
             Ok(response) => {
-                tracing::debug!(method, code = "OK", took = %crate::server::GoDuration(took), "request");
+                // A stream is logged when it ends (wrap_stream's ObservedStream).
+                if !streamed {
+                    tracing::debug!(method, code = "OK", took = %crate::server::GoDuration(took), "request");
+                }
                 Ok(response)
             }
         }
@@ -382,7 +384,7 @@ service!(MetricsService, |this, request| {
     Box::pin(async move {
         let begin = Instant::now();
         let result = call.await;
-        // A stream is counted when it ends (wrap_stream's CountedStream).
+        // A stream is counted when it ends (wrap_stream's ObservedStream).
         if !(streamed && result.is_ok()) {
             metrics.observe(method, outcome(&result), begin.elapsed());
         }
@@ -562,43 +564,60 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// A stream answered by a method, counted in the metrics when it ends: OK,
-/// the code of the error that ends it (tonic and the HTTP transport end a
-/// stream at its first error), or CANCELLED when dropped before its end.
-struct CountedStream<T> {
-    metrics: Arc<Metrics>,
+/// A stream answered by a method, logged (as [`LoggingLayer`] logs a
+/// request) and counted in the metrics when it ends: OK, the code of the
+/// error that ends it (tonic and the HTTP transport end a stream at its
+/// first error), or CANCELLED when dropped before its end.
+struct ObservedStream<T> {
+    metrics: Option<Arc<Metrics>>,
     method: &'static str,
     begin: Instant,
     inner: crate::service::BoxStream<T>,
     done: bool,
 }
 
-impl<T> CountedStream<T> {
-    fn end(&mut self, code: Code) {
-        if !self.done {
-            self.done = true;
-            self.metrics.observe(self.method, code, self.begin.elapsed());
+impl<T> ObservedStream<T> {
+    fn end(&mut self, outcome: Result<(), &Status>) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let (method, took) = (self.method, self.begin.elapsed());
+        let code = outcome.err().map_or(Code::Ok, Status::code);
+        if let Some(metrics) = &self.metrics {
+            metrics.observe(method, code, took);
+        }
+        match outcome {
+            Err(status) if server_fault(code) => {
+                tracing::error!(method, code = code_name(code), took = %crate::server::GoDuration(took), err = %Error(status), "request");
+            }
+            Err(status) => {
+                tracing::debug!(method, code = code_name(code), took = %crate::server::GoDuration(took), err = %Error(status), "request");
+            }
+            Ok(()) => tracing::debug!(method, code = "OK", took = %crate::server::GoDuration(took), "request"),
         }
     }
 }
 
-impl<T> tokio_stream::Stream for CountedStream<T> {
+impl<T> tokio_stream::Stream for ObservedStream<T> {
     type Item = Result<T, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let poll = self.inner.as_mut().poll_next(cx);
         match &poll {
-            Poll::Ready(None) => self.end(Code::Ok),
-            Poll::Ready(Some(Err(status))) => self.end(status.code()),
+            Poll::Ready(None) => self.end(Ok(())),
+            Poll::Ready(Some(Err(status))) => self.end(Err(status)),
             _ => {}
         }
         poll
     }
 }
 
-impl<T> Drop for CountedStream<T> {
+impl<T> Drop for ObservedStream<T> {
     fn drop(&mut self) {
-        self.end(Code::Cancelled);
+        if !self.done {
+            self.end(Err(&Status::cancelled("the caller went away")));
+        }
     }
 }
 
@@ -840,6 +859,57 @@ mod tests {
                 r#"test_requests_total{code="PERMISSION_DENIED",method="test.Service.Stream"} 1"#,
             ]
         );
+    }
+
+    /// Log lines, captured.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        /// The `request` lines logged so far.
+        fn requests(&self) -> Vec<String> {
+            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+            text.lines().filter(|l| l.contains(": request ")).map(str::to_string).collect()
+        }
+    }
+
+    /// A stream's request line is logged when it ends, with how it ended,
+    /// as the Go target logs a stream when its handler returns.
+    #[tokio::test]
+    async fn a_stream_is_logged_when_it_ends() {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer({
+                let logs = logs.clone();
+                move || logs.clone()
+            })
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let e = stream_endpoint(&Instrumentation::default());
+        let mut panics = e.clone().oneshot(Request::new(1)).await.unwrap();
+        assert_eq!(logs.requests(), Vec::<String>::new(), "logged before its end");
+        while panics.next().await.is_some() {}
+        let lines = logs.requests();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("ERROR") && lines[0].contains("INTERNAL"), "{lines:?}");
+        let mut ends = e.clone().oneshot(Request::new(0)).await.unwrap();
+        while ends.next().await.is_some() {}
+        let lines = logs.requests();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].contains("DEBUG") && lines[1].contains("OK"), "{lines:?}");
     }
 
     /// The span the endpoint's service runs in, and its trace id, for a
