@@ -26,7 +26,7 @@ use crate::service::{BoxStream, Request, Status};
 
 pub use middleware::{
     AuthLayer, Instrumentation, LoggingLayer, Metrics, MetricsLayer, RateLimit, RateLimitLayer,
-    RecoveryLayer, TimeoutLayer, TracingLayer, code_name, recover_stream,
+    RecoveryLayer, RequestSpan, TimeoutLayer, TracingLayer, code_name, recover_stream, trace_stream,
 };
 
 /// One method as a [`tower::Service`]: a request in, its response or a
