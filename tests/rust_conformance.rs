@@ -36,24 +36,16 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use kitgen::backend::rust;
 use kitgen::frontend::proto;
-use support::{GO_RECORDER, GO_TIMEOUT, corpus, generate, go, run_ok, step};
+use support::{
+    GO_RECORDER, GO_TIMEOUT, cargo_rust, corpus, generate, go, run_ok, rust_target_dir, step,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
-
-fn rust_target_dir() -> PathBuf {
-    std::env::var_os("KITGEN_RUST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/rust-e2e"))
-}
-
-/// How long building a Rust project may take (its dependencies are shared).
-const CARGO_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// The Rust server, killed when dropped.
 struct Server(Child);
@@ -374,32 +366,24 @@ fn conformance(name: &str, protos: &[PathBuf], includes: &[PathBuf]) -> Counts {
         "cargo build --example conformance --example httpclient",
     );
     let target = rust_target_dir();
-    run_ok(
-        Command::new("cargo")
-            .args([
-                "build",
-                "--locked",
-                "--example",
-                "conformance",
-                "--example",
-                "httpclient",
-            ])
-            .current_dir(&rust_project)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS"),
-        CARGO_TIMEOUT,
+    cargo_rust(
+        &rust_project,
+        &[
+            "build",
+            "--locked",
+            "--example",
+            "conformance",
+            "--example",
+            "httpclient",
+        ],
     );
     // The project's own HTTP tests: every route of every method (the
     // httprules fixture has additional bindings), and the runtime's and
     // the HTTP client's unit tests.
     step(name, "cargo test --lib transport::http");
-    let tests = run_ok(
-        Command::new("cargo")
-            .args(["test", "--locked", "--lib", "transport::http"])
-            .current_dir(&rust_project)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS"),
-        CARGO_TIMEOUT,
+    let tests = cargo_rust(
+        &rust_project,
+        &["test", "--locked", "--lib", "transport::http"],
     );
     let passed = tests
         .stdout

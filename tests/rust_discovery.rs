@@ -35,7 +35,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Server, generate, go_build, kitgen, metric, run, run_ok, scrape_metrics, step};
+use support::{
+    Server, cargo_rust, generate, go_build, keep_rust_binaries, kitgen, metric, run, run_ok,
+    scrape_metrics, step,
+};
 
 const T: &str = "rust-discovery";
 
@@ -131,12 +134,6 @@ func main() {
 }
 "#;
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("KITGEN_RUST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
-}
-
 /// Edits the starter's proto (Concat idempotent) and regenerates.
 fn make_concat_idempotent(project: &Path) {
     let proto = project.join("proto/addsvc.proto");
@@ -195,28 +192,16 @@ fn rust_built() -> &'static RustBuilt {
         std::fs::write(project.join("src/bin/driver.rs"), RUST_DRIVER).unwrap();
         step(T, "cargo build --locked (the Rust starter with etcd)");
         let begin = Instant::now();
-        let out = run(
-            Command::new("cargo")
-                .args(["build", "--locked", "--bins"])
-                .current_dir(&project)
-                .env("CARGO_TARGET_DIR", target_dir())
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_BUILD_RUSTFLAGS"),
-            Duration::from_secs(1800),
-        );
-        assert!(out.status.success(), "cargo build: {}", out.stderr);
+        cargo_rust(&project, &["build", "--locked", "--bins"]);
         step(T, format_args!("built in {:.1?}", begin.elapsed()));
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let copy = |name: &str| -> PathBuf {
-            let to = bin.join(name);
-            std::fs::copy(target_dir().join("debug").join(name), &to).unwrap();
-            to
-        };
+        let [server, cli, driver] =
+            keep_rust_binaries(&["addsvc", "addcli", "driver"], &dir.path().join("bin"))
+                .try_into()
+                .unwrap();
         RustBuilt {
-            server: copy("addsvc"),
-            cli: copy("addcli"),
-            driver: copy("driver"),
+            server,
+            cli,
+            driver,
             _dir: dir,
         }
     })

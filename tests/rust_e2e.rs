@@ -26,40 +26,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{Server, agent, corpus, generate, go_build, kitgen, request, run, stderr, step};
+use support::{
+    Server, agent, cargo_rust, corpus, generate, go_build, keep_rust_binaries, kitgen, request,
+    run, stderr, step,
+};
 
 const T: &str = "rust";
 
-/// A cold build of a project's dependencies takes minutes on a small
-/// machine; an incremental one, seconds.
-const CARGO_TIMEOUT: Duration = Duration::from_secs(1800);
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("KITGEN_RUST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
-}
-
 fn cargo(dir: &Path, args: &[&str]) {
     let begin = Instant::now();
-    let out = run(
-        Command::new("cargo")
-            .args(args)
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS"),
-        CARGO_TIMEOUT,
-    );
-    assert!(
-        out.status.success(),
-        "cargo {} in {}: {}\n{}\n{}",
-        args.join(" "),
-        dir.display(),
-        out.status,
-        out.stdout,
-        out.stderr
-    );
+    cargo_rust(dir, args);
     step(
         T,
         format_args!(
@@ -110,15 +86,14 @@ fn keep_binaries(dir: &Path) {
         .parse()
         .unwrap();
     let names = manifest["bin"].as_array().expect("[[bin]] tables");
+    let names: Vec<&str> = names.iter().map(|b| b["name"].as_str().unwrap()).collect();
     let kept = dir.with_file_name(format!(
         "{}-bin",
         dir.file_name().unwrap().to_string_lossy()
     ));
-    fs::create_dir_all(&kept).unwrap();
+    let copies = keep_rust_binaries(&names, &kept);
     let mut binaries = BINARIES.lock().unwrap();
-    for name in names.iter().map(|b| b["name"].as_str().unwrap()) {
-        let to = kept.join(name);
-        fs::copy(target_dir().join("debug").join(name), &to).unwrap();
+    for (name, to) in names.into_iter().zip(copies) {
         binaries.retain(|(n, _)| n != name);
         binaries.push((name.to_string(), to));
     }

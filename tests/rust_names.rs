@@ -13,38 +13,9 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::path::Path;
 
-use support::{kitgen, run, stderr};
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("KITGEN_RUST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
-}
-
-fn cargo(dir: &Path, args: &[&str]) {
-    let out = run(
-        Command::new("cargo")
-            .args(args)
-            .current_dir(dir)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS"),
-        Duration::from_secs(1800),
-    );
-    assert!(
-        out.status.success(),
-        "cargo {} in {}: {}\n{}\n{}",
-        args.join(" "),
-        dir.display(),
-        out.status,
-        out.stdout,
-        out.stderr
-    );
-}
+use support::{cargo_rust as cargo, kitgen, stderr};
 
 #[test]
 fn accepted_names_build() {

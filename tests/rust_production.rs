@@ -37,7 +37,10 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Server, agent, generate, go_build, metric, request, run, scrape_metrics, step};
+use support::{
+    Server, agent, cargo_rust, generate, go_build, keep_rust_binaries, metric, request, run,
+    scrape_metrics, step,
+};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const T: &str = "rust-production";
@@ -50,12 +53,6 @@ const LOOPBACK: [&str; 6] = [
     "--debug-addr",
     "127.0.0.1:0",
 ];
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("KITGEN_RUST_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
-}
 
 struct Built {
     _dir: tempfile::TempDir,
@@ -74,28 +71,15 @@ fn built() -> &'static Built {
         edit(&project.join("src/add_service.rs"), RUST_FAULT);
         step(T, "cargo build --locked (the Rust starter)");
         let begin = Instant::now();
-        let out = run(
-            Command::new("cargo")
-                .args(["build", "--locked", "--bins"])
-                .current_dir(&project)
-                .env("CARGO_TARGET_DIR", target_dir())
-                .env_remove("RUSTFLAGS")
-                .env_remove("CARGO_BUILD_RUSTFLAGS"),
-            Duration::from_secs(1800),
-        );
-        assert!(out.status.success(), "cargo build: {}", out.stderr);
+        cargo_rust(&project, &["build", "--locked", "--bins"]);
         step(T, format_args!("built in {:.1?}", begin.elapsed()));
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let copy = |name: &str| -> PathBuf {
-            let to = bin.join(name);
-            std::fs::copy(target_dir().join("debug").join(name), &to).unwrap();
-            to
-        };
+        let [server, cli] = keep_rust_binaries(&["addsvc", "addcli"], &dir.path().join("bin"))
+            .try_into()
+            .unwrap();
         Built {
             project,
-            server: copy("addsvc"),
-            cli: copy("addcli"),
+            server,
+            cli,
             _dir: dir,
         }
     })
@@ -1271,18 +1255,10 @@ fn a_server_streams_span_ends_with_the_stream_and_its_outcome() {
         T,
         "cargo build --locked (otelstream, the streaming fixture)",
     );
-    let out = run(
-        Command::new("cargo")
-            .args(["build", "--locked", "--bin", "otelstream"])
-            .current_dir(&project)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_BUILD_RUSTFLAGS"),
-        Duration::from_secs(1800),
-    );
-    assert!(out.status.success(), "cargo build: {}", out.stderr);
-    let binary = dir.path().join("otelstream-server");
-    std::fs::copy(target_dir().join("debug/otelstream"), &binary).unwrap();
+    cargo_rust(&project, &["build", "--locked", "--bin", "otelstream"]);
+    let [binary] = keep_rust_binaries(&["otelstream"], &dir.path().join("bin"))
+        .try_into()
+        .unwrap();
 
     let collector = Collector::start(&go.otelprobe);
     let server = Server::start(server_command(&binary).args(["--otlp-endpoint", &collector.addr]));

@@ -27,6 +27,10 @@ pub const KITGEN_TIMEOUT: Duration = Duration::from_secs(60);
 /// download modules and compile gRPC and Prometheus on a small machine.
 pub const GO_TIMEOUT: Duration = Duration::from_secs(900);
 
+/// How long one cargo command on a generated Rust project may take: a cold
+/// build of its dependencies takes minutes on a small machine.
+pub const CARGO_TIMEOUT: Duration = Duration::from_secs(1800);
+
 /// How long a server may take to log its listening addresses.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -944,4 +948,55 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+/// The target dir every generated Rust project builds into
+/// (`$KITGEN_RUST_TARGET_DIR`, else `target/rust-e2e`), so that their
+/// dependencies compile once for all the Rust tests.
+pub fn rust_target_dir() -> PathBuf {
+    std::env::var_os("KITGEN_RUST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/rust-e2e"))
+}
+
+/// Runs `cargo ARGS` in the generated Rust project `dir`, into
+/// [`rust_target_dir`] and without the caller's RUSTFLAGS (they would
+/// rebuild every shared crate); panics with its output unless it succeeds.
+pub fn cargo_rust(dir: &Path, args: &[&str]) -> Output {
+    let out = run(
+        Command::new("cargo")
+            .args(args)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", rust_target_dir())
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS"),
+        CARGO_TIMEOUT,
+    );
+    assert!(
+        out.status.success(),
+        "cargo {} in {}: {}\n{}\n{}",
+        args.join(" "),
+        dir.display(),
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+/// Copies the binaries `names`, just built, out of [`rust_target_dir`] into
+/// `into` and returns their paths there. Projects that share a name (every
+/// starter is `addsvc`) share `debug/<name>` in that dir, so another test or
+/// another engineer's run may replace it while this one serves it.
+pub fn keep_rust_binaries(names: &[&str], into: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(into).unwrap();
+    names
+        .iter()
+        .map(|name| {
+            let to = into.join(name);
+            std::fs::copy(rust_target_dir().join("debug").join(name), &to)
+                .unwrap_or_else(|e| panic!("copy the built {name}: {e}"));
+            to
+        })
+        .collect()
 }
