@@ -54,7 +54,10 @@ pub struct Options {
     /// Consecutive failures of an instance (transport errors, UNAVAILABLE,
     /// DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, ...; not the caller's own
     /// mistakes) that open its breaker: it gets no call for `breaker_cooldown`,
-    /// then one probe call that closes it again or reopens it.
+    /// then one probe call that closes it again or reopens it. A refused
+    /// connection (nothing listens) takes the instance out at once, for 1 s
+    /// before a probe, and for `breaker_cooldown` once refused this many
+    /// times in a row.
     pub breaker_failures: u32,
     pub breaker_cooldown: Duration,
     /// How long connecting to an instance may take.
@@ -332,11 +335,31 @@ impl<S> Breaker<S> {
     }
 }
 
+/// How long an instance that refused a connection gets no call: nothing
+/// listens there, so it is out at once (as grpc-go takes a subchannel out of
+/// the picker when its connection fails) and probed again after grpc-go's
+/// first reconnect backoff; refused `failures` times in a row, it waits the
+/// whole cooldown.
+const REFUSED_BACKOFF: Duration = Duration::from_secs(1);
+
+/// How a call through a breaker ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    /// The instance refused the connection: the call reached nobody.
+    Refused,
+}
+
 /// Records an outcome in a breaker's state.
-fn record(state: &Mutex<BreakerState>, failed: bool, failures: u32, cooldown: Duration) {
+fn record(state: &Mutex<BreakerState>, outcome: Outcome, failures: u32, cooldown: Duration) {
     let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
     let probe = std::mem::take(&mut state.probing);
-    if failed {
+    if outcome == Outcome::Refused {
+        state.consecutive += 1;
+        let backoff = if state.consecutive >= failures { cooldown } else { REFUSED_BACKOFF.min(cooldown) };
+        state.open_until = Some(Instant::now() + backoff);
+    } else if outcome == Outcome::Failed {
         state.consecutive += 1;
         if probe || state.consecutive >= failures {
             state.open_until = Some(Instant::now() + cooldown);
@@ -386,11 +409,13 @@ where
         let call = self.inner.call(request);
         Box::pin(async move {
             let result = call.await.map_err(Into::into);
-            let failed = match &result {
-                Ok(response) => grpc_status(response.headers()).is_some_and(is_failure),
-                Err(_) => true,
+            let outcome = match &result {
+                Ok(response) if grpc_status(response.headers()).is_some_and(is_failure) => Outcome::Failed,
+                Ok(_) => Outcome::Succeeded,
+                Err(err) if !reached_instance(err.as_ref()) => Outcome::Refused,
+                Err(_) => Outcome::Failed,
             };
-            record(&state, failed, failures, cooldown);
+            record(&state, outcome, failures, cooldown);
             result
         })
     }
@@ -405,20 +430,45 @@ mod tests {
         let state = Mutex::new(BreakerState::default());
         let cooldown = Duration::from_secs(10);
         for _ in 0..2 {
-            record(&state, true, 3, cooldown);
+            record(&state, Outcome::Failed, 3, cooldown);
         }
-        record(&state, false, 3, cooldown);
+        assert!(state.lock().unwrap().open_until.is_none(), "closed below 3 failures");
+        record(&state, Outcome::Succeeded, 3, cooldown);
         assert_eq!(state.lock().unwrap().consecutive, 0, "a success resets the count");
         for _ in 0..3 {
-            record(&state, true, 3, cooldown);
+            record(&state, Outcome::Failed, 3, cooldown);
         }
         assert!(state.lock().unwrap().open_until.is_some(), "open after 3 failures");
         state.lock().unwrap().probing = true;
-        record(&state, true, 3, cooldown);
+        record(&state, Outcome::Failed, 3, cooldown);
         assert!(state.lock().unwrap().open_until.is_some(), "a failed probe reopens it");
         state.lock().unwrap().probing = true;
-        record(&state, false, 3, cooldown);
+        record(&state, Outcome::Succeeded, 3, cooldown);
         assert!(state.lock().unwrap().open_until.is_none(), "a good probe closes it");
+    }
+
+    #[test]
+    fn a_refused_connection_takes_the_instance_out_at_once() {
+        let state = Mutex::new(BreakerState::default());
+        let cooldown = Duration::from_secs(10);
+        let before = Instant::now();
+        record(&state, Outcome::Refused, 5, cooldown);
+        let until = state.lock().unwrap().open_until.expect("open after one refused connection");
+        assert!(until <= Instant::now() + REFUSED_BACKOFF, "for the short backoff, not the cooldown");
+        assert!(until >= before + REFUSED_BACKOFF);
+        for _ in 0..3 {
+            state.lock().unwrap().probing = true;
+            record(&state, Outcome::Refused, 5, cooldown);
+            let until = state.lock().unwrap().open_until.unwrap();
+            assert!(until <= Instant::now() + REFUSED_BACKOFF, "a refused probe: the short backoff again");
+        }
+        state.lock().unwrap().probing = true;
+        record(&state, Outcome::Refused, 5, cooldown);
+        let until = state.lock().unwrap().open_until.unwrap();
+        assert!(until > Instant::now() + REFUSED_BACKOFF, "refused 5 times in a row: the whole cooldown");
+        state.lock().unwrap().probing = true;
+        record(&state, Outcome::Succeeded, 5, cooldown);
+        assert!(state.lock().unwrap().open_until.is_none(), "an instance that answers is back");
     }
 
     #[test]
