@@ -7,20 +7,26 @@
 # generates or is refused for a documented reason, no run panics and every
 # built project builds and vets.
 #
-#   scripts/breadth.sh GOOGLEAPIS [--sample N] [--seed S] [--jobs J] [--out DIR]
+#   scripts/breadth.sh GOOGLEAPIS [--lang go|rust] [--sample N] [--seed S] [--jobs J] [--out DIR]
 #
 # GOOGLEAPIS is a checkout (https://github.com/googleapis/googleapis); its
 # root is the -I root. Go's caches are the user's own (shared by every build).
+# With --lang rust the projects are the Rust target's, and each sampled one
+# is built with `cargo build --locked`, linted with `cargo clippy
+# --all-targets -- -D warnings` and checked with `cargo fmt --check`, one at a
+# time, into one CARGO_TARGET_DIR ($KITGEN_RUST_TARGET_DIR, default the
+# tests' target/rust-e2e, so the dependencies are built once).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { echo "usage: $0 GOOGLEAPIS [--sample N] [--seed S] [--jobs J] [--out DIR]" >&2; exit 2; }
+usage() { echo "usage: $0 GOOGLEAPIS [--lang go|rust] [--sample N] [--seed S] [--jobs J] [--out DIR]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 root=$(cd "$1" && pwd)
 shift
-sample=100 seed=1 jobs=2 out=
+lang=go sample=100 seed=1 jobs=2 out=
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--lang) lang=$2; shift 2 ;;
 	--sample) sample=$2; shift 2 ;;
 	--seed) seed=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
@@ -28,6 +34,7 @@ while [ $# -gt 0 ]; do
 	*) usage ;;
 	esac
 done
+case "$lang" in go | rust) ;; *) usage ;; esac
 if [ -z "$out" ]; then
 	out=$(mktemp -d)
 	trap 'rm -rf "$out"' EXIT
@@ -41,10 +48,17 @@ if [ -z "$kitgen" ]; then
 fi
 
 # Refusals that are documented limitations, one extended regexp each (the
-# README's "Breadth" section lists the same reasons).
+# README's "Breadth" section lists the same reasons). The Rust target's own:
+# an API without a method and an RPC named like a method of tonic's
+# generated client.
 documented='kitgen reads edition
 declares no rpc
 matches the same requests as a route of'
+if [ "$lang" = rust ]; then
+	documented="$documented
+the API declares no method
+tonic's client [A-Za-z0-9_]+ has a method [a-z_]+ of its own"
+fi
 
 # Every .proto that declares a service, relative to the root, sorted.
 (cd "$root" && grep -rlE --include='*.proto' '^service[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*\{' . |
@@ -53,12 +67,14 @@ total=$(wc -l < "$out/protos")
 
 # One run: "<index> <status> <proto>" with status generated, refused,
 # undocumented (an exit 2 without a documented reason), failed or panicked.
-export root out kitgen documented
+export root out kitgen documented lang
 run_one() {
 	local i=$1 proto=$2 dir="$out/p/$1" status
 	mkdir -p "$out/log"
+	local target=(--module "example.com/p$i")
+	[ "$lang" = rust ] && target=(--lang rust)
 	set +e
-	"$kitgen" new "p$i" --proto "$proto" -I "$root" --module "example.com/p$i" --dir "$dir" \
+	"$kitgen" new "p$i" "${target[@]}" --proto "$proto" -I "$root" --dir "$dir" \
 		> "$out/log/$i.out" 2> "$out/log/$i.err"
 	local code=$?
 	set -e
@@ -109,18 +125,34 @@ built=$(wc -l < "$out/sample")
 
 build_one() {
 	local family=$1 i=$2 dir="$out/p/$2" status=ok
-	if ! (cd "$dir" && go build ./... && go vet ./...) > "$out/log/$i.build" 2>&1; then
+	if [ "$lang" = rust ]; then
+		if ! (cd "$dir" && cargo build --locked && cargo clippy --locked --all-targets -- -D warnings &&
+			cargo fmt --check) > "$out/log/$i.build" 2>&1; then
+			status=failed
+		fi
+	elif ! (cd "$dir" && go build ./... && go vet ./...) > "$out/log/$i.build" 2>&1; then
 		status=failed
 	fi
 	echo "$status $family $i" > "$out/log/$i.status"
 }
 export -f build_one
+if [ "$lang" = rust ]; then
+	# One build at a time: they share one target dir (cargo would serialize
+	# them on its lock anyway); the caller's RUSTFLAGS would rebuild it.
+	export CARGO_TARGET_DIR=${KITGEN_RUST_TARGET_DIR:-$here/target/rust-e2e}
+	unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS
+	jobs=1
+fi
 xargs -P "$jobs" -L 1 bash -c 'build_one "$0" "$1"' < "$out/sample"
 while read -r _ i; do cat "$out/log/$i.status"; done < "$out/sample" | LC_ALL=C sort -k2 > "$out/builds"
 ok=$(awk '$1 == "ok"' "$out/builds" | wc -l | tr -d ' ')
-echo "API families: $families; built and vetted (seed $seed): $ok of $built"
+if [ "$lang" = rust ]; then
+	echo "API families: $families; built, linted and fmt-checked (seed $seed): $ok of $built"
+else
+	echo "API families: $families; built and vetted (seed $seed): $ok of $built"
+fi
 awk '$1 == "failed" { print $2, $3 }' "$out/builds" | while read -r family i; do
-	echo "  build failed: $family ($(sed -n "${i}p" "$out/protos")): $(grep -m2 -E '\.go:[0-9]+' "$out/log/$i.build" | tr '\n' ' ' | cut -c1-300)"
+	echo "  build failed: $family ($(sed -n "${i}p" "$out/protos")): $(grep -m2 -E '\.(go|rs):[0-9]+|^error' "$out/log/$i.build" | tr '\n' ' ' | cut -c1-300)"
 done
 
 bad=$(( $(count undocumented) + $(count failed) + $(count panicked) + built - ok ))

@@ -96,6 +96,23 @@ const REFUSED: &[(&str, &str, &str)] = &[
         "3:1",
         "trait Result",
     ),
+    // What every target refuses, refused by the Rust target too: the same
+    // proto must not build in one language and be refused in the other.
+    (
+        "package e;\nmessage M {}\nservice S {}\n",
+        "3:1",
+        "declares no rpc",
+    ),
+    (
+        "package e;\nimport \"google/api/annotations.proto\";\nmessage M { string name = 1; }\nservice S {\n  rpc A(M) returns (M) { option (google.api.http) = { get: \"/v1/{name=x/*}\" }; }\n  rpc B(M) returns (M) { option (google.api.http) = { get: \"/v1/{name=x/*}\" }; }\n}\n",
+        "6:3",
+        "matches the same requests as a route of e.S.A",
+    ),
+    (
+        "package e;\nimport \"google/api/annotations.proto\";\nmessage M {}\nservice S {\n  rpc A(M) returns (M) { option (google.api.http) = { get: \"/healthz\" }; }\n}\n",
+        "5:3",
+        "would take /healthz",
+    ),
 ];
 
 #[test]

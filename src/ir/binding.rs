@@ -4,8 +4,11 @@
 //! neither of them binds as a query parameter. Target-neutral, so every
 //! backend's transcoder and the OpenAPI document agree on one answer.
 
+use std::collections::HashMap;
+
 use super::path_template::{self, PathTemplate};
 use super::{Api, Cardinality, Field, FieldType, Message, Method, Service};
+use crate::diagnostic::Diagnostic;
 
 /// What the request body carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +109,49 @@ pub fn bindings(service: &Service, method: &Method) -> Result<Vec<Binding>, (Str
             })
         })
         .collect()
+}
+
+/// Paths the generated HTTP servers answer themselves.
+const SERVER_PATHS: &[&str] = &["healthz", "readyz", "metrics"];
+
+/// Refuses, for every target alike, two methods bound to one verb and path
+/// (an HTTP server could answer only one of them: the second would never be
+/// reached) and a route that would take a path the server answers itself.
+/// A method's own rules may overlap: its first matching rule answers.
+pub fn check_routes(api: &Api) -> Result<(), Diagnostic> {
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    for service in api.services.iter().filter(|s| !s.methods.is_empty()) {
+        for method in &service.methods {
+            let at = |message: String| {
+                Diagnostic::new(message).at_position(&service.file, method.position)
+            };
+            let label = format!("{}.{}", service.full_name, method.name);
+            // A default route that does not parse is reported by the target.
+            let Ok(bindings) = bindings(service, method) else {
+                continue;
+            };
+            for b in bindings.iter().filter(|b| !b.is_default) {
+                if let Some(own) = SERVER_PATHS.iter().find(|p| b.template.matches_segment(p)) {
+                    return Err(at(format!(
+                        "HTTP {} '{}' of {label} would take /{own}, which the server answers itself",
+                        b.verb, b.path
+                    ))
+                    .with_help("put the route under a prefix such as /v1/"));
+                }
+                let key = (b.verb.clone(), b.template.shape());
+                if let Some(other) = seen.insert(key, label.clone())
+                    && other != label
+                {
+                    return Err(at(format!(
+                        "HTTP {} '{}' of {label} matches the same requests as a route of {other}",
+                        b.verb, b.path
+                    ))
+                    .with_help("give each method its own path"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One query parameter: a leaf field no path variable or body binds.

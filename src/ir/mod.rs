@@ -26,6 +26,32 @@ pub struct Api {
     index: Index,
 }
 
+impl Api {
+    /// Refuses an API with nothing to serve, for every target alike: no
+    /// service, or services without a single rpc (located at the first).
+    pub fn check_has_methods(&self) -> Result<(), crate::diagnostic::Diagnostic> {
+        use crate::diagnostic::Diagnostic;
+        if self.services.iter().any(|s| !s.methods.is_empty()) {
+            return Ok(());
+        }
+        if let Some(s) = self.services.first() {
+            let d = Diagnostic::new(format!("service '{}' declares no rpc", s.full_name));
+            return Err(d
+                .at_position(&s.file, s.position)
+                .with_help("kitgen generates a service project: add an rpc to a service"));
+        }
+        let file = self
+            .files
+            .iter()
+            .rfind(|f| f.in_project)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        Err(Diagnostic::new("the input declares no service")
+            .at_file(file)
+            .with_help("kitgen generates a service project: add a `service` with at least one rpc"))
+    }
+}
+
 /// One source file (a .proto, or later a trait definition).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {

@@ -612,28 +612,9 @@ pub fn build(
             streams_field: streams_field.to_string(),
         });
     }
-    if services.is_empty()
-        && let Some(s) = api.services.first()
-    {
-        let d = Diagnostic::new(format!("service '{}' declares no rpc", s.full_name));
-        let d = d.at_position(&s.file, s.position);
-        return Err(d.with_help("kitgen generates a service project: add an rpc to a service"));
-    }
-    if services.is_empty() {
-        let file = api
-            .files
-            .iter()
-            .rfind(|f| f.in_project)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
-        return Err(Diagnostic::new("the input declares no service")
-            .at_file(file)
-            .with_help(
-                "kitgen generates a service project: add a `service` with at least one rpc",
-            ));
-    }
+    api.check_has_methods()?;
     check_names(api, &placement, &services, &with_methods)?;
-    check_routes(&services, &with_methods)?;
+    binding::check_routes(api)?;
     let pad_service_fields = services.iter().map(|s| s.base.len()).max().unwrap_or(0);
     let pad_service_lower = services.iter().map(|s| s.lower.len()).max().unwrap_or(0);
     let external_packages = resolver.external_packages();
@@ -670,43 +651,6 @@ fn name_fields(methods: &mut [Method]) {
         taken.insert(field.clone());
         m.field = field;
     }
-}
-
-/// Paths the generated HTTP server answers itself.
-const SERVER_PATHS: &[&str] = &["healthz", "readyz", "metrics"];
-
-/// Refuses two methods bound to one verb and path (the second would never
-/// be reached) and routes that would take the server's own paths.
-fn check_routes(services: &[Service], sources: &[&ir::Service]) -> Result<(), Diagnostic> {
-    let mut seen: HashMap<(String, String), String> = HashMap::new();
-    for (s, src) in services.iter().zip(sources) {
-        for (m, msrc) in s.methods.iter().zip(&src.methods) {
-            let at =
-                |message: String| Diagnostic::new(message).at_position(&src.file, msrc.position);
-            let label = format!("{}.{}", s.full_name, m.proto_name);
-            for r in m.routes.iter().filter(|r| !r.is_default) {
-                let t = &r.parsed;
-                if let Some(own) = SERVER_PATHS.iter().find(|p| t.matches_segment(p)) {
-                    return Err(at(format!(
-                        "HTTP {} '{}' of {label} would take /{own}, which the server answers itself",
-                        r.verb, r.template
-                    ))
-                    .with_help("put the route under a prefix such as /v1/"));
-                }
-                let key = (r.verb.clone(), t.shape());
-                if let Some(other) = seen.insert(key, label.clone())
-                    && other != label
-                {
-                    return Err(at(format!(
-                        "HTTP {} '{}' of {label} matches the same requests as a route of {other}",
-                        r.verb, r.template
-                    ))
-                    .with_help("give each method its own path"));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The user's implementation file: `pkg/service/<service>.go`, with `_impl`

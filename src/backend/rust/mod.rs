@@ -149,6 +149,9 @@ pub fn render_project(
     options: &Options,
     trait_first: Option<&TraitFirstSource>,
 ) -> Result<FileSet, Diagnostic> {
+    // What every target refuses, before the Rust names are checked.
+    api.check_has_methods()?;
+    crate::ir::binding::check_routes(api)?;
     let mut project = model::build(api, &options.name, options.starter, &options.sources)?;
     if let Some(source) = trait_first {
         adapter::check(&source.definition)?;
@@ -164,12 +167,6 @@ pub fn render_project(
     }
     project.etcd = options.discovery.iter().any(|d| d == "etcd");
     let p = &project;
-    if p.services.iter().all(|s| s.methods.is_empty()) {
-        return Err(
-            Diagnostic::new("the API declares no method: there is nothing to serve")
-                .with_help("add a service with at least one rpc to the .proto"),
-        );
-    }
     let gen_ = Ownership::Generated;
     let user = Ownership::User;
     let mut files = FileSet::new();
