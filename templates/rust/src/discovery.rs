@@ -62,6 +62,11 @@ const ETCD_RETRY_MAX: Duration = Duration::from_secs(5);
 const ETCD_PING: Duration = Duration::from_secs(10);
 const ETCD_PING_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The largest answer taken from etcd, as etcd's Go client (2 GiB): the
+/// prefix's keys may hold any values, and tonic's 4 MiB default left a
+/// client unable to list them, or to follow a watch that fell behind.
+const ETCD_MAX_MESSAGE: usize = i32::MAX as usize;
+
 /// How often clients look up DNS SRV records at most: as often as the
 /// records' time to live, but no more than once a second (Consul's DNS
 /// answers with a TTL of 0).
@@ -378,7 +383,8 @@ async fn list_and_watch(
     // before waiting for them.
     let _ = requests.try_send(request);
     let open = async {
-        let mut responses = WatchClient::new(channel.clone()).watch(ReceiverStream::new(stream)).await?.into_inner();
+        let mut watch = WatchClient::new(channel.clone()).max_decoding_message_size(ETCD_MAX_MESSAGE);
+        let mut responses = watch.watch(ReceiverStream::new(stream)).await?.into_inner();
         let created = responses.message().await?;
         Ok::<_, tonic::Status>((responses, created))
     };
@@ -451,7 +457,8 @@ fn prefix_range() -> (Vec<u8>, Vec<u8>) {
 async fn etcd_range(channel: Channel) -> Result<(BTreeMap<Vec<u8>, String>, i64), String> {
     let (key, range_end) = prefix_range();
     let request = etcdpb::RangeRequest { key, range_end };
-    let response = KvClient::new(channel).range(request).await.map_err(|s| format!("etcd: {}", s.message()))?.into_inner();
+    let mut kv = KvClient::new(channel).max_decoding_message_size(ETCD_MAX_MESSAGE);
+    let response = kv.range(request).await.map_err(|s| format!("etcd: {}", s.message()))?.into_inner();
     let revision = response.header.map(|h| h.revision).ok_or("etcd: a Range answer without a revision")?;
     let instances = response.kvs.into_iter().filter_map(|kv| Some((kv.key, String::from_utf8(kv.value).ok()?))).collect();
     Ok((instances, revision))

@@ -179,8 +179,20 @@ async fn connect_instances(
     options: Options,
 ) {
     let mut current: BTreeSet<String> = BTreeSet::new();
-    while let Some(set) = sets.recv().await {
-        found.send_replace(Some(set.len()));
+    // Values that are not addresses, warned about once while they stay.
+    let mut not_addresses: BTreeSet<String> = BTreeSet::new();
+    loop {
+        // Once every clone of the client is gone, so is the balancer: stop,
+        // and with the sets' receiver dropped discovery stops too (an etcd
+        // watch and its connection were kept open by a dropped client).
+        let set = tokio::select! {
+            set = sets.recv() => match set {
+                Some(set) => set,
+                None => return,
+            },
+            () = changes.closed() => return,
+        };
+        not_addresses.retain(|i| set.contains(i));
         for gone in current.difference(&set).cloned().collect::<Vec<_>>() {
             current.remove(&gone);
             tracing::debug!(instance = %gone, "instance gone");
@@ -189,16 +201,15 @@ async fn connect_instances(
             }
         }
         for instance in set {
-            if current.contains(&instance) {
+            if current.contains(&instance) || not_addresses.contains(&instance) {
                 continue;
             }
-            let uri = if instance.contains("://") { instance.clone() } else { format!("http://{instance}") };
-            let endpoint = match Endpoint::from_shared(uri) {
-                Ok(endpoint) => endpoint,
-                Err(e) => {
-                    tracing::warn!(instance = %instance, error = %e, "not an address");
-                    continue;
-                }
+            let Some(endpoint) = instance_endpoint(&instance) else {
+                // etcd holds any bytes: say what it was, not all of it.
+                let shown: String = instance.chars().take(100).collect();
+                tracing::warn!(instance = %shown, len = instance.len(), "not an address (host:port, or an http(s) URL with a port)");
+                not_addresses.insert(instance);
+                continue;
             };
             let channel = endpoint.connect_timeout(options.connect_timeout).tcp_nodelay(true).connect_lazy();
             tracing::debug!(instance = %instance, "instance found");
@@ -207,7 +218,22 @@ async fn connect_instances(
                 return;
             }
         }
+        // The instances the balancer has: with none (only values that are
+        // not addresses), calls fail at once instead of waiting forever.
+        found.send_replace(Some(current.len()));
     }
+}
+
+/// The endpoint of an instance's address: `host:port`, or an `http://` or
+/// `https://` URL with a host and a port; None for anything else (empty,
+/// no port, another scheme such as `unix:` or `file:`).
+fn instance_endpoint(instance: &str) -> Option<Endpoint> {
+    let uri = if instance.contains("://") { instance.to_string() } else { format!("http://{instance}") };
+    let endpoint = Endpoint::from_shared(uri).ok()?;
+    let parsed = endpoint.uri();
+    let web = matches!(parsed.scheme_str(), Some("http" | "https"));
+    let port = parsed.port_u16().is_some() || (instance.contains("://") && parsed.scheme_str() == Some("https"));
+    (web && parsed.host().is_some_and(|h| !h.is_empty()) && port).then_some(endpoint)
 }
 
 /// A unary request kept to be sent again.
@@ -382,17 +408,17 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let wake_at = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
             match state.open_until {
                 Some(until) if now < until => Some(until),
                 // A probe is out: wait for its outcome.
                 Some(_) if state.probing => Some(now + Duration::from_millis(50)),
-                Some(_) => {
-                    state.probing = true;
-                    None
-                }
-                None => None,
+                // Due for a probe: the next call is it (`call` marks it).
+                // Not marked here: the balancer polls a service again
+                // before calling it, and that poll must be ready too, or
+                // the probe never goes and the instance never comes back.
+                Some(_) | None => None,
             }
         };
         if let Some(at) = wake_at {
@@ -406,6 +432,12 @@ where
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let (state, failures, cooldown) = (self.state.clone(), self.failures, self.cooldown);
+        {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            if state.open_until.is_some_and(|until| Instant::now() >= until) {
+                state.probing = true;
+            }
+        }
         let call = self.inner.call(request);
         Box::pin(async move {
             let result = call.await.map_err(Into::into);
@@ -469,6 +501,66 @@ mod tests {
         state.lock().unwrap().probing = true;
         record(&state, Outcome::Succeeded, 5, cooldown);
         assert!(state.lock().unwrap().open_until.is_none(), "an instance that answers is back");
+    }
+
+    #[tokio::test]
+    async fn an_open_breaker_lets_its_probe_through_though_polled_twice() {
+        let inner = tower::service_fn(|_: http::Request<Body>| async { Ok::<_, Error>(http::Response::new(Body::empty())) });
+        let mut breaker = Breaker::new(inner, &Options::default());
+        breaker.state.lock().unwrap().open_until = Some(Instant::now());
+        // tower's balancer polls a ready service again before calling it.
+        for poll in 0..2 {
+            let ready = tokio::time::timeout(Duration::from_secs(1), breaker.ready()).await;
+            assert!(ready.is_ok(), "poll {poll} of a breaker due for a probe was not ready");
+        }
+        breaker.call(http::Request::new(Body::empty())).await.unwrap();
+        let state = breaker.state.lock().unwrap();
+        assert!(state.open_until.is_none() && !state.probing, "the probe answered: closed");
+    }
+
+    #[tokio::test]
+    async fn a_probe_out_holds_the_next_call() {
+        let inner = tower::service_fn(|_: http::Request<Body>| async { Ok::<_, Error>(http::Response::new(Body::empty())) });
+        let mut breaker = Breaker::new(inner, &Options::default());
+        breaker.state.lock().unwrap().open_until = Some(Instant::now());
+        let probe = breaker.call(http::Request::new(Body::empty()));
+        let held = tokio::time::timeout(Duration::from_millis(200), breaker.ready()).await;
+        assert!(held.is_err(), "a second call went while the probe was out");
+        probe.await.unwrap();
+        let ready = tokio::time::timeout(Duration::from_secs(1), breaker.ready()).await;
+        assert!(ready.is_ok(), "not ready after the probe answered");
+    }
+
+    #[tokio::test]
+    async fn following_stops_once_every_clone_of_the_client_is_dropped() {
+        let (sets, received) = mpsc::channel(1);
+        let (changes, discovered) = mpsc::unbounded_channel();
+        let (found, mut instances) = watch::channel(None);
+        let task = tokio::spawn(connect_instances(received, changes, found, Options::default()));
+        sets.send(BTreeSet::from(["127.0.0.1:1".to_string()])).await.unwrap();
+        instances.wait_for(Option::is_some).await.unwrap();
+        // The balancer (and its receiver of changes) goes with the last clone.
+        drop(discovered);
+        let stopped = tokio::time::timeout(Duration::from_secs(1), sets.closed()).await;
+        assert!(stopped.is_ok(), "discovery still followed for a dropped client");
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn values_that_are_not_addresses_are_no_instances() {
+        let (sets, received) = mpsc::channel(1);
+        let (changes, mut discovered) = mpsc::unbounded_channel();
+        let (found, mut instances) = watch::channel(None);
+        tokio::spawn(connect_instances(received, changes, found, Options::default()));
+        let junk = ["", "not an address", "127.0.0.1", "unix:/tmp/x.sock", "file:///etc/passwd", "ftp://h:1"];
+        sets.send(junk.iter().map(|j| j.to_string()).collect()).await.unwrap();
+        let n = *instances.wait_for(Option::is_some).await.unwrap();
+        assert_eq!(n, Some(0), "calls wait forever on a balancer with nothing in it");
+        assert!(discovered.try_recv().is_err(), "an instance was inserted");
+        let good = ["127.0.0.1:1", "localhost:2", "http://127.0.0.1:3/path", "https://h.example", "[::1]:4"];
+        sets.send(junk.iter().chain(&good).map(|j| j.to_string()).collect()).await.unwrap();
+        instances.changed().await.unwrap();
+        assert_eq!(*instances.borrow(), Some(good.len()));
     }
 
     #[test]
