@@ -5,7 +5,7 @@
 //! instance, and retries on another instance for the calls that are safe to
 //! repeat.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -93,6 +93,27 @@ pub struct Balanced {
     retried: Retry<Policy, Replaying>,
     /// How many instances discovery found last; None before it answered.
     instances: watch::Receiver<Option<usize>>,
+    /// The breakers of the instances in the balancer.
+    breakers: Breakers,
+}
+
+/// Each instance's breaker state, by instance: shared by the balancer's
+/// breakers and the client, which fails a call at once when every one is
+/// open (as grpc-go fails a call when every subchannel is in transient
+/// failure), instead of holding it until one lets a probe through.
+type Breakers = Arc<Mutex<BTreeMap<String, Arc<Mutex<BreakerState>>>>>;
+
+/// Whether there are instances and every one's breaker is open.
+fn all_out(breakers: &Breakers) -> bool {
+    let breakers = breakers.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    !breakers.is_empty()
+        && breakers.values().all(|state| state.lock().unwrap_or_else(|e| e.into_inner()).open_until.is_some_and(|until| now < until))
+}
+
+/// The answer to a call while every instance's breaker is open.
+fn all_out_answer() -> http::Response<Body> {
+    tonic::Status::unavailable("every instance of {{ p.name }} is out (refused or failing); none is tried before its breaker lets a probe through").into_http()
 }
 
 impl Balanced {
@@ -102,15 +123,16 @@ impl Balanced {
         let sets = discovery.follow()?;
         let (changes, discovered) = mpsc::unbounded_channel();
         let (found, instances) = watch::channel(None);
-        tokio::spawn(connect_instances(sets, changes, found, options.clone()));
+        let breakers = Breakers::default();
+        tokio::spawn(connect_instances(sets, changes, found, breakers.clone(), options.clone()));
         let discover = PendingRequestsDiscover::new(
             UnboundedReceiverStream::new(discovered).map(Ok::<_, Error>),
             CompleteOnResponse::default(),
         );
         let balanced = BoxCloneSyncService::new(Buffer::new(Balance::new(discover), 1024));
         let budget = Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2));
-        let retried = Retry::new(Policy { retries: options.retries, budget }, Replaying(balanced.clone()));
-        Ok(Self { balanced, retried, instances })
+        let retried = Retry::new(Policy { retries: options.retries, budget }, Replaying(balanced.clone(), breakers.clone()));
+        Ok(Self { balanced, retried, instances, breakers })
     }
 }
 
@@ -127,11 +149,15 @@ impl Service<http::Request<Body>> for Balanced {
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         let unary = UNARY.iter().find(|(path, _)| *path == request.uri().path()).map(|&(_, idempotent)| idempotent);
         let (balanced, retried, mut instances) = (self.balanced.clone(), self.retried.clone(), self.instances.clone());
+        let breakers = self.breakers.clone();
         Box::pin(async move {
             // Wait for discovery's first answer; with no instance, fail at once.
             let found = instances.wait_for(Option::is_some).await.map(|n| *n).unwrap_or(Some(0));
             if found == Some(0) {
                 return Ok(tonic::Status::unavailable("no instance of {{ p.name }} is available").into_http());
+            }
+            if all_out(&breakers) {
+                return Ok(all_out_answer());
             }
             let result = match unary {
                 // Streams are not retried: their messages are not kept.
@@ -176,6 +202,7 @@ async fn connect_instances(
     mut sets: mpsc::Receiver<BTreeSet<String>>,
     changes: mpsc::UnboundedSender<Change<String, Breaker<Channel>>>,
     found: watch::Sender<Option<usize>>,
+    breakers: Breakers,
     options: Options,
 ) {
     let mut current: BTreeSet<String> = BTreeSet::new();
@@ -195,6 +222,7 @@ async fn connect_instances(
         not_addresses.retain(|i| set.contains(i));
         for gone in current.difference(&set).cloned().collect::<Vec<_>>() {
             current.remove(&gone);
+            breakers.lock().unwrap_or_else(|e| e.into_inner()).remove(&gone);
             tracing::debug!(instance = %gone, "instance gone");
             if changes.send(Change::Remove(gone)).is_err() {
                 return;
@@ -214,7 +242,9 @@ async fn connect_instances(
             let channel = endpoint.connect_timeout(options.connect_timeout).tcp_nodelay(true).connect_lazy();
             tracing::debug!(instance = %instance, "instance found");
             current.insert(instance.clone());
-            if changes.send(Change::Insert(instance, Breaker::new(channel, &options))).is_err() {
+            let breaker = Breaker::new(channel, &options);
+            breakers.lock().unwrap_or_else(|e| e.into_inner()).insert(instance.clone(), breaker.state.clone());
+            if changes.send(Change::Insert(instance, breaker)).is_err() {
                 return;
             }
         }
@@ -246,9 +276,11 @@ struct Replay {
     idempotent: bool,
 }
 
-/// Sends a [`Replay`] through the balancer.
+/// Sends a [`Replay`] through the balancer; while every instance's breaker
+/// is open, answers UNAVAILABLE at once (a retry after a refused connection
+/// does not wait for the breaker).
 #[derive(Clone)]
-struct Replaying(Inner);
+struct Replaying(Inner, Breakers);
 
 impl Service<Replay> for Replaying {
     type Response = http::Response<Body>;
@@ -260,6 +292,9 @@ impl Service<Replay> for Replaying {
     }
 
     fn call(&mut self, replay: Replay) -> Self::Future {
+        if all_out(&self.1) {
+            return Box::pin(std::future::ready(Ok(all_out_answer())));
+        }
         let mut request = http::Request::new(Body::new(Full::new(replay.body)));
         *request.method_mut() = replay.method;
         *request.uri_mut() = replay.uri;
@@ -536,7 +571,7 @@ mod tests {
         let (sets, received) = mpsc::channel(1);
         let (changes, discovered) = mpsc::unbounded_channel();
         let (found, mut instances) = watch::channel(None);
-        let task = tokio::spawn(connect_instances(received, changes, found, Options::default()));
+        let task = tokio::spawn(connect_instances(received, changes, found, Breakers::default(), Options::default()));
         sets.send(BTreeSet::from(["127.0.0.1:1".to_string()])).await.unwrap();
         instances.wait_for(Option::is_some).await.unwrap();
         // The balancer (and its receiver of changes) goes with the last clone.
@@ -551,7 +586,7 @@ mod tests {
         let (sets, received) = mpsc::channel(1);
         let (changes, mut discovered) = mpsc::unbounded_channel();
         let (found, mut instances) = watch::channel(None);
-        tokio::spawn(connect_instances(received, changes, found, Options::default()));
+        tokio::spawn(connect_instances(received, changes, found, Breakers::default(), Options::default()));
         let junk = ["", "not an address", "127.0.0.1", "unix:/tmp/x.sock", "file:///etc/passwd", "ftp://h:1"];
         sets.send(junk.iter().map(|j| j.to_string()).collect()).await.unwrap();
         let n = *instances.wait_for(Option::is_some).await.unwrap();
@@ -561,6 +596,26 @@ mod tests {
         sets.send(junk.iter().chain(&good).map(|j| j.to_string()).collect()).await.unwrap();
         instances.changed().await.unwrap();
         assert_eq!(*instances.borrow(), Some(good.len()));
+    }
+
+    #[tokio::test]
+    async fn calls_fail_at_once_while_every_instance_is_out() {
+        // A port nothing listens on: connections to it are refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut balanced = Balanced::new(Discovery::Fixed(vec![format!("127.0.0.1:{port}")]), Options::default()).unwrap();
+        let call = |balanced: &mut Balanced| {
+            let request = http::Request::builder().uri("http://x/x.Y/Z").body(Body::empty()).unwrap();
+            let call = balanced.call(request);
+            async { tokio::time::timeout(Duration::from_secs(5), call).await }
+        };
+        let first = call(&mut balanced).await.expect("the refused call answered");
+        assert!(first.is_err(), "a refused connection is an error");
+        for _ in 0..3 {
+            let begin = Instant::now();
+            let answer = call(&mut balanced).await.expect("a call while the only instance is out waited 5 s").unwrap();
+            assert!(begin.elapsed() < Duration::from_millis(500), "{:?}", begin.elapsed());
+            assert_eq!(grpc_status(answer.headers()), Some(tonic::Code::Unavailable));
+        }
     }
 
     #[test]
