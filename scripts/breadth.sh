@@ -13,7 +13,8 @@
 # root is the -I root. Go's caches are the user's own (shared by every build).
 # With --lang rust the projects are the Rust target's, and each sampled one
 # is built with `cargo build --locked`, linted with `cargo clippy
-# --all-targets -- -D warnings` and checked with `cargo fmt --check`, one at a
+# --all-targets -- -D warnings`, checked with `cargo fmt --check` and tested
+# (`cargo test --locked`: its own tests, and no proto comment as a doctest), one at a
 # time, into one CARGO_TARGET_DIR ($KITGEN_RUST_TARGET_DIR, default the
 # tests' target/rust-e2e, so the dependencies are built once).
 set -euo pipefail
@@ -127,7 +128,7 @@ build_one() {
 	local family=$1 i=$2 dir="$out/p/$2" status=ok
 	if [ "$lang" = rust ]; then
 		if ! (cd "$dir" && cargo build --locked && cargo clippy --locked --all-targets -- -D warnings &&
-			cargo fmt --check) > "$out/log/$i.build" 2>&1; then
+			cargo fmt --check && cargo test --locked) > "$out/log/$i.build" 2>&1; then
 			status=failed
 		fi
 	elif ! (cd "$dir" && go build ./... && go vet ./...) > "$out/log/$i.build" 2>&1; then
@@ -147,7 +148,7 @@ xargs -P "$jobs" -L 1 bash -c 'build_one "$0" "$1"' < "$out/sample"
 while read -r _ i; do cat "$out/log/$i.status"; done < "$out/sample" | LC_ALL=C sort -k2 > "$out/builds"
 ok=$(awk '$1 == "ok"' "$out/builds" | wc -l | tr -d ' ')
 if [ "$lang" = rust ]; then
-	echo "API families: $families; built, linted and fmt-checked (seed $seed): $ok of $built"
+	echo "API families: $families; built, linted, fmt-checked and tested (seed $seed): $ok of $built"
 else
 	echo "API families: $families; built and vetted (seed $seed): $ok of $built"
 fi

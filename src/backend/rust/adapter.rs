@@ -807,7 +807,7 @@ pub fn stub(
     let mut lines: Vec<String> = by_module
         .iter()
         .filter(|(m, _)| !m.is_empty())
-        .map(|(m, names)| use_line(m, names))
+        .map(|(m, names)| super::rustfmt::use_line(m, names))
         .collect();
     lines.sort();
     if !lines.is_empty() {
@@ -815,7 +815,10 @@ pub fn stub(
         out.push('\n');
     }
     let names: Vec<String> = from_user.into_iter().collect();
-    out.push_str(&use_line(&format!("crate::{}", tf.module), &names));
+    out.push_str(&super::rustfmt::use_line(
+        &format!("crate::{}", tf.module),
+        &names,
+    ));
     let _ = write!(
         out,
         "\n/// Implements [`{t}`]. Add the dependencies it needs (a database,\n\
@@ -922,39 +925,4 @@ fn first_segments(text: &str) -> Vec<String> {
         rest = &tail[end..];
     }
     out
-}
-
-/// `use module::{names};` as rustfmt writes it.
-fn use_line(module: &str, names: &[String]) -> String {
-    let mut names = names.to_vec();
-    names.sort_by_key(|a| rustfmt_order(a));
-    names.dedup();
-    if let [one] = names.as_slice() {
-        return format!("use {module}::{one};\n");
-    }
-    let one = format!("use {module}::{{{}}};", names.join(", "));
-    if one.len() <= 100 {
-        return one + "\n";
-    }
-    let mut out = format!("use {module}::{{\n");
-    let mut line = String::from("   ");
-    for name in &names {
-        if line.len() + 1 + name.len() + 1 > 100 {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from("   ");
-        }
-        line.push(' ');
-        line.push_str(name);
-        line.push(',');
-    }
-    out.push_str(&line);
-    out.push_str("\n};\n");
-    out
-}
-
-/// rustfmt's order of names in a `use` list: `self` first, then as
-/// written, by characters.
-fn rustfmt_order(name: &str) -> (bool, String) {
-    (name != "self", name.to_string())
 }

@@ -9,6 +9,7 @@ mod etcd;
 mod http;
 pub mod model;
 pub mod pb;
+mod rustfmt;
 mod status;
 mod target;
 

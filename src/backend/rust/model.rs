@@ -216,7 +216,7 @@ impl Service {
         let mut out = String::new();
         for (module, mut names) in by_module {
             names.sort();
-            out.push_str(&use_line(module, &names));
+            out.push_str(&super::rustfmt::use_line(module, &names));
         }
         out
     }
@@ -248,36 +248,10 @@ impl Service {
         if self.methods.iter().any(|m| !m.is_unary()) {
             names.push("BoxStream");
         }
-        names.sort();
-        format!("use crate::service::{{{}}};", names.join(", "))
+        super::rustfmt::use_line("crate::service", &names)
+            .trim_end()
+            .to_string()
     }
-}
-
-/// `use module::{names};`, or the vertical form rustfmt gives a line over
-/// 100 columns.
-fn use_line(module: &str, names: &[&str]) -> String {
-    if let [one] = names {
-        return format!("use {module}::{one};\n");
-    }
-    let one = format!("use {module}::{{{}}};", names.join(", "));
-    if one.len() <= 100 {
-        return one + "\n";
-    }
-    let mut out = format!("use {module}::{{\n");
-    let mut line = String::from("   ");
-    for name in names {
-        if line.len() + 1 + name.len() + 1 > 100 {
-            out.push_str(&line);
-            out.push('\n');
-            line = String::from("   ");
-        }
-        line.push(' ');
-        line.push_str(name);
-        line.push(',');
-    }
-    out.push_str(&line);
-    out.push_str("\n};\n");
-    out
 }
 
 /// The inherent methods of the clients tonic-build generates: an RPC of
@@ -392,7 +366,33 @@ pub fn rust_type(api: &Api, full_name: &str) -> (String, String) {
     (path.join("::"), short)
 }
 
+/// A proto comment as the lines of a rustdoc comment, normalized as
+/// prost-build normalizes the comments of `pb` (its `cleanup-markdown`
+/// feature, which tonic-prost-build turns on): Markdown parsed and written
+/// back by pulldown-cmark, so a list item's continuation lines are
+/// indented (clippy's `doc_lazy_continuation`, seen on googleapis'
+/// lineage.proto) and every code block, indented or fenced, is fenced as
+/// `text`: a comment's example is never compiled as a doctest.
 fn doc_lines(doc: &str) -> Vec<String> {
+    use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+    let events =
+        Parser::new_ext(doc, Options::all() - Options::ENABLE_SMART_PUNCTUATION).map(|event| {
+            match event {
+                Event::Start(Tag::CodeBlock(_)) => {
+                    Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced("text".into())))
+                }
+                e => e,
+            }
+        });
+    let options = pulldown_cmark_to_cmark::Options {
+        code_block_token_count: 3,
+        ..Default::default()
+    };
+    let mut markdown = String::with_capacity(doc.len() + 64);
+    let doc = match pulldown_cmark_to_cmark::cmark_with_options(events, &mut markdown, options) {
+        Ok(_) => markdown.as_str(),
+        Err(_) => doc,
+    };
     let lines: Vec<String> = doc.lines().map(|l| l.trim_end().to_string()).collect();
     let start = lines.iter().position(|l| !l.trim().is_empty());
     let end = lines.iter().rposition(|l| !l.trim().is_empty());
@@ -635,4 +635,31 @@ pub fn build(
         trait_first: None,
         etcd: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::doc_lines;
+
+    #[test]
+    fn proto_comments_become_rustdoc_clippy_and_rustdoc_accept() {
+        // googleapis' lineage.proto: a list item continued without indent.
+        let doc = "\nFollowing permissions are required:\n* `a.get` permission for the project where the link is\nstored for entity-level lineage.\n* `b.get`\n\nExample:\n\n    {\n      \"x\": 1\n    }\n\n```\nfn main() {}\n```\n";
+        let lines = doc_lines(doc);
+        let text = lines.join("\n");
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("Following permissions are required:")
+        );
+        assert!(
+            text.contains("* `a.get` permission for the project where the link is\n  stored for entity-level lineage."),
+            "{text}"
+        );
+        // Both code blocks fenced as text: never a doctest.
+        assert_eq!(text.matches("```text").count(), 2, "{text}");
+        assert!(!text.contains("```\nfn"), "{text}");
+        assert!(text.contains("  \"x\": 1"), "{text}");
+        assert!(lines.last().is_some_and(|l| l == "```"), "{text}");
+        assert!(doc_lines("  \n\n").is_empty());
+    }
 }
