@@ -313,7 +313,16 @@ where
                 last = Some(set);
             }
             Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "looking up instances"),
+            Err(err) => {
+                tracing::warn!(error = %err, "looking up instances");
+                // Nothing found yet: no instance is known (as in follow_etcd).
+                if last.is_none() {
+                    if sets.send(BTreeSet::new()).await.is_err() {
+                        return;
+                    }
+                    last = Some(BTreeSet::new());
+                }
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(period) => {}
@@ -348,6 +357,12 @@ async fn follow_etcd(channel: Channel, sets: mpsc::Sender<BTreeSet<String>>) {
         match ended {
             Ended::Dropped => return,
             Ended::Failed(err) => tracing::warn!(error = %err, retry_in = ?pause, "following the instances in etcd"),
+        }
+        // Nothing listed yet: no instance is known, and calls fail at once
+        // (the Go target's client does not start) instead of waiting for
+        // etcd with no end.
+        if last.is_none() && !publish(&sets, &mut last, &BTreeMap::new()).await {
+            return;
         }
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
@@ -521,4 +536,19 @@ async fn dns_srv_instances(
         return (Err(format!("DNS SRV {name}: no target's address found")), DNS_SRV_RETRY);
     }
     (Ok(instances), ttl.clamp(DNS_SRV_POLL_MIN, DNS_SRV_POLL_MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn with_etcd_out_of_reach_from_the_start_no_instance_is_known() {
+        // A port nothing listens on: etcd is not there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut sets = Discovery::Etcd(vec![format!("127.0.0.1:{port}")]).follow().unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(5), sets.recv()).await;
+        let first = first.expect("no set within 5 s: calls would wait for etcd").unwrap();
+        assert!(first.is_empty(), "{first:?}");
+    }
 }
