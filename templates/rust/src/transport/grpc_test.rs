@@ -1,4 +1,7 @@
 #[cfg(test)]
+// A deprecated RPC (`option deprecated = true`) is still served and
+// tested here, through the client method tonic marks #[deprecated].
+#[allow(deprecated)]
 mod tests {
     //! Every method over gRPC on loopback, against a fake service: requests
     //! and responses cross tonic and the endpoints intact, errors keep
