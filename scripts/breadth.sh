@@ -50,14 +50,12 @@ fi
 
 # Refusals that are documented limitations, one extended regexp each (the
 # README's "Breadth" section lists the same reasons). The Rust target's own:
-# an API without a method and an RPC named like a method of tonic's
-# generated client.
+# an RPC named like a method of tonic's generated client.
 documented='kitgen reads edition
 declares no rpc
 matches the same requests as a route of'
 if [ "$lang" = rust ]; then
 	documented="$documented
-the API declares no method
 tonic's client [A-Za-z0-9_]+ has a method [a-z_]+ of its own"
 fi
 

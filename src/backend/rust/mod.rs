@@ -343,12 +343,7 @@ impl Project {
                 s.field
             );
         }
-        let line = format!("        {}: {value},", s.field);
-        if line.len() <= 100 {
-            line
-        } else {
-            format!("        {}:\n            {value},", s.field)
-        }
+        rustfmt::default_field(&s.field, &value)
     }
     /// Whether `module` is the user's trait file with an `async fn` in a
     /// trait (lib.rs allows `async_fn_in_trait` on it).

@@ -43,6 +43,25 @@ pub fn use_line<S: AsRef<str>>(module: &str, names: &[S]) -> String {
     out
 }
 
+/// A struct field `field: value,` (`value` a `path::default()` call) at 8
+/// columns, as rustfmt writes it: on one line up to 100 columns; else the
+/// value on a line of its own at 12 columns, up to 101 with its comma;
+/// else with the call's parentheses broken, which rustfmt keeps. (Measured
+/// against rustfmt: see the tests.)
+pub fn default_field(field: &str, value: &str) -> String {
+    let line = format!("        {field}: {value},");
+    if line.len() <= 100 {
+        return line;
+    }
+    let own = format!("            {value},");
+    match value.strip_suffix(')') {
+        Some(open) if own.len() > 101 => {
+            format!("        {field}:\n            {open}\n            ),")
+        }
+        _ => format!("        {field}:\n{own}"),
+    }
+}
+
 /// rustfmt's order of the names in a `use` list (style edition 2024's
 /// version sorting): `self` first; then character by character, runs of
 /// digits by their value (`V2` before `V10`), `_` before any other
@@ -89,6 +108,43 @@ mod tests {
     use std::io::Write;
     use std::process::{Command, Stdio};
 
+    /// `default_field` at every length around its limits, for short and
+    /// long field names, against rustfmt.
+    #[test]
+    fn default_fields_are_what_rustfmt_writes() {
+        let mut ours = String::new();
+        for field in [20, 35, 50, 62] {
+            for n in 60..100 {
+                let path = format!("p1::{}::{}", "m".repeat(n / 2), "T".repeat(n - n / 2));
+                ours.push_str(&format!(
+                    "fn f{field}_{n}() {{\n    let s = S {{\n{}\n    }};\n}}\n",
+                    default_field(&"f".repeat(field), &format!("{path}::default()"))
+                ));
+            }
+        }
+        let theirs = rustfmt(&ours);
+        for (a, b) in ours.split("fn f").zip(theirs.split("fn f")) {
+            assert_eq!(a, b, "kitgen's, then rustfmt's");
+        }
+        assert_eq!(ours, theirs);
+    }
+
+    /// What rustfmt (style edition 2024) makes of `source`.
+    fn rustfmt(source: &str) -> String {
+        let mut rustfmt = Command::new("rustfmt")
+            .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("rustfmt (rustup component add rustfmt)");
+        let mut stdin = rustfmt.stdin.take().unwrap();
+        stdin.write_all(source.as_bytes()).unwrap();
+        drop(stdin);
+        let out = rustfmt.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     #[test]
     fn names_are_version_sorted() {
         let mut names = vec!["V10", "V2", "self", "N_x", "N1", "Nab", "NAb", "Foo"];
@@ -129,21 +185,7 @@ mod tests {
             ours.push_str(&format!("// case {case}\n"));
             ours.push_str(&use_line(module, &names));
         }
-        let mut rustfmt = Command::new("rustfmt")
-            .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("rustfmt (rustup component add rustfmt)");
-        rustfmt
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(ours.as_bytes())
-            .unwrap();
-        let out = rustfmt.wait_with_output().unwrap();
-        assert!(out.status.success());
-        let theirs = String::from_utf8(out.stdout).unwrap();
+        let theirs = rustfmt(&ours);
         for (a, b) in ours.split("// case ").zip(theirs.split("// case ")) {
             assert_eq!(a, b, "kitgen's use line, then rustfmt's");
         }
