@@ -57,7 +57,7 @@ mod tests {
         let endpoints = Endpoints::new(instrumentation, services);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        let incoming = crate::server::grpc_connections(listener);
         tokio::spawn(tonic::transport::Server::builder().add_routes(routes(&endpoints)).serve_with_incoming(incoming));
         tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap()
     }
