@@ -544,6 +544,9 @@ pub struct BatchedWrites<T> {
     io: T,
     pending: Vec<u8>,
     turn: Option<Arc<Turn>>,
+    /// The socket took only part of the last send: the rest waits for the
+    /// socket, not for another turn.
+    blocked: bool,
 }
 
 /// How many bytes [`BatchedWrites`] holds back at most (grpc-go's default
@@ -587,7 +590,7 @@ impl std::task::Wake for Turn {
 
 impl<T> BatchedWrites<T> {
     pub fn new(io: T) -> Self {
-        BatchedWrites { io, pending: Vec::new(), turn: None }
+        BatchedWrites { io, pending: Vec::new(), turn: None, blocked: false }
     }
 
     /// Whether this turn is over: when it is not, `cx` is woken once it is.
@@ -621,6 +624,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> BatchedWrites<T> {
             }
         };
         self.pending.drain(..sent);
+        self.blocked = result.is_pending();
         if self.pending.is_empty() && self.pending.capacity() > BATCH_LIMIT {
             self.pending.shrink_to(BATCH_LIMIT);
         }
@@ -673,7 +677,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        if !self.pending.is_empty() && !self.turn_over(cx) {
+        if !self.pending.is_empty() && !self.blocked && !self.turn_over(cx) {
             return std::task::Poll::Pending;
         }
         std::task::ready!(self.poll_send(cx))?;
@@ -825,9 +829,18 @@ mod tests {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
-    /// A writer that keeps each write it is given, as one entry.
-    #[derive(Default)]
-    struct Writes(Vec<Vec<u8>>);
+    /// A writer that keeps each write it is given, as one entry, and takes
+    /// at most `room` bytes before it blocks.
+    struct Writes {
+        writes: Vec<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Default for Writes {
+        fn default() -> Self {
+            Writes { writes: Vec::new(), room: usize::MAX }
+        }
+    }
 
     impl tokio::io::AsyncWrite for Writes {
         fn poll_write(
@@ -835,8 +848,13 @@ mod tests {
             _: &mut std::task::Context<'_>,
             data: &[u8],
         ) -> std::task::Poll<std::io::Result<usize>> {
-            self.0.push(data.to_vec());
-            std::task::Poll::Ready(Ok(data.len()))
+            let n = data.len().min(self.room);
+            if n == 0 {
+                return std::task::Poll::Pending;
+            }
+            self.room -= n;
+            self.writes.push(data[..n].to_vec());
+            std::task::Poll::Ready(Ok(n))
         }
 
         fn poll_flush(
@@ -868,24 +886,24 @@ mod tests {
         let mut io = BatchedWrites::new(Writes::default());
         assert!(write_and_flush(&mut io, b"first answer").is_pending());
         assert!(write_and_flush(&mut io, b", second answer").is_pending());
-        assert!(io.io.0.is_empty(), "written before the turn ended: {:?}", io.io.0);
+        assert!(io.io.writes.is_empty(), "written before the turn ended: {:?}", io.io.writes);
         // The scheduler runs out of ready tasks: the turn is over.
         tokio::task::yield_now().await;
         io.flush().await.unwrap();
-        assert_eq!(io.io.0, [b"first answer, second answer".to_vec()]);
+        assert_eq!(io.io.writes, [b"first answer, second answer".to_vec()]);
         // The next flush waits for the next turn.
         assert!(write_and_flush(&mut io, b"third").is_pending());
         tokio::task::yield_now().await;
         io.flush().await.unwrap();
-        assert_eq!(io.io.0.len(), 2);
-        assert_eq!(io.io.0[1], b"third");
+        assert_eq!(io.io.writes.len(), 2);
+        assert_eq!(io.io.writes[1], b"third");
     }
 
     #[test]
     fn outside_a_runtime_a_flush_writes_at_once() {
         let mut io = BatchedWrites::new(Writes::default());
         assert!(matches!(write_and_flush(&mut io, b"answer"), std::task::Poll::Ready(Ok(()))));
-        assert_eq!(io.io.0, [b"answer".to_vec()]);
+        assert_eq!(io.io.writes, [b"answer".to_vec()]);
     }
 
     #[tokio::test]
@@ -896,8 +914,24 @@ mod tests {
         let large = vec![7u8; BATCH_LIMIT + 1];
         io.write_all(&large).await.unwrap();
         // What was held back goes first, then the large write, unbuffered.
-        assert_eq!(io.io.0, [b"small".to_vec(), large]);
+        assert_eq!(io.io.writes, [b"small".to_vec(), large]);
         assert!(io.pending.is_empty());
         io.shutdown().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_rest_of_a_cut_short_send_waits_for_the_socket_not_a_turn() {
+        use tokio::io::AsyncWrite;
+        let mut io = BatchedWrites::new(Writes { writes: Vec::new(), room: 3 });
+        assert!(write_and_flush(&mut io, b"answer").is_pending());
+        tokio::task::yield_now().await;
+        // The turn is over: the socket takes 3 bytes, then blocks.
+        assert!(write_and_flush(&mut io, b"").is_pending());
+        assert_eq!(io.io.writes, [b"ans".to_vec()]);
+        // Once it has room, the next flush sends the rest at once.
+        io.io.room = usize::MAX;
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(std::pin::Pin::new(&mut io).poll_flush(&mut cx), std::task::Poll::Ready(Ok(()))));
+        assert_eq!(io.io.writes, [b"ans".to_vec(), b"wer".to_vec()]);
     }
 }
