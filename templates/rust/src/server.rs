@@ -596,15 +596,20 @@ impl<T> BatchedWrites<T> {
     /// Whether this turn is over: when it is not, `cx` is woken once it is.
     fn turn_over(&mut self, cx: &std::task::Context<'_>) -> bool {
         let turn = self.turn.get_or_insert_with(|| Turn::begin(cx.waker()));
-        if turn.over.load(Ordering::Acquire) {
-            self.turn = None;
-            return true;
+        if !turn.over.load(Ordering::Acquire) {
+            let mut waker = turn.waker();
+            if !waker.will_wake(cx.waker()) {
+                waker.clone_from(cx.waker());
+            }
+            // Checked again with `cx`'s waker in place: a turn that ended
+            // since the first check woke the waker it replaced, not `cx`'s
+            // (the end marks the turn over before it takes the lock).
+            if !turn.over.load(Ordering::Acquire) {
+                return false;
+            }
         }
-        let mut waker = turn.waker();
-        if !waker.will_wake(cx.waker()) {
-            waker.clone_from(cx.waker());
-        }
-        false
+        self.turn = None;
+        true
     }
 }
 
@@ -933,5 +938,65 @@ mod tests {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         assert!(matches!(std::pin::Pin::new(&mut io).poll_flush(&mut cx), std::task::Poll::Ready(Ok(()))));
         assert_eq!(io.io.writes, [b"ans".to_vec(), b"wer".to_vec()]);
+    }
+
+    /// Counts its wakes.
+    #[derive(Default)]
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_turn_ending_while_another_task_begins_to_wait_wakes_that_task() {
+        // The turn ends on another thread (a worker waking its deferred
+        // wakers) just as a task other than the one that began it checks
+        // it: that task sees it over, or is woken. The two threads meet at
+        // varying offsets, round after round.
+        const ROUNDS: usize = 20_000;
+        let shared = Arc::new(std::sync::Mutex::new(None::<Arc<Turn>>));
+        let round = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ender = std::thread::spawn({
+            let (shared, round) = (shared.clone(), round.clone());
+            move || {
+                for i in 1..=ROUNDS {
+                    while round.load(Ordering::Acquire) != 2 * i {
+                        std::hint::spin_loop();
+                    }
+                    let turn = shared.lock().unwrap().clone().unwrap();
+                    for _ in 0..i % 64 {
+                        std::hint::spin_loop();
+                    }
+                    std::task::Wake::wake_by_ref(&turn);
+                    round.store(2 * i + 1, Ordering::Release);
+                }
+            }
+        });
+        let mut lost = 0;
+        for i in 1..=ROUNDS {
+            let began = std::task::Waker::from(Arc::new(Wakes::default()));
+            let turn = Arc::new(Turn { over: AtomicBool::new(false), waker: std::sync::Mutex::new(began) });
+            *shared.lock().unwrap() = Some(turn.clone());
+            let mut io = BatchedWrites::new(Writes::default());
+            io.turn = Some(turn);
+            let waiting = Arc::new(Wakes::default());
+            let waker = std::task::Waker::from(waiting.clone());
+            round.store(2 * i, Ordering::Release);
+            for _ in 0..i / 64 % 64 {
+                std::hint::spin_loop();
+            }
+            let over = io.turn_over(&std::task::Context::from_waker(&waker));
+            while round.load(Ordering::Acquire) != 2 * i + 1 {
+                std::hint::spin_loop();
+            }
+            if !over && waiting.0.load(Ordering::SeqCst) == 0 {
+                lost += 1;
+            }
+        }
+        ender.join().unwrap();
+        assert_eq!(lost, 0, "waiting tasks never woken, in {ROUNDS} rounds");
     }
 }
