@@ -539,7 +539,8 @@ pub fn grpc_connections(
 /// and, at a flush, waits for the turn that `tokio::task::yield_now` waits
 /// for (every ready task run and the I/O driver polled) before writing.
 /// Outside a Tokio runtime it writes at once; more than [`BATCH_LIMIT`]
-/// bytes are written without waiting.
+/// bytes are written without waiting, and a flush of [`FRAME_BATCH`] bytes
+/// or more writes at once.
 pub struct BatchedWrites<T> {
     io: T,
     pending: Vec<u8>,
@@ -552,6 +553,13 @@ pub struct BatchedWrites<T> {
 /// How many bytes [`BatchedWrites`] holds back at most (grpc-go's default
 /// write buffer size).
 pub const BATCH_LIMIT: usize = 32 * 1024;
+
+/// How many bytes a flush writes without waiting for the turn: a whole
+/// HTTP/2 frame at its default size. h2 flushes after each DATA frame it
+/// queues, so a large message or a stream sent frame by frame waited a turn
+/// per frame (an epoll_wait, often waking another worker, per 16 KiB) and
+/// shared no write for it.
+pub const FRAME_BATCH: usize = 16 * 1024;
 
 /// One wait for the end of a scheduler turn: woken by the scheduler, it
 /// marks the turn over and wakes the connection's task.
@@ -682,7 +690,8 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        if !self.pending.is_empty() && !self.blocked && !self.turn_over(cx) {
+        let wait = !self.pending.is_empty() && self.pending.len() < FRAME_BATCH && !self.blocked;
+        if wait && !self.turn_over(cx) {
             return std::task::Poll::Pending;
         }
         std::task::ready!(self.poll_send(cx))?;
@@ -922,6 +931,19 @@ mod tests {
         assert_eq!(io.io.writes, [b"small".to_vec(), large]);
         assert!(io.pending.is_empty());
         io.shutdown().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_flush_of_a_whole_frame_writes_at_once() {
+        // A DATA frame of the default largest size and its header, as h2
+        // flushes it while a large message goes out.
+        let frame = vec![7u8; 9 + FRAME_BATCH];
+        let mut io = BatchedWrites::new(Writes::default());
+        assert!(matches!(write_and_flush(&mut io, &frame), std::task::Poll::Ready(Ok(()))));
+        assert_eq!(io.io.writes, [frame]);
+        // Less still waits for the turn.
+        assert!(write_and_flush(&mut io, &[7u8; FRAME_BATCH - 1]).is_pending());
+        assert_eq!(io.io.writes.len(), 1);
     }
 
     #[tokio::test]
