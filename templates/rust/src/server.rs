@@ -539,8 +539,8 @@ pub fn grpc_connections(
 /// and, at a flush, waits for the turn that `tokio::task::yield_now` waits
 /// for (every ready task run and the I/O driver polled) before writing.
 /// Outside a Tokio runtime it writes at once; more than [`BATCH_LIMIT`]
-/// bytes are written without waiting, and a flush of [`FRAME_BATCH`] bytes
-/// or more writes at once.
+/// bytes, a write of [`FRAME_BATCH`] bytes or more with nothing held back,
+/// and a flush of [`FRAME_BATCH`] bytes or more are written without waiting.
 pub struct BatchedWrites<T> {
     io: T,
     pending: Vec<u8>,
@@ -554,8 +554,9 @@ pub struct BatchedWrites<T> {
 /// write buffer size).
 pub const BATCH_LIMIT: usize = 32 * 1024;
 
-/// How many bytes a flush writes without waiting for the turn: a whole
-/// HTTP/2 frame at its default size. h2 flushes after each DATA frame it
+/// How many bytes a flush writes without waiting for the turn (and a write
+/// with nothing held back sends uncopied): a whole HTTP/2 frame at its
+/// default size. h2 flushes after each DATA frame it
 /// queues, so a large message or a stream sent frame by frame waited a turn
 /// per frame (an epoll_wait, often waking another worker, per 16 KiB) and
 /// shared no write for it.
@@ -638,8 +639,11 @@ impl<T: tokio::io::AsyncWrite + Unpin> BatchedWrites<T> {
         };
         self.pending.drain(..sent);
         self.blocked = result.is_pending();
-        if self.pending.is_empty() && self.pending.capacity() > BATCH_LIMIT {
-            self.pending.shrink_to(BATCH_LIMIT);
+        // A buffer grown past a frame (a large message went through) is let
+        // go once sent: kept, every connection that once sent one held it
+        // while idle.
+        if self.pending.is_empty() && self.pending.capacity() > FRAME_BATCH {
+            self.pending = Vec::new();
         }
         result
     }
@@ -672,9 +676,11 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         let len = data.iter().map(|slice| slice.len()).sum::<usize>();
         if self.pending.len() + len > BATCH_LIMIT {
             std::task::ready!(self.poll_send(cx))?;
-            if len > BATCH_LIMIT {
-                return std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, data);
-            }
+        }
+        // A whole frame or more, with nothing held back, goes to the socket
+        // as it is: a flush would write it at once anyway, uncopied.
+        if self.pending.is_empty() && len >= FRAME_BATCH {
+            return std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, data);
         }
         for slice in data {
             self.pending.extend_from_slice(slice);
@@ -944,6 +950,26 @@ mod tests {
         // Less still waits for the turn.
         assert!(write_and_flush(&mut io, &[7u8; FRAME_BATCH - 1]).is_pending());
         assert_eq!(io.io.writes.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn large_messages_leave_no_large_buffer_behind() {
+        use tokio::io::AsyncWriteExt;
+        let frame = vec![2u8; 9 + FRAME_BATCH];
+        let mut io = BatchedWrites::new(Writes::default());
+        // A whole frame with nothing held back goes to the socket uncopied.
+        io.write_all(&frame).await.unwrap();
+        assert_eq!(io.io.writes.len(), 1, "held back");
+        assert_eq!(io.io.writes[0].len(), frame.len());
+        assert_eq!(io.pending.capacity(), 0);
+        // The end of a message, then the next one's first frame: held
+        // together, written by the flush, and the buffer let go.
+        io.write_all(&[1u8; 1700]).await.unwrap();
+        io.write_all(&frame).await.unwrap();
+        io.flush().await.unwrap();
+        assert_eq!(io.io.writes.len(), 2);
+        assert_eq!(io.io.writes[1].len(), 1700 + frame.len());
+        assert!(io.pending.capacity() <= FRAME_BATCH, "{} bytes kept", io.pending.capacity());
     }
 
     #[tokio::test]
