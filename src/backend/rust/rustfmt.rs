@@ -44,14 +44,21 @@ pub fn use_line<S: AsRef<str>>(module: &str, names: &[S]) -> String {
 }
 
 /// A struct field `field: value,` (`value` a `path::default()` call) at 8
-/// columns, as rustfmt writes it: on one line up to 100 columns; else the
-/// value on a line of its own at 12 columns, up to 101 with its comma;
-/// else with the call's parentheses broken, which rustfmt keeps. (Measured
-/// against rustfmt: see the tests.)
+/// columns, as rustfmt writes it: on one line up to 100 columns; else beside
+/// the field with the call's parentheses broken, when `field: path(` fits in
+/// 100; else the value on a line of its own at 12 columns, up to 101 with
+/// its comma; else there with its parentheses broken. (Measured against
+/// rustfmt: see the tests.)
 pub fn default_field(field: &str, value: &str) -> String {
     let line = format!("        {field}: {value},");
     if line.len() <= 100 {
         return line;
+    }
+    // rustfmt keeps a call beside its field if its opening line fits.
+    if let Some(open) = value.strip_suffix(')')
+        && line.len() - 2 <= 100
+    {
+        return format!("        {field}: {open}\n        ),");
     }
     let own = format!("            {value},");
     match value.strip_suffix(')') {
@@ -113,8 +120,8 @@ mod tests {
     #[test]
     fn default_fields_are_what_rustfmt_writes() {
         let mut ours = String::new();
-        for field in [20, 35, 50, 62] {
-            for n in 60..100 {
+        for field in [5, 12, 20, 35, 50, 62] {
+            for n in 20..100 {
                 let path = format!("p1::{}::{}", "m".repeat(n / 2), "T".repeat(n - n / 2));
                 ours.push_str(&format!(
                     "fn f{field}_{n}() {{\n    let s = S {{\n{}\n    }};\n}}\n",
