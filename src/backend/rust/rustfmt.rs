@@ -54,14 +54,15 @@ pub fn default_field(field: &str, value: &str) -> String {
     if line.len() <= 100 {
         return line;
     }
+    let open = value.strip_suffix(')');
     // rustfmt keeps a call beside its field if its opening line fits.
-    if let Some(open) = value.strip_suffix(')')
+    if let Some(open) = open
         && line.len() - 2 <= 100
     {
         return format!("        {field}: {open}\n        ),");
     }
     let own = format!("            {value},");
-    match value.strip_suffix(')') {
+    match open {
         Some(open) if own.len() > 101 => {
             format!("        {field}:\n            {open}\n            ),")
         }

@@ -1009,15 +1009,27 @@ mod tests {
         // it: that task sees it over, or is woken. The two threads meet at
         // varying offsets, round after round.
         const ROUNDS: usize = 20_000;
+        // Waits for the other thread to set `round` to `value`: spinning,
+        // then giving the CPU up, so that one CPU is enough (a pure spin
+        // took minutes there).
+        fn wait_for(round: &std::sync::atomic::AtomicUsize, value: usize) {
+            let mut spins = 0;
+            while round.load(Ordering::Acquire) != value {
+                spins += 1;
+                if spins < 100 {
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
         let shared = Arc::new(std::sync::Mutex::new(None::<Arc<Turn>>));
         let round = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let ender = std::thread::spawn({
             let (shared, round) = (shared.clone(), round.clone());
             move || {
                 for i in 1..=ROUNDS {
-                    while round.load(Ordering::Acquire) != 2 * i {
-                        std::hint::spin_loop();
-                    }
+                    wait_for(&round, 2 * i);
                     let turn = shared.lock().unwrap().clone().unwrap();
                     for _ in 0..i % 64 {
                         std::hint::spin_loop();
@@ -1041,9 +1053,7 @@ mod tests {
                 std::hint::spin_loop();
             }
             let over = io.turn_over(&std::task::Context::from_waker(&waker));
-            while round.load(Ordering::Acquire) != 2 * i + 1 {
-                std::hint::spin_loop();
-            }
+            wait_for(&round, 2 * i + 1);
             if !over && waiting.0.load(Ordering::SeqCst) == 0 {
                 lost += 1;
             }
