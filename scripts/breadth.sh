@@ -140,6 +140,9 @@ if [ "$lang" = rust ]; then
 	# them on its lock anyway); the caller's RUSTFLAGS would rebuild it.
 	export CARGO_TARGET_DIR=${KITGEN_RUST_TARGET_DIR:-$here/target/rust-e2e}
 	unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS
+	# Each project is built once: incremental state and full debug info
+	# would only fill the disk (as the test suite's builds, tests/support).
+	export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only
 	jobs=1
 fi
 xargs -P "$jobs" -L 1 bash -c 'build_one "$0" "$1"' < "$out/sample"

@@ -45,6 +45,10 @@ exec "%s/bin/kustomize" build "$@"
 fi
 export PATH="$tools/bin:$PATH"
 
+# The suite builds about forty generated projects (Rust and Go); say how much
+# room it has, so that a run that fills the disk is told apart from a failure.
+df -h . "${TMPDIR:-/tmp}" | sed 's/^/disk: /'
+
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked -- --nocapture 2>&1
