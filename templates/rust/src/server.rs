@@ -542,9 +542,13 @@ pub fn grpc_connections(
 /// Outside a Tokio runtime it writes at once; more than [`BATCH_LIMIT`]
 /// bytes, a write of [`FRAME_BATCH`] bytes or more with nothing held back,
 /// and a flush of [`FRAME_BATCH`] bytes or more are written without waiting.
-/// The wait costs a little when there is nothing to batch (one call at a
-/// time: a zero-timeout park of the worker per flush, about 15 µs at p50 in
-/// kitgen's measurements) and saves a syscall per answer under load.
+///
+/// The wait saves a syscall per answer under load, and costs a little when
+/// there is nothing to batch (one call at a time: a zero-timeout park of the
+/// worker per flush). So a wait that gathered nothing more lets the next
+/// flush write at once, two misses in a row the next two, and so on up to
+/// [`MAX_SKIP`]; a wait that gathered a write starts waiting every time
+/// again.
 pub struct BatchedWrites<T> {
     io: T,
     pending: Vec<u8>,
@@ -552,6 +556,14 @@ pub struct BatchedWrites<T> {
     /// The socket took only part of the last send: the rest waits for the
     /// socket, not for another turn.
     blocked: bool,
+    /// Writes given (wrapping), to tell whether a wait gathered any.
+    writes: u32,
+    /// `writes` when the current wait began.
+    writes_at_wait: u32,
+    /// How many more flushes write at once, without waiting.
+    skip: u8,
+    /// How many flushes the last wait that gathered nothing skipped.
+    backoff: u8,
 }
 
 /// How many bytes [`BatchedWrites`] holds back at most (grpc-go's default
@@ -565,6 +577,12 @@ pub const BATCH_LIMIT: usize = 32 * 1024;
 /// epoll_wait, often waking another worker, per 16 KiB) and shared no write
 /// for it.
 pub const FRAME_BATCH: usize = 16 * 1024;
+
+/// The most flushes [`BatchedWrites`] writes at once after waits that
+/// gathered nothing, before it waits again to see whether there is
+/// something to batch: one call at a time then pays for one wait in
+/// seventeen flushes.
+pub const MAX_SKIP: u8 = 16;
 
 /// One wait for the end of a scheduler turn: woken by the scheduler, it
 /// marks the turn over and wakes the connection's task.
@@ -603,7 +621,43 @@ impl std::task::Wake for Turn {
 
 impl<T> BatchedWrites<T> {
     pub fn new(io: T) -> Self {
-        BatchedWrites { io, pending: Vec::new(), turn: None, blocked: false }
+        BatchedWrites {
+            io,
+            pending: Vec::new(),
+            turn: None,
+            blocked: false,
+            writes: 0,
+            writes_at_wait: 0,
+            skip: 0,
+            backoff: 0,
+        }
+    }
+
+    /// Whether to write what is held back at once: a flush of nothing, of a
+    /// whole frame or the rest of a cut-short send, or one that the waits
+    /// before it, having gathered nothing, let skip the wait. Otherwise
+    /// waits for the end of the turn: `cx` is woken then.
+    fn ready_to_send(&mut self, cx: &std::task::Context<'_>) -> bool {
+        if self.pending.is_empty() || self.pending.len() >= FRAME_BATCH || self.blocked {
+            return true;
+        }
+        if self.turn.is_none() {
+            if self.skip > 0 {
+                self.skip -= 1;
+                return true;
+            }
+            self.writes_at_wait = self.writes;
+        }
+        if !self.turn_over(cx) {
+            return false;
+        }
+        if self.writes == self.writes_at_wait {
+            self.backoff = (self.backoff * 2).clamp(1, MAX_SKIP);
+            self.skip = self.backoff;
+        } else {
+            self.backoff = 0;
+        }
+        true
     }
 
     /// Whether this turn is over: when it is not, `cx` is woken once it is.
@@ -678,6 +732,9 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         data: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let len = data.iter().map(|slice| slice.len()).sum::<usize>();
+        if len > 0 {
+            self.writes = self.writes.wrapping_add(1);
+        }
         if self.pending.len() + len > BATCH_LIMIT {
             std::task::ready!(self.poll_send(cx))?;
         }
@@ -700,8 +757,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        let wait = !self.pending.is_empty() && self.pending.len() < FRAME_BATCH && !self.blocked;
-        if wait && !self.turn_over(cx) {
+        if !self.ready_to_send(cx) {
             return std::task::Poll::Pending;
         }
         std::task::ready!(self.poll_send(cx))?;
@@ -921,6 +977,32 @@ mod tests {
         io.flush().await.unwrap();
         assert_eq!(io.io.writes.len(), 2);
         assert_eq!(io.io.writes[1], b"third");
+    }
+
+    #[tokio::test]
+    async fn waits_that_gather_nothing_are_skipped_for_a_while() {
+        use tokio::io::AsyncWriteExt;
+        let mut io = BatchedWrites::new(Writes::default());
+        // One answer at a time: each wait gathers nothing, so the flushes
+        // after it write at once, twice as many after each miss in a row.
+        for skipped in [1, 2, 4, 8, 16, 16] {
+            assert!(write_and_flush(&mut io, b"alone").is_pending(), "did not wait before skipping {skipped}");
+            tokio::task::yield_now().await;
+            io.flush().await.unwrap();
+            let written = io.io.writes.len();
+            for _ in 0..skipped {
+                assert!(matches!(write_and_flush(&mut io, b"at once"), std::task::Poll::Ready(Ok(()))));
+            }
+            assert_eq!(io.io.writes.len(), written + skipped);
+        }
+        // A wait that gathers another answer: every flush waits again.
+        assert!(write_and_flush(&mut io, b"first").is_pending());
+        assert!(write_and_flush(&mut io, b"second").is_pending());
+        tokio::task::yield_now().await;
+        io.flush().await.unwrap();
+        assert_eq!(io.io.writes.last().unwrap(), b"firstsecond");
+        assert!(write_and_flush(&mut io, b"third").is_pending());
+        assert!(write_and_flush(&mut io, b"fourth").is_pending());
     }
 
     #[test]
