@@ -697,6 +697,13 @@ impl<T: tokio::io::AsyncWrite + Unpin> BatchedWrites<T> {
         };
         self.pending.drain(..sent);
         self.blocked = result.is_pending();
+        // A wait still under way was cut short (a whole frame came, or the
+        // limit): what it held back went out with more, so it gathered, and
+        // the next flush waits for a turn of its own; kept, that turn, over
+        // by then, let the next flush write at once.
+        if sent > 0 && self.turn.take().is_some() {
+            self.backoff = 0;
+        }
         // A buffer grown past a frame (a large message went through) is let
         // go once sent: kept, every connection that once sent one held it
         // while idle.
@@ -1036,6 +1043,35 @@ mod tests {
         // Less still waits for the turn.
         assert!(write_and_flush(&mut io, &[7u8; FRAME_BATCH - 1]).is_pending());
         assert_eq!(io.io.writes.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_wait_cut_short_leaves_no_turn_for_the_next_flush() {
+        use tokio::io::AsyncWriteExt;
+        let mut io = BatchedWrites::new(Writes::default());
+        // A wait that gathers nothing: the next flush writes at once.
+        assert!(write_and_flush(&mut io, b"alone").is_pending());
+        tokio::task::yield_now().await;
+        io.flush().await.unwrap();
+        assert!(matches!(write_and_flush(&mut io, b"at once"), std::task::Poll::Ready(Ok(()))));
+        // A whole frame joins an answer before its turn ends: both go out
+        // at once, and that wait gathered.
+        assert!(write_and_flush(&mut io, b"answer").is_pending());
+        let frame = vec![7u8; FRAME_BATCH];
+        assert!(matches!(write_and_flush(&mut io, &frame), std::task::Poll::Ready(Ok(()))));
+        assert_eq!(io.io.writes.len(), 3);
+        assert_eq!(io.io.writes[2].len(), b"answer".len() + FRAME_BATCH);
+        // The turn it waited for ends; the next answer waits for a turn of
+        // its own, not for that one.
+        tokio::task::yield_now().await;
+        assert!(write_and_flush(&mut io, b"next").is_pending(), "written at once on an earlier wait's turn");
+        tokio::task::yield_now().await;
+        io.flush().await.unwrap();
+        assert_eq!(io.io.writes.len(), 4);
+        // That wait gathered nothing, the one before it did: one flush at
+        // once, then the next waits.
+        assert!(matches!(write_and_flush(&mut io, b"at once"), std::task::Poll::Ready(Ok(()))));
+        assert!(write_and_flush(&mut io, b"waits").is_pending());
     }
 
     #[tokio::test]
