@@ -963,11 +963,10 @@ pub fn rust_target_dir() -> PathBuf {
 /// [`rust_target_dir`] and without the caller's RUSTFLAGS (they would
 /// rebuild every shared crate); panics with its output unless it succeeds.
 ///
-/// Every project is built once, from a temporary dir whose path gives its
-/// artifacts new names, so incremental state is never reused and full debug
-/// info only fills the disk (a CI machine ran out of space with both: 8 GB
-/// of incremental dirs and 100+ MB per test binary). Line tables keep
-/// backtraces readable.
+/// Every project is built once, from a new temporary dir, so incremental
+/// state is never reused and full debug info only fills the disk (a CI
+/// machine ran out of space with both: 8 GB of incremental dirs and 100+ MB
+/// per test binary). Line tables keep backtraces readable.
 pub fn cargo_rust(dir: &Path, args: &[&str]) -> Output {
     let out = run(
         Command::new("cargo")

@@ -556,10 +556,8 @@ pub struct BatchedWrites<T> {
     /// The socket took only part of the last send: the rest waits for the
     /// socket, not for another turn.
     blocked: bool,
-    /// Writes given (wrapping), to tell whether a wait gathered any.
-    writes: u32,
-    /// `writes` when the current wait began.
-    writes_at_wait: u32,
+    /// A write came while the current wait was under way.
+    gathered: bool,
     /// How many more flushes write at once, without waiting.
     skip: u8,
     /// How many flushes the last wait that gathered nothing skipped.
@@ -626,8 +624,7 @@ impl<T> BatchedWrites<T> {
             pending: Vec::new(),
             turn: None,
             blocked: false,
-            writes: 0,
-            writes_at_wait: 0,
+            gathered: false,
             skip: 0,
             backoff: 0,
         }
@@ -646,16 +643,16 @@ impl<T> BatchedWrites<T> {
                 self.skip -= 1;
                 return true;
             }
-            self.writes_at_wait = self.writes;
+            self.gathered = false;
         }
         if !self.turn_over(cx) {
             return false;
         }
-        if self.writes == self.writes_at_wait {
+        if self.gathered {
+            self.backoff = 0;
+        } else {
             self.backoff = (self.backoff * 2).clamp(1, MAX_SKIP);
             self.skip = self.backoff;
-        } else {
-            self.backoff = 0;
         }
         true
     }
@@ -739,8 +736,8 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for BatchedWrites<T
         data: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let len = data.iter().map(|slice| slice.len()).sum::<usize>();
-        if len > 0 {
-            self.writes = self.writes.wrapping_add(1);
+        if len > 0 && self.turn.is_some() {
+            self.gathered = true;
         }
         if self.pending.len() + len > BATCH_LIMIT {
             std::task::ready!(self.poll_send(cx))?;
